@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Off-CPU and waker capture on stable scheduler tracepoints.
+ *
+ *   sched_switch (prev goes off CPU)  -> remember when, with prev's stacks,
+ *                                        taken while prev is still `current`
+ *   sched_waking (someone wakes it)   -> remember when, and the waker's stacks,
+ *                                        taken in the waker's own context
+ *   sched_switch (next comes back on) -> add the times to the chain of
+ *                                        (target, waker) in the `chains` map
+ *
+ * Every handler has a tp_btf and a raw_tp entry point with one shared body;
+ * user space picks one set with bpf_program__set_autoload() after probing.
+ * Filters and sizes are fixed before load, so the verifier prunes what a run
+ * does not use.
+ */
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "waketrace_abi.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define THREADS_ALL 0
+#define THREADS_USER 1
+#define THREADS_KERNEL 2
+
+#define TASK_RUNNING 0
+#define TASK_DEAD 0x80
+
+/* Set by user space before load (lib/capture/loader.cpp). */
+const volatile bool filter_tgids_on = false;
+const volatile bool filter_tids_on = false;
+const volatile __u32 thread_kind = THREADS_ALL;
+const volatile bool state_filter_on = false;
+const volatile __u32 state_mask = 0; /* 0: only runnable (preempted) switches */
+const volatile __u64 min_total_ns = 0;
+const volatile __u64 max_total_ns = ~0ULL;
+const volatile bool capture_kernel_stacks = true;
+const volatile bool capture_user_stacks = true;
+const volatile bool has_prev_state_arg = true; /* sched_switch's 4th argument, 5.18+ */
+
+/* Losses per cause (WT_DROP_*); user space reads them through the skeleton. */
+__u64 drops[WT_DROP_NR] = {};
+
+/* Stack traces: value size and entries are set by user space before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(key_size, sizeof(__u32));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 1);
+} filter_tgids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 1);
+} filter_tids SEC(".maps");
+
+/* A thread that is off CPU right now: written at switch-out, read at switch-in. */
+struct off_cpu {
+	__u64 switch_out_ns;
+	__u64 waking_ns; /* 0 until a waking is seen after the switch-out */
+	struct wt_task_key target;
+	struct wt_waker_key waker;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32); /* tid */
+	__type(value, struct off_cpu);
+} off_cpu_threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct wt_chain_key);
+	__type(value, struct wt_chain_value);
+} chains SEC(".maps");
+
+/* Processes already announced to user space, so each is announced once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+} announced_processes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+} process_events SEC(".maps");
+
+/* x86 keeps preempt_count in a per-CPU variable: __preempt_count (<6.2 and
+ * 6.15+) or pcpu_hot.preempt_count (6.2 - 6.14). At most one exists. */
+struct pcpu_hot {
+	int preempt_count;
+} __attribute__((preserve_access_index));
+extern const int __preempt_count __ksym __weak;
+extern const struct pcpu_hot pcpu_hot __ksym __weak;
+
+static __always_inline void count_drop(__u32 cause)
+{
+	__sync_fetch_and_add(&drops[cause], 1);
+}
+
+static __always_inline __u32 waking_context(void)
+{
+	int count = 0;
+
+	if (&__preempt_count)
+		count = *(int *)bpf_this_cpu_ptr(&__preempt_count);
+	else if (&pcpu_hot)
+		count = ((struct pcpu_hot *)bpf_this_cpu_ptr(&pcpu_hot))->preempt_count;
+	if (count & NMI_MASK)
+		return WT_CTX_NMI;
+	if (count & HARDIRQ_MASK)
+		return WT_CTX_HARDIRQ;
+	if (count & SOFTIRQ_OFFSET)
+		return WT_CTX_SOFTIRQ;
+	return WT_CTX_TASK;
+}
+
+static __always_inline void announce_process(__u32 tgid)
+{
+	__u8 yes = 1;
+	struct wt_process_event *event;
+
+	if (bpf_map_lookup_elem(&announced_processes, &tgid))
+		return;
+	if (bpf_map_update_elem(&announced_processes, &tgid, &yes, BPF_NOEXIST))
+		return; /* another CPU announced it first */
+	event = bpf_ringbuf_reserve(&process_events, sizeof(*event), 0);
+	if (!event) {
+		count_drop(WT_DROP_PROCESS_EVENT);
+		bpf_map_delete_elem(&announced_processes, &tgid); /* retry next time */
+		return;
+	}
+	event->tgid = tgid;
+	bpf_ringbuf_submit(event, 0);
+}
+
+static __always_inline __s32 stack_id(void *ctx, __u64 flags)
+{
+	__s32 id = bpf_get_stackid(ctx, &stacks, flags);
+
+	if (id >= 0)
+		return id;
+	if (id == -17 /* EEXIST */)
+		count_drop(WT_DROP_STACK_COLLISION);
+	else if (id == -12 /* ENOMEM */)
+		count_drop(WT_DROP_STACK_MAP_FULL);
+	else
+		count_drop(WT_DROP_STACK_OTHER);
+	return id;
+}
+
+/* Fills `key` with the current task's identity and stacks. */
+static __always_inline void capture_current(void *ctx, struct wt_task_key *key, bool kthread)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	key->tgid = pid_tgid >> 32;
+	key->tid = (__u32)pid_tgid;
+	bpf_get_current_comm(key->comm, sizeof(key->comm));
+	key->kernel_stack_id = capture_kernel_stacks ? stack_id(ctx, 0) : WT_STACK_NOT_CAPTURED;
+	key->user_stack_id = WT_STACK_NOT_CAPTURED;
+	if (capture_user_stacks && !kthread) {
+		key->user_stack_id = stack_id(ctx, BPF_F_USER_STACK);
+		if (key->user_stack_id >= 0)
+			announce_process(key->tgid);
+	}
+}
+
+static __always_inline bool is_kthread(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, flags) & PF_KTHREAD;
+}
+
+static __always_inline unsigned int read_task_state(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->__state))
+		return BPF_CORE_READ(task, __state);
+	return BPF_CORE_READ((struct task_struct___pre_5_14 *)task, state);
+}
+
+/* The target filters, all cheap, all before any stack is taken. */
+static __always_inline bool target_wanted(struct task_struct *task, __u32 tgid, __u32 tid,
+					  unsigned int state, bool kthread)
+{
+	if (thread_kind == THREADS_USER && kthread)
+		return false;
+	if (thread_kind == THREADS_KERNEL && !kthread)
+		return false;
+	if (filter_tgids_on && !bpf_map_lookup_elem(&filter_tgids, &tgid))
+		return false;
+	if (filter_tids_on && !bpf_map_lookup_elem(&filter_tids, &tid))
+		return false;
+	if (state_filter_on) {
+		if (state_mask == 0 ? state != TASK_RUNNING : !(state & state_mask))
+			return false;
+	}
+	return true;
+}
+
+static __always_inline void record_switch_out(void *ctx, struct task_struct *prev,
+					      unsigned int state, __u64 now)
+{
+	struct off_cpu entry = {};
+	__u32 tid = BPF_CORE_READ(prev, pid);
+	__u32 tgid = BPF_CORE_READ(prev, tgid);
+	bool kthread;
+
+	/* pid 0 is every CPU's idle task: one tid shared by many CPUs. A dying
+	 * task never comes back to close its entry. */
+	if (tid == 0 || (state & TASK_DEAD))
+		return;
+	kthread = is_kthread(prev);
+	if (!target_wanted(prev, tgid, tid, state, kthread))
+		return;
+
+	entry.switch_out_ns = now;
+	capture_current(ctx, &entry.target, kthread);
+	entry.waker.context = state == TASK_RUNNING ? WT_CTX_PREEMPTED : WT_CTX_NONE;
+	entry.waker.task.kernel_stack_id = WT_STACK_NOT_CAPTURED;
+	entry.waker.task.user_stack_id = WT_STACK_NOT_CAPTURED;
+	if (bpf_map_update_elem(&off_cpu_threads, &tid, &entry, BPF_ANY))
+		count_drop(WT_DROP_MISSED_SWITCH_OUT);
+}
+
+static __always_inline void add_to_chain(struct wt_chain_key *key, __u64 total, __u64 blocked)
+{
+	struct wt_chain_value *value = bpf_map_lookup_elem(&chains, key);
+
+	if (!value) {
+		struct wt_chain_value zero = {};
+		long err = bpf_map_update_elem(&chains, key, &zero, BPF_NOEXIST);
+
+		/* -EEXIST: another CPU created it first, which is fine. */
+		if (err && err != -17) {
+			count_drop(WT_DROP_CHAIN_MAP_FULL);
+			return;
+		}
+		value = bpf_map_lookup_elem(&chains, key);
+		if (!value)
+			return;
+	}
+	__sync_fetch_and_add(&value->total_ns, total);
+	__sync_fetch_and_add(&value->blocked_ns, blocked);
+	__sync_fetch_and_add(&value->runq_ns, total - blocked);
+	__sync_fetch_and_add(&value->count, 1);
+	/* Two CPUs finishing the same chain at once may race here; the loser's
+	 * max is lost only if it was also the larger. */
+	if (total > value->max_ns)
+		value->max_ns = total;
+}
+
+static __always_inline void account_switch_in(struct task_struct *next, __u64 now)
+{
+	__u32 tid = BPF_CORE_READ(next, pid);
+	struct wt_chain_key key = {};
+	struct off_cpu *entry;
+	__u64 total, blocked = 0;
+
+	if (tid == 0)
+		return;
+	entry = bpf_map_lookup_elem(&off_cpu_threads, &tid);
+	if (!entry)
+		return;
+	total = now - entry->switch_out_ns;
+	if (total >= min_total_ns && total <= max_total_ns) {
+		key.target = entry->target;
+		key.wakers[0] = entry->waker;
+		/* A waking that raced ahead of the switch-out was not seen: say so,
+		 * and count the whole time as waiting for a CPU, which it was. */
+		if (key.wakers[0].context == WT_CTX_NONE)
+			key.wakers[0].context = WT_CTX_UNSEEN;
+		if (entry->waking_ns)
+			blocked = entry->waking_ns - entry->switch_out_ns;
+		add_to_chain(&key, total, blocked);
+	}
+	bpf_map_delete_elem(&off_cpu_threads, &tid);
+}
+
+static __always_inline void record_waking(void *ctx, struct task_struct *task)
+{
+	__u32 tid = BPF_CORE_READ(task, pid);
+	struct off_cpu *entry = bpf_map_lookup_elem(&off_cpu_threads, &tid);
+	struct wt_waker_key *waker;
+	__u32 context;
+
+	/* Only the first waking after a blocking switch-out counts: a preempted
+	 * thread (WT_CTX_PREEMPTED) or an already woken one keeps what it has. */
+	if (!entry || entry->waker.context != WT_CTX_NONE)
+		return;
+	waker = &entry->waker;
+	context = waking_context();
+	if (context == WT_CTX_TASK) {
+		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
+
+		capture_current(ctx, &waker->task, is_kthread(current));
+	} else {
+		/* The interrupted task did not cause this: keep only the kernel
+		 * stack, which shows the timer or device path. */
+		__builtin_memset(&waker->task, 0, sizeof(waker->task));
+		waker->task.kernel_stack_id =
+			capture_kernel_stacks ? stack_id(ctx, 0) : WT_STACK_NOT_CAPTURED;
+		waker->task.user_stack_id =
+			capture_user_stacks ? WT_STACK_IRQ_DROPPED : WT_STACK_NOT_CAPTURED;
+	}
+	waker->context = context;
+	entry->waking_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline void on_switch(void *ctx, unsigned long long *args)
+{
+	bool preempt = args[0];
+	struct task_struct *prev = (struct task_struct *)args[1];
+	struct task_struct *next = (struct task_struct *)args[2];
+	unsigned int state;
+	__u64 now = bpf_ktime_get_ns();
+
+	/* A preempted task is runnable whatever its state word says; the 4th
+	 * argument is the state schedule() acted on, without the race of
+	 * re-reading it here (kernel commit fa2c3254d7cf, 5.18). */
+	if (preempt)
+		state = TASK_RUNNING;
+	else if (has_prev_state_arg)
+		state = (unsigned int)args[3];
+	else
+		state = read_task_state(prev);
+
+	account_switch_in(next, now);
+	record_switch_out(ctx, prev, state, now);
+}
+
+SEC("tp_btf/sched_switch")
+int sched_switch_btf(unsigned long long *ctx)
+{
+	on_switch(ctx, ctx);
+	return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int sched_switch_raw(unsigned long long *ctx)
+{
+	on_switch(ctx, ctx);
+	return 0;
+}
+
+SEC("tp_btf/sched_waking")
+int sched_waking_btf(unsigned long long *ctx)
+{
+	record_waking(ctx, (struct task_struct *)ctx[0]);
+	return 0;
+}
+
+SEC("raw_tp/sched_waking")
+int sched_waking_raw(unsigned long long *ctx)
+{
+	record_waking(ctx, (struct task_struct *)ctx[0]);
+	return 0;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The records shared by the BPF program (bpf/waketrace.bpf.c) and the library
+ * that reads them (lib/capture, lib/decode). Fixed-width types only: both
+ * sides must agree on every byte.
+ */
+#ifndef WAKETRACE_ABI_H
+#define WAKETRACE_ABI_H
+
+#ifdef __BPF__
+/* vmlinux_min.h provides the __u32/__u64 types in the BPF build. */
+#else
+#include <linux/types.h>
+#endif
+
+#define WT_COMM_LEN 16
+
+/*
+ * Waker levels kept per chain. The key below is laid out as an array of
+ * levels so that wake chains of depth N (who woke the waker) only raise this
+ * number; every reader walks wakers[0..WT_MAX_WAKERS).
+ */
+#define WT_MAX_WAKERS 1
+
+/* Context a waking ran in (wt_waker_key.context). */
+#define WT_CTX_TASK 0      /* a task woke the target from process context */
+#define WT_CTX_HARDIRQ 1   /* from a hard interrupt: the interrupted task is not the waker */
+#define WT_CTX_SOFTIRQ 2   /* from a softirq (possibly in ksoftirqd) */
+#define WT_CTX_NMI 3       /* from an NMI */
+#define WT_CTX_PREEMPTED 4 /* no waking: the target was switched out while runnable */
+#define WT_CTX_UNSEEN 5    /* blocked, but its waking raced ahead of the switch-out */
+#define WT_CTX_NONE 6      /* no waking yet, or an unused waker level */
+
+/*
+ * A stack id is >= 0 when the stack is in the stack map. Negative values say
+ * why it is not there; they travel in the key so every missing stack is
+ * reported with its cause.
+ */
+#define WT_STACK_NOT_CAPTURED (-1000) /* mode excludes it, or a kernel thread's user stack */
+#define WT_STACK_IRQ_DROPPED (-1001)  /* user stack of a task interrupted by the waking IRQ */
+/* otherwise: -errno from bpf_get_stackid (-EEXIST collision, -ENOMEM full, -EFAULT ...) */
+
+struct wt_task_key {
+	__u32 tgid;
+	__u32 tid;
+	char comm[WT_COMM_LEN];
+	__s32 kernel_stack_id;
+	__s32 user_stack_id;
+};
+
+struct wt_waker_key {
+	struct wt_task_key task;
+	__u32 context; /* WT_CTX_* */
+	__u32 reserved; /* zero: keeps the key free of padding bytes */
+};
+
+struct wt_chain_key {
+	struct wt_task_key target;
+	struct wt_waker_key wakers[WT_MAX_WAKERS];
+};
+
+struct wt_chain_value {
+	__u64 total_ns;   /* switch-out -> switch-in */
+	__u64 blocked_ns; /* switch-out -> waking (0 when preempted) */
+	__u64 runq_ns;    /* waking -> switch-in (all of it when preempted) */
+	__u64 max_ns;     /* largest single total_ns */
+	__u64 count;
+};
+
+/* Why an event or a stack was lost: indexes of the program's drop counters. */
+#define WT_DROP_STACK_COLLISION 0 /* bpf_get_stackid: -EEXIST (bucket used by another stack) */
+#define WT_DROP_STACK_MAP_FULL 1  /* bpf_get_stackid: -ENOMEM */
+#define WT_DROP_STACK_OTHER 2     /* bpf_get_stackid: any other error (e.g. -EFAULT) */
+#define WT_DROP_CHAIN_MAP_FULL 3  /* a new chain found the aggregation map full */
+#define WT_DROP_MISSED_SWITCH_OUT 4 /* no room to remember a switched-out thread */
+#define WT_DROP_PROCESS_EVENT 5   /* ring buffer full: a new process was not announced */
+#define WT_DROP_NR 6
+
+/* Sent to user space the first time a process shows up in a captured user stack. */
+struct wt_process_event {
+	__u32 tgid;
+};
+
+#endif /* WAKETRACE_ABI_H */

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// libwaketrace C++ API: why threads were not running, and who woke them.
+//
+//     waketrace::Config config;
+//     config.tids = {worker_tid};
+//     waketrace::Profiler profiler(config);
+//     profiler.start();
+//     ... run the workload ...
+//     profiler.stop();
+//     for (const waketrace::WakeChain& chain : profiler.results().chains) ...
+//
+// Thread safety: one Profiler may be used from one thread at a time; separate
+// Profilers are independent (they share no state and may run at once).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace waketrace {
+
+// Every failure is a waketrace::Error: code() carries the errno value
+// (std::generic_category()), what() says what went wrong and what to do.
+class Error : public std::system_error {
+public:
+    Error(int errno_value, const std::string& message)
+        : std::system_error(errno_value, std::generic_category(), message) {}
+    int errno_value() const noexcept { return code().value(); }
+};
+
+enum class ThreadKind : uint8_t { all, user_only, kernel_only };
+enum class StackKinds : uint8_t { both, kernel_only, user_only };
+// Which tracepoint flavour to attach: the typed tp_btf (5.5+) or raw_tp.
+// `automatic` probes the kernel once at start() and prefers tp_btf.
+enum class AttachMode : uint8_t { automatic, tp_btf, raw_tp };
+enum class LogLevel : uint8_t { debug, info, warning };
+
+struct Config {
+    // Targets: a thread is profiled when it matches every non-empty filter.
+    std::vector<uint32_t> pids;  // process ids (tgid); a thread matches if its process is listed
+    std::vector<uint32_t> tids;  // thread ids
+    ThreadKind threads = ThreadKind::all;
+    // offwaketime's --state: 0 keeps only switches while runnable (preemption);
+    // N keeps blocking switches whose state has any bit of N (2: uninterruptible).
+    std::optional<uint32_t> state_mask;
+    // Off-CPU time bounds per event, microseconds, inclusive (offwaketime -m / -M).
+    uint64_t min_block_us = 1;
+    uint64_t max_block_us = UINT64_MAX;
+    StackKinds stacks = StackKinds::both;
+    // Capacities of the kernel maps. What does not fit is counted in Losses.
+    uint32_t stack_storage_size = 16384;  // distinct stacks
+    uint32_t max_chains = 16384;          // distinct (target, waker) chains
+    uint32_t max_off_cpu_threads = 16384; // threads off CPU at the same moment
+    AttachMode attach = AttachMode::automatic;
+    // Messages from the profiler and the BPF verifier; nullptr: dropped.
+    std::function<void(LogLevel, std::string_view)> log;
+};
+
+struct Frame {
+    uint64_t address = 0;
+    std::string symbol;  // demangled; empty when unresolved (formats print "[unknown]")
+    std::string module;  // file path, "[kernel]" or a kernel module name
+    uint64_t offset = 0; // address - symbol start, when resolved
+    bool resolved() const noexcept { return !symbol.empty(); }
+};
+
+// Why a stack has no frames.
+enum class StackStatus : uint8_t {
+    ok,
+    not_captured,  // excluded by Config::stacks, or a kernel thread's user stack
+    irq_dropped,   // user stack of the task an interrupt happened to interrupt
+    collision,     // stack map bucket held another stack (raise stack_storage_size)
+    map_full,      // stack map full (raise stack_storage_size)
+    error,         // any other capture error (e.g. user memory not readable)
+};
+
+struct Stack {
+    StackStatus status = StackStatus::not_captured;
+    int error = 0;              // the kernel's -errno when status is collision/map_full/error
+    std::vector<Frame> frames;  // innermost (leaf) first
+};
+
+struct Task {
+    uint32_t tid = 0;
+    uint32_t tgid = 0;  // process id
+    std::string comm;
+};
+
+enum class WakerContext : uint8_t {
+    task,       // a task woke the target: Waker::task is that task
+    hardirq,    // woken from a hard interrupt (timers, devices): no task to blame
+    softirq,    // woken from a softirq
+    nmi,        // woken from an NMI
+    preempted,  // never blocked: switched out while runnable, no waker
+    unseen,     // blocked, but the waking raced ahead of the switch-out
+};
+
+struct Waker {
+    WakerContext context = WakerContext::task;
+    Task task;  // tid/tgid 0 and empty comm unless context == task
+    Stack kernel_stack;
+    Stack user_stack;
+};
+
+struct WakeChain {
+    Task target;
+    Stack kernel_stack;
+    Stack user_stack;
+    std::vector<Waker> wakers;  // wakers[0] woke the target; deeper levels woke the waker
+    uint64_t total_ns = 0;      // off CPU: switch-out -> switch-in
+    uint64_t blocked_ns = 0;    // switch-out -> waking
+    uint64_t runqueue_ns = 0;   // waking -> switch-in (all of total when preempted)
+    uint64_t max_ns = 0;        // longest single off-CPU period
+    uint64_t count = 0;         // off-CPU periods summed here
+};
+
+// Everything that did not make it into the results, per cause.
+struct Losses {
+    uint64_t stack_collisions = 0;   // stacks lost to a used stack-map bucket
+    uint64_t stack_map_full = 0;     // stacks lost to a full stack map
+    uint64_t stack_errors = 0;       // stacks lost to other capture errors
+    uint64_t chain_map_full = 0;     // off-CPU periods lost to a full chain map
+    uint64_t missed_switch_outs = 0; // off-CPU periods lost: too many threads off CPU at once
+    uint64_t process_events = 0;     // new processes not announced in time (may lose symbols)
+    uint64_t total() const noexcept {
+        return stack_collisions + stack_map_full + stack_errors + chain_map_full +
+               missed_switch_outs + process_events;
+    }
+};
+
+struct Profile {
+    std::vector<WakeChain> chains;  // sorted by total_ns, ascending (like offwaketime)
+    Losses losses;
+    uint64_t duration_ns = 0;       // start() -> stop()
+};
+
+class Profiler {
+public:
+    // Validates the config (throws Error with EINVAL). No kernel work yet.
+    explicit Profiler(Config config);
+    ~Profiler();
+    Profiler(Profiler&&) noexcept;
+    Profiler& operator=(Profiler&&) noexcept;
+    Profiler(const Profiler&) = delete;
+    Profiler& operator=(const Profiler&) = delete;
+
+    // Loads and attaches the BPF program. Throws Error: EPERM (missing
+    // capability, named in the message), ENOTSUP (no BTF), ESRCH (a pid or
+    // tid does not exist), EBUSY (already started), or the libbpf error.
+    void start();
+    // Detaches. Idempotent; results() stays readable afterwards.
+    void stop() noexcept;
+    bool running() const noexcept;
+
+    // Reads, symbolizes and returns what was captured so far. Valid while
+    // running (a snapshot) and after stop(); throws Error (EINVAL) before start().
+    Profile results();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+std::string_view to_string(WakerContext context) noexcept;
+std::string_view to_string(StackStatus status) noexcept;
+
+}  // namespace waketrace
