@@ -14,9 +14,13 @@
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
+struct mm_struct; /* only ever compared with NULL */
+
 struct task_struct {
 	unsigned int __state; /* 5.14+; older kernels: see task_struct___pre_5_14 */
+	void *stack;
 	unsigned int flags;
+	struct mm_struct *mm;
 	int pid;
 	int tgid;
 	char comm[16];
@@ -30,10 +34,5 @@ struct task_struct___pre_5_14 {
 #pragma clang attribute pop
 
 #define PF_KTHREAD 0x00200000
-
-/* preempt_count() bits, include/linux/preempt.h */
-#define SOFTIRQ_OFFSET 0x00000100
-#define HARDIRQ_MASK 0x000f0000
-#define NMI_MASK 0x00f00000
 
 #endif /* WAKETRACE_KERNEL_TYPES_H */

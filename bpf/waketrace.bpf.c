@@ -40,6 +40,7 @@ const volatile __u64 max_total_ns = ~0ULL;
 const volatile bool capture_kernel_stacks = true;
 const volatile bool capture_user_stacks = true;
 const volatile bool has_prev_state_arg = true; /* sched_switch's 4th argument, 5.18+ */
+const volatile __u64 task_stack_size = 16384;   /* THREAD_SIZE */
 
 /* Losses per cause (WT_DROP_*); user space reads them through the skeleton. */
 __u64 drops[WT_DROP_NR] = {};
@@ -95,34 +96,31 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 } process_events SEC(".maps");
 
-/* x86 keeps preempt_count in a per-CPU variable: __preempt_count (<6.2 and
- * 6.15+) or pcpu_hot.preempt_count (6.2 - 6.14). At most one exists. */
-struct pcpu_hot {
-	int preempt_count;
-} __attribute__((preserve_access_index));
-extern const int __preempt_count __ksym __weak;
-extern const struct pcpu_hot pcpu_hot __ksym __weak;
-
 static __always_inline void count_drop(__u32 cause)
 {
 	__sync_fetch_and_add(&drops[cause], 1);
 }
 
-static __always_inline __u32 waking_context(void)
+/*
+ * Interrupts (and the softirqs run on their way out) execute on a per-CPU
+ * interrupt stack, NMIs on their own: if this program is not running on the
+ * current task's stack, the task was merely interrupted and did not cause the
+ * waking. Reading preempt_count() would say more, but it is a per-CPU
+ * variable that BPF can only reach through kallsyms data symbols, which many
+ * kernels (no CONFIG_KALLSYMS_ALL) do not have. User space tells hardirq,
+ * softirq and NMI apart from the kernel stack (lib/decode).
+ */
+static __always_inline bool on_task_stack(void)
 {
-	int count = 0;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 stack_base = (__u64)BPF_CORE_READ(task, stack);
+	void *volatile here_pointer = &stack_base;
+	__u64 here = 0;
 
-	if (&__preempt_count)
-		count = *(int *)bpf_this_cpu_ptr(&__preempt_count);
-	else if (&pcpu_hot)
-		count = ((struct pcpu_hot *)bpf_this_cpu_ptr(&pcpu_hot))->preempt_count;
-	if (count & NMI_MASK)
-		return WT_CTX_NMI;
-	if (count & HARDIRQ_MASK)
-		return WT_CTX_HARDIRQ;
-	if (count & SOFTIRQ_OFFSET)
-		return WT_CTX_SOFTIRQ;
-	return WT_CTX_TASK;
+	/* The verifier allows no arithmetic on a stack pointer, so read the
+	 * pointer's value back as a plain number. */
+	bpf_probe_read_kernel(&here, sizeof(here), (const void *)&here_pointer);
+	return here - stack_base < task_stack_size;
 }
 
 static __always_inline void announce_process(__u32 tgid)
@@ -159,8 +157,20 @@ static __always_inline __s32 stack_id(void *ctx, __u64 flags)
 	return id;
 }
 
+static __always_inline bool is_kthread(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, flags) & PF_KTHREAD;
+}
+
+/* A kernel thread, or a thread past exit_mm() on its way out, has no user
+ * stack to take. */
+static __always_inline bool has_user_memory(struct task_struct *task, bool kthread)
+{
+	return !kthread && BPF_CORE_READ(task, mm);
+}
+
 /* Fills `key` with the current task's identity and stacks. */
-static __always_inline void capture_current(void *ctx, struct wt_task_key *key, bool kthread)
+static __always_inline void capture_current(void *ctx, struct wt_task_key *key, bool user_memory)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
@@ -169,16 +179,11 @@ static __always_inline void capture_current(void *ctx, struct wt_task_key *key, 
 	bpf_get_current_comm(key->comm, sizeof(key->comm));
 	key->kernel_stack_id = capture_kernel_stacks ? stack_id(ctx, 0) : WT_STACK_NOT_CAPTURED;
 	key->user_stack_id = WT_STACK_NOT_CAPTURED;
-	if (capture_user_stacks && !kthread) {
+	if (capture_user_stacks && user_memory) {
 		key->user_stack_id = stack_id(ctx, BPF_F_USER_STACK);
 		if (key->user_stack_id >= 0)
 			announce_process(key->tgid);
 	}
-}
-
-static __always_inline bool is_kthread(struct task_struct *task)
-{
-	return BPF_CORE_READ(task, flags) & PF_KTHREAD;
 }
 
 static __always_inline unsigned int read_task_state(struct task_struct *task)
@@ -224,7 +229,7 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 		return;
 
 	entry.switch_out_ns = now;
-	capture_current(ctx, &entry.target, kthread);
+	capture_current(ctx, &entry.target, has_user_memory(prev, kthread));
 	entry.waker.context = state == TASK_RUNNING ? WT_CTX_PREEMPTED : WT_CTX_NONE;
 	entry.waker.task.kernel_stack_id = WT_STACK_NOT_CAPTURED;
 	entry.waker.task.user_stack_id = WT_STACK_NOT_CAPTURED;
@@ -298,11 +303,11 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 	if (!entry || entry->waker.context != WT_CTX_NONE)
 		return;
 	waker = &entry->waker;
-	context = waking_context();
+	context = on_task_stack() ? WT_CTX_TASK : WT_CTX_INTERRUPT;
 	if (context == WT_CTX_TASK) {
 		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
 
-		capture_current(ctx, &waker->task, is_kthread(current));
+		capture_current(ctx, &waker->task, has_user_memory(current, is_kthread(current)));
 	} else {
 		/* The interrupted task did not cause this: keep only the kernel
 		 * stack, which shows the timer or device path. */

@@ -24,9 +24,8 @@
 
 /* Context a waking ran in (wt_waker_key.context). */
 #define WT_CTX_TASK 0      /* a task woke the target from process context */
-#define WT_CTX_HARDIRQ 1   /* from a hard interrupt: the interrupted task is not the waker */
-#define WT_CTX_SOFTIRQ 2   /* from a softirq (possibly in ksoftirqd) */
-#define WT_CTX_NMI 3       /* from an NMI */
+#define WT_CTX_INTERRUPT 1 /* from interrupt context: the interrupted task is not the waker.
+			    * User space tells hardirq, softirq and NMI apart by stack. */
 #define WT_CTX_PREEMPTED 4 /* no waking: the target was switched out while runnable */
 #define WT_CTX_UNSEEN 5    /* blocked, but its waking raced ahead of the switch-out */
 #define WT_CTX_NONE 6      /* no waking yet, or an unused waker level */

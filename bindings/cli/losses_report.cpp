@@ -1,0 +1,28 @@
+#include "losses_report.hpp"
+
+#include <fmt/format.h>
+
+namespace waketrace::cli {
+namespace {
+
+void report(std::FILE* out, uint64_t count, const char* what, const char* advice) {
+    if (count)
+        fmt::print(out, "WARNING: {} {} ({})\n", count, what, advice);
+}
+
+}  // namespace
+
+void report_losses(std::FILE* out, const Losses& losses) {
+    report(out, losses.stack_collisions, "stacks lost to stack map hash collisions",
+           "raise --stack-storage-size");
+    report(out, losses.stack_map_full, "stacks lost to a full stack map", "raise --stack-storage-size");
+    report(out, losses.stack_errors, "stacks could not be captured", "user memory not readable at the time");
+    report(out, losses.chain_map_full, "off-CPU periods lost to a full chain map",
+           "profile fewer threads or a shorter time");
+    report(out, losses.missed_switch_outs, "off-CPU periods lost: too many threads off CPU at once",
+           "profile fewer threads");
+    report(out, losses.process_events, "new processes announced too late",
+           "their user frames may be [unknown] if they exited");
+}
+
+}  // namespace waketrace::cli

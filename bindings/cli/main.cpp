@@ -1,0 +1,154 @@
+// waketrace: bcc offwaketime's command line on top of libwaketrace.
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <optional>
+
+#include "child_command.hpp"
+#include "losses_report.hpp"
+#include "options.hpp"
+#include "waketrace/format.hpp"
+#include "waketrace/profiler.hpp"
+
+namespace {
+
+constexpr int kExitRuntimeError = 1;
+constexpr int kExitUsage = 2;
+
+bool g_verbose = false;
+
+// The tool owns its process, so it may route libbpf's global log (a library
+// must not): quiet unless -v.
+int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
+    if (!g_verbose && level != LIBBPF_WARN)
+        return 0;
+    if (level == LIBBPF_DEBUG)
+        return 0;
+    return std::vfprintf(stderr, format, args);
+}
+
+// Waits for the end of tracing: the duration, Ctrl-C / SIGTERM, or (without a
+// duration) the traced command's exit. The signals are blocked in every
+// thread and collected here with sigtimedwait.
+void wait_for_end(const sigset_t& signals, std::optional<double> duration_s,
+                  waketrace::cli::ChildCommand* command) {
+    timespec deadline{};
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    if (duration_s) {
+        const double whole = std::floor(*duration_s);
+        deadline.tv_sec += time_t(whole);
+        deadline.tv_nsec += long((*duration_s - whole) * 1e9);
+        if (deadline.tv_nsec >= 1'000'000'000) {
+            deadline.tv_sec += 1;
+            deadline.tv_nsec -= 1'000'000'000;
+        }
+    }
+    for (;;) {
+        if (command && !duration_s && command->reap_if_exited())
+            return;
+        timespec timeout{3600, 0};
+        if (duration_s) {
+            timespec now{};
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            const long long left_ns = (deadline.tv_sec - now.tv_sec) * 1'000'000'000LL +
+                                      (deadline.tv_nsec - now.tv_nsec);
+            if (left_ns <= 0)
+                return;
+            timeout = {time_t(left_ns / 1'000'000'000), long(left_ns % 1'000'000'000)};
+        }
+        const int sig = sigtimedwait(&signals, nullptr, &timeout);
+        if (sig == SIGINT || sig == SIGTERM)
+            return;
+        if (sig == SIGCHLD && command)
+            command->reap_if_exited();
+    }
+}
+
+int run(const waketrace::cli::Options& options) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, &std::fclose);
+    std::FILE* out = stdout;
+    if (!options.output_path.empty()) {
+        file.reset(std::fopen(options.output_path.c_str(), "w"));
+        if (!file) {
+            fmt::print(stderr, "waketrace: cannot write {}: {}\n", options.output_path, std::strerror(errno));
+            return kExitRuntimeError;
+        }
+        out = file.get();
+    }
+
+    waketrace::Config config = options.config;
+    std::unique_ptr<waketrace::cli::ChildCommand> command;
+    if (!options.command.empty()) {
+        command = std::make_unique<waketrace::cli::ChildCommand>(options.command);
+        config.pids = {uint32_t(command->pid())};
+    }
+    if (options.verbose)
+        config.log = [](waketrace::LogLevel, std::string_view message) {
+            fmt::print(stderr, "waketrace: {}\n", message);
+        };
+
+    // Blocked before the profiler starts its thread, so that thread inherits
+    // the mask and only wait_for_end() sees them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGCHLD);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    waketrace::Profiler profiler(config);
+    profiler.start();
+    if (!options.folded) {
+        const std::string header = waketrace::format_text_header(
+            options.config.stacks, options.duration_s, options.command.empty() ? "" : options.command[0]);
+        std::fwrite(header.data(), 1, header.size(), out);
+        std::fflush(out);
+    }
+    if (command)
+        command->release();
+    wait_for_end(signals, options.duration_s, command.get());
+    profiler.stop();
+
+    const waketrace::Profile profile = profiler.results();
+    const waketrace::FormatOptions format{options.config.stacks, options.delimiter};
+    const std::string text = options.folded ? waketrace::format_folded(profile, format)
+                                            : waketrace::format_text(profile, format);
+    std::fwrite(text.data(), 1, text.size(), out);
+    std::fflush(out);
+    waketrace::cli::report_losses(stderr, profile.losses);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    waketrace::cli::Options options;
+    try {
+        options = waketrace::cli::parse_options(argc, argv);
+    } catch (const waketrace::cli::UsageError& e) {
+        fmt::print(stderr, "waketrace: error: {} (see waketrace --help)\n", e.what());
+        return kExitUsage;
+    }
+    if (options.show_help) {
+        fmt::print("{}", waketrace::cli::usage_text("waketrace"));
+        return 0;
+    }
+    g_verbose = options.verbose;
+    libbpf_set_print(libbpf_log);
+    try {
+        return run(options);
+    } catch (const waketrace::Error& e) {
+        fmt::print(stderr, "waketrace: {}\n", e.what());
+        return kExitRuntimeError;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "waketrace: {}\n", e.what());
+        return kExitRuntimeError;
+    }
+}

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The waketrace command line, offwaketime's interface plus a command to run:
+//
+//     waketrace [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [-U | -K] [-d] [-f]
+//               [--stack-storage-size N] [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME]
+//               [--state STATE] [-o FILE] [-v] [duration] [-- COMMAND [ARGS...]]
+//
+// Parsing is pure (no I/O, no lookups of pids), so it is tested on its own.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <waketrace/profiler.hpp>
+
+namespace waketrace::cli {
+
+struct Options {
+    waketrace::Config config;             // filters, stack kinds, block-time bounds, map size
+    bool folded = false;                  // -f: one line per chain
+    bool delimiter = false;               // -d: "-" between user and kernel stacks
+    std::optional<double> duration_s;     // positional duration; nullopt: until Ctrl-C / COMMAND exits
+    std::string output_path;              // -o; empty: standard output
+    std::vector<std::string> command;     // after "--"; empty: trace without running anything
+    bool verbose = false;                 // -v
+    bool show_help = false;               // -h: print usage_text() and exit 0, nothing else is set
+};
+
+// Bad command lines; what() is one line naming the option and the problem.
+struct UsageError : std::runtime_error {
+    using runtime_error::runtime_error;
+};
+
+// argv[0] is the program name and is skipped. Throws UsageError.
+Options parse_options(int argc, const char* const* argv);
+
+// The --help text, ending in '\n'.
+std::string usage_text(std::string_view program);
+
+}  // namespace waketrace::cli

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// libwaketrace output formats: a Profile rendered the way bcc's offwaketime
+// prints it, so existing habits and tools (flamegraph.pl --color=chain) keep
+// working.
+//
+//     waketrace::FormatOptions options;
+//     options.stacks = config.stacks;
+//     std::string text = waketrace::format_folded(profile, options);
+//
+// Every function here is pure: it reads its arguments, returns a new string,
+// touches no global state and may be called from any thread at once.
+// None of them throws except std::bad_alloc.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <waketrace/profiler.hpp>
+
+namespace waketrace {
+
+struct FormatOptions {
+    // Which stacks to print; pass the Config::stacks the profile was taken
+    // with, so stacks that were never captured are not shown as missing.
+    StackKinds stacks = StackKinds::both;
+    // offwaketime -d: a "-" between the user and the kernel part of a stack
+    // (only when both parts have frames).
+    bool delimiter = false;
+};
+
+// offwaketime's default layout: one block per chain, in Profile::chains order
+// (ascending total), every line indented four spaces:
+//
+//     waker:           <waker> [<tid>]
+//     <waker user frames, root first>
+//     <waker kernel frames, root first; the last is nearest the wake-up>
+//     --               --
+//     <target kernel frames, leaf first>
+//     <target user frames, leaf first>
+//     target:          <comm> <tid>
+//         <total microseconds>
+//     (empty line)
+//
+// Only wakers[0] is shown. Wakers that are not tasks (interrupts, preemption)
+// print their waker_name() without a tid. Stacks lost to a capture error
+// print "[Missed User Stack]" / "[Missed Kernel Stack]"; stacks never
+// captured print nothing. Newlines inside names become spaces.
+std::string format_text(const Profile& profile, const FormatOptions& options);
+
+// offwaketime -f: one line per chain, for flamegraph.pl:
+//
+//     target comm;target user (root first);target kernel (root first);--;
+//     waker kernel (leaf first);waker user (leaf first);waker name <total us>
+//
+// (one line, no spaces around ';'). ';' inside names becomes ':' and newlines
+// become spaces, so every line splits back into the same frames.
+std::string format_folded(const Profile& profile, const FormatOptions& options);
+
+// The line text output starts with, in offwaketime's words: what is traced
+// and until when. duration_s: the tracing time, or nullopt for "until
+// Ctrl-C"; command: the command being run, if any (without a duration,
+// tracing stops when it exits). Ends in '\n'.
+std::string format_text_header(StackKinds stacks, std::optional<double> duration_s,
+                               std::string_view command = {});
+
+// The symbol, or "[unknown]" when the frame could not be resolved.
+std::string frame_name(const Frame& frame);
+
+// The waker's comm for task wakers ("[unknown]" if empty); otherwise
+// "[hardirq]", "[softirq]", "[nmi]", "[preempted]" or "[unseen waker]".
+std::string waker_name(const Waker& waker);
+
+}  // namespace waketrace

@@ -1,0 +1,119 @@
+#include "assemble/profile_builder.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iterator>
+#include <array>
+#include <string_view>
+#include <unordered_map>
+
+#include "assemble/interrupt_context.hpp"
+
+namespace waketrace::detail {
+namespace {
+
+bool is_tracing_frame(const Frame& frame) {
+    static constexpr std::array<std::string_view, 4> prefixes = {
+        "bpf_prog_", "bpf_trace_run", "__traceiter_", "__bpf_trace_"};
+    return std::any_of(prefixes.begin(), prefixes.end(), [&](std::string_view prefix) {
+        return std::string_view(frame.symbol).substr(0, prefix.size()) == prefix;
+    });
+}
+
+Stack kernel_stack(const DecodedStack& decoded, Symbolizer& symbolizer) {
+    Stack stack{decoded.status, decoded.error, {}};
+    if (!decoded.addresses.empty()) {
+        stack.frames = symbolizer.kernel_frames(decoded.addresses);
+        strip_tracing_frames(stack.frames);
+    }
+    return stack;
+}
+
+Stack user_stack(const DecodedStack& decoded, uint32_t tgid, Symbolizer& symbolizer) {
+    Stack stack{decoded.status, decoded.error, {}};
+    if (!decoded.addresses.empty())
+        stack.frames = symbolizer.user_frames(tgid, decoded.addresses);
+    return stack;
+}
+
+WakeChain build_chain(const DecodedChain& decoded, Symbolizer& symbolizer) {
+    WakeChain chain;
+    chain.target = decoded.target.task;
+    chain.kernel_stack = kernel_stack(decoded.target.kernel, symbolizer);
+    chain.user_stack = user_stack(decoded.target.user, decoded.target.task.tgid, symbolizer);
+    for (const DecodedWaker& level : decoded.wakers) {
+        Waker waker;
+        waker.context = level.context;
+        waker.task = level.task.task;
+        waker.kernel_stack = kernel_stack(level.task.kernel, symbolizer);
+        waker.user_stack = user_stack(level.task.user, level.task.task.tgid, symbolizer);
+        settle_waker_context(waker);
+        chain.wakers.push_back(std::move(waker));
+    }
+    chain.total_ns = decoded.times.total_ns;
+    chain.blocked_ns = decoded.times.blocked_ns;
+    chain.runqueue_ns = decoded.times.runq_ns;
+    chain.max_ns = decoded.times.max_ns;
+    chain.count = decoded.times.count;
+    return chain;
+}
+
+// What makes two chains the same once contexts are settled: wakers that lost
+// their identity and interrupted frames to an interrupt fall together.
+void append_identity(std::string& key, const Task& task, const Stack& kernel, const Stack& user) {
+    fmt::format_to(std::back_inserter(key), "{}/{}/{}\x1f", task.tid, task.tgid, task.comm);
+    for (const Stack* stack : {&kernel, &user}) {
+        fmt::format_to(std::back_inserter(key), "{}:", int(stack->status));
+        for (const Frame& frame : stack->frames)
+            fmt::format_to(std::back_inserter(key), "{:x},", frame.address);
+    }
+}
+
+std::string identity_of(const WakeChain& chain) {
+    std::string key;
+    append_identity(key, chain.target, chain.kernel_stack, chain.user_stack);
+    for (const Waker& waker : chain.wakers) {
+        fmt::format_to(std::back_inserter(key), "|{}|", int(waker.context));
+        append_identity(key, waker.task, waker.kernel_stack, waker.user_stack);
+    }
+    return key;
+}
+
+void add_times(WakeChain& into, const WakeChain& from) {
+    into.total_ns += from.total_ns;
+    into.blocked_ns += from.blocked_ns;
+    into.runqueue_ns += from.runqueue_ns;
+    into.count += from.count;
+    into.max_ns = std::max(into.max_ns, from.max_ns);
+}
+
+}  // namespace
+
+void strip_tracing_frames(std::vector<Frame>& kernel_frames) {
+    auto last = std::find_if(kernel_frames.rbegin(), kernel_frames.rend(), is_tracing_frame);
+    if (last != kernel_frames.rend())
+        kernel_frames.erase(kernel_frames.begin(), last.base());
+}
+
+Profile build_profile(std::vector<DecodedChain> chains, const Losses& losses, Symbolizer& symbolizer) {
+    Profile profile;
+    profile.losses = losses;
+    profile.chains.reserve(chains.size());
+    std::unordered_map<std::string, size_t> index_of;
+    for (const DecodedChain& decoded : chains) {
+        WakeChain chain = build_chain(decoded, symbolizer);
+        auto [it, inserted] = index_of.try_emplace(identity_of(chain), profile.chains.size());
+        if (inserted)
+            profile.chains.push_back(std::move(chain));
+        else
+            add_times(profile.chains[it->second], chain);
+    }
+    // Ascending like offwaketime; ties broken so the order is reproducible.
+    std::sort(profile.chains.begin(), profile.chains.end(), [](const WakeChain& a, const WakeChain& b) {
+        return std::tie(a.total_ns, a.count, a.target.tid) < std::tie(b.total_ns, b.count, b.target.tid);
+    });
+    return profile;
+}
+
+}  // namespace waketrace::detail

@@ -1,0 +1,18 @@
+// What the running kernel offers, probed once when a profiler starts. Every
+// kernel difference the BPF program must know about is decided here.
+#pragma once
+
+#include <cstdint>
+
+namespace waketrace::detail {
+
+struct KernelFeatures {
+    bool tp_btf = false;             // tp_btf programs for the sched tracepoints (5.5+)
+    bool switch_prev_state = false;  // sched_switch passes prev_state (5.18+)
+    uint64_t task_stack_size = 16384; // THREAD_SIZE: x86-64's, doubled under KASAN
+};
+
+// Throws Error(ENOTSUP) when the kernel has no BTF: CO-RE cannot work then.
+KernelFeatures probe_kernel();
+
+}  // namespace waketrace::detail

@@ -1,0 +1,173 @@
+#include "capture/loader.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <string>
+
+// bpftool spells the program's `bool` globals as C's _Bool, which C++ lacks.
+#define _Bool bool
+#include "waketrace.skel.h"
+#undef _Bool
+
+namespace waketrace::detail {
+namespace {
+
+// Matches the kernel's default kernel.perf_event_max_stack.
+constexpr uint32_t kMaxStackDepth = 127;
+constexpr size_t kVerifierLogSize = 256 * 1024;
+
+// Values of the program's THREADS_* constants.
+uint32_t thread_kind_value(ThreadKind kind) {
+    switch (kind) {
+    case ThreadKind::user_only: return 1;
+    case ThreadKind::kernel_only: return 2;
+    case ThreadKind::all: break;
+    }
+    return 0;
+}
+
+uint64_t us_to_ns_saturating(uint64_t us) {
+    return us > UINT64_MAX / 1000 ? UINT64_MAX : us * 1000;
+}
+
+std::string libbpf_message(int err) {
+    char buf[128];
+    libbpf_strerror(err, buf, sizeof(buf));
+    return buf;
+}
+
+void check(int err, const char* what) {
+    if (err < 0)
+        throw Error(-err, fmt::format("{} failed: {}", what, libbpf_message(err)));
+}
+
+void fill_filter(bpf_map* map, const std::vector<uint32_t>& ids) {
+    const uint8_t yes = 1;
+    for (uint32_t id : ids) {
+        int err = bpf_map__update_elem(map, &id, sizeof(id), &yes, sizeof(yes), BPF_ANY);
+        if (err)
+            throw Error(-err, fmt::format("filling the {} filter failed: {}", bpf_map__name(map),
+                                          libbpf_message(err)));
+    }
+}
+
+}  // namespace
+
+BpfCapture::BpfCapture(const Config& config, const KernelFeatures& features)
+    : verifier_log_(kVerifierLogSize) {
+    LIBBPF_OPTS(bpf_object_open_opts, opts, .kernel_log_buf = verifier_log_.data(),
+                .kernel_log_size = verifier_log_.size());
+    skel_ = waketrace_bpf__open_opts(&opts);
+    if (!skel_)
+        throw Error(errno, fmt::format("opening the BPF program failed: {}", libbpf_message(-errno)));
+    try {
+        configure(config, features);
+        load(config);
+    } catch (...) {
+        waketrace_bpf__destroy(skel_);
+        throw;
+    }
+}
+
+BpfCapture::~BpfCapture() { waketrace_bpf__destroy(skel_); }
+
+void BpfCapture::configure(const Config& config, const KernelFeatures& features) {
+    auto* rodata = skel_->rodata;
+    rodata->filter_tgids_on = !config.pids.empty();
+    rodata->filter_tids_on = !config.tids.empty();
+    rodata->thread_kind = thread_kind_value(config.threads);
+    rodata->state_filter_on = config.state_mask.has_value();
+    rodata->state_mask = config.state_mask.value_or(0);
+    rodata->min_total_ns = us_to_ns_saturating(config.min_block_us);
+    rodata->max_total_ns = us_to_ns_saturating(config.max_block_us);
+    rodata->capture_kernel_stacks = config.stacks != StackKinds::user_only;
+    rodata->capture_user_stacks = config.stacks != StackKinds::kernel_only;
+    rodata->has_prev_state_arg = features.switch_prev_state;
+    rodata->task_stack_size = features.task_stack_size;
+
+    tp_btf_ = config.attach == AttachMode::tp_btf ||
+              (config.attach == AttachMode::automatic && features.tp_btf);
+    bpf_program__set_autoload(skel_->progs.sched_switch_btf, tp_btf_);
+    bpf_program__set_autoload(skel_->progs.sched_waking_btf, tp_btf_);
+    bpf_program__set_autoload(skel_->progs.sched_switch_raw, !tp_btf_);
+    bpf_program__set_autoload(skel_->progs.sched_waking_raw, !tp_btf_);
+
+    auto* maps = &skel_->maps;
+    check(bpf_map__set_value_size(maps->stacks, kMaxStackDepth * sizeof(uint64_t)), "sizing the stack map");
+    check(bpf_map__set_max_entries(maps->stacks, config.stack_storage_size), "sizing the stack map");
+    check(bpf_map__set_max_entries(maps->chains, config.max_chains), "sizing the chain map");
+    check(bpf_map__set_max_entries(maps->off_cpu_threads, config.max_off_cpu_threads),
+          "sizing the off-CPU map");
+    // A hash map needs at least one entry even when its filter is off.
+    check(bpf_map__set_max_entries(maps->filter_tgids, std::max<size_t>(1, config.pids.size())),
+          "sizing the pid filter");
+    check(bpf_map__set_max_entries(maps->filter_tids, std::max<size_t>(1, config.tids.size())),
+          "sizing the tid filter");
+    check(bpf_map__set_max_entries(maps->announced_processes, 16384), "sizing the process map");
+    check(bpf_map__set_max_entries(maps->process_events, 256 * 1024), "sizing the ring buffer");
+}
+
+void BpfCapture::load(const Config& config) {
+    verifier_log_[0] = '\0';
+    const int err = waketrace_bpf__load(skel_);
+    if (err) {
+        if (config.log && verifier_log_[0])
+            config.log(LogLevel::warning, fmt::format("BPF verifier log:\n{}", verifier_log_.data()));
+        throw Error(-err, fmt::format("loading the BPF program into the kernel failed: {}{}",
+                                      libbpf_message(err),
+                                      config.log ? "" : " (set Config::log to see the verifier log)"));
+    }
+    verifier_log_ = {};  // only needed for a failed load
+    fill_filter(skel_->maps.filter_tgids, config.pids);
+    fill_filter(skel_->maps.filter_tids, config.tids);
+}
+
+void BpfCapture::attach() {
+    const int err = waketrace_bpf__attach(skel_);
+    if (err)
+        throw Error(-err, fmt::format("attaching to the sched_switch and sched_waking tracepoints "
+                                      "failed: {}", libbpf_message(err)));
+}
+
+void BpfCapture::detach() noexcept { waketrace_bpf__detach(skel_); }
+
+void BpfCapture::for_each_chain(const ChainVisitor& visit) const {
+    const bpf_map* map = skel_->maps.chains;
+    wt_chain_key key{};
+    wt_chain_key next{};
+    wt_chain_value value{};
+    const void* previous = nullptr;
+    while (bpf_map__get_next_key(map, previous, &next, sizeof(next)) == 0) {
+        if (bpf_map__lookup_elem(map, &next, sizeof(next), &value, sizeof(value), 0) == 0)
+            visit(next, value);
+        key = next;
+        previous = &key;
+    }
+}
+
+std::vector<uint64_t> BpfCapture::stack(int32_t stack_id) const {
+    std::vector<uint64_t> frames(kMaxStackDepth);
+    if (stack_id < 0 || bpf_map__lookup_elem(skel_->maps.stacks, &stack_id, sizeof(stack_id),
+                                             frames.data(), frames.size() * sizeof(uint64_t), 0)) {
+        return {};
+    }
+    // Unused slots are zero.
+    frames.erase(std::find(frames.begin(), frames.end(), 0), frames.end());
+    return frames;
+}
+
+DropCounts BpfCapture::drops() const {
+    // The program adds to these atomically while we read them through the mmap.
+    DropCounts counts{};
+    for (size_t i = 0; i < counts.size(); ++i)
+        counts[i] = __atomic_load_n(&skel_->bss->drops[i], __ATOMIC_RELAXED);
+    return counts;
+}
+
+int BpfCapture::process_events_fd() const { return bpf_map__fd(skel_->maps.process_events); }
+
+}  // namespace waketrace::detail

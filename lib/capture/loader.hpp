@@ -1,0 +1,51 @@
+// Owns the BPF side of one profiler: opens the embedded program, sets its
+// filters and map sizes, loads, attaches, and reads back what it gathered.
+// The only file that sees the skeleton.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "capture/kernel_probe.hpp"
+#include "waketrace/profiler.hpp"
+#include "waketrace_abi.h"
+
+struct waketrace_bpf;
+
+namespace waketrace::detail {
+
+using DropCounts = std::array<uint64_t, WT_DROP_NR>;
+using ChainVisitor = std::function<void(const wt_chain_key&, const wt_chain_value&)>;
+
+class BpfCapture {
+public:
+    // Opens, configures and loads; throws Error with the libbpf errno and, on
+    // a verifier rejection, passes the verifier log to config.log.
+    BpfCapture(const Config& config, const KernelFeatures& features);
+    ~BpfCapture();
+    BpfCapture(const BpfCapture&) = delete;
+    BpfCapture& operator=(const BpfCapture&) = delete;
+
+    void attach();
+    void detach() noexcept;  // idempotent; maps stay readable
+
+    void for_each_chain(const ChainVisitor& visit) const;
+    // Frame addresses of a stack id, innermost first; empty if the id is gone.
+    std::vector<uint64_t> stack(int32_t stack_id) const;
+    DropCounts drops() const;
+    int process_events_fd() const;
+    bool uses_tp_btf() const noexcept { return tp_btf_; }
+
+private:
+    void configure(const Config& config, const KernelFeatures& features);
+    void load(const Config& config);
+
+    waketrace_bpf* skel_ = nullptr;
+    std::vector<char> verifier_log_;
+    bool tp_btf_ = false;
+};
+
+}  // namespace waketrace::detail

@@ -1,0 +1,104 @@
+#include "decode/records.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+
+namespace waketrace::detail {
+namespace {
+
+// Stack ids repeat across chains (one waker stack wakes many targets): read
+// each from the kernel once per decode.
+class StackReader {
+public:
+    explicit StackReader(const BpfCapture& capture) : capture_(capture) {}
+
+    DecodedStack read(int32_t stack_id) {
+        DecodedStack stack;
+        stack.status = stack_status(stack_id);
+        if (stack.status != StackStatus::ok) {
+            if (stack_id < 0 && stack_id > WT_STACK_NOT_CAPTURED)
+                stack.error = stack_id;
+            return stack;
+        }
+        auto [it, inserted] = cache_.try_emplace(stack_id);
+        if (inserted)
+            it->second = capture_.stack(stack_id);
+        stack.addresses = it->second;
+        return stack;
+    }
+
+private:
+    const BpfCapture& capture_;
+    std::unordered_map<int32_t, std::vector<uint64_t>> cache_;
+};
+
+std::string comm_of(const char (&comm)[WT_COMM_LEN]) {
+    return std::string(comm, strnlen(comm, WT_COMM_LEN));
+}
+
+DecodedTask decode_task(const wt_task_key& key, StackReader& stacks) {
+    DecodedTask task;
+    task.task.tid = key.tid;
+    task.task.tgid = key.tgid;
+    task.task.comm = comm_of(key.comm);
+    task.kernel = stacks.read(key.kernel_stack_id);
+    task.user = stacks.read(key.user_stack_id);
+    return task;
+}
+
+}  // namespace
+
+StackStatus stack_status(int32_t stack_id) noexcept {
+    if (stack_id >= 0)
+        return StackStatus::ok;
+    switch (stack_id) {
+    case WT_STACK_NOT_CAPTURED: return StackStatus::not_captured;
+    case WT_STACK_IRQ_DROPPED: return StackStatus::irq_dropped;
+    case -EEXIST: return StackStatus::collision;
+    case -ENOMEM: return StackStatus::map_full;
+    default: return StackStatus::error;
+    }
+}
+
+WakerContext waker_context(uint32_t context) noexcept {
+    switch (context) {
+    // Refined into softirq or NMI by the kernel stack once it has names.
+    case WT_CTX_INTERRUPT: return WakerContext::hardirq;
+    case WT_CTX_PREEMPTED: return WakerContext::preempted;
+    case WT_CTX_UNSEEN: return WakerContext::unseen;
+    default: return WakerContext::task;
+    }
+}
+
+Losses to_losses(const DropCounts& drops) noexcept {
+    Losses losses;
+    losses.stack_collisions = drops[WT_DROP_STACK_COLLISION];
+    losses.stack_map_full = drops[WT_DROP_STACK_MAP_FULL];
+    losses.stack_errors = drops[WT_DROP_STACK_OTHER];
+    losses.chain_map_full = drops[WT_DROP_CHAIN_MAP_FULL];
+    losses.missed_switch_outs = drops[WT_DROP_MISSED_SWITCH_OUT];
+    losses.process_events = drops[WT_DROP_PROCESS_EVENT];
+    return losses;
+}
+
+std::vector<DecodedChain> decode_chains(const BpfCapture& capture) {
+    std::vector<DecodedChain> chains;
+    StackReader stacks(capture);
+    capture.for_each_chain([&](const wt_chain_key& key, const wt_chain_value& value) {
+        DecodedChain chain;
+        chain.target = decode_task(key.target, stacks);
+        for (const wt_waker_key& level : key.wakers) {
+            if (level.context == WT_CTX_NONE)
+                break;
+            chain.wakers.push_back({waker_context(level.context), decode_task(level.task, stacks)});
+        }
+        chain.times = value;
+        chains.push_back(std::move(chain));
+    });
+    return chains;
+}
+
+}  // namespace waketrace::detail
+

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "format/stack_walk.hpp"
+#include "waketrace/format.hpp"
+
+namespace waketrace {
+
+std::string frame_name(const Frame& frame)
+{
+    return frame.resolved() ? frame.symbol : std::string("[unknown]");
+}
+
+std::string waker_name(const Waker& waker)
+{
+    // Bracketed, like "[unknown]": these are not comms, and a thread could
+    // be named "hardirq".
+    switch (waker.context) {
+    case WakerContext::task:
+        return format_internal::task_name(waker.task);
+    case WakerContext::hardirq:
+        return "[hardirq]";
+    case WakerContext::softirq:
+        return "[softirq]";
+    case WakerContext::nmi:
+        return "[nmi]";
+    case WakerContext::preempted:
+        return "[preempted]";
+    case WakerContext::unseen:
+        return "[unseen waker]";
+    }
+    return "[unknown]";
+}
+
+}  // namespace waketrace

@@ -1,0 +1,152 @@
+// waketrace::Profiler: validates the config, then runs the data path
+// capture -> decode -> symbolize/assemble on demand.
+#include "waketrace/profiler.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "assemble/profile_builder.hpp"
+#include "capture/kernel_probe.hpp"
+#include "capture/loader.hpp"
+#include "capture/privileges.hpp"
+#include "capture/process_watcher.hpp"
+#include "decode/records.hpp"
+#include "symbolize/symbolizer.hpp"
+
+namespace waketrace {
+namespace {
+
+uint64_t monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
+}
+
+void validate(const Config& config) {
+    auto invalid = [](const std::string& why) { throw Error(EINVAL, "invalid profiler config: " + why); };
+    if (config.stack_storage_size == 0)
+        invalid("stack_storage_size must be at least 1");
+    if (config.max_chains == 0)
+        invalid("max_chains must be at least 1");
+    if (config.max_off_cpu_threads == 0)
+        invalid("max_off_cpu_threads must be at least 1");
+    if (config.min_block_us > config.max_block_us)
+        invalid(fmt::format("min_block_us ({}) is above max_block_us ({})", config.min_block_us,
+                            config.max_block_us));
+    for (uint32_t pid : config.pids)
+        if (pid == 0)
+            invalid("pid 0 is the idle task and cannot be profiled");
+    for (uint32_t tid : config.tids)
+        if (tid == 0)
+            invalid("tid 0 is the idle task and cannot be profiled");
+}
+
+// /proc/N exists for every live process and, unlisted, for every thread.
+void require_existing(const std::vector<uint32_t>& ids, const char* what) {
+    struct stat st{};
+    for (uint32_t id : ids)
+        if (stat(fmt::format("/proc/{}", id).c_str(), &st) != 0)
+            throw Error(ESRCH, fmt::format("no {} {} is running", what, id));
+}
+
+}  // namespace
+
+struct Profiler::Impl {
+    Config config;
+    std::unique_ptr<detail::BpfCapture> capture;
+    std::unique_ptr<detail::ProcessWatcher> watcher;
+    detail::Symbolizer symbolizer;
+    bool running = false;
+    uint64_t start_ns = 0;
+    uint64_t stop_ns = 0;
+};
+
+Profiler::Profiler(Config config) : impl_(std::make_unique<Impl>()) {
+    validate(config);
+    impl_->config = std::move(config);
+}
+
+Profiler::~Profiler() { stop(); }
+Profiler::Profiler(Profiler&&) noexcept = default;
+Profiler& Profiler::operator=(Profiler&& other) noexcept {
+    if (this != &other) {
+        stop();
+        impl_ = std::move(other.impl_);
+    }
+    return *this;
+}
+
+void Profiler::start() {
+    Impl& impl = *impl_;
+    if (impl.running)
+        throw Error(EBUSY, "the profiler is already running");
+    require_existing(impl.config.pids, "process");
+    require_existing(impl.config.tids, "thread");
+    detail::require_bpf_privileges();
+    const detail::KernelFeatures features = detail::probe_kernel();
+
+    impl.watcher.reset();
+    impl.capture = std::make_unique<detail::BpfCapture>(impl.config, features);
+    for (uint32_t pid : impl.config.pids)
+        impl.symbolizer.remember_process(pid);
+    impl.watcher = std::make_unique<detail::ProcessWatcher>(
+        impl.capture->process_events_fd(),
+        [symbolizer = &impl.symbolizer](uint32_t tgid) { symbolizer->remember_process(tgid); });
+    impl.capture->attach();
+    impl.running = true;
+    impl.start_ns = monotonic_ns();
+    if (impl.config.log)
+        impl.config.log(LogLevel::info, fmt::format("attached to sched_switch and sched_waking ({})",
+                                                    impl.capture->uses_tp_btf() ? "tp_btf" : "raw_tp"));
+}
+
+void Profiler::stop() noexcept {
+    if (!impl_ || !impl_->running)
+        return;
+    impl_->capture->detach();
+    impl_->watcher.reset();  // drains the last process events
+    impl_->running = false;
+    impl_->stop_ns = monotonic_ns();
+}
+
+bool Profiler::running() const noexcept { return impl_ && impl_->running; }
+
+Profile Profiler::results() {
+    Impl& impl = *impl_;
+    if (!impl.capture)
+        throw Error(EINVAL, "no results: the profiler was never started");
+    std::vector<detail::DecodedChain> chains = detail::decode_chains(*impl.capture);
+    Profile profile = detail::build_profile(std::move(chains), detail::to_losses(impl.capture->drops()),
+                                            impl.symbolizer);
+    profile.duration_ns = (impl.running ? monotonic_ns() : impl.stop_ns) - impl.start_ns;
+    return profile;
+}
+
+std::string_view to_string(WakerContext context) noexcept {
+    switch (context) {
+    case WakerContext::task: return "task";
+    case WakerContext::hardirq: return "hardirq";
+    case WakerContext::softirq: return "softirq";
+    case WakerContext::nmi: return "nmi";
+    case WakerContext::preempted: return "preempted";
+    case WakerContext::unseen: return "unseen";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(StackStatus status) noexcept {
+    switch (status) {
+    case StackStatus::ok: return "ok";
+    case StackStatus::not_captured: return "not captured";
+    case StackStatus::irq_dropped: return "dropped (interrupt context)";
+    case StackStatus::collision: return "lost (stack map collision)";
+    case StackStatus::map_full: return "lost (stack map full)";
+    case StackStatus::error: return "lost (capture error)";
+    }
+    return "unknown";
+}
+
+}  // namespace waketrace

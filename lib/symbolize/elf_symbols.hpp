@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Function symbols of one ELF file (executable or shared library), looked up
+// by the file offset a process mapping gives us.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "symbolize/unique_fd.hpp"
+
+namespace waketrace::detail {
+
+struct ResolvedSymbol {
+    std::string_view name;  // as stored (mangled); points into the ElfSymbols
+    uint64_t offset = 0;    // address - symbol start
+};
+
+// A PT_LOAD program header: file bytes [file_offset, file_offset + file_size)
+// are mapped at ELF virtual address `address`.
+struct LoadSegment {
+    uint64_t file_offset = 0;
+    uint64_t file_size = 0;
+    uint64_t address = 0;
+};
+
+class ElfSymbols {
+public:
+    // Reads the symbols of the ELF file at `path`. Throws waketrace::Error
+    // when it cannot be opened (the open's errno) or is not ELF (ENOEXEC).
+    static ElfSymbols load(const std::string& path);
+    // The same from an already opened file; `name` is only used in messages.
+    static ElfSymbols load(UniqueFd fd, const std::string& name);
+
+    // Maps a file offset to its ELF address through the PT_LOAD segment
+    // holding it, then finds the function there: the symbol whose
+    // [start, start + size) covers it, or for size-0 symbols the nearest one
+    // below. nullopt when no segment or symbol fits.
+    std::optional<ResolvedSymbol> lookup_file_offset(uint64_t file_offset) const;
+    // The same for an ELF virtual address.
+    std::optional<ResolvedSymbol> lookup_address(uint64_t address) const;
+
+    // ET_DYN (shared library or PIE) as opposed to ET_EXEC.
+    bool is_position_independent() const noexcept { return position_independent_; }
+    const std::vector<LoadSegment>& load_segments() const noexcept { return segments_; }
+    size_t size() const noexcept { return symbols_.size(); }
+
+private:
+    struct Symbol {
+        uint64_t address;
+        uint64_t size;
+        uint32_t name_offset;
+        uint32_t name_length;
+    };
+
+    class Reader;  // the libelf walk that fills the tables
+
+    void keep_best_alias_per_address();
+
+    std::string_view name_of(const Symbol& symbol) const noexcept {
+        return std::string_view(names_).substr(symbol.name_offset, symbol.name_length);
+    }
+
+    std::vector<Symbol> symbols_;  // sorted by address, one per address
+    std::string names_;
+    std::vector<LoadSegment> segments_;
+    bool position_independent_ = false;
+};
+
+}  // namespace waketrace::detail

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "options.hpp"
+
+using waketrace::StackKinds;
+using waketrace::ThreadKind;
+using waketrace::cli::Options;
+using waketrace::cli::UsageError;
+
+namespace {
+
+// Parses the arguments after the program name.
+Options parse(std::vector<std::string> args)
+{
+    args.insert(args.begin(), "waketrace");
+    std::vector<const char*> argv;
+    for (const std::string& arg : args)
+        argv.push_back(arg.c_str());
+    return waketrace::cli::parse_options(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string error_of(std::vector<std::string> args)
+{
+    try {
+        parse(std::move(args));
+    } catch (const UsageError& error) {
+        return error.what();
+    }
+    return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("no arguments: offwaketime's defaults")
+{
+    const Options options = parse({});
+    CHECK(options.config.pids.empty());
+    CHECK(options.config.tids.empty());
+    CHECK(options.config.threads == ThreadKind::all);
+    CHECK(options.config.stacks == StackKinds::both);
+    CHECK(options.config.min_block_us == 1);
+    CHECK(options.config.max_block_us == UINT64_MAX);
+    CHECK(options.config.stack_storage_size == 16384);
+    CHECK_FALSE(options.config.state_mask);
+    CHECK_FALSE(options.folded);
+    CHECK_FALSE(options.delimiter);
+    CHECK_FALSE(options.verbose);
+    CHECK_FALSE(options.show_help);
+    CHECK_FALSE(options.duration_s);
+    CHECK(options.output_path.empty());
+    CHECK(options.command.empty());
+    CHECK(waketrace::cli::parse_options(0, nullptr).command.empty());
+}
+
+TEST_CASE("pids and tids: separate, joined, --name=value, lists, repeats")
+{
+    using Ids = std::vector<uint32_t>;
+    CHECK(parse({"-p", "123"}).config.pids == Ids{123});
+    CHECK(parse({"-p123"}).config.pids == Ids{123});
+    CHECK(parse({"--pid=123"}).config.pids == Ids{123});
+    CHECK(parse({"--pid", "1,2,3"}).config.pids == Ids{1, 2, 3});
+    CHECK(parse({"-p", "1", "-p", "2"}).config.pids == Ids{1, 2});
+    CHECK(parse({"-t", "7,8"}).config.tids == Ids{7, 8});
+    CHECK(parse({"-t9"}).config.tids == Ids{9});
+    CHECK(parse({"--tid=2147483647"}).config.tids == Ids{2147483647});
+}
+
+TEST_CASE("bad pid and tid lists")
+{
+    for (const char* bad : {"0", "-1", "abc", "12x", "1,,2", "1,", ",1", " 1", "+1", "",
+                            "2147483648", "99999999999999999999999"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(parse({"-p", bad}), UsageError);
+        CHECK_THROWS_AS(parse({std::string("--tid=") + bad}), UsageError);
+    }
+    CHECK(error_of({"-p", "12x"}) == "invalid -p value '12x': expected an integer from 1 to 2147483647");
+    CHECK(error_of({"--pid"}) == "option --pid needs a value");
+    CHECK(error_of({"-p"}) == "option -p needs a value");
+}
+
+TEST_CASE("thread and stack kinds, flags, long forms")
+{
+    CHECK(parse({"-u"}).config.threads == ThreadKind::user_only);
+    CHECK(parse({"--user-threads-only"}).config.threads == ThreadKind::user_only);
+    CHECK(parse({"-k"}).config.threads == ThreadKind::kernel_only);
+    CHECK(parse({"--kernel-threads-only"}).config.threads == ThreadKind::kernel_only);
+    CHECK(parse({"-U"}).config.stacks == StackKinds::user_only);
+    CHECK(parse({"--user-stacks-only"}).config.stacks == StackKinds::user_only);
+    CHECK(parse({"-K"}).config.stacks == StackKinds::kernel_only);
+    CHECK(parse({"--kernel-stacks-only"}).config.stacks == StackKinds::kernel_only);
+    CHECK(parse({"-d"}).delimiter);
+    CHECK(parse({"--delimited"}).delimiter);
+    CHECK(parse({"-f"}).folded);
+    CHECK(parse({"--folded"}).folded);
+    CHECK(parse({"-v"}).verbose);
+    CHECK(parse({"--verbose"}).verbose);
+    CHECK(error_of({"--folded=yes"}) == "option --folded takes no value");
+}
+
+TEST_CASE("short flags cluster, and a value may end the cluster")
+{
+    const Options options = parse({"-fdKp42"});
+    CHECK(options.folded);
+    CHECK(options.delimiter);
+    CHECK(options.config.stacks == StackKinds::kernel_only);
+    CHECK(options.config.pids == std::vector<uint32_t>{42});
+    CHECK(parse({"-fo", "out.txt"}).output_path == "out.txt");
+}
+
+TEST_CASE("target filters exclude each other")
+{
+    CHECK(error_of({"-p", "1", "-t", "2"}) == "--pid cannot be combined with --tid");
+    CHECK(error_of({"-u", "-k"}) == "--user-threads-only cannot be combined with --kernel-threads-only");
+    CHECK_THROWS_AS(parse({"-p", "1", "-u"}), UsageError);
+    CHECK_THROWS_AS(parse({"-p", "1", "-k"}), UsageError);
+    CHECK_THROWS_AS(parse({"-t", "1", "-u"}), UsageError);
+    CHECK_THROWS_AS(parse({"-t", "1", "-k"}), UsageError);
+    CHECK_THROWS_AS(parse({"-k", "--pid=3"}), UsageError);
+    CHECK(parse({"-u", "-u"}).config.threads == ThreadKind::user_only);
+}
+
+TEST_CASE("stack filters exclude each other")
+{
+    CHECK(error_of({"-U", "-K"}) == "--user-stacks-only cannot be combined with --kernel-stacks-only");
+    CHECK_THROWS_AS(parse({"-KU"}), UsageError);
+    CHECK_NOTHROW(parse({"-U", "-u"}));
+}
+
+TEST_CASE("block-time bounds")
+{
+    CHECK(parse({"-m", "1000"}).config.min_block_us == 1000);
+    CHECK(parse({"--min-block-time=0"}).config.min_block_us == 0);
+    CHECK(parse({"-M", "5000"}).config.max_block_us == 5000);
+    CHECK(parse({"--max-block-time", "18446744073709551615"}).config.max_block_us == UINT64_MAX);
+    const Options both = parse({"-m10", "-M10"});
+    CHECK(both.config.min_block_us == 10);
+    CHECK(both.config.max_block_us == 10);
+    CHECK(error_of({"-m", "20", "-M", "10"}) ==
+          "--min-block-time (20) is larger than --max-block-time (10)");
+    CHECK_THROWS_AS(parse({"-M", "0"}), UsageError);  // below the default minimum of 1
+    for (const char* bad : {"-1", "1.5", "10us", "18446744073709551616", ""}) {
+        INFO(bad);
+        CHECK_THROWS_AS(parse({"-m", bad}), UsageError);
+        CHECK_THROWS_AS(parse({"-M", bad}), UsageError);
+    }
+}
+
+TEST_CASE("stack storage size and state")
+{
+    CHECK(parse({"--stack-storage-size", "1024"}).config.stack_storage_size == 1024);
+    CHECK(parse({"--stack-storage-size=4294967295"}).config.stack_storage_size == 4294967295U);
+    for (const char* bad : {"0", "-5", "4294967296", "1k"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(parse({"--stack-storage-size", bad}), UsageError);
+    }
+    CHECK(parse({"--state", "2"}).config.state_mask == 2U);
+    CHECK(parse({"--state=0"}).config.state_mask == 0U);
+    CHECK_THROWS_AS(parse({"--state", "-1"}), UsageError);
+    CHECK_THROWS_AS(parse({"--state", "0x2"}), UsageError);
+    CHECK_THROWS_AS(parse({"--state"}), UsageError);
+}
+
+TEST_CASE("output file")
+{
+    CHECK(parse({"-o", "out.folded"}).output_path == "out.folded");
+    CHECK(parse({"-oout"}).output_path == "out");
+    CHECK(parse({"--output=report.txt"}).output_path == "report.txt");
+    CHECK(error_of({"--output="}) == "option --output needs a file name");
+    CHECK(error_of({"-o"}) == "option -o needs a value");
+}
+
+TEST_CASE("duration: positive seconds, decimals allowed, only one")
+{
+    CHECK(parse({"5"}).duration_s == 5.0);
+    CHECK(parse({"0.5"}).duration_s == 0.5);
+    CHECK(parse({"2."}).duration_s == 2.0);
+    CHECK(parse({".25"}).duration_s == 0.25);
+    CHECK(parse({"-f", "10", "-K"}).duration_s == 10.0);
+    for (const char* bad : {"0", "0.0", "-5", "abc", "5s", "1e3", "inf", "nan", ".", "1.2.3",
+                            "", "-", "+5", "1000000001"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(parse({bad}), UsageError);
+    }
+    CHECK(error_of({"5", "6"}) == "unexpected argument '6' (a command to run goes after --)");
+}
+
+TEST_CASE("everything after -- is the command, options included")
+{
+    const Options options = parse({"-f", "3", "--", "make", "-j8", "--", "-p", "1"});
+    CHECK(options.folded);
+    CHECK(options.duration_s == 3.0);
+    CHECK(options.command == std::vector<std::string>{"make", "-j8", "--", "-p", "1"});
+    CHECK(parse({"-u", "--", "ls"}).command == std::vector<std::string>{"ls"});
+    CHECK(error_of({"--"}) == "-- must be followed by a command to run");
+    CHECK(error_of({"-p", "1", "--", "ls"}) ==
+          "--pid and --tid cannot be combined with a command to run");
+    CHECK_THROWS_AS(parse({"-t", "1", "--", "ls"}), UsageError);
+}
+
+TEST_CASE("unknown options")
+{
+    CHECK(error_of({"-x"}) == "unknown option -x");
+    CHECK(error_of({"-fx"}) == "unknown option -x");
+    CHECK(error_of({"--nope"}) == "unknown option --nope");
+    CHECK(error_of({"--nope=1"}) == "unknown option --nope");
+    CHECK(error_of({"--fold"}) == "unknown option --fold");  // no abbreviations
+}
+
+TEST_CASE("help wins over everything after it")
+{
+    CHECK(parse({"-h"}).show_help);
+    CHECK(parse({"--help"}).show_help);
+    const Options options = parse({"-f", "--help", "-x", "garbage"});
+    CHECK(options.show_help);
+    CHECK_FALSE(options.folded);
+    CHECK_THROWS_AS(parse({"-x", "--help"}), UsageError);
+}
+
+TEST_CASE("usage text names the program and every option")
+{
+    const std::string text = waketrace::cli::usage_text("waketrace");
+    CHECK(text.rfind("usage: waketrace [-h] ", 0) == 0);
+    CHECK(text.back() == '\n');
+    for (const char* option : {"--pid", "--tid", "--user-threads-only", "--kernel-threads-only",
+                               "--user-stacks-only", "--kernel-stacks-only", "--delimited",
+                               "--folded", "--stack-storage-size", "--min-block-time",
+                               "--max-block-time", "--state", "--output", "--verbose", "--help",
+                               "-- COMMAND"}) {
+        INFO(option);
+        CHECK(text.find(option) != std::string::npos);
+    }
+}

@@ -1,0 +1,37 @@
+#include "chain_queries.hpp"
+
+#include <algorithm>
+
+namespace waketrace::test {
+
+bool has_frame(const Stack& stack, std::string_view symbol_part) {
+    return std::any_of(stack.frames.begin(), stack.frames.end(), [&](const Frame& frame) {
+        return frame.symbol.find(symbol_part) != std::string::npos;
+    });
+}
+
+std::vector<const WakeChain*> chains_of_target(const Profile& profile, uint32_t tid) {
+    std::vector<const WakeChain*> found;
+    for (const WakeChain& chain : profile.chains)
+        if (chain.target.tid == tid)
+            found.push_back(&chain);
+    return found;
+}
+
+uint64_t sum_blocked_ns(const std::vector<const WakeChain*>& chains) {
+    uint64_t sum = 0;
+    for (const WakeChain* chain : chains)
+        sum += chain->blocked_ns;
+    return sum;
+}
+
+std::string describe(const Losses& losses) {
+    return "stack_collisions=" + std::to_string(losses.stack_collisions) +
+           " stack_map_full=" + std::to_string(losses.stack_map_full) +
+           " stack_errors=" + std::to_string(losses.stack_errors) +
+           " chain_map_full=" + std::to_string(losses.chain_map_full) +
+           " missed_switch_outs=" + std::to_string(losses.missed_switch_outs) +
+           " process_events=" + std::to_string(losses.process_events);
+}
+
+}  // namespace waketrace::test

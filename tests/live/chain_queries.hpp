@@ -1,0 +1,30 @@
+// Questions tests ask of a Profile.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "waketrace/profiler.hpp"
+
+namespace waketrace::test {
+
+bool has_frame(const Stack& stack, std::string_view symbol_part);
+std::vector<const WakeChain*> chains_of_target(const Profile& profile, uint32_t tid);
+uint64_t sum_blocked_ns(const std::vector<const WakeChain*>& chains);
+// Every loss counter by name, for failure messages.
+std::string describe(const Losses& losses);
+// Running a profiler around `workload` with `config`, returning the results.
+template <typename Workload>
+Profile profile_while(Config config, Workload& workload);
+
+}  // namespace waketrace::test
+
+template <typename Workload>
+waketrace::Profile waketrace::test::profile_while(Config config, Workload& workload) {
+    Profiler profiler(std::move(config));
+    profiler.start();
+    workload.run();
+    profiler.stop();
+    return profiler.results();
+}

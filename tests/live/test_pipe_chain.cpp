@@ -1,0 +1,69 @@
+// Two threads pass a token through a pipe with known sleeps before each
+// write: the profiler must blame the writer, in the pipe write path, for the
+// reader's time blocked in the pipe read path, and measure that time.
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include "chain_queries.hpp"
+#include "workloads.hpp"
+
+namespace wt = waketrace;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool is_tracing_frame(const wt::Frame& frame) {
+    for (const char* prefix : {"bpf_prog_", "bpf_trace_run", "__traceiter_", "__bpf_trace_"})
+        if (frame.symbol.rfind(prefix, 0) == 0)
+            return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("pipe token pass: reader blocked in pipe read, woken by the writer in pipe write") {
+    const wt::AttachMode mode = GENERATE(wt::AttachMode::automatic, wt::AttachMode::raw_tp);
+    CAPTURE(int(mode));
+    constexpr int kRounds = 10;
+    wt::test::PipeTokenPass work(kRounds, 20ms);
+    wt::Config config;
+    config.tids = {uint32_t(work.reader_tid())};
+    config.attach = mode;
+    const wt::Profile profile = wt::test::profile_while(config, work);
+
+    for (const wt::WakeChain& chain : profile.chains)
+        CHECK(chain.target.tid == uint32_t(work.reader_tid()));  // the tid filter held
+
+    std::vector<const wt::WakeChain*> pipe_chains;
+    for (const wt::WakeChain* chain : wt::test::chains_of_target(profile, work.reader_tid()))
+        if (wt::test::has_frame(chain->kernel_stack, "pipe_read"))
+            pipe_chains.push_back(chain);
+    REQUIRE(!pipe_chains.empty());
+
+    uint64_t count = 0;
+    for (const wt::WakeChain* chain : pipe_chains) {
+        REQUIRE(chain->wakers.size() == 1);
+        const wt::Waker& waker = chain->wakers[0];
+        CHECK(waker.context == wt::WakerContext::task);
+        CHECK(waker.task.tid == uint32_t(work.writer_tid()));
+        CHECK(waker.task.tgid == uint32_t(getpid()));
+        CHECK(chain->target.tgid == uint32_t(getpid()));
+        CHECK(wt::test::has_frame(waker.kernel_stack, "pipe_write"));
+        // Frame pointers lose libc's caller, but the leaf is libc's read/write.
+        REQUIRE(chain->user_stack.status == wt::StackStatus::ok);
+        REQUIRE(!chain->user_stack.frames.empty());
+        CHECK(chain->user_stack.frames.front().module.find("libc") != std::string::npos);
+        CHECK(chain->total_ns == chain->blocked_ns + chain->runqueue_ns);
+        CHECK(chain->max_ns <= chain->total_ns);
+        for (const wt::Frame& frame : chain->kernel_stack.frames)
+            CHECK_FALSE(is_tracing_frame(frame));
+        for (const wt::Frame& frame : waker.kernel_stack.frames)
+            CHECK_FALSE(is_tracing_frame(frame));
+        count += chain->count;
+    }
+    CHECK(count == kRounds);
+    const double blocked = double(wt::test::sum_blocked_ns(pipe_chains));
+    CHECK(blocked == Approx(double(work.slept_ns())).epsilon(0.10));
+    INFO(wt::test::describe(profile.losses));
+    CHECK(profile.losses.total() == 0);
+}

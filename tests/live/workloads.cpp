@@ -1,0 +1,136 @@
+#include "workloads.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <future>
+#include <stdexcept>
+
+namespace waketrace::test {
+
+pid_t current_tid() { return pid_t(syscall(SYS_gettid)); }
+
+Workload::~Workload() {
+    run();  // never leave threads waiting; a no-op after run()
+}
+
+void Workload::release() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        released_ = true;
+    }
+    released_cv_.notify_all();
+}
+
+void Workload::join() {
+    for (std::thread& thread : threads_)
+        if (thread.joinable())
+            thread.join();
+}
+
+pid_t Workload::spawn(std::function<void()> body) {
+    std::promise<pid_t> tid;
+    std::future<pid_t> started = tid.get_future();
+    threads_.emplace_back([this, &tid, body = std::move(body)] {
+        tid.set_value(current_tid());
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            released_cv_.wait(lock, [this] { return released_; });
+        }
+        body();
+    });
+    return started.get();
+}
+
+namespace {
+
+// Kept out of line so the frames show up by name in user stacks.
+__attribute__((noinline)) void read_one_byte(int fd) {
+    char byte;
+    if (read(fd, &byte, 1) != 1)
+        throw std::runtime_error("pipe read failed");
+}
+
+__attribute__((noinline)) void write_one_byte(int fd) {
+    const char byte = 'x';
+    if (write(fd, &byte, 1) != 1)
+        throw std::runtime_error("pipe write failed");
+}
+
+// Its own frame, so no local of the caller lives across vfork(). The child
+// may only call async-signal-safe code: a raw nanosleep and _exit. The parent
+// waits in wait_for_vfork_done meanwhile.
+__attribute__((noinline)) void vfork_and_wait(long child_sleep_ns) {
+    const pid_t child = vfork();
+    if (child == 0) {
+        timespec ts{0, child_sleep_ns};
+        syscall(SYS_nanosleep, &ts, nullptr);
+        _exit(0);
+    }
+    waitpid(child, nullptr, 0);
+}
+
+void sleep_for(std::chrono::nanoseconds duration) {
+    timespec ts{time_t(duration.count() / 1'000'000'000), long(duration.count() % 1'000'000'000)};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+}  // namespace
+
+PipeTokenPass::PipeTokenPass(int rounds, std::chrono::milliseconds sleep) : rounds_(rounds), sleep_(sleep) {
+    if (pipe(fds_) != 0)
+        throw std::runtime_error("pipe failed");
+    reader_tid_ = spawn([this] {
+        for (int i = 0; i < rounds_; ++i)
+            read_one_byte(fds_[0]);
+    });
+    writer_tid_ = spawn([this] {
+        for (int i = 0; i < rounds_; ++i) {
+            sleep_for(sleep_);
+            write_one_byte(fds_[1]);
+        }
+    });
+}
+
+PipeTokenPass::~PipeTokenPass() {
+    run();
+    close(fds_[0]);
+    close(fds_[1]);
+}
+
+NanosleepLoop::NanosleepLoop(int rounds, std::chrono::microseconds sleep) {
+    sleeper_tid_ = spawn([rounds, sleep] {
+        for (int i = 0; i < rounds; ++i)
+            sleep_for(sleep);
+    });
+}
+
+VforkWait::VforkWait(int rounds, std::chrono::milliseconds child_sleep) {
+    parent_tid_ = spawn([rounds, child_sleep] {
+        for (int i = 0; i < rounds; ++i)
+            vfork_and_wait(long(child_sleep.count()) * 1'000'000);
+    });
+}
+
+PinnedSpinners::PinnedSpinners(std::chrono::milliseconds duration) {
+    for (int i = 0; i < 2; ++i) {
+        tids_.push_back(spawn([duration] {
+            cpu_set_t cpus;
+            CPU_ZERO(&cpus);
+            CPU_SET(0, &cpus);
+            sched_setaffinity(0, sizeof(cpus), &cpus);
+            const auto end = std::chrono::steady_clock::now() + duration;
+            std::atomic<uint64_t> spins{0};
+            while (std::chrono::steady_clock::now() < end)
+                spins.fetch_add(1, std::memory_order_relaxed);
+        }));
+    }
+}
+
+}  // namespace waketrace::test

@@ -1,0 +1,90 @@
+// Real workloads with known off-CPU behaviour, for checking what the profiler
+// saw against what happened. Each one starts its threads first (so their tids
+// can be given to the profiler), then runs when run() is called.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace waketrace::test {
+
+pid_t current_tid();
+
+// Threads created up front that wait for run(); run() releases them and joins.
+class Workload {
+public:
+    virtual ~Workload();
+    void release();  // lets the threads go
+    void join();
+    void run() { release(); join(); }
+
+protected:
+    // Starts `body` on a new thread; returns its tid once it is waiting.
+    pid_t spawn(std::function<void()> body);
+
+private:
+    std::mutex mutex_;
+    std::condition_variable released_cv_;
+    bool released_ = false;
+    std::vector<std::thread> threads_;
+};
+
+// A writer sleeps `sleep` before each of `rounds` one-byte writes to a pipe;
+// a reader blocks reading each byte. The reader's blocked time is about
+// rounds * sleep, and its waker is the writer, in the pipe write path.
+class PipeTokenPass : public Workload {
+public:
+    PipeTokenPass(int rounds, std::chrono::milliseconds sleep);
+    ~PipeTokenPass() override;
+    pid_t reader_tid() const { return reader_tid_; }
+    pid_t writer_tid() const { return writer_tid_; }
+    uint64_t slept_ns() const { return uint64_t(rounds_) * uint64_t(sleep_.count()) * 1'000'000u; }
+
+private:
+    int rounds_;
+    std::chrono::milliseconds sleep_;
+    int fds_[2] = {-1, -1};
+    pid_t reader_tid_ = 0;
+    pid_t writer_tid_ = 0;
+};
+
+// One thread doing `rounds` nanosleeps: woken each time by the hrtimer
+// interrupt, not by a task.
+class NanosleepLoop : public Workload {
+public:
+    NanosleepLoop(int rounds, std::chrono::microseconds sleep);
+    pid_t sleeper_tid() const { return sleeper_tid_; }
+
+private:
+    pid_t sleeper_tid_ = 0;
+};
+
+// One thread waiting uninterruptibly (TASK_KILLABLE, which includes
+// TASK_UNINTERRUPTIBLE) in vfork() while the child sleeps, `rounds` times.
+class VforkWait : public Workload {
+public:
+    VforkWait(int rounds, std::chrono::milliseconds child_sleep);
+    pid_t parent_tid() const { return parent_tid_; }
+
+private:
+    pid_t parent_tid_ = 0;
+};
+
+// Two busy threads pinned to one CPU for `duration`: they preempt each other.
+class PinnedSpinners : public Workload {
+public:
+    explicit PinnedSpinners(std::chrono::milliseconds duration);
+    std::vector<pid_t> tids() const { return tids_; }
+
+private:
+    std::vector<pid_t> tids_;
+};
+
+}  // namespace waketrace::test

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <catch2/catch.hpp>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "fixtures.hpp"
+#include "symbolize/symbolizer.hpp"
+
+using waketrace::Frame;
+using waketrace::detail::Symbolizer;
+
+namespace {
+
+uint32_t self() {
+    return static_cast<uint32_t>(getpid());
+}
+
+// An anonymous page, unmapped on destruction.
+class AnonymousPage {
+public:
+    AnonymousPage()
+        : address_(mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                        -1, 0)) {
+        REQUIRE(address_ != MAP_FAILED);
+    }
+    ~AnonymousPage() { munmap(address_, size_); }
+    AnonymousPage(const AnonymousPage&) = delete;
+    AnonymousPage& operator=(const AnonymousPage&) = delete;
+    uint64_t address() const { return reinterpret_cast<uint64_t>(address_); }
+
+private:
+    static constexpr size_t size_ = 4096;
+    void* address_;
+};
+
+}  // namespace
+
+TEST_CASE("user frames of a loaded library", "[symbolizer]") {
+    symfixture::LoadedLibrary library(SYMFIXTURE_LIBRARY);
+    std::string library_path = symfixture::canonical_path(SYMFIXTURE_LIBRARY);
+    Symbolizer symbolizer;
+
+    std::vector<Frame> frames =
+        symbolizer.user_frames(self(), {library.leaf(), library.caller() + 3, library.twice()});
+    REQUIRE(frames.size() == 3);
+
+    CHECK(frames[0].symbol == "symfixture_leaf");
+    CHECK(frames[0].offset == 0);
+    CHECK(frames[0].module == library_path);
+    CHECK(frames[0].address == library.leaf());
+
+    CHECK(frames[1].symbol == "symfixture_caller");
+    CHECK(frames[1].offset == 3);
+
+    CHECK(frames[2].symbol == "symfixture::inner::twice(int)");
+    CHECK(frames[2].module == library_path);
+
+    SECTION("asking again gives the same frames") {
+        std::vector<Frame> again = symbolizer.user_frames(self(), {library.caller() + 3});
+        CHECK(again[0].symbol == "symfixture_caller");
+        CHECK(again[0].offset == 3);
+    }
+}
+
+TEST_CASE("user frames that cannot be resolved keep what is known", "[symbolizer]") {
+    AnonymousPage page;
+    Symbolizer symbolizer;
+    std::vector<Frame> frames = symbolizer.user_frames(self(), {0x10, page.address() + 8});
+    REQUIRE(frames.size() == 2);
+    for (const Frame& frame : frames) {
+        CHECK_FALSE(frame.resolved());
+        CHECK(frame.module.empty());
+    }
+    CHECK(frames[0].address == 0x10);
+    CHECK(frames[1].address == page.address() + 8);
+}
+
+TEST_CASE("a remembered process is named after it exits", "[symbolizer]") {
+    symfixture::RunningProgram program;
+    uint32_t pid = static_cast<uint32_t>(program.pid());
+    uint64_t worker = program.worker_address();
+    Symbolizer symbolizer;
+    symbolizer.remember_process(pid);
+    program.stop();
+
+    std::vector<Frame> frames = symbolizer.user_frames(pid, {worker + 1});
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].symbol == "symfixture_program_worker");
+    CHECK(frames[0].offset == 1);
+    CHECK(frames[0].module == symfixture::canonical_path(SYMFIXTURE_PROGRAM));
+}
+
+TEST_CASE("a process never remembered is read when first asked about", "[symbolizer]") {
+    symfixture::RunningProgram program;
+    Symbolizer symbolizer;
+    std::vector<Frame> frames =
+        symbolizer.user_frames(static_cast<uint32_t>(program.pid()), {program.worker_address()});
+    CHECK(frames.at(0).symbol == "symfixture_program_worker");
+    CHECK(frames.at(0).offset == 0);
+}
+
+TEST_CASE("a process gone before it was remembered gives unresolved frames", "[symbolizer]") {
+    uint32_t pid = static_cast<uint32_t>(symfixture::exited_pid());
+    Symbolizer symbolizer;
+    symbolizer.remember_process(pid);  // silently nothing to remember
+    std::vector<Frame> frames = symbolizer.user_frames(pid, {0x401000, 0x7f0000001000});
+    REQUIRE(frames.size() == 2);
+    CHECK_FALSE(frames[0].resolved());
+    CHECK(frames[1].address == 0x7f0000001000);
+}
+
+TEST_CASE("a library deleted after loading", "[symbolizer]") {
+    symfixture::TempFile copy(symfixture::read_file(SYMFIXTURE_LIBRARY));
+    symfixture::LoadedLibrary library(copy.path());
+    std::string copy_path = symfixture::canonical_path(copy.path());
+    copy.remove();
+
+    Symbolizer symbolizer;
+    std::vector<Frame> frames = symbolizer.user_frames(self(), {library.leaf() + 2});
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].module == copy_path);
+    if (symfixture::map_files_readable(library.leaf())) {
+        // /proc/PID/map_files still reaches the unlinked inode.
+        CHECK(frames[0].symbol == "symfixture_leaf");
+        CHECK(frames[0].offset == 2);
+    } else {
+        WARN("/proc/self/map_files needs CAP_SYS_ADMIN: a deleted file cannot be read");
+        CHECK_FALSE(frames[0].resolved());
+    }
+}
+
+TEST_CASE("remember_process may run while frames are resolved", "[symbolizer]") {
+    symfixture::LoadedLibrary library(SYMFIXTURE_LIBRARY);
+    Symbolizer symbolizer;
+    std::atomic<bool> done{false};
+    std::thread rememberer([&] {
+        while (!done)
+            symbolizer.remember_process(self());
+    });
+    bool all_resolved = true;
+    for (int round = 0; round < 200; ++round) {
+        std::vector<Frame> frames = symbolizer.user_frames(self(), {library.leaf() + 1});
+        all_resolved = all_resolved && frames.at(0).symbol == "symfixture_leaf";
+    }
+    done = true;
+    rememberer.join();
+    CHECK(all_resolved);
+}
+
+TEST_CASE("kernel frames of the running kernel", "[symbolizer][live]") {
+    std::optional<uint64_t> schedule = symfixture::kallsyms_address("schedule");
+    REQUIRE(schedule);
+    if (*schedule == 0) {
+        WARN("kernel addresses are hidden from this user: skipping");
+        return;
+    }
+    Symbolizer symbolizer;
+    std::vector<Frame> frames = symbolizer.kernel_frames({*schedule + 4, 0x10});
+    REQUIRE(frames.size() == 2);
+    CHECK(frames[0].symbol == "schedule");
+    CHECK(frames[0].offset == 4);
+    CHECK(frames[0].module == "[kernel]");
+    CHECK_FALSE(frames[1].resolved());
+    CHECK(frames[1].module == "[kernel]");
+}
+
+TEST_CASE("kernel frames without kallsyms stay unresolved and say why", "[symbolizer]") {
+    std::vector<std::string> warnings;
+    Symbolizer symbolizer(
+        [&](waketrace::LogLevel level, std::string_view message) {
+            if (level == waketrace::LogLevel::warning)
+                warnings.emplace_back(message);
+        },
+        "/nonexistent/kallsyms");
+    std::vector<Frame> frames = symbolizer.kernel_frames({0xffffffff81000000});
+    REQUIRE(frames.size() == 1);
+    CHECK_FALSE(frames[0].resolved());
+    CHECK(frames[0].module == "[kernel]");
+    CHECK(frames[0].address == 0xffffffff81000000);
+    REQUIRE(warnings.size() == 1);
+    CHECK_THAT(warnings[0], Catch::Contains("/nonexistent/kallsyms"));
+
+    symbolizer.kernel_frames({0xffffffff81000000});
+    CHECK(warnings.size() == 1);  // tried and reported once
+}

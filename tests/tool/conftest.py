@@ -1,0 +1,35 @@
+"""Shared fixtures for the waketrace command's tests: paths of the built
+tool and demo come from meson through the environment."""
+import os
+import subprocess
+
+import pytest
+
+
+def _under_ci():
+    return os.environ.get("CI") == "true"
+
+
+@pytest.fixture(scope="session")
+def waketrace():
+    return os.environ["WAKETRACE"]
+
+
+@pytest.fixture(scope="session")
+def demo():
+    return os.environ["WAKETRACE_DEMO"]
+
+
+@pytest.fixture
+def privileged():
+    """Tracing needs root; skip with a message elsewhere, fail under CI."""
+    if os.geteuid() != 0:
+        message = "needs root (CAP_BPF and CAP_PERFMON) to trace"
+        if _under_ci():
+            pytest.fail(message + ": CI must run the BPF tests")
+        pytest.skip(message)
+
+
+def run(args, **kwargs):
+    kwargs.setdefault("timeout", 120)
+    return subprocess.run(args, capture_output=True, text=True, **kwargs)

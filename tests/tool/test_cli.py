@@ -1,0 +1,119 @@
+"""The waketrace command end to end: offwaketime's options and layouts, the
+`-- COMMAND` mode, signals, and its exit statuses."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+from conftest import run
+
+ROUNDS = 20
+SLEEP_MS = 10
+
+
+def folded_lines(text):
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def parse_folded(line):
+    stack, value = line.rsplit(" ", 1)
+    target_part, waker_part = stack.split(";--;", 1) if ";--;" in stack else (stack, "")
+    return target_part.split(";"), waker_part.split(";"), int(value)
+
+
+def test_folded_output_of_a_command(waketrace, demo, privileged):
+    result = run([waketrace, "-f", "--", demo, str(ROUNDS), str(SLEEP_MS)])
+    assert result.returncode == 0, result.stderr
+    lines = folded_lines(result.stdout)
+    # Only the demo's own output and folded lines: no header in -f mode.
+    chains = [parse_folded(l) for l in lines if not l.startswith("waketrace-demo:")]
+    assert chains
+    totals = [value for _, _, value in chains]
+    assert totals == sorted(totals)
+    pong_from_ping = [
+        (target, waker, value)
+        for target, waker, value in chains
+        if target[0] == "demo-pong" and waker[-1] == "demo-ping"
+        and any("pipe_read" in f for f in target) and any("pipe_write" in f for f in waker)
+    ]
+    assert pong_from_ping, "\n".join(lines)
+    # pong waits for ping's sleep each round: about ROUNDS * SLEEP_MS in total.
+    waited_us = sum(value for _, _, value in pong_from_ping)
+    assert 0.8 * ROUNDS * SLEEP_MS * 1000 <= waited_us <= 1.5 * ROUNDS * SLEEP_MS * 1000
+    for target, waker, _ in pong_from_ping:
+        # Target frames run root first: the deepest kernel frame is last.
+        assert target.index(next(f for f in target if "pipe_read" in f)) > 1
+        # Waker frames run from the wake point outward, comm last.
+        assert waker[-1] == "demo-ping"
+
+
+def test_text_output_layout(waketrace, demo, privileged):
+    result = run([waketrace, "--", demo, "5", "5"])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("Tracing blocked time (us) by user + kernel off-CPU and waker stack")
+    blocks = [b for b in out.split("\n\n") if "target:" in b]
+    assert blocks
+    for block in blocks:
+        lines = block.strip("\n").splitlines()
+        lines = [l for l in lines if not l.startswith(("Tracing", "waketrace-demo:"))]
+        assert re.match(r"^    waker:\s{11}\S", lines[0]), lines[0]
+        assert "    --               --" in lines
+        assert re.match(r"^    target:\s{10}\S+ \d+$", lines[-2]), lines[-2]
+        assert re.match(r"^        \d+$", lines[-1]), lines[-1]
+    assert any("demo-pong" in b and "demo-ping" in b and "pipe_read" in b for b in blocks)
+
+
+def test_command_is_traced_from_its_start_and_only_it(waketrace, demo, privileged):
+    result = run([waketrace, "-f", "--", demo, "3", "5"])
+    assert result.returncode == 0, result.stderr
+    targets = {parse_folded(l)[0][0] for l in folded_lines(result.stdout)
+               if not l.startswith("waketrace-demo:")}
+    assert targets <= {"waketrace-demo", "demo-ping", "demo-pong"}, targets
+
+
+def test_duration_and_output_file(waketrace, privileged, tmp_path):
+    out = tmp_path / "profile.folded"
+    started = time.monotonic()
+    result = run([waketrace, "-f", "-o", str(out), "-p", str(os.getpid()), "1"])
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert 0.9 <= elapsed < 10
+    assert out.exists()
+    assert result.stdout == ""
+
+
+def test_sigint_ends_tracing_and_prints(waketrace, demo, privileged):
+    child = subprocess.Popen([waketrace, "-f", "-p", str(os.getpid())],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    time.sleep(0.05)  # a block of this test's own thread while traced
+    child.send_signal(signal.SIGINT)
+    stdout, stderr = child.communicate(timeout=30)
+    assert child.returncode == 0, stderr
+    assert any(line.startswith("python") for line in folded_lines(stdout)), stdout
+
+
+def test_bad_usage_exits_2_with_one_line(waketrace):
+    for args in (["-p", "abc"], ["-p", "1", "-t", "2"], ["--no-such-option"], ["-U", "-K"]):
+        result = run([waketrace] + args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_unknown_pid_exits_1(waketrace, privileged):
+    result = run([waketrace, "-p", "999999999", "1"])
+    assert result.returncode == 1
+    assert "no process 999999999" in result.stderr
+
+
+def test_unprivileged_run_says_what_is_missing(waketrace):
+    drop_privileges = []
+    if os.geteuid() == 0:
+        drop_privileges = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                           "--inh-caps=-all", "--bounding-set=-all"]
+    result = run(drop_privileges + [waketrace, "1"])
+    assert result.returncode == 1, result.stderr
+    assert "CAP_BPF" in result.stderr and "CAP_PERFMON" in result.stderr
+    assert "run as root" in result.stderr
