@@ -10,30 +10,37 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <thread>
 
-namespace {
+namespace demo {
+
+constexpr char kToken = 't';
+constexpr char kStop = 's';
 
 struct Pipe {
     int read_end = -1;
     int write_end = -1;
-    Pipe() {
-        int fds[2];
-        if (pipe(fds) != 0) {
+};
+
+// Two pipes, one each way, closed when the demo ends.
+struct Channels {
+    Pipe to_pong;
+    Pipe to_ping;
+    Channels() {
+        int fds[4];
+        if (pipe(fds) != 0 || pipe(fds + 2) != 0) {
             std::perror("pipe");
             std::exit(1);
         }
-        read_end = fds[0];
-        write_end = fds[1];
+        to_pong = {fds[0], fds[1]};
+        to_ping = {fds[2], fds[3]};
     }
-    ~Pipe() {
-        close(read_end);
-        close(write_end);
+    ~Channels() {
+        for (int fd : {to_pong.read_end, to_pong.write_end, to_ping.read_end, to_ping.write_end})
+            close(fd);
     }
 };
-
-constexpr char kToken = 't';
-constexpr char kStop = 's';
 
 // Out of line and built with frame pointers, so they show in user stacks.
 __attribute__((noinline)) void send(int fd, char byte) {
@@ -46,23 +53,23 @@ __attribute__((noinline)) char receive(int fd) {
     return read(fd, &byte, 1) == 1 ? byte : kStop;
 }
 
-__attribute__((noinline)) void ping(int rounds, int sleep_ms, const Pipe& to_pong, const Pipe& from_pong) {
+__attribute__((noinline)) void ping(Channels& channels, int rounds, int sleep_ms) {
     pthread_setname_np(pthread_self(), "demo-ping");
     for (int i = 0; i < rounds; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
-        send(to_pong.write_end, kToken);
-        receive(from_pong.read_end);
+        send(channels.to_pong.write_end, kToken);
+        receive(channels.to_ping.read_end);
     }
-    send(to_pong.write_end, kStop);
+    send(channels.to_pong.write_end, kStop);
 }
 
-__attribute__((noinline)) void pong(const Pipe& from_ping, const Pipe& to_ping) {
+__attribute__((noinline)) void pong(Channels& channels) {
     pthread_setname_np(pthread_self(), "demo-pong");
-    while (receive(from_ping.read_end) == kToken)
-        send(to_ping.write_end, kToken);
+    while (receive(channels.to_pong.read_end) == kToken)
+        send(channels.to_ping.write_end, kToken);
 }
 
-}  // namespace
+}  // namespace demo
 
 int main(int argc, char** argv) {
     const int rounds = argc > 1 ? std::atoi(argv[1]) : 50;
@@ -71,10 +78,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: waketrace-demo [ROUNDS [SLEEP_MS]]\n");
         return 2;
     }
-    Pipe ping_to_pong;
-    Pipe pong_to_ping;
-    std::thread pong_thread(pong, std::cref(ping_to_pong), std::cref(pong_to_ping));
-    std::thread ping_thread(ping, rounds, sleep_ms, std::cref(ping_to_pong), std::cref(pong_to_ping));
+    demo::Channels channels;
+    std::thread pong_thread(demo::pong, std::ref(channels));
+    std::thread ping_thread(demo::ping, std::ref(channels), rounds, sleep_ms);
     ping_thread.join();
     pong_thread.join();
     std::printf("waketrace-demo: %d rounds of %d ms sleep + pipe ping-pong done\n", rounds, sleep_ms);

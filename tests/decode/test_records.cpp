@@ -1,9 +1,8 @@
-// Decoding of raw map values and the hiding of tracing frames: pure logic.
+// Decoding of raw map values: pure logic.
 #include <catch2/catch.hpp>
 
 #include <cerrno>
 
-#include "assemble/profile_builder.hpp"
 #include "decode/records.hpp"
 
 namespace wt = waketrace;
@@ -39,41 +38,4 @@ TEST_CASE("every drop counter lands in its own Losses field") {
     CHECK(losses.missed_switch_outs == 1u << WT_DROP_MISSED_SWITCH_OUT);
     CHECK(losses.process_events == 1u << WT_DROP_PROCESS_EVENT);
     CHECK(losses.total() == (1u << WT_DROP_NR) - 1);
-}
-
-namespace {
-std::vector<wt::Frame> frames(std::initializer_list<const char*> names) {
-    std::vector<wt::Frame> result;
-    uint64_t address = 0x1000;
-    for (const char* name : names)
-        result.push_back({address++, name, "[kernel]", 0});
-    return result;
-}
-
-std::vector<std::string> names(const std::vector<wt::Frame>& frames) {
-    std::vector<std::string> result;
-    for (const wt::Frame& frame : frames)
-        result.push_back(frame.symbol);
-    return result;
-}
-}  // namespace
-
-TEST_CASE("tracing frames are cut from the top of kernel stacks, with what sits above them") {
-    SECTION("tp_btf-style stack") {
-        auto stack = frames({"", "bpf_prog_6deef7357e7b4530_sched_switch_btf", "bpf_trace_run4",
-                             "__bpf_trace_sched_switch", "__traceiter_sched_switch", "__schedule",
-                             "schedule"});
-        detail::strip_tracing_frames(stack);
-        CHECK(names(stack) == std::vector<std::string>{"__schedule", "schedule"});
-    }
-    SECTION("a stack without tracing frames is left alone") {
-        auto stack = frames({"__schedule", "schedule", "do_nanosleep"});
-        detail::strip_tracing_frames(stack);
-        CHECK(stack.size() == 3);
-    }
-    SECTION("a name merely containing a prefix is kept") {
-        auto stack = frames({"__traceiter_sched_waking", "try_to_wake_up", "my_bpf_prog_helper"});
-        detail::strip_tracing_frames(stack);
-        CHECK(names(stack) == std::vector<std::string>{"try_to_wake_up", "my_bpf_prog_helper"});
-    }
 }

@@ -32,24 +32,34 @@ std::optional<bool> is_kernel_thread(uint32_t tid) {
     return (flags & kPfKthread) != 0;
 }
 
-// Forked children, each sleeping `sleeps` times 50 ms and exiting: long
-// enough for the profiler to attach while they run.
+// Forked children that wait for run() (end of file on a shared pipe, so
+// forking 1,100 of them may take as long as it takes), then each sleep three
+// times 20 ms and exit.
 class SleepingChildren {
 public:
-    SleepingChildren(int count, int sleeps) {
+    explicit SleepingChildren(int count) {
+        REQUIRE(pipe(release_) == 0);
         for (int i = 0; i < count; ++i) {
             const pid_t child = fork();
             REQUIRE(child >= 0);
             if (child == 0) {
-                for (int s = 0; s < sleeps; ++s)
-                    usleep(50'000);
+                close(release_[1]);
+                char byte;
+                while (read(release_[0], &byte, 1) > 0) {
+                }
+                for (int s = 0; s < 3; ++s)
+                    usleep(20'000);
                 _exit(0);
             }
             pids_.push_back(child);
         }
+        close(release_[0]);
     }
     ~SleepingChildren() { run(); }
     void run() {
+        if (release_[1] >= 0)
+            close(release_[1]);
+        release_[1] = -1;
         for (pid_t pid : pids_)
             waitpid(pid, nullptr, 0);
         pids_.clear();
@@ -57,6 +67,7 @@ public:
     std::vector<uint32_t> pids() const { return {pids_.begin(), pids_.end()}; }
 
 private:
+    int release_[2] = {-1, -1};
     std::vector<pid_t> pids_;
 };
 
@@ -75,7 +86,7 @@ struct Both {
 }  // namespace
 
 TEST_CASE("pid filter: only the listed processes, even more than 1024 of them") {
-    SleepingChildren children(1100, 20);
+    SleepingChildren children(1100);
     wt::Config config;
     config.pids = children.pids();
     wt::test::PipeTokenPass other_work(3, 5ms);  // this process: must not appear
