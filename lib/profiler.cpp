@@ -55,6 +55,8 @@ void require_existing(const std::vector<uint32_t>& ids, const char* what) {
 }  // namespace
 
 struct Profiler::Impl {
+    explicit Impl(Config config_in) : config(std::move(config_in)), symbolizer(config.log) {}
+
     Config config;
     std::unique_ptr<detail::BpfCapture> capture;
     std::unique_ptr<detail::ProcessWatcher> watcher;
@@ -64,9 +66,9 @@ struct Profiler::Impl {
     uint64_t stop_ns = 0;
 };
 
-Profiler::Profiler(Config config) : impl_(std::make_unique<Impl>()) {
+Profiler::Profiler(Config config) {
     validate(config);
-    impl_->config = std::move(config);
+    impl_ = std::make_unique<Impl>(std::move(config));
 }
 
 Profiler::~Profiler() { stop(); }

@@ -25,6 +25,14 @@ uint64_t sum_blocked_ns(const std::vector<const WakeChain*>& chains) {
     return sum;
 }
 
+uint64_t count_blocked_in(const Profile& profile, uint32_t tid, std::string_view symbol_part) {
+    uint64_t count = 0;
+    for (const WakeChain* chain : chains_of_target(profile, tid))
+        if (has_frame(chain->kernel_stack, symbol_part))
+            count += chain->count;
+    return count;
+}
+
 std::string describe(const Losses& losses) {
     return "stack_collisions=" + std::to_string(losses.stack_collisions) +
            " stack_map_full=" + std::to_string(losses.stack_map_full) +

@@ -71,18 +71,6 @@ private:
     std::vector<pid_t> pids_;
 };
 
-// Runs two workloads at once under one profiler.
-template <typename A, typename B>
-struct Both {
-    A& a;
-    B& b;
-    void run() {
-        std::thread other([this] { b.run(); });
-        a.run();
-        other.join();
-    }
-};
-
 }  // namespace
 
 TEST_CASE("pid filter: only the listed processes, even more than 1024 of them") {
@@ -90,7 +78,7 @@ TEST_CASE("pid filter: only the listed processes, even more than 1024 of them") 
     wt::Config config;
     config.pids = children.pids();
     wt::test::PipeTokenPass other_work(3, 5ms);  // this process: must not appear
-    Both<wt::test::PipeTokenPass, SleepingChildren> both{other_work, children};
+    wt::test::Together<wt::test::PipeTokenPass, SleepingChildren> both{other_work, children};
     const wt::Profile profile = wt::test::profile_while(config, both);
 
     const std::set<uint32_t> wanted(config.pids.begin(), config.pids.end());
@@ -163,7 +151,7 @@ TEST_CASE("user threads only / kernel threads only") {
 TEST_CASE("min and max block time bound every off-CPU period") {
     wt::test::NanosleepLoop short_sleeps(20, 1000us);
     wt::test::PipeTokenPass long_blocks(4, 30ms);
-    Both<wt::test::NanosleepLoop, wt::test::PipeTokenPass> both{short_sleeps, long_blocks};
+    wt::test::Together<wt::test::NanosleepLoop, wt::test::PipeTokenPass> both{short_sleeps, long_blocks};
     wt::Config config;
     config.tids = {uint32_t(short_sleeps.sleeper_tid()), uint32_t(long_blocks.reader_tid())};
     SECTION("min 10 ms: the 1 ms sleeps are gone") {
@@ -189,17 +177,13 @@ TEST_CASE("--state 2 keeps uninterruptible waits only; --state 0 keeps preemptio
     SECTION("state 2: the vfork wait, not the interruptible pipe read") {
         wt::test::VforkWait vfork_work(5, 10ms);
         wt::test::PipeTokenPass pipe_work(5, 10ms);
-        Both<wt::test::VforkWait, wt::test::PipeTokenPass> both{vfork_work, pipe_work};
+        wt::test::Together<wt::test::VforkWait, wt::test::PipeTokenPass> both{vfork_work, pipe_work};
         wt::Config config;
         config.tids = {uint32_t(vfork_work.parent_tid()), uint32_t(pipe_work.reader_tid())};
         config.state_mask = 2;
         const wt::Profile profile = wt::test::profile_while(config, both);
         CHECK(wt::test::chains_of_target(profile, pipe_work.reader_tid()).empty());
-        uint64_t vfork_waits = 0;
-        for (const wt::WakeChain* chain : wt::test::chains_of_target(profile, vfork_work.parent_tid()))
-            if (wt::test::has_frame(chain->kernel_stack, "vfork"))
-                vfork_waits += chain->count;
-        CHECK(vfork_waits == 5);
+        CHECK(wt::test::count_blocked_in(profile, vfork_work.parent_tid(), "vfork") == 5);
     }
     SECTION("state 0: two spinners pinned to one CPU only preempt each other") {
         wt::test::PinnedSpinners spinners(300ms);
@@ -247,7 +231,7 @@ TEST_CASE("stack kinds: kernel only, user only") {
 TEST_CASE("a tiny stack map loses stacks, and says so") {
     wt::test::PipeTokenPass pipe_work(5, 2ms);
     wt::test::NanosleepLoop sleep_work(20, 500us);
-    Both<wt::test::PipeTokenPass, wt::test::NanosleepLoop> both{pipe_work, sleep_work};
+    wt::test::Together<wt::test::PipeTokenPass, wt::test::NanosleepLoop> both{pipe_work, sleep_work};
     wt::Config config;
     config.pids = {uint32_t(getpid())};
     config.stack_storage_size = 2;

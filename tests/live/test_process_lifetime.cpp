@@ -51,7 +51,9 @@ TEST_CASE("a process that exited before the results are read is still named") {
     close(fds[1]);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     profiler.stop();
+    profiler.stop();  // idempotent
     const wt::Profile profile = profiler.results();
+    CHECK(profiler.results().chains.size() == profile.chains.size());  // readable again
 
     const wt::WakeChain* woken_by_parent = nullptr;
     for (const wt::WakeChain* chain : wt::test::chains_of_target(profile, uint32_t(child)))

@@ -87,4 +87,16 @@ private:
     std::vector<pid_t> tids_;
 };
 
+// Runs two workloads at once.
+template <typename A, typename B>
+struct Together {
+    A& a;
+    B& b;
+    void run() {
+        std::thread other([this] { b.run(); });
+        a.run();
+        other.join();
+    }
+};
+
 }  // namespace waketrace::test

@@ -1,0 +1,71 @@
+// The Profiler's contract where no kernel work is involved: config
+// validation, errors before start, stop() without start.
+#include <catch2/catch.hpp>
+#include <cerrno>
+
+#include "waketrace/profiler.hpp"
+
+namespace wt = waketrace;
+
+namespace {
+
+int error_of(const wt::Config& config) {
+    try {
+        wt::Profiler profiler(config);
+    } catch (const wt::Error& error) {
+        return error.errno_value();
+    }
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("invalid configs are refused with EINVAL and a reason") {
+    CHECK(error_of(wt::Config{}) == 0);
+    wt::Config config;
+    SECTION("min above max") {
+        config.min_block_us = 10;
+        config.max_block_us = 5;
+    }
+    SECTION("empty stack map") { config.stack_storage_size = 0; }
+    SECTION("empty chain map") { config.max_chains = 0; }
+    SECTION("no room for off-CPU threads") { config.max_off_cpu_threads = 0; }
+    SECTION("pid 0, the idle task") { config.pids = {0}; }
+    SECTION("tid 0, the idle task") { config.tids = {0}; }
+    CHECK(error_of(config) == EINVAL);
+}
+
+TEST_CASE("the message says what was wrong") {
+    wt::Config config;
+    config.min_block_us = 10;
+    config.max_block_us = 5;
+    CHECK_THROWS_WITH(wt::Profiler(config), Catch::Contains("min_block_us (10) is above max_block_us (5)"));
+}
+
+TEST_CASE("a pid that does not exist is ESRCH at start, before any privilege check") {
+    wt::Config config;
+    config.pids = {999'999'999};
+    wt::Profiler profiler(config);
+    try {
+        profiler.start();
+        FAIL("start() succeeded");
+    } catch (const wt::Error& error) {
+        CHECK(error.errno_value() == ESRCH);
+        CHECK_THAT(error.what(), Catch::Contains("no process 999999999"));
+    }
+    CHECK_FALSE(profiler.running());
+}
+
+TEST_CASE("results before start is EINVAL; stop without start is harmless") {
+    wt::Profiler profiler(wt::Config{});
+    profiler.stop();
+    profiler.stop();
+    CHECK_FALSE(profiler.running());
+    CHECK_THROWS_AS(profiler.results(), wt::Error);
+}
+
+TEST_CASE("names of contexts and statuses") {
+    CHECK(wt::to_string(wt::WakerContext::hardirq) == "hardirq");
+    CHECK(wt::to_string(wt::WakerContext::preempted) == "preempted");
+    CHECK(wt::to_string(wt::StackStatus::collision) == "lost (stack map collision)");
+}
