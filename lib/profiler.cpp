@@ -64,6 +64,11 @@ struct Profiler::Impl {
     bool running = false;
     uint64_t start_ns = 0;
     uint64_t stop_ns = 0;
+    // Where the last drain() left off, so the next reports only what came after.
+    uint64_t drained_at_ns = 0;
+    detail::DropCounts drained_drops{};
+
+    uint64_t now_or_stop_ns() const { return running ? monotonic_ns() : stop_ns; }
 };
 
 Profiler::Profiler(Config config) {
@@ -99,7 +104,8 @@ void Profiler::start() {
         [symbolizer = &impl.symbolizer](uint32_t tgid) { symbolizer->remember_process(tgid); });
     impl.capture->attach();
     impl.running = true;
-    impl.start_ns = monotonic_ns();
+    impl.start_ns = impl.drained_at_ns = monotonic_ns();
+    impl.drained_drops = {};
     if (impl.config.log)
         impl.config.log(LogLevel::info, fmt::format("attached to sched_switch and sched_waking ({})",
                                                     impl.capture->uses_tp_btf() ? "tp_btf" : "raw_tp"));
@@ -123,7 +129,24 @@ Profile Profiler::results() {
     std::vector<detail::DecodedChain> chains = detail::decode_chains(*impl.capture);
     Profile profile = detail::build_profile(std::move(chains), detail::to_losses(impl.capture->drops()),
                                             impl.symbolizer);
-    profile.duration_ns = (impl.running ? monotonic_ns() : impl.stop_ns) - impl.start_ns;
+    profile.duration_ns = impl.now_or_stop_ns() - impl.start_ns;
+    return profile;
+}
+
+Profile Profiler::drain() {
+    Impl& impl = *impl_;
+    if (!impl.capture)
+        throw Error(EINVAL, "nothing to drain: the profiler was never started");
+    const uint64_t now_ns = impl.now_or_stop_ns();
+    const detail::DropCounts drops = impl.capture->drops();
+    std::vector<detail::DecodedChain> chains = detail::take_decoded_chains(*impl.capture);
+    detail::DropCounts new_drops{};
+    for (size_t i = 0; i < drops.size(); ++i)
+        new_drops[i] = drops[i] - impl.drained_drops[i];
+    Profile profile = detail::build_profile(std::move(chains), detail::to_losses(new_drops), impl.symbolizer);
+    profile.duration_ns = now_ns - impl.drained_at_ns;
+    impl.drained_at_ns = now_ns;
+    impl.drained_drops = drops;
     return profile;
 }
 

@@ -162,6 +162,12 @@ public:
     // running (a snapshot) and after stop(); throws Error (EINVAL) before start().
     Profile results();
 
+    // Like results(), then forgets the chains returned, so the next drain()
+    // returns only what came after: for exporting every N seconds while
+    // running. Losses and duration are those since the previous drain (or
+    // start). Throws Error (EINVAL) before start().
+    Profile drain();
+
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;

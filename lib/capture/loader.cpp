@@ -149,6 +149,19 @@ void BpfCapture::for_each_chain(const ChainVisitor& visit) const {
     }
 }
 
+void BpfCapture::take_chains(const ChainVisitor& visit) {
+    // Collect the keys first: deleting while walking with get_next_key can
+    // restart the walk from the beginning.
+    std::vector<wt_chain_key> keys;
+    for_each_chain([&](const wt_chain_key& key, const wt_chain_value&) { keys.push_back(key); });
+    const bpf_map* map = skel_->maps.chains;
+    wt_chain_value value{};
+    for (const wt_chain_key& key : keys) {
+        if (bpf_map__lookup_and_delete_elem(map, &key, sizeof(key), &value, sizeof(value), 0) == 0)
+            visit(key, value);
+    }
+}
+
 std::vector<uint64_t> BpfCapture::stack(int32_t stack_id) const {
     std::vector<uint64_t> frames(kMaxStackDepth);
     if (stack_id < 0 || bpf_map__lookup_elem(skel_->maps.stacks, &stack_id, sizeof(stack_id),

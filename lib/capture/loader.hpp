@@ -33,6 +33,9 @@ public:
     void detach() noexcept;  // idempotent; maps stay readable
 
     void for_each_chain(const ChainVisitor& visit) const;
+    // Like for_each_chain, but removes each chain as it is read (atomically
+    // per chain), so nothing is counted twice or lost between two takes.
+    void take_chains(const ChainVisitor& visit);
     // Frame addresses of a stack id, innermost first; empty if the id is gone.
     std::vector<uint64_t> stack(int32_t stack_id) const;
     DropCounts drops() const;

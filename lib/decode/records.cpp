@@ -48,6 +48,18 @@ DecodedTask decode_task(const wt_task_key& key, StackReader& stacks) {
     return task;
 }
 
+DecodedChain decode_chain(const wt_chain_key& key, const wt_chain_value& value, StackReader& stacks) {
+    DecodedChain chain;
+    chain.target = decode_task(key.target, stacks);
+    for (const wt_waker_key& level : key.wakers) {
+        if (level.context == WT_CTX_NONE)
+            break;
+        chain.wakers.push_back({waker_context(level.context), decode_task(level.task, stacks)});
+    }
+    chain.times = value;
+    return chain;
+}
+
 }  // namespace
 
 StackStatus stack_status(int32_t stack_id) noexcept {
@@ -87,15 +99,16 @@ std::vector<DecodedChain> decode_chains(const BpfCapture& capture) {
     std::vector<DecodedChain> chains;
     StackReader stacks(capture);
     capture.for_each_chain([&](const wt_chain_key& key, const wt_chain_value& value) {
-        DecodedChain chain;
-        chain.target = decode_task(key.target, stacks);
-        for (const wt_waker_key& level : key.wakers) {
-            if (level.context == WT_CTX_NONE)
-                break;
-            chain.wakers.push_back({waker_context(level.context), decode_task(level.task, stacks)});
-        }
-        chain.times = value;
-        chains.push_back(std::move(chain));
+        chains.push_back(decode_chain(key, value, stacks));
+    });
+    return chains;
+}
+
+std::vector<DecodedChain> take_decoded_chains(BpfCapture& capture) {
+    std::vector<DecodedChain> chains;
+    StackReader stacks(capture);
+    capture.take_chains([&](const wt_chain_key& key, const wt_chain_value& value) {
+        chains.push_back(decode_chain(key, value, stacks));
     });
     return chains;
 }

@@ -41,5 +41,7 @@ Losses to_losses(const DropCounts& drops) noexcept;
 
 // Reads every chain and the stacks it refers to.
 std::vector<DecodedChain> decode_chains(const BpfCapture& capture);
+// The same, removing the chains from the kernel map as they are read.
+std::vector<DecodedChain> take_decoded_chains(BpfCapture& capture);
 
 }  // namespace waketrace::detail

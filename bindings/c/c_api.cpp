@@ -1,0 +1,148 @@
+// The exported C functions: thin, each body guarded so that no exception
+// crosses into C. The struct behind the opaque handle holds the C++ objects.
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "last_error.hpp"
+#include "options.hpp"
+#include "profile_packing.hpp"
+#include "waketrace/format.hpp"
+#include "waketrace/profiler.hpp"
+#include "waketrace/waketrace.h"
+
+namespace wt = waketrace;
+using wt::c_api::guarded;
+using wt::c_api::guarded_pointer;
+
+// The C constants are the C++ enums' values: keep them in step.
+static_assert(WT_WAKER_TASK == int(wt::WakerContext::task) && WT_WAKER_UNSEEN == int(wt::WakerContext::unseen));
+static_assert(WT_WAKER_HARDIRQ == int(wt::WakerContext::hardirq) && WT_WAKER_NMI == int(wt::WakerContext::nmi));
+static_assert(WT_STACK_OK == int(wt::StackStatus::ok) && WT_STACK_ERROR == int(wt::StackStatus::error));
+static_assert(WT_STACK_COLLISION == int(wt::StackStatus::collision));
+static_assert(WT_LOG_WARNING == int(wt::LogLevel::warning) && WT_LOG_DEBUG == int(wt::LogLevel::debug));
+
+struct wt_profiler {
+    wt::Config config;
+    // Made at start, from the config as it is then; kept after stop so its
+    // results stay readable.
+    std::unique_ptr<wt::Profiler> profiler;
+};
+
+namespace {
+
+int require(const void* pointer, const char* what) {
+    if (!pointer)
+        throw wt::Error(EINVAL, std::string(what) + " is NULL");
+    return 0;
+}
+
+int add_target(wt_profiler* handle, uint32_t id, std::vector<uint32_t> wt::Config::*list, const char* what) {
+    return guarded([&] {
+        require(handle, "profiler");
+        if (handle->profiler && handle->profiler->running())
+            throw wt::Error(EBUSY, std::string("cannot add a ") + what + " while the profiler runs");
+        if (id == 0)
+            throw wt::Error(EINVAL, std::string(what) + " 0 is the idle task and cannot be profiled");
+        (handle->config.*list).push_back(id);
+        return 0;
+    });
+}
+
+wt::Profiler& started(wt_profiler* handle) {
+    require(handle, "profiler");
+    if (!handle->profiler)
+        throw wt::Error(EINVAL, "the profiler was never started");
+    return *handle->profiler;
+}
+
+}  // namespace
+
+// Built with hidden visibility; these are the only exceptions, and the
+// version script (libwaketrace.map) says which of them are the ABI.
+#pragma GCC visibility push(default)
+extern "C" {
+
+const char* wt_version(void) { return "0.1.0"; }
+
+const char* wt_last_error(void) { return wt::c_api::last_error_message(); }
+
+wt_profiler* wt_profiler_new(const wt_profiler_opts* opts) {
+    return guarded_pointer([&] {
+        auto handle = std::make_unique<wt_profiler>();
+        handle->config = wt::c_api::config_from(opts);
+        wt::Profiler validate_only(handle->config);  // EINVAL now rather than at start
+        return handle.release();
+    });
+}
+
+void wt_profiler_free(wt_profiler* handle) {
+    guarded([&] {
+        delete handle;  // ~Profiler stops
+        return 0;
+    });
+}
+
+int wt_profiler_add_pid(wt_profiler* handle, uint32_t pid) {
+    return add_target(handle, pid, &wt::Config::pids, "pid");
+}
+
+int wt_profiler_add_tid(wt_profiler* handle, uint32_t tid) {
+    return add_target(handle, tid, &wt::Config::tids, "tid");
+}
+
+int wt_profiler_start(wt_profiler* handle) {
+    return guarded([&] {
+        require(handle, "profiler");
+        if (handle->profiler && handle->profiler->running())
+            throw wt::Error(EBUSY, "the profiler is already running");
+        auto profiler = std::make_unique<wt::Profiler>(handle->config);
+        profiler->start();
+        handle->profiler = std::move(profiler);
+        return 0;
+    });
+}
+
+int wt_profiler_stop(wt_profiler* handle) {
+    return guarded([&] {
+        require(handle, "profiler");
+        if (handle->profiler)
+            handle->profiler->stop();
+        return 0;
+    });
+}
+
+wt_profile* wt_profiler_results(wt_profiler* handle) {
+    return guarded_pointer([&] { return wt::c_api::pack_profile(started(handle).results()); });
+}
+
+wt_profile* wt_profiler_drain(wt_profiler* handle) {
+    return guarded_pointer([&] { return wt::c_api::pack_profile(started(handle).drain()); });
+}
+
+void wt_profile_free(wt_profile* profile) { std::free(profile); }
+
+char* wt_profile_format(const wt_profile* profile, uint32_t format, uint32_t stacks) {
+    return guarded_pointer([&]() -> char* {
+        require(profile, "profile");
+        const uint32_t layout = format & ~WT_FORMAT_DELIMITER;
+        if (layout != WT_FORMAT_TEXT && layout != WT_FORMAT_FOLDED)
+            throw wt::Error(EINVAL, "format must be WT_FORMAT_TEXT or WT_FORMAT_FOLDED");
+        if (stacks > WT_STACKS_USER_ONLY)
+            throw wt::Error(EINVAL, "stacks must be one of WT_STACKS_*");
+        const wt::FormatOptions options{wt::StackKinds(stacks), (format & WT_FORMAT_DELIMITER) != 0};
+        const wt::Profile unpacked = wt::c_api::unpack_profile(*profile);
+        const std::string text = layout == WT_FORMAT_FOLDED ? wt::format_folded(unpacked, options)
+                                                            : wt::format_text(unpacked, options);
+        char* copy = static_cast<char*>(std::malloc(text.size() + 1));
+        if (!copy)
+            throw std::bad_alloc();
+        std::memcpy(copy, text.c_str(), text.size() + 1);
+        return copy;
+    });
+}
+
+void wt_string_free(char* string) { std::free(string); }
+
+}  // extern "C"
+#pragma GCC visibility pop

@@ -1,0 +1,54 @@
+// The C API's error channel: every exported function runs its body through
+// guarded(), which turns any exception into a negative errno (or NULL plus
+// errno) and keeps the message for wt_last_error(). Nothing is thrown across
+// the C boundary.
+#pragma once
+
+#include <cerrno>
+#include <exception>
+#include <new>
+#include <string>
+
+#include "waketrace/profiler.hpp"
+
+namespace waketrace::c_api {
+
+void set_last_error(int errno_value, std::string message) noexcept;
+void clear_last_error() noexcept;
+const char* last_error_message() noexcept;
+
+// Runs `body` (returning int >= 0); on an exception records it and returns -errno.
+template <typename Body>
+int guarded(Body&& body) noexcept {
+    try {
+        clear_last_error();
+        return body();
+    } catch (const Error& error) {
+        set_last_error(error.errno_value(), error.what());
+        return -error.errno_value();
+    } catch (const std::bad_alloc&) {
+        set_last_error(ENOMEM, "out of memory");
+        return -ENOMEM;
+    } catch (const std::exception& error) {
+        set_last_error(EIO, error.what());
+        return -EIO;
+    } catch (...) {
+        set_last_error(EIO, "unknown internal error");
+        return -EIO;
+    }
+}
+
+// The same for functions returning a pointer: NULL with errno set on failure.
+template <typename Body>
+auto guarded_pointer(Body&& body) noexcept -> decltype(body()) {
+    decltype(body()) result = nullptr;
+    const int err = guarded([&] {
+        result = body();
+        return 0;
+    });
+    if (err < 0)
+        errno = -err;
+    return result;
+}
+
+}  // namespace waketrace::c_api

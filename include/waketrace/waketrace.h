@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libwaketrace C API: why threads were not running, and who woke them.
+ *
+ * Stable ABI: symbols are versioned (WAKETRACE_0.1, ...) and only ever added;
+ * structs passed in start with their size (`sz`) so older and newer callers
+ * both work; result structs end in reserved bytes that new fields are carved
+ * from. Nothing here throws: every function returns 0 / a negative errno, or
+ * NULL with errno set, and leaves a message for wt_last_error().
+ *
+ *     struct wt_profiler_opts opts = { .sz = sizeof(opts) };
+ *     struct wt_profiler *p = wt_profiler_new(&opts);
+ *     wt_profiler_add_pid(p, pid);
+ *     if (wt_profiler_start(p) < 0) fprintf(stderr, "%s\n", wt_last_error());
+ *     sleep(5);
+ *     wt_profiler_stop(p);
+ *     struct wt_profile *profile = wt_profiler_results(p);
+ *     for (size_t i = 0; i < profile->nr_chains; i++) ... profile->chains[i] ...
+ *     wt_profile_free(profile);
+ *     wt_profiler_free(p);
+ *
+ * Threads: a wt_profiler may be used by one thread at a time; separate
+ * profilers are independent. wt_last_error() is per thread.
+ */
+#ifndef WAKETRACE_WAKETRACE_H
+#define WAKETRACE_WAKETRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WAKETRACE_VERSION_MAJOR 0
+#define WAKETRACE_VERSION_MINOR 1
+
+/* wt_profiler_opts.threads */
+#define WT_THREADS_ALL 0
+#define WT_THREADS_USER_ONLY 1
+#define WT_THREADS_KERNEL_ONLY 2
+
+/* wt_profiler_opts.stacks */
+#define WT_STACKS_BOTH 0
+#define WT_STACKS_KERNEL_ONLY 1
+#define WT_STACKS_USER_ONLY 2
+
+/* wt_profiler_opts.attach */
+#define WT_ATTACH_AUTO 0   /* probe the kernel, prefer tp_btf */
+#define WT_ATTACH_TP_BTF 1
+#define WT_ATTACH_RAW_TP 2
+
+/* wt_profiler_opts.flags */
+#define WT_OPT_STATE_FILTER (1u << 0) /* apply state_mask (offwaketime --state) */
+
+/* Log levels passed to wt_log_fn */
+#define WT_LOG_DEBUG 0
+#define WT_LOG_INFO 1
+#define WT_LOG_WARNING 2
+
+/* Called from the thread that called into the library; `message` is only
+ * valid during the call. */
+typedef void (*wt_log_fn)(void *ctx, uint32_t level, const char *message);
+
+/*
+ * Creation options. Zero means the default for every field, so
+ * `{ .sz = sizeof(opts) }` is a valid configuration. An older, smaller struct
+ * is accepted; bytes the library does not know must be zero (else EINVAL).
+ */
+struct wt_profiler_opts {
+	size_t sz;                    /* sizeof(struct wt_profiler_opts) */
+	uint32_t flags;               /* WT_OPT_* */
+	uint32_t threads;             /* WT_THREADS_* */
+	uint32_t stacks;              /* WT_STACKS_* */
+	uint32_t attach;              /* WT_ATTACH_* */
+	uint32_t state_mask;          /* with WT_OPT_STATE_FILTER: 0 = preempted only, N = any of these bits */
+	uint32_t stack_storage_size;  /* distinct stacks kept; 0: 16384 */
+	uint64_t min_block_us;        /* shortest off-CPU period kept; 0: 1 us */
+	uint64_t max_block_us;        /* longest off-CPU period kept; 0: no limit */
+	uint32_t max_chains;          /* distinct (target, waker) chains; 0: 16384 */
+	uint32_t max_off_cpu_threads; /* threads off CPU at once; 0: 16384 */
+	wt_log_fn log;                /* optional: profiler and verifier messages */
+	void *log_ctx;                /* passed to log */
+	uint8_t reserved[64];         /* zero */
+};
+
+/* Why a stack has no frames (wt_stack.status) */
+#define WT_STACK_OK 0
+#define WT_STACK_NOT_CAPTURED 1 /* not asked for, or a kernel thread's user stack */
+#define WT_STACK_IRQ_DROPPED 2  /* user stack of a task an interrupt happened to hit */
+#define WT_STACK_COLLISION 3    /* lost to a stack-map collision: raise stack_storage_size */
+#define WT_STACK_MAP_FULL 4     /* lost to a full stack map: raise stack_storage_size */
+#define WT_STACK_ERROR 5        /* lost to another capture error (wt_stack.error) */
+
+/* Who or what woke the target (wt_waker.context) */
+#define WT_WAKER_TASK 0      /* a task: wt_waker.task names it */
+#define WT_WAKER_HARDIRQ 1   /* a hard interrupt (timer, device) */
+#define WT_WAKER_SOFTIRQ 2
+#define WT_WAKER_NMI 3
+#define WT_WAKER_PREEMPTED 4 /* never blocked: switched out while runnable */
+#define WT_WAKER_UNSEEN 5    /* blocked, but the waking raced ahead of the switch-out */
+
+/* Output layouts for wt_profile_format() */
+#define WT_FORMAT_TEXT 0     /* offwaketime's default layout */
+#define WT_FORMAT_FOLDED 1   /* offwaketime -f, for flamegraph.pl */
+#define WT_FORMAT_DELIMITER (1u << 8) /* flag: "-" between user and kernel frames */
+
+/* Results: all pointers below borrow from the wt_profile they came from and
+ * stay valid until wt_profile_free(). */
+struct wt_frame {
+	uint64_t address;
+	uint64_t offset;     /* from the symbol's start */
+	const char *symbol;  /* demangled; NULL when unresolved */
+	const char *module;  /* file path, "[kernel]" or a kernel module; "" if unknown */
+};
+
+struct wt_stack {
+	uint32_t status;     /* WT_STACK_* */
+	int32_t error;       /* the kernel's -errno for COLLISION / MAP_FULL / ERROR */
+	size_t nr_frames;
+	const struct wt_frame *frames; /* innermost (leaf) first */
+};
+
+struct wt_task {
+	uint32_t tid;
+	uint32_t tgid;       /* process id */
+	const char *comm;    /* "" for non-task wakers */
+};
+
+struct wt_waker {
+	uint32_t context;    /* WT_WAKER_* */
+	uint32_t reserved0;
+	struct wt_task task;
+	struct wt_stack kernel_stack;
+	struct wt_stack user_stack;
+	uint8_t reserved[32];
+};
+
+struct wt_chain {
+	struct wt_task target;
+	struct wt_stack kernel_stack;
+	struct wt_stack user_stack;
+	size_t nr_wakers;
+	const struct wt_waker *wakers; /* wakers[0] woke the target */
+	uint64_t total_ns;             /* off CPU: switch-out -> switch-in */
+	uint64_t blocked_ns;           /* switch-out -> waking */
+	uint64_t runqueue_ns;          /* waking -> switch-in */
+	uint64_t max_ns;               /* longest single period */
+	uint64_t count;                /* periods summed here */
+	uint8_t reserved[32];
+};
+
+/* What did not make it into the results, per cause. */
+struct wt_losses {
+	uint64_t stack_collisions;
+	uint64_t stack_map_full;
+	uint64_t stack_errors;
+	uint64_t chain_map_full;
+	uint64_t missed_switch_outs;
+	uint64_t process_events;
+	uint64_t reserved[4];
+};
+
+struct wt_profile {
+	size_t nr_chains;
+	const struct wt_chain *chains; /* ascending by total_ns */
+	struct wt_losses losses;
+	uint64_t duration_ns;
+	uint8_t reserved[32];
+};
+
+struct wt_profiler;
+
+/* "0.1.0": the library's version (may be newer than the header's). */
+const char *wt_version(void);
+
+/* The message of the calling thread's last failed call ("" if none). Valid
+ * until that thread's next call into the library. */
+const char *wt_last_error(void);
+
+/* Creates a profiler; nothing touches the kernel yet. opts may be NULL for
+ * defaults. Returns NULL with errno EINVAL (bad options) or ENOMEM. Free with
+ * wt_profiler_free(). */
+struct wt_profiler *wt_profiler_new(const struct wt_profiler_opts *opts);
+
+/* Stops and frees. NULL is ignored. Profiles already returned stay valid. */
+void wt_profiler_free(struct wt_profiler *profiler);
+
+/* Target filters, before start: a thread is traced when it matches every
+ * non-empty list. -EINVAL for 0, -EBUSY while running. */
+int wt_profiler_add_pid(struct wt_profiler *profiler, uint32_t pid);
+int wt_profiler_add_tid(struct wt_profiler *profiler, uint32_t tid);
+
+/* Loads and attaches. -EPERM (the message names the missing capability),
+ * -ENOTSUP (no BTF), -ESRCH (a pid or tid does not exist), -EBUSY (already
+ * running), or the libbpf error. */
+int wt_profiler_start(struct wt_profiler *profiler);
+
+/* Detaches; idempotent. Results stay readable. */
+int wt_profiler_stop(struct wt_profiler *profiler);
+
+/* Everything captured since start, symbolized: one allocation, freed by
+ * wt_profile_free(). Works while running (a snapshot) and after stop.
+ * NULL with errno EINVAL if never started. */
+struct wt_profile *wt_profiler_results(struct wt_profiler *profiler);
+
+/* Like wt_profiler_results(), then forgets those chains, so the next drain
+ * returns only what came after: for exporting every N seconds while running.
+ * Losses are those since the previous drain. */
+struct wt_profile *wt_profiler_drain(struct wt_profiler *profiler);
+
+/* Frees a profile. NULL is ignored. */
+void wt_profile_free(struct wt_profile *profile);
+
+/* Renders a profile as offwaketime prints it: format is WT_FORMAT_TEXT or
+ * WT_FORMAT_FOLDED, optionally | WT_FORMAT_DELIMITER; stacks is the
+ * WT_STACKS_* the profile was taken with. Returns a NUL-terminated string to
+ * free with wt_string_free(), or NULL with errno EINVAL / ENOMEM. */
+char *wt_profile_format(const struct wt_profile *profile, uint32_t format, uint32_t stacks);
+
+/* Frees a string from wt_profile_format(). NULL is ignored. */
+void wt_string_free(char *string);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WAKETRACE_WAKETRACE_H */

@@ -1,0 +1,125 @@
+/* The C API's contract, as a C99 program written against the 0.1 header
+ * would see it (and a check that the header compiles as strict C99):
+ * options validation, errors and messages, NULL safety. Needs no privileges. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <waketrace/waketrace.h>
+
+static int failures = 0;
+
+#define EXPECT(condition)                                                         \
+	do {                                                                      \
+		if (!(condition)) {                                               \
+			fprintf(stderr, "%s:%d: failed: %s (last error: %s)\n",   \
+				__FILE__, __LINE__, #condition, wt_last_error()); \
+			failures++;                                               \
+		}                                                                 \
+	} while (0)
+
+/* What a caller built against an older header passes: only the fields up to
+ * max_block_us existed then. */
+struct old_opts {
+	size_t sz;
+	uint32_t flags, threads, stacks, attach, state_mask, stack_storage_size;
+	uint64_t min_block_us, max_block_us;
+};
+
+static void options_are_validated(void)
+{
+	struct wt_profiler_opts opts;
+	struct old_opts old;
+	unsigned char newer[sizeof(struct wt_profiler_opts) + 16];
+	struct wt_profiler *profiler;
+
+	profiler = wt_profiler_new(NULL);
+	EXPECT(profiler != NULL);
+	wt_profiler_free(profiler);
+
+	memset(&opts, 0, sizeof(opts));
+	opts.sz = sizeof(opts);
+	profiler = wt_profiler_new(&opts);
+	EXPECT(profiler != NULL);
+	wt_profiler_free(profiler);
+
+	opts.threads = 7;
+	errno = 0;
+	EXPECT(wt_profiler_new(&opts) == NULL);
+	EXPECT(errno == EINVAL);
+	EXPECT(strstr(wt_last_error(), "threads") != NULL);
+	opts.threads = WT_THREADS_USER_ONLY;
+
+	opts.state_mask = 2; /* without WT_OPT_STATE_FILTER */
+	EXPECT(wt_profiler_new(&opts) == NULL && errno == EINVAL);
+	opts.flags = WT_OPT_STATE_FILTER;
+	profiler = wt_profiler_new(&opts);
+	EXPECT(profiler != NULL);
+	wt_profiler_free(profiler);
+
+	opts.min_block_us = 10;
+	opts.max_block_us = 5;
+	EXPECT(wt_profiler_new(&opts) == NULL && errno == EINVAL);
+	EXPECT(strstr(wt_last_error(), "min_block_us") != NULL);
+	opts.max_block_us = 0; /* no limit */
+
+	opts.reserved[3] = 1;
+	EXPECT(wt_profiler_new(&opts) == NULL && errno == EINVAL);
+	opts.reserved[3] = 0;
+
+	memset(&old, 0, sizeof(old));
+	old.sz = sizeof(old);
+	old.stacks = WT_STACKS_KERNEL_ONLY;
+	profiler = wt_profiler_new((const struct wt_profiler_opts *)&old);
+	EXPECT(profiler != NULL);
+	wt_profiler_free(profiler);
+
+	/* A newer caller's struct: accepted while its extra bytes are zero. */
+	memset(newer, 0, sizeof(newer));
+	memcpy(newer, &opts, sizeof(opts));
+	((struct wt_profiler_opts *)newer)->sz = sizeof(newer);
+	profiler = wt_profiler_new((const struct wt_profiler_opts *)newer);
+	EXPECT(profiler != NULL);
+	wt_profiler_free(profiler);
+	newer[sizeof(newer) - 1] = 1;
+	EXPECT(wt_profiler_new((const struct wt_profiler_opts *)newer) == NULL && errno == EINVAL);
+	EXPECT(strstr(wt_last_error(), "newer") != NULL);
+}
+
+static void errors_before_start(void)
+{
+	struct wt_profiler *profiler = wt_profiler_new(NULL);
+
+	EXPECT(wt_profiler_add_pid(profiler, 0) == -EINVAL);
+	EXPECT(wt_profiler_add_tid(NULL, 1) == -EINVAL);
+	errno = 0;
+	EXPECT(wt_profiler_results(profiler) == NULL && errno == EINVAL);
+	EXPECT(wt_profiler_drain(profiler) == NULL && errno == EINVAL);
+	EXPECT(wt_profiler_stop(profiler) == 0);
+	EXPECT(wt_profiler_add_pid(profiler, 999999999) == 0);
+	EXPECT(wt_profiler_start(profiler) == -ESRCH);
+	EXPECT(strstr(wt_last_error(), "999999999") != NULL);
+	wt_profiler_free(profiler);
+}
+
+static void null_is_safe(void)
+{
+	wt_profiler_free(NULL);
+	wt_profile_free(NULL);
+	wt_string_free(NULL);
+	errno = 0;
+	EXPECT(wt_profile_format(NULL, WT_FORMAT_TEXT, WT_STACKS_BOTH) == NULL && errno == EINVAL);
+	EXPECT(wt_profiler_start(NULL) == -EINVAL);
+}
+
+int main(void)
+{
+	EXPECT(strcmp(wt_version(), "0.1.0") >= 0);
+	EXPECT(strcmp(wt_last_error(), "") == 0);
+	options_are_validated();
+	errors_before_start();
+	null_is_safe();
+	if (failures)
+		fprintf(stderr, "%d checks failed\n", failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,71 @@
+// The C API over a real workload: what the packed profile holds must be
+// what the workload did, and every pointer must be usable until it is freed.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <string>
+
+#include "waketrace/waketrace.h"
+#include "workloads.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+bool stack_has(const wt_stack& stack, const char* part) {
+    for (size_t i = 0; i < stack.nr_frames; ++i)
+        if (stack.frames[i].symbol && std::strstr(stack.frames[i].symbol, part))
+            return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("C API: a pipe token pass, profiled, packed, formatted, drained") {
+    constexpr int kRounds = 4;
+    waketrace::test::PipeTokenPass work(kRounds, 10ms);
+    wt_profiler_opts opts{};
+    opts.sz = sizeof(opts);
+    wt_profiler* profiler = wt_profiler_new(&opts);
+    REQUIRE(profiler);
+    REQUIRE(wt_profiler_add_tid(profiler, uint32_t(work.reader_tid())) == 0);
+    INFO(wt_last_error());
+    REQUIRE(wt_profiler_start(profiler) == 0);
+    CHECK(wt_profiler_add_tid(profiler, 1) == -EBUSY);
+    work.run();
+    REQUIRE(wt_profiler_stop(profiler) == 0);
+
+    wt_profile* profile = wt_profiler_results(profiler);
+    REQUIRE(profile);
+    uint64_t pipe_waits = 0;
+    for (size_t i = 0; i < profile->nr_chains; ++i) {
+        const wt_chain& chain = profile->chains[i];
+        CHECK(chain.target.tid == uint32_t(work.reader_tid()));
+        if (!stack_has(chain.kernel_stack, "pipe_read"))
+            continue;
+        REQUIRE(chain.nr_wakers == 1);
+        CHECK(chain.wakers[0].context == WT_WAKER_TASK);
+        CHECK(chain.wakers[0].task.tid == uint32_t(work.writer_tid()));
+        CHECK(stack_has(chain.wakers[0].kernel_stack, "pipe_write"));
+        CHECK(chain.total_ns == chain.blocked_ns + chain.runqueue_ns);
+        CHECK(chain.user_stack.status == WT_STACK_OK);
+        pipe_waits += chain.count;
+    }
+    CHECK(pipe_waits == kRounds);
+
+    char* folded = wt_profile_format(profile, WT_FORMAT_FOLDED | WT_FORMAT_DELIMITER, WT_STACKS_BOTH);
+    REQUIRE(folded);
+    CHECK(std::string(folded).find("pipe_read;schedule;__schedule;--;try_to_wake_up") != std::string::npos);
+    wt_string_free(folded);
+    wt_profile_free(profile);
+
+    wt_profile* drained = wt_profiler_drain(profiler);
+    REQUIRE(drained);
+    CHECK(drained->nr_chains > 0);
+    wt_profile_free(drained);
+    wt_profile* empty = wt_profiler_drain(profiler);
+    REQUIRE(empty);
+    CHECK(empty->nr_chains == 0);
+    wt_profile_free(empty);
+    wt_profiler_free(profiler);
+}
