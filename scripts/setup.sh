@@ -6,9 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  meson ninja-build pkg-config g++ clang bpftool
-  libbpf-dev libelf-dev libdw-dev libfmt-dev catch2
-  python3 python3-pytest util-linux
+  meson ninja-build pkg-config g++ clang bpftool        # build, BPF compile + skeleton
+  libbpf-dev libelf-dev libdw-dev libfmt-dev            # the library
+  catch2 python3 python3-pytest util-linux              # tests (setpriv is in util-linux)
+  abigail-tools                                         # the ABI check
+  pybind11-dev python3-dev                              # the Python module
+  python3-pandas python3-nbconvert python3-ipykernel python3-nbformat  # notebook example
+  libbenchmark-dev                                      # Google Benchmark example
 )
 
 as_root() {
