@@ -41,6 +41,7 @@ const volatile bool capture_kernel_stacks = true;
 const volatile bool capture_user_stacks = true;
 const volatile bool has_prev_state_arg = true; /* sched_switch's 4th argument, 5.18+ */
 const volatile __u64 task_stack_size = 16384;   /* THREAD_SIZE */
+const volatile __u32 stack_sample_percent = 100; /* blocking events whose stacks are taken */
 
 /* Losses per cause (WT_DROP_*); user space reads them through the skeleton. */
 __u64 drops[WT_DROP_NR] = {};
@@ -71,6 +72,8 @@ struct off_cpu {
 	__u64 waking_ns; /* 0 until a waking is seen after the switch-out */
 	struct wt_task_key target;
 	struct wt_waker_key waker;
+	__u32 sampled;   /* stacks taken: the event goes into the chains */
+	__u32 reserved;
 };
 
 struct {
@@ -84,6 +87,13 @@ struct {
 	__type(key, struct wt_chain_key);
 	__type(value, struct wt_chain_value);
 } chains SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct wt_thread_key);
+	__type(value, struct wt_chain_value);
+	__uint(max_entries, 1);
+} thread_totals SEC(".maps");
 
 /* Processes already announced to user space, so each is announced once. */
 struct {
@@ -169,14 +179,19 @@ static __always_inline bool has_user_memory(struct task_struct *task, bool kthre
 	return !kthread && BPF_CORE_READ(task, mm);
 }
 
-/* Fills `key` with the current task's identity and stacks. */
-static __always_inline void capture_current(void *ctx, struct wt_task_key *key, bool user_memory)
+static __always_inline void identify_current(struct wt_task_key *key)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	key->tgid = pid_tgid >> 32;
 	key->tid = (__u32)pid_tgid;
 	bpf_get_current_comm(key->comm, sizeof(key->comm));
+}
+
+/* Fills `key` with the current task's identity and stacks. */
+static __always_inline void capture_current(void *ctx, struct wt_task_key *key, bool user_memory)
+{
+	identify_current(key);
 	key->kernel_stack_id = capture_kernel_stacks ? stack_id(ctx, 0) : WT_STACK_NOT_CAPTURED;
 	key->user_stack_id = WT_STACK_NOT_CAPTURED;
 	if (capture_user_stacks && user_memory) {
@@ -229,7 +244,14 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 		return;
 
 	entry.switch_out_ns = now;
-	capture_current(ctx, &entry.target, has_user_memory(prev, kthread));
+	entry.sampled = stack_sample_percent >= 100 || bpf_get_prandom_u32() % 100 < stack_sample_percent;
+	if (entry.sampled) {
+		capture_current(ctx, &entry.target, has_user_memory(prev, kthread));
+	} else {
+		identify_current(&entry.target);
+		entry.target.kernel_stack_id = WT_STACK_NOT_SAMPLED;
+		entry.target.user_stack_id = WT_STACK_NOT_SAMPLED;
+	}
 	entry.waker.context = state == TASK_RUNNING ? WT_CTX_PREEMPTED : WT_CTX_NONE;
 	entry.waker.task.kernel_stack_id = WT_STACK_NOT_CAPTURED;
 	entry.waker.task.user_stack_id = WT_STACK_NOT_CAPTURED;
@@ -237,20 +259,21 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 		count_drop(WT_DROP_MISSED_SWITCH_OUT);
 }
 
-static __always_inline void add_to_chain(struct wt_chain_key *key, __u64 total, __u64 blocked)
+/* Adds one off-CPU period to `key`'s times in `map` (chains or thread_totals). */
+static __always_inline void add_times(void *map, void *key, __u64 total, __u64 blocked, __u32 full_cause)
 {
-	struct wt_chain_value *value = bpf_map_lookup_elem(&chains, key);
+	struct wt_chain_value *value = bpf_map_lookup_elem(map, key);
 
 	if (!value) {
 		struct wt_chain_value zero = {};
-		long err = bpf_map_update_elem(&chains, key, &zero, BPF_NOEXIST);
+		long err = bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
 
 		/* -EEXIST: another CPU created it first, which is fine. */
 		if (err && err != -17) {
-			count_drop(WT_DROP_CHAIN_MAP_FULL);
+			count_drop(full_cause);
 			return;
 		}
-		value = bpf_map_lookup_elem(&chains, key);
+		value = bpf_map_lookup_elem(map, key);
 		if (!value)
 			return;
 	}
@@ -277,17 +300,26 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 	if (!entry)
 		return;
 	total = now - entry->switch_out_ns;
-	if (total >= min_total_ns && total <= max_total_ns) {
+	if (total < min_total_ns || total > max_total_ns)
+		goto done;
+	/* A waking that raced ahead of the switch-out was not seen: count the
+	 * whole time as waiting for a CPU, which it was. */
+	if (entry->waking_ns)
+		blocked = entry->waking_ns - entry->switch_out_ns;
+	if (stack_sample_percent < 100) {
+		struct wt_thread_key thread = {.tgid = entry->target.tgid, .tid = entry->target.tid};
+
+		__builtin_memcpy(thread.comm, entry->target.comm, sizeof(thread.comm));
+		add_times(&thread_totals, &thread, total, blocked, WT_DROP_THREAD_MAP_FULL);
+	}
+	if (entry->sampled) {
 		key.target = entry->target;
 		key.wakers[0] = entry->waker;
-		/* A waking that raced ahead of the switch-out was not seen: say so,
-		 * and count the whole time as waiting for a CPU, which it was. */
 		if (key.wakers[0].context == WT_CTX_NONE)
 			key.wakers[0].context = WT_CTX_UNSEEN;
-		if (entry->waking_ns)
-			blocked = entry->waking_ns - entry->switch_out_ns;
-		add_to_chain(&key, total, blocked);
+		add_times(&chains, &key, total, blocked, WT_DROP_CHAIN_MAP_FULL);
 	}
+done:
 	bpf_map_delete_elem(&off_cpu_threads, &tid);
 }
 
@@ -303,6 +335,12 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 	if (!entry || entry->waker.context != WT_CTX_NONE)
 		return;
 	waker = &entry->waker;
+	if (!entry->sampled) {
+		/* Only the time split is needed: no stacks, no identity. */
+		waker->context = WT_CTX_TASK;
+		entry->waking_ns = bpf_ktime_get_ns();
+		return;
+	}
 	context = on_task_stack() ? WT_CTX_TASK : WT_CTX_INTERRUPT;
 	if (context == WT_CTX_TASK) {
 		struct task_struct *current = (struct task_struct *)bpf_get_current_task();

@@ -37,6 +37,7 @@
  */
 #define WT_STACK_NOT_CAPTURED (-1000) /* mode excludes it, or a kernel thread's user stack */
 #define WT_STACK_IRQ_DROPPED (-1001)  /* user stack of a task interrupted by the waking IRQ */
+#define WT_STACK_NOT_SAMPLED (-1002)  /* stack sampling skipped this event (never in chains) */
 /* otherwise: -errno from bpf_get_stackid (-EEXIST collision, -ENOMEM full, -EFAULT ...) */
 
 struct wt_task_key {
@@ -66,6 +67,14 @@ struct wt_chain_value {
 	__u64 count;
 };
 
+/* Exact per-thread totals, kept only when stacks are sampled (the chains
+ * then hold only the sampled events). */
+struct wt_thread_key {
+	__u32 tgid;
+	__u32 tid;
+	char comm[WT_COMM_LEN];
+};
+
 /* Why an event or a stack was lost: indexes of the program's drop counters. */
 #define WT_DROP_STACK_COLLISION 0 /* bpf_get_stackid: -EEXIST (bucket used by another stack) */
 #define WT_DROP_STACK_MAP_FULL 1  /* bpf_get_stackid: -ENOMEM */
@@ -73,7 +82,8 @@ struct wt_chain_value {
 #define WT_DROP_CHAIN_MAP_FULL 3  /* a new chain found the aggregation map full */
 #define WT_DROP_MISSED_SWITCH_OUT 4 /* no room to remember a switched-out thread */
 #define WT_DROP_PROCESS_EVENT 5   /* ring buffer full: a new process was not announced */
-#define WT_DROP_NR 6
+#define WT_DROP_THREAD_MAP_FULL 6 /* a new thread found the per-thread totals map full */
+#define WT_DROP_NR 7
 
 /* Sent to user space the first time a process shows up in a captured user stack. */
 struct wt_process_event {

@@ -33,6 +33,8 @@ void validate(const Config& config) {
         invalid("max_chains must be at least 1");
     if (config.max_off_cpu_threads == 0)
         invalid("max_off_cpu_threads must be at least 1");
+    if (config.stack_sample_percent < 1 || config.stack_sample_percent > 100)
+        invalid(fmt::format("stack_sample_percent must be 1 to 100, not {}", config.stack_sample_percent));
     if (config.min_block_us > config.max_block_us)
         invalid(fmt::format("min_block_us ({}) is above max_block_us ({})", config.min_block_us,
                             config.max_block_us));
@@ -126,9 +128,9 @@ Profile Profiler::results() {
     Impl& impl = *impl_;
     if (!impl.capture)
         throw Error(EINVAL, "no results: the profiler was never started");
-    std::vector<detail::DecodedChain> chains = detail::decode_chains(*impl.capture);
-    Profile profile = detail::build_profile(std::move(chains), detail::to_losses(impl.capture->drops()),
-                                            impl.symbolizer);
+    detail::DecodedProfile decoded = detail::decode_profile(*impl.capture);
+    Profile profile = detail::build_profile(std::move(decoded), detail::to_losses(impl.capture->drops()),
+                                            impl.config.stack_sample_percent, impl.symbolizer);
     profile.duration_ns = impl.now_or_stop_ns() - impl.start_ns;
     return profile;
 }
@@ -139,11 +141,12 @@ Profile Profiler::drain() {
         throw Error(EINVAL, "nothing to drain: the profiler was never started");
     const uint64_t now_ns = impl.now_or_stop_ns();
     const detail::DropCounts drops = impl.capture->drops();
-    std::vector<detail::DecodedChain> chains = detail::take_decoded_chains(*impl.capture);
+    detail::DecodedProfile decoded = detail::take_decoded_profile(*impl.capture);
     detail::DropCounts new_drops{};
     for (size_t i = 0; i < drops.size(); ++i)
         new_drops[i] = drops[i] - impl.drained_drops[i];
-    Profile profile = detail::build_profile(std::move(chains), detail::to_losses(new_drops), impl.symbolizer);
+    Profile profile = detail::build_profile(std::move(decoded), detail::to_losses(new_drops),
+                                            impl.config.stack_sample_percent, impl.symbolizer);
     profile.duration_ns = now_ns - impl.drained_at_ns;
     impl.drained_at_ns = now_ns;
     impl.drained_drops = drops;

@@ -89,7 +89,19 @@ wt_losses pack_losses(const Losses& losses) {
     out.chain_map_full = losses.chain_map_full;
     out.missed_switch_outs = losses.missed_switch_outs;
     out.process_events = losses.process_events;
+    out.thread_map_full = losses.thread_map_full;
     return out;
+}
+
+void pack_thread(Arena& arena, const ThreadTotal& thread, wt_thread_total* out) {
+    pack_task(arena, thread.task, out ? &out->task : nullptr);
+    if (!out)
+        return;
+    out->total_ns = thread.total_ns;
+    out->blocked_ns = thread.blocked_ns;
+    out->runqueue_ns = thread.runqueue_ns;
+    out->max_ns = thread.max_ns;
+    out->count = thread.count;
 }
 
 wt_profile* pack_into(Arena& arena, const Profile& profile) {
@@ -97,11 +109,17 @@ wt_profile* pack_into(Arena& arena, const Profile& profile) {
     wt_chain* chains = arena.take<wt_chain>(profile.chains.size());
     for (size_t i = 0; i < profile.chains.size(); ++i)
         pack_chain(arena, profile.chains[i], chains ? &chains[i] : nullptr);
+    wt_thread_total* threads = arena.take<wt_thread_total>(profile.threads.size());
+    for (size_t i = 0; i < profile.threads.size(); ++i)
+        pack_thread(arena, profile.threads[i], threads ? &threads[i] : nullptr);
     if (out) {
         out->nr_chains = profile.chains.size();
         out->chains = chains;
         out->losses = pack_losses(profile.losses);
         out->duration_ns = profile.duration_ns;
+        out->nr_threads = profile.threads.size();
+        out->threads = threads;
+        out->stack_sample_percent = profile.stack_sample_percent;
     }
     return out;
 }
@@ -134,8 +152,10 @@ Profile unpack_profile(const wt_profile& profile) {
     Profile out;
     out.duration_ns = profile.duration_ns;
     const wt_losses& losses = profile.losses;
-    out.losses = {losses.stack_collisions, losses.stack_map_full, losses.stack_errors,
-                  losses.chain_map_full,   losses.missed_switch_outs, losses.process_events};
+    out.losses = {losses.stack_collisions,   losses.stack_map_full, losses.stack_errors,
+                  losses.chain_map_full,     losses.missed_switch_outs, losses.process_events,
+                  losses.thread_map_full};
+    out.stack_sample_percent = profile.stack_sample_percent;
     for (size_t i = 0; i < profile.nr_chains; ++i) {
         const wt_chain& chain = profile.chains[i];
         WakeChain unpacked;

@@ -20,7 +20,7 @@ namespace {
 enum class OptionId {
     help, pid, tid, user_threads_only, kernel_threads_only, user_stacks_only,
     kernel_stacks_only, delimited, folded, stack_storage_size, min_block_time,
-    max_block_time, state, output, verbose,
+    max_block_time, state, output, verbose, sample,
 };
 
 // Options that pick the same setting in different ways; at most one of each
@@ -51,6 +51,7 @@ constexpr OptionSpec option_table[] = {
     {'\0', "state", true, Group::none, OptionId::state},
     {'o', "output", true, Group::none, OptionId::output},
     {'v', "verbose", false, Group::none, OptionId::verbose},
+    {'\0', "sample", true, Group::none, OptionId::sample},
 };
 
 // Keeps durations convertible to nanoseconds in 64 bits with room to spare.
@@ -249,6 +250,9 @@ private:
             config.state_mask = static_cast<uint32_t>(
                 parse_unsigned(spelling, value, 0, std::numeric_limits<uint32_t>::max()));
             break;
+        case OptionId::sample:
+            config.stack_sample_percent = static_cast<uint32_t>(parse_unsigned(spelling, value, 1, 100));
+            break;
         case OptionId::output:
             if (value.empty())
                 throw UsageError(fmt::format("option {} needs a file name", spelling));
@@ -313,7 +317,8 @@ std::string usage_text(std::string_view program)
     return fmt::format(
         R"(usage: {0} [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [-U | -K] [-d] [-f]
        {1} [--stack-storage-size N] [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME]
-       {1} [--state STATE] [-o FILE] [-v] [duration] [-- COMMAND [ARGS...]]
+       {1} [--state STATE] [--sample PERCENT] [-o FILE] [-v] [duration]
+       {1} [-- COMMAND [ARGS...]]
 
 Shows why threads were off CPU and who woke them: each blocked stack with the
 stack of the task (or interrupt) that made it runnable again, summed in
@@ -341,6 +346,9 @@ options:
   -M, --max-block-time US     ignore off-CPU periods longer than US microseconds
       --state STATE           keep switch-outs whose task state has a bit of STATE
                               (2: uninterruptible); 0 keeps only preemptions
+      --sample PERCENT        take stacks for PERCENT of blocking events (1-100,
+                              default 100): much cheaper; every event is still
+                              timed, and chain totals are scaled-up estimates
   -o, --output FILE           write the report to FILE instead of standard output
   -v, --verbose               log what the profiler and the BPF loader do
 

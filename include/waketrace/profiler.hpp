@@ -58,6 +58,11 @@ struct Config {
     uint32_t max_chains = 16384;          // distinct (target, waker) chains
     uint32_t max_off_cpu_threads = 16384; // threads off CPU at the same moment
     AttachMode attach = AttachMode::automatic;
+    // Percentage (1-100) of blocking events whose stacks are taken. Below 100
+    // the time of every event is still measured (Profile::threads stays
+    // exact) and chain times are scaled up, so they are unbiased estimates;
+    // most of the per-switch cost (stack walks) is saved.
+    uint32_t stack_sample_percent = 100;
     // Messages from the profiler and the BPF verifier; nullptr: dropped.
     std::function<void(LogLevel, std::string_view)> log;
 };
@@ -128,16 +133,32 @@ struct Losses {
     uint64_t chain_map_full = 0;     // off-CPU periods lost to a full chain map
     uint64_t missed_switch_outs = 0; // off-CPU periods lost: too many threads off CPU at once
     uint64_t process_events = 0;     // new processes not announced in time (may lose symbols)
+    uint64_t thread_map_full = 0;    // off-CPU periods missing from Profile::threads (sampling)
     uint64_t total() const noexcept {
         return stack_collisions + stack_map_full + stack_errors + chain_map_full +
-               missed_switch_outs + process_events;
+               missed_switch_outs + process_events + thread_map_full;
     }
 };
 
+// One target thread's off-CPU time, whatever its stacks.
+struct ThreadTotal {
+    Task task;
+    uint64_t total_ns = 0;
+    uint64_t blocked_ns = 0;
+    uint64_t runqueue_ns = 0;
+    uint64_t max_ns = 0;
+    uint64_t count = 0;
+};
+
 struct Profile {
-    std::vector<WakeChain> chains;  // sorted by total_ns, ascending (like offwaketime)
+    // Sorted by total_ns, ascending (like offwaketime). With stack sampling
+    // their times and counts are estimates (sampled values scaled up).
+    std::vector<WakeChain> chains;
+    // Exact per-thread totals, sampling or not; sorted by total_ns, ascending.
+    std::vector<ThreadTotal> threads;
+    uint32_t stack_sample_percent = 100;
     Losses losses;
-    uint64_t duration_ns = 0;       // start() -> stop()
+    uint64_t duration_ns = 0;       // start() -> stop(), or since the last drain()
 };
 
 class Profiler {

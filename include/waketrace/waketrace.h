@@ -81,7 +81,11 @@ struct wt_profiler_opts {
 	uint32_t max_off_cpu_threads; /* threads off CPU at once; 0: 16384 */
 	wt_log_fn log;                /* optional: profiler and verifier messages */
 	void *log_ctx;                /* passed to log */
-	uint8_t reserved[64];         /* zero */
+	uint32_t stack_sample_percent; /* blocking events whose stacks are taken, 1-100; 0: 100.
+	                                * Below 100, chain times are scaled-up estimates and
+	                                * wt_profile.threads stays exact. */
+	uint32_t reserved0;           /* zero */
+	uint8_t reserved[56];         /* zero */
 };
 
 /* Why a stack has no frames (wt_stack.status) */
@@ -158,7 +162,20 @@ struct wt_losses {
 	uint64_t chain_map_full;
 	uint64_t missed_switch_outs;
 	uint64_t process_events;
-	uint64_t reserved[4];
+	uint64_t thread_map_full;     /* periods missing from wt_profile.threads */
+	uint64_t reserved[3];
+};
+
+/* One target thread's off-CPU time, whatever its stacks (exact even when
+ * stacks are sampled). */
+struct wt_thread_total {
+	struct wt_task task;
+	uint64_t total_ns;
+	uint64_t blocked_ns;
+	uint64_t runqueue_ns;
+	uint64_t max_ns;
+	uint64_t count;
+	uint8_t reserved[16];
 };
 
 struct wt_profile {
@@ -166,7 +183,11 @@ struct wt_profile {
 	const struct wt_chain *chains; /* ascending by total_ns */
 	struct wt_losses losses;
 	uint64_t duration_ns;
-	uint8_t reserved[32];
+	size_t nr_threads;
+	const struct wt_thread_total *threads; /* ascending by total_ns */
+	uint32_t stack_sample_percent; /* 100 unless stacks were sampled */
+	uint32_t reserved0;
+	uint8_t reserved[8];
 };
 
 struct wt_profiler;

@@ -80,12 +80,41 @@ std::string identity_of(const WakeChain& chain) {
     return key;
 }
 
-void add_times(WakeChain& into, const WakeChain& from) {
+// WakeChain and ThreadTotal share these fields.
+template <typename Into, typename From>
+void add_times(Into& into, const From& from) {
     into.total_ns += from.total_ns;
     into.blocked_ns += from.blocked_ns;
     into.runqueue_ns += from.runqueue_ns;
     into.count += from.count;
     into.max_ns = std::max(into.max_ns, from.max_ns);
+}
+
+// Sampled events stand for 100 / percent events each. The max is a real
+// observation and stays as it is.
+void scale_up(WakeChain& chain, uint32_t percent) {
+    for (uint64_t* value : {&chain.total_ns, &chain.blocked_ns, &chain.runqueue_ns, &chain.count})
+        *value = *value * 100 / percent;
+}
+
+std::vector<ThreadTotal> threads_from_map(const std::vector<DecodedThread>& decoded) {
+    std::vector<ThreadTotal> threads;
+    for (const DecodedThread& thread : decoded)
+        threads.push_back({thread.task, thread.times.total_ns, thread.times.blocked_ns, thread.times.runq_ns,
+                           thread.times.max_ns, thread.times.count});
+    return threads;
+}
+
+std::vector<ThreadTotal> threads_from_chains(const std::vector<WakeChain>& chains) {
+    std::vector<ThreadTotal> threads;
+    std::unordered_map<uint32_t, size_t> index_of;
+    for (const WakeChain& chain : chains) {
+        auto [it, inserted] = index_of.try_emplace(chain.target.tid, threads.size());
+        if (inserted)
+            threads.push_back({chain.target, 0, 0, 0, 0, 0});
+        add_times(threads[it->second], chain);
+    }
+    return threads;
 }
 
 }  // namespace
@@ -96,13 +125,17 @@ void strip_tracing_frames(std::vector<Frame>& kernel_frames) {
         kernel_frames.erase(kernel_frames.begin(), last.base());
 }
 
-Profile build_profile(std::vector<DecodedChain> chains, const Losses& losses, Symbolizer& symbolizer) {
+Profile build_profile(DecodedProfile decoded_profile, const Losses& losses, uint32_t stack_sample_percent,
+                      Symbolizer& symbolizer) {
     Profile profile;
     profile.losses = losses;
-    profile.chains.reserve(chains.size());
+    profile.stack_sample_percent = stack_sample_percent;
+    profile.chains.reserve(decoded_profile.chains.size());
     std::unordered_map<std::string, size_t> index_of;
-    for (const DecodedChain& decoded : chains) {
+    for (const DecodedChain& decoded : decoded_profile.chains) {
         WakeChain chain = build_chain(decoded, symbolizer);
+        if (stack_sample_percent < 100)
+            scale_up(chain, stack_sample_percent);
         auto [it, inserted] = index_of.try_emplace(identity_of(chain), profile.chains.size());
         if (inserted)
             profile.chains.push_back(std::move(chain));
@@ -112,6 +145,11 @@ Profile build_profile(std::vector<DecodedChain> chains, const Losses& losses, Sy
     // Ascending like offwaketime; ties broken so the order is reproducible.
     std::sort(profile.chains.begin(), profile.chains.end(), [](const WakeChain& a, const WakeChain& b) {
         return std::tie(a.total_ns, a.count, a.target.tid) < std::tie(b.total_ns, b.count, b.target.tid);
+    });
+    profile.threads = stack_sample_percent < 100 ? threads_from_map(decoded_profile.threads)
+                                                 : threads_from_chains(profile.chains);
+    std::sort(profile.threads.begin(), profile.threads.end(), [](const ThreadTotal& a, const ThreadTotal& b) {
+        return std::tie(a.total_ns, a.task.tid) < std::tie(b.total_ns, b.task.tid);
     });
     return profile;
 }

@@ -1,6 +1,7 @@
 // Decoded records + symbols -> the public Profile: names every frame, hides
 // the tracing machinery's own frames, settles interrupt contexts (merging the
-// chains that then fall together), sorts like offwaketime.
+// chains that then fall together), scales sampled chains, sums per-thread
+// totals, sorts like offwaketime.
 #pragma once
 
 #include <vector>
@@ -11,7 +12,11 @@
 
 namespace waketrace::detail {
 
-Profile build_profile(std::vector<DecodedChain> chains, const Losses& losses, Symbolizer& symbolizer);
+// stack_sample_percent < 100: chain times and counts are scaled up to
+// estimate all events; thread totals come from the exact per-thread map.
+// Otherwise thread totals are summed from the (exact) chains.
+Profile build_profile(DecodedProfile decoded, const Losses& losses, uint32_t stack_sample_percent,
+                      Symbolizer& symbolizer);
 
 // Drops the innermost frames up to and including the last one that belongs to
 // the tracing machinery (bpf_prog_*, bpf_trace_run*, __traceiter_*,

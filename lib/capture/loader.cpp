@@ -88,6 +88,7 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     rodata->capture_user_stacks = config.stacks != StackKinds::kernel_only;
     rodata->has_prev_state_arg = features.switch_prev_state;
     rodata->task_stack_size = features.task_stack_size;
+    rodata->stack_sample_percent = config.stack_sample_percent;
 
     tp_btf_ = config.attach == AttachMode::tp_btf ||
               (config.attach == AttachMode::automatic && features.tp_btf);
@@ -108,6 +109,10 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     check(bpf_map__set_max_entries(maps->filter_tids, std::max<size_t>(1, config.tids.size())),
           "sizing the tid filter");
     check(bpf_map__set_max_entries(maps->announced_processes, 16384), "sizing the process map");
+    // Used only when sampling; one entry per target thread.
+    check(bpf_map__set_max_entries(maps->thread_totals,
+                                   config.stack_sample_percent < 100 ? config.max_off_cpu_threads : 1),
+          "sizing the thread totals map");
     check(bpf_map__set_max_entries(maps->process_events, 256 * 1024), "sizing the ring buffer");
 }
 
@@ -135,31 +140,48 @@ void BpfCapture::attach() {
 
 void BpfCapture::detach() noexcept { waketrace_bpf__detach(skel_); }
 
-void BpfCapture::for_each_chain(const ChainVisitor& visit) const {
-    const bpf_map* map = skel_->maps.chains;
-    wt_chain_key key{};
-    wt_chain_key next{};
-    wt_chain_value value{};
-    const void* previous = nullptr;
+namespace {
+
+// Visits every entry of a hash map; with `take`, removes each as it is read
+// (atomically per entry), so nothing is counted twice or lost between takes.
+template <typename Key, typename Visit>
+void visit_entries(const bpf_map* map, bool take, const Visit& visit) {
+    std::vector<Key> keys;
+    Key current{};
+    Key next{};
+    const Key* previous = nullptr;
     while (bpf_map__get_next_key(map, previous, &next, sizeof(next)) == 0) {
-        if (bpf_map__lookup_elem(map, &next, sizeof(next), &value, sizeof(value), 0) == 0)
-            visit(next, value);
-        key = next;
-        previous = &key;
+        keys.push_back(next);
+        current = next;
+        previous = &current;
+    }
+    // Keys are collected first: deleting while walking with get_next_key
+    // can restart the walk from the beginning.
+    wt_chain_value value{};
+    for (const Key& key : keys) {
+        const int err = take ? bpf_map__lookup_and_delete_elem(map, &key, sizeof(key), &value, sizeof(value), 0)
+                             : bpf_map__lookup_elem(map, &key, sizeof(key), &value, sizeof(value), 0);
+        if (err == 0)
+            visit(key, value);
     }
 }
 
+}  // namespace
+
+void BpfCapture::for_each_chain(const ChainVisitor& visit) const {
+    visit_entries<wt_chain_key>(skel_->maps.chains, false, visit);
+}
+
 void BpfCapture::take_chains(const ChainVisitor& visit) {
-    // Collect the keys first: deleting while walking with get_next_key can
-    // restart the walk from the beginning.
-    std::vector<wt_chain_key> keys;
-    for_each_chain([&](const wt_chain_key& key, const wt_chain_value&) { keys.push_back(key); });
-    const bpf_map* map = skel_->maps.chains;
-    wt_chain_value value{};
-    for (const wt_chain_key& key : keys) {
-        if (bpf_map__lookup_and_delete_elem(map, &key, sizeof(key), &value, sizeof(value), 0) == 0)
-            visit(key, value);
-    }
+    visit_entries<wt_chain_key>(skel_->maps.chains, true, visit);
+}
+
+void BpfCapture::for_each_thread_total(const ThreadVisitor& visit) const {
+    visit_entries<wt_thread_key>(skel_->maps.thread_totals, false, visit);
+}
+
+void BpfCapture::take_thread_totals(const ThreadVisitor& visit) {
+    visit_entries<wt_thread_key>(skel_->maps.thread_totals, true, visit);
 }
 
 std::vector<uint64_t> BpfCapture::stack(int32_t stack_id) const {

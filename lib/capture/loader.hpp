@@ -19,6 +19,7 @@ namespace waketrace::detail {
 
 using DropCounts = std::array<uint64_t, WT_DROP_NR>;
 using ChainVisitor = std::function<void(const wt_chain_key&, const wt_chain_value&)>;
+using ThreadVisitor = std::function<void(const wt_thread_key&, const wt_chain_value&)>;
 
 class BpfCapture {
 public:
@@ -36,6 +37,9 @@ public:
     // Like for_each_chain, but removes each chain as it is read (atomically
     // per chain), so nothing is counted twice or lost between two takes.
     void take_chains(const ChainVisitor& visit);
+    // Per-thread totals, kept only when stacks are sampled.
+    void for_each_thread_total(const ThreadVisitor& visit) const;
+    void take_thread_totals(const ThreadVisitor& visit);
     // Frame addresses of a stack id, innermost first; empty if the id is gone.
     std::vector<uint64_t> stack(int32_t stack_id) const;
     DropCounts drops() const;

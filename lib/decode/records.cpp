@@ -48,6 +48,10 @@ DecodedTask decode_task(const wt_task_key& key, StackReader& stacks) {
     return task;
 }
 
+DecodedThread decode_thread(const wt_thread_key& key, const wt_chain_value& value) {
+    return {{key.tid, key.tgid, comm_of(key.comm)}, value};
+}
+
 DecodedChain decode_chain(const wt_chain_key& key, const wt_chain_value& value, StackReader& stacks) {
     DecodedChain chain;
     chain.target = decode_task(key.target, stacks);
@@ -68,6 +72,7 @@ StackStatus stack_status(int32_t stack_id) noexcept {
     switch (stack_id) {
     case WT_STACK_NOT_CAPTURED: return StackStatus::not_captured;
     case WT_STACK_IRQ_DROPPED: return StackStatus::irq_dropped;
+    case WT_STACK_NOT_SAMPLED: return StackStatus::not_captured;
     case -EEXIST: return StackStatus::collision;
     case -ENOMEM: return StackStatus::map_full;
     default: return StackStatus::error;
@@ -92,26 +97,32 @@ Losses to_losses(const DropCounts& drops) noexcept {
     losses.chain_map_full = drops[WT_DROP_CHAIN_MAP_FULL];
     losses.missed_switch_outs = drops[WT_DROP_MISSED_SWITCH_OUT];
     losses.process_events = drops[WT_DROP_PROCESS_EVENT];
+    losses.thread_map_full = drops[WT_DROP_THREAD_MAP_FULL];
     return losses;
 }
 
-std::vector<DecodedChain> decode_chains(const BpfCapture& capture) {
-    std::vector<DecodedChain> chains;
+DecodedProfile decode_profile(const BpfCapture& capture) {
+    DecodedProfile decoded;
     StackReader stacks(capture);
     capture.for_each_chain([&](const wt_chain_key& key, const wt_chain_value& value) {
-        chains.push_back(decode_chain(key, value, stacks));
+        decoded.chains.push_back(decode_chain(key, value, stacks));
     });
-    return chains;
+    capture.for_each_thread_total([&](const wt_thread_key& key, const wt_chain_value& value) {
+        decoded.threads.push_back(decode_thread(key, value));
+    });
+    return decoded;
 }
 
-std::vector<DecodedChain> take_decoded_chains(BpfCapture& capture) {
-    std::vector<DecodedChain> chains;
+DecodedProfile take_decoded_profile(BpfCapture& capture) {
+    DecodedProfile decoded;
     StackReader stacks(capture);
     capture.take_chains([&](const wt_chain_key& key, const wt_chain_value& value) {
-        chains.push_back(decode_chain(key, value, stacks));
+        decoded.chains.push_back(decode_chain(key, value, stacks));
     });
-    return chains;
+    capture.take_thread_totals([&](const wt_thread_key& key, const wt_chain_value& value) {
+        decoded.threads.push_back(decode_thread(key, value));
+    });
+    return decoded;
 }
 
 }  // namespace waketrace::detail
-

@@ -35,13 +35,24 @@ struct DecodedChain {
     wt_chain_value times{};
 };
 
+// Exact off-CPU totals of one target thread (kept when stacks are sampled).
+struct DecodedThread {
+    Task task;
+    wt_chain_value times{};
+};
+
+struct DecodedProfile {
+    std::vector<DecodedChain> chains;
+    std::vector<DecodedThread> threads;  // empty unless stacks are sampled
+};
+
 StackStatus stack_status(int32_t stack_id) noexcept;
 WakerContext waker_context(uint32_t context) noexcept;
 Losses to_losses(const DropCounts& drops) noexcept;
 
-// Reads every chain and the stacks it refers to.
-std::vector<DecodedChain> decode_chains(const BpfCapture& capture);
-// The same, removing the chains from the kernel map as they are read.
-std::vector<DecodedChain> take_decoded_chains(BpfCapture& capture);
+// Reads every chain (with the stacks it refers to) and thread total.
+DecodedProfile decode_profile(const BpfCapture& capture);
+// The same, removing them from the kernel maps as they are read.
+DecodedProfile take_decoded_profile(BpfCapture& capture);
 
 }  // namespace waketrace::detail

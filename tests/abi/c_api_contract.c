@@ -67,6 +67,15 @@ static void options_are_validated(void)
 	EXPECT(wt_profiler_new(&opts) == NULL && errno == EINVAL);
 	opts.reserved[3] = 0;
 
+	opts.stack_sample_percent = 101;
+	EXPECT(wt_profiler_new(&opts) == NULL && errno == EINVAL);
+	EXPECT(strstr(wt_last_error(), "stack_sample_percent") != NULL);
+	opts.stack_sample_percent = 10;
+	profiler = wt_profiler_new(&opts);
+	EXPECT(profiler != NULL);
+	wt_profiler_free(profiler);
+	opts.stack_sample_percent = 0;
+
 	memset(&old, 0, sizeof(old));
 	old.sz = sizeof(old);
 	old.stacks = WT_STACKS_KERNEL_ONLY;

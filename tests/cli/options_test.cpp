@@ -165,6 +165,17 @@ TEST_CASE("stack storage size and state")
     CHECK_THROWS_AS(parse({"--state"}), UsageError);
 }
 
+TEST_CASE("stack sampling percentage")
+{
+    CHECK(parse({}).config.stack_sample_percent == 100U);
+    CHECK(parse({"--sample", "10"}).config.stack_sample_percent == 10U);
+    CHECK(parse({"--sample=100"}).config.stack_sample_percent == 100U);
+    for (const char* bad : {"0", "101", "-5", "10%", "0.5"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(parse({"--sample", bad}), UsageError);
+    }
+}
+
 TEST_CASE("output file")
 {
     CHECK(parse({"-o", "out.folded"}).output_path == "out.folded");
@@ -229,7 +240,7 @@ TEST_CASE("usage text names the program and every option")
     for (const char* option : {"--pid", "--tid", "--user-threads-only", "--kernel-threads-only",
                                "--user-stacks-only", "--kernel-stacks-only", "--delimited",
                                "--folded", "--stack-storage-size", "--min-block-time",
-                               "--max-block-time", "--state", "--output", "--verbose", "--help",
+                               "--max-block-time", "--state", "--output", "--verbose", "--help", "--sample",
                                "-- COMMAND"}) {
         INFO(option);
         CHECK(text.find(option) != std::string::npos);

@@ -52,6 +52,10 @@ TEST_CASE("C API: a pipe token pass, profiled, packed, formatted, drained") {
         pipe_waits += chain.count;
     }
     CHECK(pipe_waits == kRounds);
+    REQUIRE(profile->nr_threads == 1);
+    CHECK(profile->threads[0].task.tid == uint32_t(work.reader_tid()));
+    CHECK(profile->threads[0].count >= uint64_t(kRounds));
+    CHECK(profile->stack_sample_percent == 100);
 
     char* folded = wt_profile_format(profile, WT_FORMAT_FOLDED | WT_FORMAT_DELIMITER, WT_STACKS_BOTH);
     REQUIRE(folded);

@@ -23,8 +23,8 @@ wt::Profile capture_with(const wt::Config& config, const detail::KernelFeatures&
     work.run();
     capture.detach();
     detail::Symbolizer symbolizer;
-    return detail::build_profile(detail::decode_chains(capture), detail::to_losses(capture.drops()),
-                                 symbolizer);
+    return detail::build_profile(detail::decode_profile(capture), detail::to_losses(capture.drops()),
+                                 config.stack_sample_percent, symbolizer);
 }
 
 }  // namespace
