@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "dataframe.hpp"
+
+#include <waketrace/format.hpp>
+
+#include "python_strings.hpp"
+
+namespace py = pybind11;
+
+namespace waketrace::python {
+namespace {
+
+py::module_ import_pandas() {
+    try {
+        return py::module_::import("pandas");
+    } catch (py::error_already_set& error) {
+        if (!error.matches(PyExc_ImportError))
+            throw;
+        py::raise_from(error, PyExc_ImportError,
+                       "Profile.to_dataframe() needs pandas: install it (Debian: apt install python3-pandas; "
+                       "elsewhere: pip install pandas)");
+        throw py::error_already_set();
+    }
+}
+
+py::str joined_frame_names(const Stack& stack) {
+    std::string joined;
+    for (const Frame& frame : stack.frames)
+        joined += (joined.empty() ? "" : ";") + frame_name(frame);
+    return os_string(joined);
+}
+
+double microseconds(uint64_t ns) { return double(ns) / 1000.0; }
+
+py::tuple chain_row(const WakeChain& chain) {
+    static const Waker no_waker{};
+    const bool has_waker = !chain.wakers.empty();
+    const Waker& waker = has_waker ? chain.wakers[0] : no_waker;
+    return py::make_tuple(
+        os_string(chain.target.comm), chain.target.tid, chain.target.tgid,
+        has_waker ? os_string(waker_name(waker)) : py::str(""), waker.task.tid,
+        has_waker ? to_string(waker.context) : std::string_view(),
+        microseconds(chain.total_ns), microseconds(chain.blocked_ns), microseconds(chain.runqueue_ns),
+        microseconds(chain.max_ns), chain.count,
+        joined_frame_names(chain.kernel_stack), joined_frame_names(chain.user_stack),
+        joined_frame_names(waker.kernel_stack), joined_frame_names(waker.user_stack));
+}
+
+}  // namespace
+
+py::object profile_to_dataframe(const Profile& profile) {
+    py::module_ pandas = import_pandas();
+    py::list columns;
+    for (const char* name : {"target_comm", "target_tid", "target_pid", "waker", "waker_tid", "waker_context",
+                             "total_us", "blocked_us", "runqueue_us", "max_us", "count",
+                             "target_kernel_stack", "target_user_stack", "waker_kernel_stack",
+                             "waker_user_stack"})
+        columns.append(name);
+    py::list rows;
+    for (const WakeChain& chain : profile.chains)
+        rows.append(chain_row(chain));
+    return pandas.attr("DataFrame")(rows, py::arg("columns") = columns);
+}
+
+}  // namespace waketrace::python

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The parts of the `waketrace` Python module, one source file each;
+// module.cpp puts them together in the order Python needs (result types
+// before the classes whose methods return them).
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace waketrace::python {
+
+void register_error_translator();                  // errors.cpp
+void bind_result_types(pybind11::module_& module);  // result_types.cpp: Frame .. Losses
+void bind_profile(pybind11::module_& module);       // profile.cpp
+void bind_profiler(pybind11::module_& module);      // profiler.cpp
+
+}  // namespace waketrace::python

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// waketrace.Profile: the chains, the losses and the duration, plus the
+// command's two output layouts and a pandas view.
+#include <pybind11/stl.h>
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <string>
+
+#include <waketrace/format.hpp>
+
+#include "captured_profile.hpp"
+#include "dataframe.hpp"
+#include "module_parts.hpp"
+#include "option_names.hpp"
+#include "python_strings.hpp"
+
+namespace py = pybind11;
+
+namespace waketrace::python {
+namespace {
+
+FormatOptions format_options(const CapturedProfile& captured, bool delimiter,
+                             const std::optional<std::string>& stacks) {
+    FormatOptions options;
+    options.stacks = stacks ? parse_stack_kinds(*stacks) : captured.stacks;
+    options.delimiter = delimiter;
+    return options;
+}
+
+// format_folded / format_text: pure string work on an object nobody can
+// change, so other Python threads may run meanwhile.
+template <typename Format>
+py::str formatted(const CapturedProfile& captured, bool delimiter, const std::optional<std::string>& stacks,
+                  Format format) {
+    const FormatOptions options = format_options(captured, delimiter, stacks);
+    std::string text;
+    {
+        py::gil_scoped_release unlocked;
+        text = format(captured.profile, options);
+    }
+    return os_string(text);
+}
+
+// pybind11 keeps pointers to docstrings: these must live as long as the module.
+const std::string kFormatArguments = R"(
+
+delimiter: put a "-" between the user and the kernel part of each stack
+(offwaketime -d). stacks: "both", "kernel" or "user"; None (default) shows
+the stacks the profiler captured.)";
+const std::string kFoldedDoc = "offwaketime -f: one line per chain, for flamegraph.pl." + kFormatArguments;
+const std::string kTextDoc = "offwaketime's default layout: one block per chain." + kFormatArguments;
+
+}  // namespace
+
+void bind_profile(py::module_& module) {
+    py::class_<CapturedProfile>(module, "Profile", "What a Profiler captured.")
+        .def_property_readonly("chains",
+                               [](const CapturedProfile& c) -> const std::vector<WakeChain>& {
+                                   return c.profile.chains;
+                               },
+                               "WakeChains sorted by total_ns, ascending (like offwaketime).")
+        .def_property_readonly("threads",
+                               [](const CapturedProfile& c) -> const std::vector<ThreadTotal>& {
+                                   return c.profile.threads;
+                               },
+                               "ThreadTotals, exact even when stacks are sampled; ascending by total_ns.")
+        .def_property_readonly("stack_sample_percent",
+                               [](const CapturedProfile& c) { return c.profile.stack_sample_percent; },
+                               "100, or the share of events whose stacks were taken (chains are then "
+                               "scaled-up estimates).")
+        .def_property_readonly("losses", [](const CapturedProfile& c) -> const Losses& { return c.profile.losses; })
+        .def_property_readonly("duration_ns", [](const CapturedProfile& c) { return c.profile.duration_ns; },
+                               "start() to stop() (or to now, or since the previous drain()).")
+        .def("folded",
+             [](const CapturedProfile& c, bool delimiter, const std::optional<std::string>& stacks) {
+                 return formatted(c, delimiter, stacks, format_folded);
+             },
+             py::kw_only(), py::arg("delimiter") = false, py::arg("stacks") = py::none(),
+             kFoldedDoc.c_str())
+        .def("text",
+             [](const CapturedProfile& c, bool delimiter, const std::optional<std::string>& stacks) {
+                 return formatted(c, delimiter, stacks, format_text);
+             },
+             py::kw_only(), py::arg("delimiter") = false, py::arg("stacks") = py::none(),
+             kTextDoc.c_str())
+        .def("to_dataframe", [](const CapturedProfile& c) { return profile_to_dataframe(c.profile); },
+             "A pandas DataFrame, one row per chain: target_comm, target_tid, target_pid, waker, waker_tid,\n"
+             "waker_context, total_us, blocked_us, runqueue_us, max_us, count, and the four stacks\n"
+             "(target_kernel_stack, target_user_stack, waker_kernel_stack, waker_user_stack) as\n"
+             "\";\"-joined frame names, leaf first. Needs pandas.")
+        .def("__len__", [](const CapturedProfile& c) { return c.profile.chains.size(); })
+        .def("__repr__", [](const CapturedProfile& c) {
+            return fmt::format("<Profile {} chains over {:.3f} s, {} lost>", c.profile.chains.size(),
+                               double(c.profile.duration_ns) / 1e9, c.profile.losses.total());
+        });
+}
+
+}  // namespace waketrace::python

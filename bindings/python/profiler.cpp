@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// waketrace.Profiler: keyword options, start/stop/results/drain with the GIL
+// released (they load BPF and symbolize: other Python threads, the workload
+// among them, must keep running), and the context manager protocol.
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <mutex>
+
+#include "captured_profile.hpp"
+#include "config_from_python.hpp"
+#include "module_parts.hpp"
+
+namespace py = pybind11;
+
+namespace waketrace::python {
+namespace {
+
+// The C++ Profiler wants one caller at a time; with the GIL released, two
+// Python threads could otherwise be inside it at once.
+class PythonProfiler {
+public:
+    explicit PythonProfiler(Config config) : stacks_(config.stacks), profiler_(std::move(config)) {}
+
+    void start();
+    void stop();
+    bool running();
+    CapturedProfile results();
+    CapturedProfile drain();
+
+private:
+    // Drop the GIL before waiting for the mutex: the log callback takes the
+    // GIL while the mutex is held, so a waiter holding it would deadlock.
+    template <typename Call>
+    auto without_gil(Call call) {
+        py::gil_scoped_release gil_released;
+        std::lock_guard<std::mutex> one_caller(mutex_);
+        return call(profiler_);
+    }
+
+    const StackKinds stacks_;
+    std::mutex mutex_;
+    Profiler profiler_;
+};
+
+void PythonProfiler::start() { without_gil([](Profiler& p) { p.start(); }); }
+void PythonProfiler::stop() { without_gil([](Profiler& p) { p.stop(); }); }
+bool PythonProfiler::running() { return without_gil([](Profiler& p) { return p.running(); }); }
+
+CapturedProfile PythonProfiler::results() {
+    return without_gil([this](Profiler& p) { return CapturedProfile{p.results(), stacks_}; });
+}
+
+CapturedProfile PythonProfiler::drain() {
+    return without_gil([this](Profiler& p) { return CapturedProfile{p.drain(), stacks_}; });
+}
+
+std::unique_ptr<PythonProfiler> make_profiler(std::optional<std::vector<long long>> pids,
+                                              std::optional<std::vector<long long>> tids, std::string threads,
+                                              std::string stacks, std::optional<long long> state_mask,
+                                              long long min_block_us, std::optional<long long> max_block_us,
+                                              long long stack_storage_size, long long max_chains,
+                                              long long max_off_cpu_threads, std::string attach,
+                                              long long stack_sample_percent, py::object log) {
+    ConfigArguments arguments{std::move(pids), std::move(tids), std::move(threads), std::move(stacks),
+                              state_mask, min_block_us, max_block_us, stack_storage_size, max_chains,
+                              max_off_cpu_threads, std::move(attach), stack_sample_percent, std::move(log)};
+    return std::make_unique<PythonProfiler>(config_from_python(arguments));
+}
+
+constexpr const char* kProfilerDoc = R"(Profiles off-CPU time and wakeups.
+
+Profiler(*, pids=None, tids=None, threads="all", stacks="both",
+         state_mask=None, min_block_us=1, max_block_us=None,
+         stack_storage_size=16384, max_chains=16384,
+         max_off_cpu_threads=16384, attach="auto", stack_sample_percent=100,
+         log=None)
+
+pids / tids: profile only these processes / threads (None: all).
+threads: "all", "user" (no kernel threads) or "kernel".
+stacks: "both", "kernel" or "user".
+state_mask: offwaketime --state (0: only preemptions; 2: uninterruptible).
+min_block_us / max_block_us: keep off-CPU periods within these bounds.
+stack_storage_size, max_chains, max_off_cpu_threads: kernel map sizes;
+    what does not fit is counted in Profile.losses.
+attach: "auto", "tp_btf" or "raw_tp".
+stack_sample_percent: take stacks for this share (1-100) of blocking events;
+    below 100 every event is still timed (Profile.threads stays exact) and
+    chain times are scaled-up estimates.
+log: callable(level, message) for profiler and verifier messages, called
+    from whichever thread is inside the profiler.
+
+Bad options raise ValueError here; nothing touches the kernel until start().
+As a context manager it starts on entry and stops on exit; results stay
+readable afterwards.)";
+
+}  // namespace
+
+void bind_profiler(py::module_& module) {
+    py::class_<PythonProfiler>(module, "Profiler", kProfilerDoc)
+        .def(py::init(&make_profiler), py::kw_only(), py::arg("pids") = py::none(),
+             py::arg("tids") = py::none(), py::arg("threads") = "all", py::arg("stacks") = "both",
+             py::arg("state_mask") = py::none(), py::arg("min_block_us") = 1,
+             py::arg("max_block_us") = py::none(), py::arg("stack_storage_size") = 16384,
+             py::arg("max_chains") = 16384, py::arg("max_off_cpu_threads") = 16384, py::arg("attach") = "auto",
+             py::arg("stack_sample_percent") = 100, py::arg("log") = py::none())
+        .def("start", &PythonProfiler::start,
+             "Loads and attaches the BPF program. PermissionError without CAP_BPF and CAP_PERFMON,\n"
+             "ProcessLookupError for a pid or tid that does not exist, OSError otherwise.")
+        .def("stop", &PythonProfiler::stop, "Detaches. Idempotent; results() stays readable.")
+        .def("results", &PythonProfiler::results,
+             "What was captured so far (a snapshot while running). ValueError before start().")
+        .def("drain", &PythonProfiler::drain,
+             "Like results(), then forgets the chains returned: the next drain() returns only what\n"
+             "came after, with losses and duration since this one.")
+        .def_property_readonly("running", &PythonProfiler::running)
+        .def("__enter__", [](py::object self) {
+            self.cast<PythonProfiler&>().start();
+            return self;
+        })
+        .def("__exit__", [](PythonProfiler& profiler, const py::args&) {
+            profiler.stop();
+            return false;  // exceptions from the with-block propagate
+        })
+        .def("__repr__", [](PythonProfiler& profiler) {
+            return profiler.running() ? "<Profiler running>" : "<Profiler stopped>";
+        });
+}
+
+}  // namespace waketrace::python

@@ -1,0 +1,10 @@
+"""Shared fixtures for the Python binding's tests. The module comes from the
+build tree through PYTHONPATH, set by meson (tests/python/meson.build)."""
+import pytest
+
+from privileges import require_privileges
+
+
+@pytest.fixture
+def privileged():
+    require_privileges()

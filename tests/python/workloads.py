@@ -1,0 +1,138 @@
+"""Real Python threads that block and wake each other in known ways.
+
+Each workload creates its threads at once, so their tids are known and a
+profiler can be started on them, and lets them work only in run()."""
+import ctypes
+import os
+import threading
+import time
+
+_PR_SET_NAME = 15
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def name_this_thread(name):
+    """Python 3.11 leaves OS thread names alone, and the profiler reports
+    comms: name the calling thread (the kernel keeps 15 bytes)."""
+    _libc.prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+
+
+class WorkerThread:
+    """A named thread whose tid is known when the constructor returns; it
+    calls work() once `go` is set. join() re-raises what work() raised."""
+
+    def __init__(self, name, work, go):
+        self.tid = None
+        self._error = None
+        self._ready = threading.Event()
+        # A daemon, so a test that fails before `go` does not hang pytest's exit.
+        self._thread = threading.Thread(target=self._main, args=(name, work, go), name=name, daemon=True)
+        self._thread.start()
+        self._ready.wait()
+
+    def _main(self, name, work, go):
+        name_this_thread(name)
+        self.tid = threading.get_native_id()
+        self._ready.set()
+        go.wait()
+        try:
+            work()
+        except BaseException as error:  # handed to join(), in the test's thread
+            self._error = error
+
+    def join(self):
+        self._thread.join(timeout=60)
+        assert not self._thread.is_alive(), "workload thread hung"
+        if self._error is not None:
+            raise self._error
+
+
+class _TimedSleeps:
+    """Sleeps that add up how long they really took (time.sleep overshoots)."""
+
+    def __init__(self):
+        self.slept_ns = 0
+
+    def sleep(self, seconds):
+        before = time.monotonic_ns()
+        time.sleep(seconds)
+        self.slept_ns += time.monotonic_ns() - before
+
+
+class PipeTokenPass:
+    """The writer sleeps, then writes one byte to a pipe, `rounds` times; the
+    reader blocks in read() for each byte: pipe_read woken by pipe_write."""
+
+    def __init__(self, rounds, sleep_s):
+        self.rounds = rounds
+        self._sleep_s = sleep_s
+        self._sleeps = _TimedSleeps()
+        self._read_fd, self._write_fd = os.pipe()
+        go = self._go = threading.Event()
+        self.reader = WorkerThread("wt-py-reader", self._read_tokens, go)
+        self.writer = WorkerThread("wt-py-writer", self._write_tokens, go)
+
+    @property
+    def slept_ns(self):
+        return self._sleeps.slept_ns
+
+    def _read_tokens(self):
+        for _ in range(self.rounds):
+            assert os.read(self._read_fd, 1) == b"t"
+
+    def _write_tokens(self):
+        for _ in range(self.rounds):
+            self._sleeps.sleep(self._sleep_s)
+            os.write(self._write_fd, b"t")
+
+    def run(self):
+        self._go.set()
+        self.reader.join()
+        self.writer.join()
+        os.close(self._read_fd)
+        os.close(self._write_fd)
+
+
+class EventHandoff:
+    """The setter sleeps, then sets a threading.Event, `rounds` times; the
+    waiter waits for it and clears it: futex_wait woken by futex_wake."""
+
+    def __init__(self, rounds, sleep_s):
+        self.rounds = rounds
+        self._sleep_s = sleep_s
+        self._sleeps = _TimedSleeps()
+        self._event = threading.Event()
+        go = self._go = threading.Event()
+        self.waiter = WorkerThread("wt-py-waiter", self._wait_for_events, go)
+        self.setter = WorkerThread("wt-py-setter", self._set_events, go)
+
+    @property
+    def slept_ns(self):
+        return self._sleeps.slept_ns
+
+    def _wait_for_events(self):
+        for _ in range(self.rounds):
+            assert self._event.wait(timeout=30)
+            # The setter's next set() is a whole sleep away: no race.
+            self._event.clear()
+
+    def _set_events(self):
+        for _ in range(self.rounds):
+            self._sleeps.sleep(self._sleep_s)
+            self._event.set()
+
+    def run(self):
+        self._go.set()
+        self.waiter.join()
+        self.setter.join()
+
+
+def has_frame(stack, part):
+    """Whether any frame's name contains `part` ("pipe_read" matches
+    anon_pipe_read on newer kernels)."""
+    return any(part in frame.name for frame in stack.frames)
+
+
+def describe(profile):
+    """The chains, for assertion messages."""
+    return "\n".join(repr(chain) for chain in profile.chains) or "no chains"
