@@ -115,10 +115,12 @@ static __always_inline void count_drop(__u32 cause)
  * Interrupts (and the softirqs run on their way out) execute on a per-CPU
  * interrupt stack, NMIs on their own: if this program is not running on the
  * current task's stack, the task was merely interrupted and did not cause the
- * waking. Reading preempt_count() would say more, but it is a per-CPU
- * variable that BPF can only reach through kallsyms data symbols, which many
- * kernels (no CONFIG_KALLSYMS_ALL) do not have. User space tells hardirq,
- * softirq and NMI apart from the kernel stack (lib/decode).
+ * waking. Interrupts taken in user mode do run on the task stack; so do
+ * softirqs run by a task: user space catches those from the kernel stack's
+ * entry frames, and tells hardirq, softirq and NMI apart the same way
+ * (lib/assemble/interrupt_context.cpp). Reading preempt_count() would say
+ * more, but it is a per-CPU variable that BPF reaches only through kallsyms
+ * data symbols, which many kernels (no CONFIG_KALLSYMS_ALL) do not have.
  */
 static __always_inline bool on_task_stack(void)
 {

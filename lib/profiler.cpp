@@ -60,9 +60,10 @@ struct Profiler::Impl {
     explicit Impl(Config config_in) : config(std::move(config_in)), symbolizer(config.log) {}
 
     Config config;
+    // Declared before the watcher, whose thread calls into it: destroyed after.
+    detail::Symbolizer symbolizer;
     std::unique_ptr<detail::BpfCapture> capture;
     std::unique_ptr<detail::ProcessWatcher> watcher;
-    detail::Symbolizer symbolizer;
     bool running = false;
     uint64_t start_ns = 0;
     uint64_t stop_ns = 0;
@@ -97,14 +98,17 @@ void Profiler::start() {
     detail::require_bpf_privileges();
     const detail::KernelFeatures features = detail::probe_kernel();
 
-    impl.watcher.reset();
-    impl.capture = std::make_unique<detail::BpfCapture>(impl.config, features);
+    // Built aside and kept only once attached, so a failed start leaves the
+    // previous results readable.
+    auto capture = std::make_unique<detail::BpfCapture>(impl.config, features);
     for (uint32_t pid : impl.config.pids)
         impl.symbolizer.remember_process(pid);
-    impl.watcher = std::make_unique<detail::ProcessWatcher>(
-        impl.capture->process_events_fd(),
+    auto watcher = std::make_unique<detail::ProcessWatcher>(
+        capture->process_events_fd(),
         [symbolizer = &impl.symbolizer](uint32_t tgid) { symbolizer->remember_process(tgid); });
-    impl.capture->attach();
+    capture->attach();
+    impl.watcher = std::move(watcher);
+    impl.capture = std::move(capture);
     impl.running = true;
     impl.start_ns = impl.drained_at_ns = monotonic_ns();
     impl.drained_drops = {};

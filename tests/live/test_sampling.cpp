@@ -30,8 +30,10 @@ TEST_CASE("sampling half the stacks: exact thread totals, chains scaled up") {
 
     const wt::ThreadTotal* reader = thread_total(profile, work.reader_tid());
     REQUIRE(reader);
-    CHECK(reader->count >= kRounds);
-    CHECK(reader->count <= kRounds + 5);  // plus the odd block on its way out
+    // Every event counted, unscaled: about one per round (a loaded machine
+    // may let the reader find a byte already there, or block once more).
+    CHECK(reader->count >= kRounds - 3);
+    CHECK(reader->count <= kRounds + 5);
     CHECK(double(reader->blocked_ns) == Approx(double(work.slept_ns())).epsilon(0.15));
 
     // Each sampled event stands for two; about half of them were sampled.

@@ -92,7 +92,9 @@ PipeTokenPass::PipeTokenPass(int rounds, std::chrono::milliseconds sleep) : roun
     });
     writer_tid_ = spawn([this] {
         for (int i = 0; i < rounds_; ++i) {
+            const auto before = std::chrono::steady_clock::now();
             sleep_for(sleep_);
+            slept_ns_ += uint64_t(std::chrono::nanoseconds(std::chrono::steady_clock::now() - before).count());
             write_one_byte(fds_[1]);
         }
     });

@@ -37,19 +37,23 @@ private:
 };
 
 // A writer sleeps `sleep` before each of `rounds` one-byte writes to a pipe;
-// a reader blocks reading each byte. The reader's blocked time is about
-// rounds * sleep, and its waker is the writer, in the pipe write path.
+// a reader blocks reading each byte. The reader's blocked time is about the
+// writer's time from each sleep's start to its write (rounds * sleep, plus
+// what a busy machine adds), and its waker is the writer, in the pipe write
+// path.
 class PipeTokenPass : public Workload {
 public:
     PipeTokenPass(int rounds, std::chrono::milliseconds sleep);
     ~PipeTokenPass() override;
     pid_t reader_tid() const { return reader_tid_; }
     pid_t writer_tid() const { return writer_tid_; }
-    uint64_t slept_ns() const { return uint64_t(rounds_) * uint64_t(sleep_.count()) * 1'000'000u; }
+    // Measured by the writer, from each sleep's start to its write; read after run().
+    uint64_t slept_ns() const { return slept_ns_; }
 
 private:
     int rounds_;
     std::chrono::milliseconds sleep_;
+    uint64_t slept_ns_ = 0;
     int fds_[2] = {-1, -1};
     pid_t reader_tid_ = 0;
     pid_t writer_tid_ = 0;

@@ -17,7 +17,7 @@ def test_thread_totals_exact_and_chains_scaled(privileged):
     assert profile.stack_sample_percent == 50
 
     [reader] = [t for t in profile.threads if t.task.tid == work.reader.tid]
-    assert ROUNDS <= reader.count <= 2 * ROUNDS  # plus GIL hand-offs and the like
+    assert ROUNDS - 3 <= reader.count <= 2 * ROUNDS  # plus GIL hand-offs and the like
     assert reader.total_ns == reader.blocked_ns + reader.runqueue_ns
 
     estimated = sum(chain.count for chain in profile.chains
