@@ -6,9 +6,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <system_error>
+#include <thread>
 
 namespace waketrace::cli {
 namespace {
@@ -56,6 +60,26 @@ ChildCommand::~ChildCommand() {
         kill(pid_, SIGTERM);
         waitpid(pid_, nullptr, 0);
     }
+}
+
+namespace {
+
+// The state letter of /proc/PID/stat ('S': sleeping), or '?' if unreadable.
+char process_state(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line))
+        return '?';
+    const size_t comm_end = line.rfind(')');
+    return comm_end != std::string::npos && comm_end + 2 < line.size() ? line[comm_end + 2] : '?';
+}
+
+}  // namespace
+
+void ChildCommand::wait_until_held() const {
+    // Between fork() and its read() the child does nothing that sleeps.
+    for (int attempt = 0; attempt < 1000 && process_state(pid_) != 'S'; ++attempt)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 void ChildCommand::release() {

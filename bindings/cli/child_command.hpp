@@ -21,6 +21,10 @@ public:
     ChildCommand& operator=(const ChildCommand&) = delete;
 
     pid_t pid() const noexcept { return pid_; }
+    // Waits (a second at most) until the child sleeps in its wait for
+    // release(): that wait then starts before tracing does and is not
+    // reported as the command's own.
+    void wait_until_held() const;
     void release();  // lets the child exec
     // Reaps the child if it exited; true once it has.
     bool reap_if_exited();

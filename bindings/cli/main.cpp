@@ -87,6 +87,7 @@ int run(const waketrace::cli::Options& options) {
     std::unique_ptr<waketrace::cli::ChildCommand> command;
     if (!options.command.empty()) {
         command = std::make_unique<waketrace::cli::ChildCommand>(options.command);
+        command->wait_until_held();
         config.pids = {uint32_t(command->pid())};
     }
     if (options.verbose)
