@@ -157,7 +157,8 @@ TEST_CASE("min and max block time bound every off-CPU period") {
     SECTION("min 10 ms: the 1 ms sleeps are gone") {
         config.min_block_us = 10'000;
         const wt::Profile profile = wt::test::profile_while(config, both);
-        CHECK(wt::test::chains_of_target(profile, short_sleeps.sleeper_tid()).empty());
+        // (A 1 ms sleep still counts if a busy machine kept it off CPU 10 ms.)
+        CHECK(wt::test::count_blocked_in(profile, short_sleeps.sleeper_tid(), "nanosleep") < 20);
         CHECK(!wt::test::chains_of_target(profile, long_blocks.reader_tid()).empty());
         for (const wt::WakeChain& chain : profile.chains)
             CHECK(chain.total_ns >= chain.count * 10'000'000);
@@ -182,7 +183,9 @@ TEST_CASE("--state 2 keeps uninterruptible waits only; --state 0 keeps preemptio
         config.tids = {uint32_t(vfork_work.parent_tid()), uint32_t(pipe_work.reader_tid())};
         config.state_mask = 2;
         const wt::Profile profile = wt::test::profile_while(config, both);
-        CHECK(wt::test::chains_of_target(profile, pipe_work.reader_tid()).empty());
+        // Interruptible pipe waits are filtered out (the reader may still have a
+        // genuinely uninterruptible wait, e.g. a page fault under ASan).
+        CHECK(wt::test::count_blocked_in(profile, pipe_work.reader_tid(), "pipe_read") == 0);
         CHECK(wt::test::count_blocked_in(profile, vfork_work.parent_tid(), "vfork") == 5);
     }
     SECTION("state 0: two spinners pinned to one CPU only preempt each other") {

@@ -41,6 +41,8 @@ TEST_CASE("without sched_switch's prev_state the task state is read through CO-R
     config.state_mask = 2;
     const wt::Profile profile = capture_with(config, features, both);
 
-    CHECK(wt::test::chains_of_target(profile, pipe_work.reader_tid()).empty());
+    // Interruptible pipe waits are filtered out (the reader may still have a
+    // genuinely uninterruptible wait, e.g. a page fault under ASan).
+    CHECK(wt::test::count_blocked_in(profile, pipe_work.reader_tid(), "pipe_read") == 0);
     CHECK(wt::test::count_blocked_in(profile, vfork_work.parent_tid(), "vfork") == 3);
 }
