@@ -28,7 +28,8 @@ uint64_t sum_blocked_ns(const std::vector<const WakeChain*>& chains) {
 uint64_t count_blocked_in(const Profile& profile, uint32_t tid, std::string_view symbol_part) {
     uint64_t count = 0;
     for (const WakeChain* chain : chains_of_target(profile, tid))
-        if (has_frame(chain->kernel_stack, symbol_part))
+        if (has_frame(chain->kernel_stack, symbol_part) && !chain->wakers.empty() &&
+            chain->wakers[0].context != WakerContext::preempted)
             count += chain->count;
     return count;
 }

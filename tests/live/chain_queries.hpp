@@ -12,7 +12,8 @@ namespace waketrace::test {
 bool has_frame(const Stack& stack, std::string_view symbol_part);
 std::vector<const WakeChain*> chains_of_target(const Profile& profile, uint32_t tid);
 uint64_t sum_blocked_ns(const std::vector<const WakeChain*>& chains);
-// Off-CPU periods of `tid` whose kernel stack has a frame containing `symbol_part`.
+// Blocking off-CPU periods (not preemptions) of `tid` whose kernel stack has
+// a frame containing `symbol_part`.
 uint64_t count_blocked_in(const Profile& profile, uint32_t tid, std::string_view symbol_part);
 // Every loss counter by name, for failure messages.
 std::string describe(const Losses& losses);

@@ -24,7 +24,8 @@ def pipe_run():
 
 def pipe_chains(profile, work):
     return [chain for chain in profile.chains
-            if chain.target.tid == work.reader.tid and has_frame(chain.kernel_stack, "pipe_read")]
+            if chain.target.tid == work.reader.tid and has_frame(chain.kernel_stack, "pipe_read")
+            and chain.wakers[0].context != "preempted"]  # blocking waits, not preemptions
 
 
 def test_only_the_reader_is_profiled(pipe_run):
