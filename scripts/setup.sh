@@ -10,6 +10,7 @@ packages=(
   libbpf-dev libelf-dev libdw-dev libfmt-dev            # the library
   catch2 python3 python3-pytest util-linux              # tests (setpriv is in util-linux)
   abigail-tools                                         # the ABI check
+  debuginfod                                            # a real debuginfod server for the symbolizer tests
   pybind11-dev python3-dev                              # the Python module
   python3-pandas python3-nbconvert python3-ipykernel python3-nbformat  # notebook example
   libbenchmark-dev                                      # Google Benchmark example

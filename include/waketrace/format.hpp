@@ -65,7 +65,8 @@ std::string format_folded(const Profile& profile, const FormatOptions& options);
 std::string format_text_header(StackKinds stacks, std::optional<double> duration_s,
                                std::string_view command = {});
 
-// The symbol, or "[unknown]" when the frame could not be resolved.
+// The symbol, or "[unknown]" when the frame could not be resolved. An
+// inlined frame ends in "_[i]", the mark flamegraph.pl colours as inlined.
 std::string frame_name(const Frame& frame);
 
 // The waker's comm for task wakers ("[unknown]" if empty); otherwise

@@ -6,7 +6,9 @@ namespace waketrace {
 
 std::string frame_name(const Frame& frame)
 {
-    return frame.resolved() ? frame.symbol : std::string("[unknown]");
+    if (!frame.resolved())
+        return "[unknown]";
+    return frame.inlined ? frame.symbol + "_[i]" : frame.symbol;
 }
 
 std::string waker_name(const Waker& waker)

@@ -8,6 +8,8 @@
 #include <memory>
 #include <utility>
 
+#include "symbolize/rust_v0_demangle.hpp"
+
 namespace waketrace::detail {
 
 namespace {
@@ -92,18 +94,30 @@ std::string strip_rust_hash(std::string demangled) {
     return demangled;
 }
 
+// rustc's LTO renames local symbols "NAME.llvm.DIGITS": the suffix hides the
+// hash at the end of a legacy name, and means nothing to a reader.
+std::string_view without_llvm_suffix(std::string_view name) {
+    size_t suffix = name.find(".llvm.");
+    return suffix == std::string_view::npos ? name : name.substr(0, suffix);
+}
+
 }  // namespace
 
 std::string demangle(std::string_view name) {
+    if (name.substr(0, 2) == "_R")
+        return demangle_rust_v0(name).value_or(std::string(name));
     if (name.substr(0, 2) != "_Z")
         return std::string(name);
-    std::string mangled(name);  // __cxa_demangle wants a NUL-terminated string
+    std::string_view rust_name = without_llvm_suffix(name);
+    bool legacy_rust = is_legacy_rust(rust_name);
+    // __cxa_demangle wants a NUL-terminated string
+    std::string mangled(legacy_rust ? rust_name : name);
     int status = 0;
     std::unique_ptr<char, FreeDeleter> demangled(
         abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status));
     if (status != 0 || !demangled)
-        return mangled;
-    if (is_legacy_rust(name))
+        return std::string(name);
+    if (legacy_rust)
         return unescape_rust(strip_rust_hash(demangled.get()));
     return demangled.get();
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// Symbol names as people write them: C++ and legacy Rust demangling.
+// Symbol names as people write them: C++ and Rust (legacy and v0) demangling.
 #pragma once
 
 #include <string>
@@ -10,8 +10,10 @@ namespace waketrace::detail {
 
 // "_ZN3foo3barEv" -> "foo::bar()". Legacy Rust names (Itanium-style, ending
 // in a "17h<16 hex>E" hash) lose the hash and their $-escapes:
-// "_ZN4core3fmt5write17h0123456789abcdefE" -> "core::fmt::write".
-// Anything else, or anything the demangler rejects, is returned unchanged.
+// "_ZN4core3fmt5write17h0123456789abcdefE" -> "core::fmt::write", also with
+// rustc's LTO suffix ".llvm.NNNN". Rust v0 names ("_R...") go through
+// demangle_rust_v0(): "_RNvNtCs1234_7mycrate3foo3bar" -> "mycrate::foo::bar".
+// Anything else, or anything the demanglers reject, is returned unchanged.
 std::string demangle(std::string_view name);
 
 }  // namespace waketrace::detail

@@ -5,7 +5,6 @@
 #include <gelf.h>
 #include <libelf.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <memory>
 
@@ -95,10 +94,7 @@ private:
     }
 
     void add(const GElf_Sym& symbol, std::string_view name) {
-        table_.symbols_.push_back({symbol.st_value, symbol.st_size,
-                                   static_cast<uint32_t>(table_.names_.size()),
-                                   static_cast<uint32_t>(name.size())});
-        table_.names_.append(name);
+        table_.symbols_.add(name, symbol.st_value, symbol.st_size);
     }
 
     ElfSymbols& table_;
@@ -127,31 +123,8 @@ ElfSymbols ElfSymbols::load(UniqueFd fd, const std::string& name) {
     reader.read_load_segments();
     reader.read_symbol_tables();
 
-    table.keep_best_alias_per_address();
-    table.symbols_.shrink_to_fit();
+    table.symbols_.finish();
     return table;
-}
-
-// Aliases share an address (printf and _IO_printf, a size-0 label at a
-// function's start). Keep one: the sized one, so lookups know where the
-// function ends; then the public-looking name, with fewer leading underscores,
-// then the shorter one.
-void ElfSymbols::keep_best_alias_per_address() {
-    auto underscores = [](std::string_view name) { return name.find_first_not_of('_'); };
-    auto better_first = [&](const Symbol& a, const Symbol& b) {
-        if (a.address != b.address)
-            return a.address < b.address;
-        if ((a.size != 0) != (b.size != 0))
-            return a.size != 0;
-        std::string_view a_name = name_of(a);
-        std::string_view b_name = name_of(b);
-        if (underscores(a_name) != underscores(b_name))
-            return underscores(a_name) < underscores(b_name);
-        return a_name.size() < b_name.size();
-    };
-    auto same_address = [](const Symbol& a, const Symbol& b) { return a.address == b.address; };
-    std::stable_sort(symbols_.begin(), symbols_.end(), better_first);
-    symbols_.erase(std::unique(symbols_.begin(), symbols_.end(), same_address), symbols_.end());
 }
 
 std::optional<ResolvedSymbol> ElfSymbols::lookup_file_offset(uint64_t file_offset) const {
@@ -164,15 +137,7 @@ std::optional<ResolvedSymbol> ElfSymbols::lookup_file_offset(uint64_t file_offse
 }
 
 std::optional<ResolvedSymbol> ElfSymbols::lookup_address(uint64_t address) const {
-    auto above = std::upper_bound(symbols_.begin(), symbols_.end(), address,
-                                  [](uint64_t a, const Symbol& s) { return a < s.address; });
-    if (above == symbols_.begin())
-        return std::nullopt;
-    const Symbol& symbol = *(above - 1);
-    uint64_t offset = address - symbol.address;
-    if (symbol.size != 0 && offset >= symbol.size)
-        return std::nullopt;
-    return ResolvedSymbol{name_of(symbol), offset};
+    return symbols_.lookup(address);
 }
 
 }  // namespace waketrace::detail

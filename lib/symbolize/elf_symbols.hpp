@@ -10,14 +10,12 @@
 #include <string_view>
 #include <vector>
 
+#include "symbolize/symbol_table.hpp"
 #include "symbolize/unique_fd.hpp"
 
 namespace waketrace::detail {
 
-struct ResolvedSymbol {
-    std::string_view name;  // as stored (mangled); points into the ElfSymbols
-    uint64_t offset = 0;    // address - symbol start
-};
+using ResolvedSymbol = FoundSymbol;
 
 // A PT_LOAD program header: file bytes [file_offset, file_offset + file_size)
 // are mapped at ELF virtual address `address`.
@@ -49,23 +47,9 @@ public:
     size_t size() const noexcept { return symbols_.size(); }
 
 private:
-    struct Symbol {
-        uint64_t address;
-        uint64_t size;
-        uint32_t name_offset;
-        uint32_t name_length;
-    };
-
     class Reader;  // the libelf walk that fills the tables
 
-    void keep_best_alias_per_address();
-
-    std::string_view name_of(const Symbol& symbol) const noexcept {
-        return std::string_view(names_).substr(symbol.name_offset, symbol.name_length);
-    }
-
-    std::vector<Symbol> symbols_;  // sorted by address, one per address
-    std::string names_;
+    SymbolTable symbols_;
     std::vector<LoadSegment> segments_;
     bool position_independent_ = false;
 };

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "symbolize/demangle.hpp"
-#include "symbolize/mapped_file.hpp"
+#include "symbolize/build_id.hpp"
+#include "symbolize/debug_symbols.hpp"
 
 namespace waketrace::detail {
 
@@ -29,8 +29,17 @@ bool Symbolizer::FileKey::operator<(const FileKey& other) const {
            std::tie(other.dev_major, other.dev_minor, other.inode, other.path);
 }
 
-Symbolizer::Symbolizer(Log log, std::string kallsyms_path)
-    : log_(std::move(log)), kallsyms_path_(std::move(kallsyms_path)) {}
+Symbolizer::Symbolizer(Log log, std::string kallsyms_path,
+                       std::vector<std::string> debug_directories)
+    : log_(std::move(log)),
+      kallsyms_path_(std::move(kallsyms_path)),
+      debuginfo_path_(debuginfo_path_for(debug_directories)) {}
+
+Symbolizer::~Symbolizer() = default;
+
+size_t Symbolizer::files_parsed() const {
+    return files_parsed_.load();
+}
 
 void Symbolizer::log(LogLevel level, std::string_view message) const {
     if (log_)
@@ -41,41 +50,52 @@ void Symbolizer::log(LogLevel level, std::string_view message) const {
 
 void Symbolizer::remember_process(uint32_t tgid) {
     try {
-        if (std::optional<ProcessMaps> maps = ProcessMaps::read(tgid))
-            store_maps(tgid, std::move(*maps));
+        if (std::optional<ProcessSnapshot> snapshot = ProcessSnapshot::take(tgid, pinned_files_))
+            store_snapshot(std::move(*snapshot));
     } catch (const Error&) {
         // No access to this process: its frames will stay unresolved, and
         // user_frames() says so when they are asked for.
     }
 }
 
-void Symbolizer::store_maps(uint32_t tgid, ProcessMaps maps) {
+void Symbolizer::store_snapshot(ProcessSnapshot snapshot) {
     std::lock_guard<std::mutex> lock(processes_mutex_);
-    MapsPtr& stored = processes_[tgid];
+    SnapshotPtr& stored = processes_[snapshot.tgid()];
     // A zombie's maps read as empty: the snapshot taken while it ran is better.
-    if (maps.empty() && stored && !stored->empty())
+    if (snapshot.maps().empty() && stored && !stored->maps().empty())
         return;
-    stored = std::make_shared<const ProcessMaps>(std::move(maps));
+    stored = std::make_shared<const ProcessSnapshot>(std::move(snapshot));
 }
 
-Symbolizer::MapsPtr Symbolizer::maps_of(uint32_t tgid) {
+Symbolizer::SnapshotPtr Symbolizer::snapshot_of(uint32_t tgid) {
     {
         std::lock_guard<std::mutex> lock(processes_mutex_);
         auto found = processes_.find(tgid);
         if (found != processes_.end())
             return found->second;
     }
-    // Never announced (or announced too late): read now, and remember even a
-    // failure as empty maps so the next stack of this process is not re-read.
-    std::optional<ProcessMaps> maps;
+    // Never announced (or announced too late): take it now, and remember
+    // even a failure as empty maps so the next stack of this process does
+    // not try again.
+    std::optional<ProcessSnapshot> snapshot;
     try {
-        maps = ProcessMaps::read(tgid);
+        snapshot = ProcessSnapshot::take(tgid, pinned_files_);
     } catch (const Error& error) {
         log(LogLevel::debug, fmt::format("process {}: {}", tgid, error.what()));
     }
-    store_maps(tgid, maps ? std::move(*maps) : ProcessMaps());
+    store_snapshot(snapshot ? std::move(*snapshot) : ProcessSnapshot::empty(tgid));
     std::lock_guard<std::mutex> lock(processes_mutex_);
     return processes_[tgid];
+}
+
+std::shared_ptr<const ProcessMaps> Symbolizer::process_maps(uint32_t tgid) {
+    SnapshotPtr snapshot = snapshot_of(tgid);
+    // Shares the snapshot's ownership: one identity per snapshot.
+    return std::shared_ptr<const ProcessMaps>(snapshot, &snapshot->maps());
+}
+
+UniqueFd Symbolizer::open_file(uint32_t tgid, const Mapping& mapping) {
+    return snapshot_of(tgid)->open_file(mapping);
 }
 
 // --- kernel ----------------------------------------------------------------
@@ -113,13 +133,13 @@ std::vector<Frame> Symbolizer::kernel_frames(const std::vector<uint64_t>& addres
 
 std::vector<Frame> Symbolizer::user_frames(uint32_t tgid, const std::vector<uint64_t>& addresses) {
     std::lock_guard<std::mutex> lock(symbolize_mutex_);
-    MapsPtr maps = maps_of(tgid);
+    SnapshotPtr snapshot = snapshot_of(tgid);
     ProcessFrames& cache = frame_cache_[tgid];
-    if (cache.maps != maps) {
+    if (cache.snapshot != snapshot) {
         // remember_process() refreshed the snapshot: addresses may mean
         // other files now.
         cache.by_address.clear();
-        cache.maps = maps;
+        cache.snapshot = snapshot;
     }
 
     std::vector<Frame> frames;
@@ -127,49 +147,99 @@ std::vector<Frame> Symbolizer::user_frames(uint32_t tgid, const std::vector<uint
     for (uint64_t address : addresses) {
         auto [cached, inserted] = cache.by_address.try_emplace(address);
         if (inserted)
-            cached->second = user_frame(tgid, *maps, address);
-        frames.push_back(cached->second);
+            cached->second = frames_at(*snapshot, address);
+        frames.insert(frames.end(), cached->second.begin(), cached->second.end());
     }
     return frames;
 }
 
-Frame Symbolizer::user_frame(uint32_t tgid, const ProcessMaps& maps, uint64_t address) {
-    const Mapping* mapping = maps.find(address);
+// Innermost first: the functions inlined at `address`, then the one holding it.
+std::vector<Frame> Symbolizer::frames_at(const ProcessSnapshot& process, uint64_t address) {
+    const Mapping* mapping = process.maps().find(address);
     if (!mapping)
-        return unresolved_frame(address, {});
-    Frame frame = unresolved_frame(address, mapping->path);
+        return {unresolved_frame(address, {})};
     if (!mapping->is_file())
-        return frame;
-    const ElfSymbols* elf = elf_symbols_of(tgid, *mapping);
-    if (!elf)
-        return frame;
+        return jit_frames_at(process.tgid(), *mapping, address);
+    DebugSymbols* symbols = debug_symbols_of(process, *mapping);
+    if (!symbols)
+        return {unresolved_frame(address, mapping->path)};
     uint64_t file_offset = address - mapping->start + mapping->file_offset;
-    if (std::optional<ResolvedSymbol> symbol = elf->lookup_file_offset(file_offset)) {
-        frame.symbol = demangle(symbol->name);
-        frame.offset = symbol->offset;
+    std::vector<Frame> frames = symbols->frames_at_file_offset(file_offset);
+    if (frames.empty())
+        return {unresolved_frame(address, mapping->path)};
+    for (Frame& frame : frames) {
+        frame.address = address;
+        frame.module = mapping->path;
     }
-    return frame;
+    return frames;
 }
 
-const ElfSymbols* Symbolizer::elf_symbols_of(uint32_t tgid, const Mapping& mapping) {
-    FileKey key{mapping.dev_major, mapping.dev_minor, mapping.inode, mapping.path};
-    auto [entry, inserted] = elf_files_.try_emplace(std::move(key));
-    if (!inserted)
-        return entry->second.get();
+// Anonymous executable memory is JIT code, named (if at all) by the perf
+// map the JIT writes. Read at the first such address, and again on a miss,
+// since JITs append as they compile.
+std::vector<Frame> Symbolizer::jit_frames_at(uint32_t tgid, const Mapping& mapping,
+                                             uint64_t address) {
+    Frame frame = unresolved_frame(address, mapping.path);
+    if (!mapping.executable || !mapping.path.empty())
+        return {frame};  // [vdso], [heap], [stack] and data: no perf map names them
+    auto [entry, inserted] = perf_maps_.try_emplace(tgid);
+    std::optional<PerfMap>& perf_map = entry->second;
+    try {
+        if (inserted)
+            perf_map = PerfMap::read(tgid);
+        else if (perf_map && !perf_map->find(address))
+            perf_map->update();
+    } catch (const Error& error) {
+        log(LogLevel::debug, fmt::format("process {}: perf map: {}", tgid, error.what()));
+    }
+    if (perf_map) {
+        if (std::optional<PerfMapSymbol> symbol = perf_map->find(address)) {
+            frame.symbol = std::string(symbol->name);
+            frame.offset = symbol->offset;
+            frame.module = perf_map->path();
+        }
+    }
+    return {frame};
+}
 
-    UniqueFd fd = open_mapped_file(tgid, mapping);
+DebugSymbols* Symbolizer::debug_symbols_of(const ProcessSnapshot& process, const Mapping& mapping) {
+    FileKey key{mapping.dev_major, mapping.dev_minor, mapping.inode, mapping.path};
+    auto [entry, inserted] = files_.try_emplace(std::move(key));
+    if (inserted)
+        entry->second = parse_file(process, mapping);
+    return entry->second.get();
+}
+
+// A file is known by its contents when it has a build-id: another path,
+// inode or container with the same build-id reuses what was parsed.
+std::shared_ptr<DebugSymbols> Symbolizer::parse_file(const ProcessSnapshot& process,
+                                                     const Mapping& mapping) {
+    UniqueFd fd = process.open_file(mapping);
     if (!fd) {
         log(LogLevel::debug, fmt::format("cannot open {}{} mapped by process {}", mapping.path,
-                                         mapping.deleted ? " (deleted)" : "", tgid));
+                                         mapping.deleted ? " (deleted)" : "", process.tgid()));
         return nullptr;
     }
+    std::string build_id = read_build_id(fd.get());
+    if (!build_id.empty()) {
+        auto found = files_by_build_id_.find(build_id);
+        if (found != files_by_build_id_.end())
+            return found->second;
+    }
+    std::shared_ptr<DebugSymbols> symbols;
     try {
-        entry->second =
-            std::make_unique<const ElfSymbols>(ElfSymbols::load(std::move(fd), mapping.path));
+        ++files_parsed_;
+        symbols = std::make_shared<DebugSymbols>(std::move(fd), mapping.path, debuginfo_path_);
+        if (symbols->symbol_count() == 0)
+            log(LogLevel::debug,
+                fmt::format("{}: no function symbols (stripped, and no debug file found)",
+                            mapping.path));
     } catch (const Error& error) {
         log(LogLevel::debug, fmt::format("no symbols from {}", error.what()));
     }
-    return entry->second.get();
+    if (!build_id.empty())
+        files_by_build_id_.emplace(std::move(build_id), symbols);
+    return symbols;
 }
 
 }  // namespace waketrace::detail

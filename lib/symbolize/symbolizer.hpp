@@ -4,6 +4,7 @@
 // this folder the profiler talks to.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -15,12 +16,17 @@
 #include <unordered_map>
 #include <vector>
 
-#include "symbolize/elf_symbols.hpp"
 #include "symbolize/kernel_symbols.hpp"
+#include "symbolize/perf_map.hpp"
+#include "symbolize/pinned_files.hpp"
 #include "symbolize/process_maps.hpp"
+#include "symbolize/process_snapshot.hpp"
+#include "symbolize/unique_fd.hpp"
 #include "waketrace/profiler.hpp"
 
 namespace waketrace::detail {
+
+class DebugSymbols;
 
 class Symbolizer {
 public:
@@ -28,29 +34,55 @@ public:
 
     // Cheap: nothing is read until frames are asked for. `log` receives why
     // symbols are missing (kallsyms hidden, unreadable files); it is only
-    // called from kernel_frames() and user_frames().
-    explicit Symbolizer(Log log = {}, std::string kallsyms_path = "/proc/kallsyms");
+    // called from kernel_frames() and user_frames(). Separate debug files are
+    // looked for under `debug_directories` by build-id
+    // (DIR/.build-id/xx/rest.debug) and by .gnu_debuglink (beside the file,
+    // in its .debug/, and under DIR/<file's directory>/), and through
+    // debuginfod when DEBUGINFOD_URLS is set in the environment.
+    explicit Symbolizer(Log log = {}, std::string kallsyms_path = "/proc/kallsyms",
+                        std::vector<std::string> debug_directories = {"/usr/lib/debug"});
+    ~Symbolizer();
     Symbolizer(const Symbolizer&) = delete;
     Symbolizer& operator=(const Symbolizer&) = delete;
 
-    // Snapshots /proc/TGID/maps now, so the process's frames can still be
-    // named after it exits. Calling again refreshes the snapshot. Silently
-    // does nothing when the maps cannot be read (process gone, no access).
-    // Thread-safe: may run concurrently with the frame calls.
+    // Snapshots /proc/TGID/maps now and keeps the process's executable files
+    // open, so its frames can still be named after it exits, even when its
+    // binary was deleted or replaced meanwhile. Calling again (on exec)
+    // refreshes the snapshot. Silently does nothing when the maps cannot be
+    // read (process gone, no access). Thread-safe: may run concurrently with
+    // every other call.
     void remember_process(uint32_t tgid);
+
+    // The remembered maps of `tgid` (read now if never remembered): the same
+    // object until remember_process() refreshes them, so callers may cache
+    // per maps object. Never null. Thread-safe.
+    std::shared_ptr<const ProcessMaps> process_maps(uint32_t tgid);
+    // A new fd of the file behind `mapping` (one of process_maps(tgid)): the
+    // one pinned when the process was remembered, or opened now. Invalid when
+    // neither works. Thread-safe.
+    UniqueFd open_file(uint32_t tgid, const Mapping& mapping);
 
     // Kernel stack addresses -> frames. Loads kallsyms on the first call.
     // Never throws: what cannot be resolved keeps its address, module "[kernel]".
     std::vector<Frame> kernel_frames(const std::vector<uint64_t>& addresses);
 
     // User stack addresses of process `tgid` -> frames (module = mapped file
-    // path). Uses the remembered maps, or reads them now for a process never
-    // remembered. Never throws for what cannot be resolved: such frames keep
-    // their address, and their module when the address is mapped.
+    // path, or the perf map naming JIT code), with source file and line when
+    // DWARF has them. Functions inlined
+    // at an address come first, as frames of their own (inlined = true, the
+    // same address), so there may be more frames than addresses. Uses the
+    // remembered maps, or reads them now for a process never remembered.
+    // Never throws for what cannot be resolved: such frames keep their
+    // address, and their module when the address is mapped.
     std::vector<Frame> user_frames(uint32_t tgid, const std::vector<uint64_t>& addresses);
 
+    // How many ELF files were parsed so far. A file is parsed once per
+    // build-id, however many processes, paths or containers map it; files
+    // without a build-id once per (device, inode, path). For tests and stats.
+    size_t files_parsed() const;
+
 private:
-    using MapsPtr = std::shared_ptr<const ProcessMaps>;
+    using SnapshotPtr = std::shared_ptr<const ProcessSnapshot>;
 
     // One ELF file however many processes map it.
     struct FileKey {
@@ -61,32 +93,44 @@ private:
         bool operator<(const FileKey& other) const;
     };
 
-    // Frames already built for one process, valid for one maps snapshot.
+    // Frames already built for one process, valid for one snapshot.
     struct ProcessFrames {
-        MapsPtr maps;
-        std::unordered_map<uint64_t, Frame> by_address;
+        SnapshotPtr snapshot;
+        std::unordered_map<uint64_t, std::vector<Frame>> by_address;
     };
 
-    void store_maps(uint32_t tgid, ProcessMaps maps);
-    MapsPtr maps_of(uint32_t tgid);
+    void store_snapshot(ProcessSnapshot snapshot);
+    SnapshotPtr snapshot_of(uint32_t tgid);
     const KernelSymbols* kernel_symbols();
-    Frame user_frame(uint32_t tgid, const ProcessMaps& maps, uint64_t address);
-    const ElfSymbols* elf_symbols_of(uint32_t tgid, const Mapping& mapping);
+    std::vector<Frame> frames_at(const ProcessSnapshot& process, uint64_t address);
+    std::vector<Frame> jit_frames_at(uint32_t tgid, const Mapping& mapping, uint64_t address);
+    DebugSymbols* debug_symbols_of(const ProcessSnapshot& process, const Mapping& mapping);
+    std::shared_ptr<DebugSymbols> parse_file(const ProcessSnapshot& process, const Mapping& mapping);
     void log(LogLevel level, std::string_view message) const;
 
     Log log_;
     std::string kallsyms_path_;
+    std::string debuginfo_path_;  // libdwfl's spelling of the debug directories
 
+    // One fd per distinct executable file, shared by every snapshot.
+    PinnedFiles pinned_files_;
     // Held only to look up or replace a snapshot, never during file I/O.
     std::mutex processes_mutex_;
-    std::unordered_map<uint32_t, MapsPtr> processes_;
+    std::unordered_map<uint32_t, SnapshotPtr> processes_;
 
     // Serialises the frame calls and guards the caches below.
     std::mutex symbolize_mutex_;
     bool kernel_load_attempted_ = false;
     std::optional<KernelSymbols> kernel_;
-    std::map<FileKey, std::unique_ptr<const ElfSymbols>> elf_files_;  // nullptr: unreadable
+    // The same parsed file may sit under several keys (paths, inodes) when
+    // their build-ids match.
+    std::map<FileKey, std::shared_ptr<DebugSymbols>> files_;  // nullptr: unreadable
+    std::unordered_map<std::string, std::shared_ptr<DebugSymbols>> files_by_build_id_;
+    std::atomic<size_t> files_parsed_{0};  // read without the lock by files_parsed()
     std::unordered_map<uint32_t, ProcessFrames> frame_cache_;
+    // JIT symbols, read at the first address in anonymous executable memory;
+    // nullopt: the process has no perf map.
+    std::unordered_map<uint32_t, std::optional<PerfMap>> perf_maps_;
 };
 
 }  // namespace waketrace::detail

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace symfixture {
 
@@ -32,44 +33,98 @@ private:
 
 std::string read_file(const std::string& path);
 
-// The fixture shared library loaded with dlopen (unloaded on destruction),
-// with the run-time addresses of its functions.
-class LoadedLibrary {
+// A shared library loaded with dlopen, unloaded on destruction.
+class Library {
+public:
+    explicit Library(const std::string& path);
+    ~Library();
+    Library(const Library&) = delete;
+    Library& operator=(const Library&) = delete;
+
+    // The run-time address of symbol `name` (as mangled); throws when absent.
+    uint64_t address_of(const char* name) const;
+
+private:
+    void* handle_;
+};
+
+// The fixture shared library, with the run-time addresses of its functions.
+class LoadedLibrary : public Library {
 public:
     explicit LoadedLibrary(const std::string& path);
-    ~LoadedLibrary();
-    LoadedLibrary(const LoadedLibrary&) = delete;
-    LoadedLibrary& operator=(const LoadedLibrary&) = delete;
 
     uint64_t leaf() const { return leaf_; }      // symfixture_leaf
     uint64_t caller() const { return caller_; }  // symfixture_caller
     uint64_t twice() const { return twice_; }    // symfixture::inner::twice(int)
 
 private:
-    void* handle_;
     uint64_t leaf_;
     uint64_t caller_;
     uint64_t twice_;
 };
 
-// The fixture program, running until stop() or destruction.
+// A temporary directory, removed with its contents on destruction.
+class TempDirectory {
+public:
+    TempDirectory();
+    ~TempDirectory();
+    TempDirectory(const TempDirectory&) = delete;
+    TempDirectory& operator=(const TempDirectory&) = delete;
+
+    const std::string& path() const { return path_; }
+    std::string operator/(std::string_view name) const { return path_ + "/" + std::string(name); }
+
+private:
+    std::string path_;
+};
+
+// A fixture program (the one built as SYMFIXTURE_PROGRAM by default), running
+// until stop() or destruction. It prints addresses on its first line.
 class RunningProgram {
 public:
     RunningProgram();
+    explicit RunningProgram(const std::string& path);
     ~RunningProgram();
     RunningProgram(const RunningProgram&) = delete;
     RunningProgram& operator=(const RunningProgram&) = delete;
 
     pid_t pid() const { return pid_; }
-    // Where symfixture_program_worker is, as the program printed it.
-    uint64_t worker_address() const { return worker_address_; }
+    // The addresses the program printed, in order.
+    const std::vector<uint64_t>& printed() const { return printed_; }
+    // Where symfixture_program_worker is, as SYMFIXTURE_PROGRAM prints it.
+    uint64_t worker_address() const { return printed_.at(0); }
     // Kills and reaps the program: afterwards /proc/PID is gone.
     void stop();
 
 private:
     pid_t pid_ = -1;
-    uint64_t worker_address_ = 0;
+    std::vector<uint64_t> printed_;
 };
+
+struct CommandResult {
+    int exit_status = -1;  // -1 when killed by a signal
+    std::string output;    // stdout
+};
+
+// Runs argv[0] (searched in PATH) to completion with `environment` added to
+// ours ("NAME=value" each); its stderr goes to ours. Throws when it cannot start.
+CommandResult run_command(const std::vector<std::string>& argv,
+                          const std::vector<std::string>& environment = {});
+// The same, throwing unless it exits with status 0.
+std::string run_checked(const std::vector<std::string>& argv,
+                        const std::vector<std::string>& environment = {});
+
+// The full path of `program` in PATH, or nullopt.
+std::optional<std::string> find_in_path(std::string_view program);
+
+// Copies `from` to `to` as an executable file.
+void copy_executable(const std::string& from, const std::string& to);
+
+// The 1-based line of `source_file` holding `marker`; throws when none does.
+uint32_t line_of(const std::string& source_file, std::string_view marker);
+
+// Whether `path` ends with "/" + `file_name` (or is it).
+bool names_file(std::string_view path, std::string_view file_name);
 
 // A pid that existed a moment ago and no longer does.
 pid_t exited_pid();

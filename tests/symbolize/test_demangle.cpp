@@ -32,3 +32,39 @@ TEST_CASE("a C++ name ending like a Rust hash keeps its last part", "[demangle]"
     // Only names whose mangling ends in the hash segment lose it.
     CHECK(demangle("_ZN3foo17h0123456789abcdefEv") == "foo::h0123456789abcdef()");
 }
+
+TEST_CASE("legacy Rust names keep reading well after LTO renames them", "[demangle]") {
+    CHECK(demangle("_ZN4core3fmt5write17h0123456789abcdefE.llvm.4711") == "core::fmt::write");
+}
+
+// Names below were mangled by rustc 1.x with -C symbol-mangling-version=v0.
+TEST_CASE("Rust v0 names read as Rust paths, without crate hashes", "[demangle]") {
+    CHECK(demangle("_RNvNtCs1234_10symfixture4rust2v0") == "symfixture::rust::v0");
+    CHECK(demangle("_RNvNtCs1234_10symfixture4rust2v0.llvm.99") == "symfixture::rust::v0");
+    // A closure, and a generic function with a const argument.
+    CHECK(demangle("_RNCNvNtCsh537bOAIRKx_3lib3foo8closures0B5_") ==
+          "lib::foo::closures::{closure#0}");
+    CHECK(demangle("_RINvNtCsh537bOAIRKx_3lib3foo7genericKj3_EB4_") == "lib::foo::generic::<3>");
+    // Inherent and trait impls, with backrefs to the crate.
+    CHECK(demangle("_RNvMNtCsh537bOAIRKx_3lib3fooINtB2_5ThinghE3getB4_") ==
+          "<lib::foo::Thing<u8>>::get");
+    CHECK(demangle("_RNvXs_NtCsh537bOAIRKx_3lib3fooINtB4_5ThinghENtB4_5Speak5speak") ==
+          "<lib::foo::Thing<u8> as lib::foo::Speak>::speak");
+    // Generic arguments of a function: a type path holding a tuple and a reference.
+    CHECK(demangle("_RINvNtCsgEmfK2I1SDS_4core3ptr13drop_in_placeINtNtCslNYArtu3iFV_5alloc3vec3Vec"
+                   "TlReEEECsh537bOAIRKx_3lib") ==
+          "core::ptr::drop_in_place::<alloc::vec::Vec<(i32, &str)>>");
+    // A shim of a closure's FnOnce impl: a one-element tuple and a special namespace.
+    CHECK(demangle("_RNSNvYNCNvCsh537bOAIRKx_3lib5entry0INtNtNtCsgEmfK2I1SDS_4core3ops8function6"
+                   "FnOnceThEE9call_once6vtableB8_") ==
+          "<lib::entry::{closure#0} as core::ops::function::FnOnce<(u8,)>>::call_once::"
+          "{shim:vtable#0}");
+}
+
+TEST_CASE("names that only look like Rust v0 stay as they are", "[demangle]") {
+    CHECK(demangle("_R") == "_R");
+    CHECK(demangle("_Resume") == "_Resume");
+    CHECK(demangle("_RNvCs1234_7mycrate") == "_RNvCs1234_7mycrate");  // identifier missing
+    CHECK(demangle("_RNvB0_3foo") == "_RNvB0_3foo");                  // backref to itself
+    CHECK(demangle("_RNvCs_u7mycrate3foo") == "_RNvCs_u7mycrate3foo");  // punycode: not read
+}

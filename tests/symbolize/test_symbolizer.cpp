@@ -5,7 +5,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <string>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "fixtures.hpp"
 #include "symbolize/symbolizer.hpp"
@@ -22,9 +26,8 @@ uint32_t self() {
 // An anonymous page, unmapped on destruction.
 class AnonymousPage {
 public:
-    AnonymousPage()
-        : address_(mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                        -1, 0)) {
+    explicit AnonymousPage(int protection = PROT_READ | PROT_WRITE)
+        : address_(mmap(nullptr, size_, protection, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) {
         REQUIRE(address_ != MAP_FAILED);
     }
     ~AnonymousPage() { munmap(address_, size_); }
@@ -35,6 +38,26 @@ public:
 private:
     static constexpr size_t size_ = 4096;
     void* address_;
+};
+
+// A perf map file for this process, as a JIT writes it; removed at the end.
+class PerfMapFile {
+public:
+    PerfMapFile() : path_("/tmp/perf-" + std::to_string(getpid()) + ".map") { append(""); }
+    ~PerfMapFile() { std::remove(path_.c_str()); }
+    PerfMapFile(const PerfMapFile&) = delete;
+    PerfMapFile& operator=(const PerfMapFile&) = delete;
+
+    void append(const std::string& lines) {
+        std::FILE* file = std::fopen(path_.c_str(), "a");
+        REQUIRE(file);
+        std::fputs(lines.c_str(), file);
+        std::fclose(file);
+    }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
 };
 
 }  // namespace
@@ -186,4 +209,30 @@ TEST_CASE("kernel frames without kallsyms stay unresolved and say why", "[symbol
 
     symbolizer.kernel_frames({0xffffffff81000000});
     CHECK(warnings.size() == 1);  // tried and reported once
+}
+
+TEST_CASE("JIT code is named by the process's perf map, read as the JIT appends", "[symbolizer]") {
+    AnonymousPage jit_code(PROT_READ | PROT_EXEC);
+    const uint64_t base = jit_code.address();
+    PerfMapFile perf_map;
+    perf_map.append(fmt::format("{:x} 40 jitted::first(int)\n", base + 0x100));
+    Symbolizer symbolizer;
+
+    std::vector<Frame> frames = symbolizer.user_frames(self(), {base + 0x110, base + 0x400});
+    REQUIRE(frames.size() == 2);
+    CHECK(frames[0].symbol == "jitted::first(int)");
+    CHECK(frames[0].offset == 0x10);
+    // Read through the process's own root: /proc/PID/root/tmp/perf-PID.map.
+    const std::string& module = frames[0].module;
+    CHECK(module.size() >= perf_map.path().size());
+    CHECK(module.compare(module.size() - perf_map.path().size(), std::string::npos, perf_map.path()) == 0);
+    CHECK(frames[0].address == base + 0x110);
+    CHECK_FALSE(frames[1].resolved());  // not in the map (yet)
+
+    // Compiled later: the map is read again on a miss.
+    perf_map.append(fmt::format("{:x} 20 jitted::second\n", base + 0x800));
+    frames = symbolizer.user_frames(self(), {base + 0x810});
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].symbol == "jitted::second");
+    CHECK(frames[0].offset == 0x10);
 }

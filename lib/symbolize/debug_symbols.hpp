@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// One ELF file's functions, inlined call chains and source lines, through
+// libdwfl: from the file itself or from its separate debug file (found by
+// build-id, .gnu_debuglink, or debuginfod when DEBUGINFOD_URLS is set).
+#pragma once
+
+#include <elfutils/libdwfl.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "symbolize/symbol_table.hpp"
+#include "symbolize/unique_fd.hpp"
+#include "waketrace/profiler.hpp"
+
+namespace waketrace::detail {
+
+// libdwfl's debuginfo_path for these debug directories: the file's own
+// directory, its ".debug" subdirectory, then each directory (searched by
+// build-id as DIR/.build-id/xx/rest.debug, and by debuglink as
+// DIR/<file's directory>/<debuglink>). Directories holding ':' cannot be
+// spelled in that syntax and are left out.
+std::string debuginfo_path_for(const std::vector<std::string>& debug_directories);
+
+class DebugSymbols {
+public:
+    // Takes the ELF file open as `fd`. `path` is its name as the process
+    // sees it: separate debug files named by .gnu_debuglink are looked for
+    // beside it. `debuginfo_path` comes from debuginfo_path_for(). Reads the
+    // symbol tables now (of the debug file when the file itself is
+    // stripped); DWARF is read on the first lookup that needs it. Throws
+    // waketrace::Error (ENOEXEC) when libdwfl cannot take the file.
+    DebugSymbols(UniqueFd fd, const std::string& path, std::string debuginfo_path);
+    DebugSymbols(const DebugSymbols&) = delete;  // libdwfl keeps pointers into this object
+    DebugSymbols& operator=(const DebugSymbols&) = delete;
+
+    // What is at `file_offset` of the file, innermost first: the functions
+    // inlined there (inlined = true, offset 0), then the function holding the
+    // code, with its offset. Each has its source file and line when DWARF
+    // knows them. `file_offset` is treated as a return address: lines and
+    // inlining are looked up one byte before it, at the call, unless that
+    // byte belongs to another function. Frames leave address and module to
+    // the caller. Empty when nothing is known about the offset.
+    std::vector<Frame> frames_at_file_offset(uint64_t file_offset);
+
+    size_t symbol_count() const noexcept { return symbols_.size(); }
+
+private:
+    struct DwflEnd {
+        void operator()(Dwfl* dwfl) const noexcept { dwfl_end(dwfl); }
+    };
+    // A PT_LOAD program header: file bytes [file_offset, file_offset + size)
+    // are at module address `address`.
+    struct Segment {
+        uint64_t file_offset;
+        uint64_t size;
+        uint64_t address;
+    };
+
+    void read_segments();
+    void read_symbols();
+    std::optional<uint64_t> module_address(uint64_t file_offset) const;
+    // Fills `outer` (file, line; name too when only DWARF knows it).
+    std::vector<Frame> inlined_frames(uint64_t address, uint64_t code_address, Frame& outer);
+
+    std::string debuginfo_path_;
+    char* debuginfo_path_pointer_;  // libdwfl wants a char** to it
+    Dwfl_Callbacks callbacks_;
+    std::unique_ptr<Dwfl, DwflEnd> dwfl_;
+    Dwfl_Module* module_ = nullptr;  // owned by dwfl_
+    std::vector<Segment> segments_;
+    SymbolTable symbols_;
+};
+
+}  // namespace waketrace::detail
