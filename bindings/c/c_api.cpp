@@ -1,8 +1,11 @@
 // The exported C functions: thin, each body guarded so that no exception
 // crosses into C. The struct behind the opaque handle holds the C++ objects.
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+
+#include <fmt/format.h>
 
 #include "last_error.hpp"
 #include "options.hpp"
@@ -63,7 +66,7 @@ wt::Profiler& started(wt_profiler* handle) {
 #pragma GCC visibility push(default)
 extern "C" {
 
-const char* wt_version(void) { return "0.1.0"; }
+const char* wt_version(void) { return "0.2.0"; }
 
 const char* wt_last_error(void) { return wt::c_api::last_error_message(); }
 
@@ -120,7 +123,29 @@ wt_profile* wt_profiler_drain(wt_profiler* handle) {
     return guarded_pointer([&] { return wt::c_api::pack_profile(started(handle).drain()); });
 }
 
-void wt_profile_free(wt_profile* profile) { std::free(profile); }
+void wt_profile_free(wt_profile* profile) { wt::c_api::free_profile(profile); }
+
+int wt_frame_source(const wt_profile* profile, const wt_frame* frame, wt_source_location* out) {
+    return guarded([&] {
+        require(profile, "profile");
+        require(frame, "frame");
+        require(out, "out");
+        // Only fields up to `inlined` exist in 0.2; a later, larger struct
+        // gets its newer fields zeroed.
+        if (out->sz < offsetof(wt_source_location, inlined) + sizeof(out->inlined))
+            throw wt::Error(EINVAL, fmt::format("out->sz ({}) is smaller than struct wt_source_location", out->sz));
+        const wt::c_api::FrameDetails* details = wt::c_api::frame_details(*profile, *frame);
+        if (!details)
+            throw wt::Error(EINVAL, "frame is not part of this profile");
+        const size_t sz = out->sz;
+        std::memset(out, 0, sz);
+        out->sz = sz;
+        out->file = details->file;
+        out->line = details->line;
+        out->inlined = details->inlined;
+        return 0;
+    });
+}
 
 char* wt_profile_format(const wt_profile* profile, uint32_t format, uint32_t stacks) {
     return guarded_pointer([&]() -> char* {

@@ -46,7 +46,7 @@ Config config_from(const wt_profiler_opts* caller_opts) {
     const wt_profiler_opts opts = normalized(caller_opts);
     if (opts.flags & ~WT_OPT_STATE_FILTER)
         invalid(fmt::format("flags has unknown bits {:#x}", opts.flags & ~WT_OPT_STATE_FILTER));
-    if (opts.reserved0 || !all_zero(opts.reserved, sizeof(opts.reserved)))
+    if (!all_zero(opts.reserved, sizeof(opts.reserved)))
         invalid("reserved bytes must be zero");
 
     Config config;
@@ -72,6 +72,7 @@ Config config_from(const wt_profiler_opts* caller_opts) {
         config.max_off_cpu_threads = opts.max_off_cpu_threads;
     if (opts.stack_sample_percent)
         config.stack_sample_percent = opts.stack_sample_percent;
+    config.dwarf_stack_bytes = opts.dwarf_stack_bytes;
     if (opts.log) {
         config.log = [log = opts.log, ctx = opts.log_ctx](LogLevel level, std::string_view message) {
             const std::string text(message);

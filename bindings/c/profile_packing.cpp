@@ -1,11 +1,26 @@
 #include "profile_packing.hpp"
 
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <new>
+#include <utility>
 
 namespace waketrace::c_api {
 namespace {
+
+// In front of the wt_profile we hand out: where every frame's details are.
+struct BlockHeader {
+    const wt_frame* frames;
+    const FrameDetails* details;
+    size_t nr_frames;
+};
+// Keeps the wt_profile behind it aligned like malloc's result.
+constexpr size_t kHeaderSize = (sizeof(BlockHeader) + alignof(std::max_align_t) - 1) /
+                               alignof(std::max_align_t) * alignof(std::max_align_t);
+
+size_t round_up(size_t value, size_t alignment) { return (value + alignment - 1) / alignment * alignment; }
 
 // Hands out pieces of one block. The same code runs twice: first with no
 // block, only adding up sizes, then for real into a block of that size.
@@ -37,39 +52,71 @@ private:
     size_t used_ = 0;
 };
 
-void pack_stack(Arena& arena, const Stack& stack, wt_stack* out) {
-    wt_frame* frames = arena.take<wt_frame>(stack.frames.size());
+// Every stack's frames come from one array, with their details in a
+// parallel one, so wt_frame_source() can go from a wt_frame to its details
+// (wt_frame itself cannot grow: callers index arrays of it).
+class FrameSlots {
+public:
+    FrameSlots() = default;
+    FrameSlots(wt_frame* frames, FrameDetails* details) : frames_(frames), details_(details) {}
+
+    // `count` consecutive frames and their details; null while sizing.
+    std::pair<wt_frame*, FrameDetails*> take(size_t count) {
+        const size_t first = used_;
+        used_ += count;
+        if (!frames_)
+            return {nullptr, nullptr};
+        return {frames_ + first, details_ + first};
+    }
+    size_t used() const { return used_; }
+
+private:
+    wt_frame* frames_ = nullptr;
+    FrameDetails* details_ = nullptr;
+    size_t used_ = 0;
+};
+
+struct Packer {
+    Arena arena;
+    FrameSlots slots;
+};
+
+void pack_stack(Packer& packer, const Stack& stack, wt_stack* out) {
+    auto [frames, details] = packer.slots.take(stack.frames.size());
     for (size_t i = 0; i < stack.frames.size(); ++i) {
         const Frame& frame = stack.frames[i];
-        const char* symbol = frame.resolved() ? arena.copy(frame.symbol) : nullptr;
-        const char* module = arena.copy(frame.module);
-        if (frames)
+        const char* symbol = frame.resolved() ? packer.arena.copy(frame.symbol) : nullptr;
+        const char* module = packer.arena.copy(frame.module);
+        const char* file = frame.file.empty() ? nullptr : packer.arena.copy(frame.file);
+        if (frames) {
             frames[i] = {frame.address, frame.offset, symbol, module};
+            details[i] = {file, frame.line, frame.inlined};
+        }
     }
     if (out)
         *out = {uint32_t(stack.status), stack.error, stack.frames.size(), frames};
 }
 
-void pack_task(Arena& arena, const Task& task, wt_task* out) {
-    const char* comm = arena.copy(task.comm);
+void pack_task(Packer& packer, const Task& task, wt_task* out) {
+    const char* comm = packer.arena.copy(task.comm);
     if (out)
         *out = {task.tid, task.tgid, comm};
 }
 
-void pack_chain(Arena& arena, const WakeChain& chain, wt_chain* out) {
-    wt_waker* wakers = arena.take<wt_waker>(chain.wakers.size());
+void pack_chain(Packer& packer, const WakeChain& chain, wt_chain* out) {
+    wt_waker* wakers = packer.arena.take<wt_waker>(chain.wakers.size());
     for (size_t i = 0; i < chain.wakers.size(); ++i) {
         const Waker& waker = chain.wakers[i];
         wt_waker* packed = wakers ? &wakers[i] : nullptr;
         if (packed)
             packed->context = uint32_t(waker.context);
-        pack_task(arena, waker.task, packed ? &packed->task : nullptr);
-        pack_stack(arena, waker.kernel_stack, packed ? &packed->kernel_stack : nullptr);
-        pack_stack(arena, waker.user_stack, packed ? &packed->user_stack : nullptr);
+        pack_task(packer, waker.task, packed ? &packed->task : nullptr);
+        pack_stack(packer, waker.kernel_stack, packed ? &packed->kernel_stack : nullptr);
+        pack_stack(packer, waker.user_stack, packed ? &packed->user_stack : nullptr);
     }
-    pack_task(arena, chain.target, out ? &out->target : nullptr);
-    pack_stack(arena, chain.kernel_stack, out ? &out->kernel_stack : nullptr);
-    pack_stack(arena, chain.user_stack, out ? &out->user_stack : nullptr);
+    pack_task(packer, chain.target, out ? &out->target : nullptr);
+    pack_stack(packer, chain.kernel_stack, out ? &out->kernel_stack : nullptr);
+    pack_stack(packer, chain.user_stack, out ? &out->user_stack : nullptr);
     if (!out)
         return;
     out->nr_wakers = chain.wakers.size();
@@ -90,11 +137,13 @@ wt_losses pack_losses(const Losses& losses) {
     out.missed_switch_outs = losses.missed_switch_outs;
     out.process_events = losses.process_events;
     out.thread_map_full = losses.thread_map_full;
+    out.user_stack_events = losses.user_stack_events;
+    out.period_events = losses.period_events;
     return out;
 }
 
-void pack_thread(Arena& arena, const ThreadTotal& thread, wt_thread_total* out) {
-    pack_task(arena, thread.task, out ? &out->task : nullptr);
+void pack_thread(Packer& packer, const ThreadTotal& thread, wt_thread_total* out) {
+    pack_task(packer, thread.task, out ? &out->task : nullptr);
     if (!out)
         return;
     out->total_ns = thread.total_ns;
@@ -104,14 +153,14 @@ void pack_thread(Arena& arena, const ThreadTotal& thread, wt_thread_total* out) 
     out->count = thread.count;
 }
 
-wt_profile* pack_into(Arena& arena, const Profile& profile) {
-    wt_profile* out = arena.take<wt_profile>(1);
-    wt_chain* chains = arena.take<wt_chain>(profile.chains.size());
+wt_profile* pack_into(Packer& packer, const Profile& profile) {
+    wt_profile* out = packer.arena.take<wt_profile>(1);
+    wt_chain* chains = packer.arena.take<wt_chain>(profile.chains.size());
     for (size_t i = 0; i < profile.chains.size(); ++i)
-        pack_chain(arena, profile.chains[i], chains ? &chains[i] : nullptr);
-    wt_thread_total* threads = arena.take<wt_thread_total>(profile.threads.size());
+        pack_chain(packer, profile.chains[i], chains ? &chains[i] : nullptr);
+    wt_thread_total* threads = packer.arena.take<wt_thread_total>(profile.threads.size());
     for (size_t i = 0; i < profile.threads.size(); ++i)
-        pack_thread(arena, profile.threads[i], threads ? &threads[i] : nullptr);
+        pack_thread(packer, profile.threads[i], threads ? &threads[i] : nullptr);
     if (out) {
         out->nr_chains = profile.chains.size();
         out->chains = chains;
@@ -124,12 +173,20 @@ wt_profile* pack_into(Arena& arena, const Profile& profile) {
     return out;
 }
 
-Stack unpack_stack(const wt_stack& stack) {
+Stack unpack_stack(const wt_profile& profile, const wt_stack& stack) {
     Stack out{StackStatus(stack.status), stack.error, {}};
     for (size_t i = 0; i < stack.nr_frames; ++i) {
         const wt_frame& frame = stack.frames[i];
-        out.frames.push_back({frame.address, frame.symbol ? frame.symbol : "", frame.module ? frame.module : "",
-                              frame.offset});
+        Frame& unpacked = out.frames.emplace_back();
+        unpacked.address = frame.address;
+        unpacked.symbol = frame.symbol ? frame.symbol : "";
+        unpacked.module = frame.module ? frame.module : "";
+        unpacked.offset = frame.offset;
+        if (const FrameDetails* details = frame_details(profile, frame)) {
+            unpacked.file = details->file ? details->file : "";
+            unpacked.line = details->line;
+            unpacked.inlined = details->inlined != 0;
+        }
     }
     return out;
 }
@@ -138,14 +195,36 @@ Task unpack_task(const wt_task& task) { return {task.tid, task.tgid, task.comm ?
 
 }  // namespace
 
+// The block: [BlockHeader][wt_profile, arrays, strings][wt_frame x N][FrameDetails x N]
 wt_profile* pack_profile(const Profile& profile) {
-    Arena sizing;
+    Packer sizing;
     pack_into(sizing, profile);
-    char* block = static_cast<char*>(std::malloc(sizing.used()));
+    const size_t nr_frames = sizing.slots.used();
+    const size_t frames_at = round_up(kHeaderSize + sizing.arena.used(), alignof(wt_frame));
+    const size_t details_at = round_up(frames_at + nr_frames * sizeof(wt_frame), alignof(FrameDetails));
+    char* block = static_cast<char*>(std::malloc(details_at + nr_frames * sizeof(FrameDetails)));
     if (!block)
         throw std::bad_alloc();
-    Arena arena(block);
-    return pack_into(arena, profile);
+    auto* frames = reinterpret_cast<wt_frame*>(block + frames_at);
+    auto* details = reinterpret_cast<FrameDetails*>(block + details_at);
+    new (block) BlockHeader{frames, details, nr_frames};
+    Packer packer{Arena(block + kHeaderSize), FrameSlots(frames, details)};
+    return pack_into(packer, profile);
+}
+
+void free_profile(wt_profile* profile) noexcept {
+    if (profile)
+        std::free(reinterpret_cast<char*>(profile) - kHeaderSize);
+}
+
+const FrameDetails* frame_details(const wt_profile& profile, const wt_frame& frame) noexcept {
+    const auto* header =
+        reinterpret_cast<const BlockHeader*>(reinterpret_cast<const char*>(&profile) - kHeaderSize);
+    // std::less: a total order even for pointers into other objects.
+    const std::less<const wt_frame*> before;
+    if (before(&frame, header->frames) || !before(&frame, header->frames + header->nr_frames))
+        return nullptr;
+    return &header->details[&frame - header->frames];
 }
 
 Profile unpack_profile(const wt_profile& profile) {
@@ -154,18 +233,19 @@ Profile unpack_profile(const wt_profile& profile) {
     const wt_losses& losses = profile.losses;
     out.losses = {losses.stack_collisions,   losses.stack_map_full, losses.stack_errors,
                   losses.chain_map_full,     losses.missed_switch_outs, losses.process_events,
-                  losses.thread_map_full};
+                  losses.thread_map_full,    losses.user_stack_events, losses.period_events};
     out.stack_sample_percent = profile.stack_sample_percent;
     for (size_t i = 0; i < profile.nr_chains; ++i) {
         const wt_chain& chain = profile.chains[i];
         WakeChain unpacked;
         unpacked.target = unpack_task(chain.target);
-        unpacked.kernel_stack = unpack_stack(chain.kernel_stack);
-        unpacked.user_stack = unpack_stack(chain.user_stack);
+        unpacked.kernel_stack = unpack_stack(profile, chain.kernel_stack);
+        unpacked.user_stack = unpack_stack(profile, chain.user_stack);
         for (size_t w = 0; w < chain.nr_wakers; ++w) {
             const wt_waker& waker = chain.wakers[w];
             unpacked.wakers.push_back({WakerContext(waker.context), unpack_task(waker.task),
-                                       unpack_stack(waker.kernel_stack), unpack_stack(waker.user_stack)});
+                                       unpack_stack(profile, waker.kernel_stack),
+                                       unpack_stack(profile, waker.user_stack)});
         }
         unpacked.total_ns = chain.total_ns;
         unpacked.blocked_ns = chain.blocked_ns;

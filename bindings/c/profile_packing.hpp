@@ -6,10 +6,22 @@
 #include "waketrace/profiler.hpp"
 #include "waketrace/waketrace.h"
 
+#include <cstdint>
+
 namespace waketrace::c_api {
 
-// Throws std::bad_alloc.
+// A frame's source details, which wt_frame has no room for (wt_frame_source).
+struct FrameDetails {
+    const char* file;  // null when unknown
+    uint32_t line;
+    uint32_t inlined;
+};
+
+// Throws std::bad_alloc. Release with free_profile().
 wt_profile* pack_profile(const Profile& profile);
+void free_profile(wt_profile* profile) noexcept;
+// Details of a frame of `profile`; null for a wt_frame not in it.
+const FrameDetails* frame_details(const wt_profile& profile, const wt_frame& frame) noexcept;
 // Back to C++, for the formatters.
 Profile unpack_profile(const wt_profile& profile);
 

@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 #define WAKETRACE_VERSION_MAJOR 0
-#define WAKETRACE_VERSION_MINOR 1
+#define WAKETRACE_VERSION_MINOR 2
 
 /* wt_profiler_opts.threads */
 #define WT_THREADS_ALL 0
@@ -84,7 +84,11 @@ struct wt_profiler_opts {
 	uint32_t stack_sample_percent; /* blocking events whose stacks are taken, 1-100; 0: 100.
 	                                * Below 100, chain times are scaled-up estimates and
 	                                * wt_profile.threads stays exact. */
-	uint32_t reserved0;           /* zero */
+	uint32_t dwarf_stack_bytes;   /* 0: user stacks by frame pointers. N: copy N bytes
+	                               * (a multiple of 1024, at most 16384) of each user
+	                               * stack and unwind it with the binaries' CFI, which
+	                               * also names callers of code without frame pointers
+	                               * (libc); costs more. x86_64, Linux 5.15+. */
 	uint8_t reserved[56];         /* zero */
 };
 
@@ -163,7 +167,9 @@ struct wt_losses {
 	uint64_t missed_switch_outs;
 	uint64_t process_events;
 	uint64_t thread_map_full;     /* periods missing from wt_profile.threads */
-	uint64_t reserved[3];
+	uint64_t user_stack_events;   /* dwarf_stack_bytes mode: user stacks lost (ring full) */
+	uint64_t period_events;       /* dwarf_stack_bytes mode: periods lost (ring full) */
+	uint64_t reserved[1];
 };
 
 /* One target thread's off-CPU time, whatever its stacks (exact even when
@@ -188,6 +194,15 @@ struct wt_profile {
 	uint32_t stack_sample_percent; /* 100 unless stacks were sampled */
 	uint32_t reserved0;
 	uint8_t reserved[8];
+};
+
+/* Where a frame is in the source, from DWARF debug info (WAKETRACE_0.2). */
+struct wt_source_location {
+	size_t sz;           /* the caller sets sizeof(struct wt_source_location) */
+	const char *file;    /* NULL when unknown; borrows from the wt_profile */
+	uint32_t line;       /* 0 when unknown */
+	uint32_t inlined;    /* 1: a function inlined into the next (outer) frame,
+	                      * whose address it shares */
 };
 
 struct wt_profiler;
@@ -232,6 +247,14 @@ struct wt_profile *wt_profiler_drain(struct wt_profiler *profiler);
 
 /* Frees a profile. NULL is ignored. */
 void wt_profile_free(struct wt_profile *profile);
+
+/* Fills `out` (out->sz set by the caller) with the source file, line and
+ * inline flag of `frame`, a frame of `profile`. Inlined functions are frames
+ * of their own in wt_stack.frames, placed before the function they were
+ * inlined into. Returns 0, or -EINVAL for a NULL argument, a too small
+ * out->sz, or a frame that is not part of `profile`. Since 0.2. */
+int wt_frame_source(const struct wt_profile *profile, const struct wt_frame *frame,
+		    struct wt_source_location *out);
 
 /* Renders a profile as offwaketime prints it: format is WT_FORMAT_TEXT or
  * WT_FORMAT_FOLDED, optionally | WT_FORMAT_DELIMITER; stacks is the

@@ -74,6 +74,15 @@ static void options_are_validated(void)
 	profiler = wt_profiler_new(&opts);
 	EXPECT(profiler != NULL);
 	wt_profiler_free(profiler);
+
+	/* 0.2: carved from what was reserved0 in 0.1 */
+	opts.dwarf_stack_bytes = 1000;
+	EXPECT(wt_profiler_new(&opts) == NULL && errno == EINVAL);
+	EXPECT(strstr(wt_last_error(), "dwarf_stack_bytes") != NULL);
+	opts.dwarf_stack_bytes = 8192;
+	profiler = wt_profiler_new(&opts);
+	EXPECT(profiler != NULL);
+	wt_profiler_free(profiler);
 	opts.stack_sample_percent = 0;
 
 	memset(&old, 0, sizeof(old));
@@ -119,11 +128,16 @@ static void null_is_safe(void)
 	errno = 0;
 	EXPECT(wt_profile_format(NULL, WT_FORMAT_TEXT, WT_STACKS_BOTH) == NULL && errno == EINVAL);
 	EXPECT(wt_profiler_start(NULL) == -EINVAL);
+	{
+		struct wt_source_location where = {.sz = sizeof(where)};
+
+		EXPECT(wt_frame_source(NULL, NULL, &where) == -EINVAL);
+	}
 }
 
 int main(void)
 {
-	EXPECT(strcmp(wt_version(), "0.1.0") >= 0);
+	EXPECT(strcmp(wt_version(), "0.2.0") >= 0);
 	EXPECT(strcmp(wt_last_error(), "") == 0);
 	options_are_validated();
 	errors_before_start();

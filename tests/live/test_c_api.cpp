@@ -57,6 +57,27 @@ TEST_CASE("C API: a pipe token pass, profiled, packed, formatted, drained") {
     CHECK(profile->threads[0].count >= uint64_t(kRounds));
     CHECK(profile->stack_sample_percent == 100);
 
+    // Source lines (0.2): the workload is built with -g, so its own frames
+    // in the reader's user stack name their file and line.
+    REQUIRE(profile->nr_chains > 0);  // the longest: a pipe wait
+    const wt_stack& reader_user = profile->chains[profile->nr_chains - 1].user_stack;
+    size_t frames_with_lines = 0;
+    for (size_t i = 0; i < reader_user.nr_frames; ++i) {
+        wt_source_location where{};
+        where.sz = sizeof(where);
+        REQUIRE(wt_frame_source(profile, &reader_user.frames[i], &where) == 0);
+        if (where.file && std::strstr(where.file, "workloads.cpp") && where.line > 0)
+            ++frames_with_lines;
+    }
+    CHECK(frames_with_lines > 0);
+    wt_source_location too_small{};
+    too_small.sz = sizeof(size_t);
+    CHECK(wt_frame_source(profile, &reader_user.frames[0], &too_small) == -EINVAL);
+    const wt_frame foreign{};
+    wt_source_location where{};
+    where.sz = sizeof(where);
+    CHECK(wt_frame_source(profile, &foreign, &where) == -EINVAL);
+
     char* folded = wt_profile_format(profile, WT_FORMAT_FOLDED | WT_FORMAT_DELIMITER, WT_STACKS_BOTH);
     REQUIRE(folded);
     CHECK(std::string(folded).find("pipe_read;schedule;__schedule;--;try_to_wake_up") != std::string::npos);
