@@ -42,6 +42,9 @@ const volatile bool capture_user_stacks = true;
 const volatile bool has_prev_state_arg = true; /* sched_switch's 4th argument, 5.18+ */
 const volatile __u64 task_stack_size = 16384;   /* THREAD_SIZE */
 const volatile __u32 stack_sample_percent = 100; /* blocking events whose stacks are taken */
+/* --dwarf: bytes of user stack copied per snapshot, a multiple of
+ * WT_USER_STACK_CHUNK; 0: user stacks are frame-pointer walks. */
+const volatile __u32 user_stack_bytes = 0;
 
 /* Losses per cause (WT_DROP_*); user space reads them through the skeleton. */
 __u64 drops[WT_DROP_NR] = {};
@@ -106,6 +109,13 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 } process_events SEC(".maps");
 
+/* --dwarf mode only: user stack snapshots and finished periods. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+} stack_events SEC(".maps");
+
+__u32 next_snapshot_id = 0;
+
 static __always_inline void count_drop(__u32 cause)
 {
 	__sync_fetch_and_add(&drops[cause], 1);
@@ -113,25 +123,30 @@ static __always_inline void count_drop(__u32 cause)
 
 /*
  * Interrupts (and the softirqs run on their way out) execute on a per-CPU
- * interrupt stack, NMIs on their own: if this program is not running on the
- * current task's stack, the task was merely interrupted and did not cause the
+ * interrupt stack, NMIs on their own: if the tracepoint fired off the current
+ * task's stack, the task was merely interrupted and did not cause the
  * waking. Interrupts taken in user mode do run on the task stack; so do
  * softirqs run by a task: user space catches those from the kernel stack's
  * entry frames, and tells hardirq, softirq and NMI apart the same way
  * (lib/assemble/interrupt_context.cpp). Reading preempt_count() would say
  * more, but it is a per-CPU variable that BPF reaches only through kallsyms
  * data symbols, which many kernels (no CONFIG_KALLSYMS_ALL) do not have.
+ *
+ * Where the tracepoint fired is told by `ctx`: the argument array the
+ * tracepoint glue (bpf_trace_runN) builds on the kernel stack it runs on.
+ * Not by this program's own stack: since 6.13 a program with a large stack
+ * may run on a per-CPU private stack instead.
  */
-static __always_inline bool on_task_stack(void)
+static __always_inline bool on_task_stack(void *ctx)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 stack_base = (__u64)BPF_CORE_READ(task, stack);
-	void *volatile here_pointer = &stack_base;
+	void *volatile ctx_pointer = ctx;
 	__u64 here = 0;
 
-	/* The verifier allows no arithmetic on a stack pointer, so read the
-	 * pointer's value back as a plain number. */
-	bpf_probe_read_kernel(&here, sizeof(here), (const void *)&here_pointer);
+	/* The verifier allows no arithmetic on a context pointer, so read its
+	 * value back as a plain number. */
+	bpf_probe_read_kernel(&here, sizeof(here), (const void *)&ctx_pointer);
 	return here - stack_base < task_stack_size;
 }
 
@@ -190,6 +205,69 @@ static __always_inline void identify_current(struct wt_task_key *key)
 	bpf_get_current_comm(key->comm, sizeof(key->comm));
 }
 
+/* The user registers the kernel saved on entry, in the x86_64 entry code's
+ * push order (the layout ptrace shows as user_regs_struct). */
+struct saved_user_regs {
+	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
+	unsigned long ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
+};
+
+static __always_inline void to_dwarf_order(__u64 *out, const struct saved_user_regs *regs)
+{
+	out[0] = regs->ax;  out[1] = regs->dx;  out[2] = regs->cx;  out[3] = regs->bx;
+	out[4] = regs->si;  out[5] = regs->di;  out[6] = regs->bp;  out[7] = regs->sp;
+	out[8] = regs->r8;  out[9] = regs->r9;  out[10] = regs->r10; out[11] = regs->r11;
+	out[12] = regs->r12; out[13] = regs->r13; out[14] = regs->r14; out[15] = regs->r15;
+	out[16] = regs->ip;
+}
+
+/*
+ * --dwarf: sends the current task's user registers and the top of its user
+ * stack to user space, which unwinds them with the binaries' CFI. Returns
+ * the snapshot's id for the chain key, or a negative WT_STACK_* / -errno.
+ * The copy goes in chunks and stops at the first one that cannot be read
+ * (the end of the stack mapping, or a page that is not present: a tracepoint
+ * cannot take page faults).
+ */
+static __always_inline __s32 user_stack_snapshot(__u32 tgid, __u32 tid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct saved_user_regs regs;
+	struct wt_user_stack_event *event;
+	__u32 copied = 0;
+	__s32 id;
+
+	if (bpf_probe_read_kernel(&regs, sizeof(regs), (const void *)bpf_task_pt_regs(task))) {
+		count_drop(WT_DROP_STACK_OTHER);
+		return -14; /* EFAULT */
+	}
+	event = bpf_ringbuf_reserve(&stack_events, sizeof(*event) + user_stack_bytes, 0);
+	if (!event) {
+		count_drop(WT_DROP_USER_STACK_EVENT);
+		return -105; /* ENOBUFS */
+	}
+	event->type = WT_EVENT_USER_STACK;
+	id = __sync_fetch_and_add(&next_snapshot_id, 1) & 0x7fffffff;
+	event->snapshot_id = id;
+	event->tgid = tgid;
+	event->tid = tid;
+	to_dwarf_order(event->regs, &regs);
+	for (__u32 i = 0; i < WT_MAX_USER_STACK_BYTES / WT_USER_STACK_CHUNK; i++) {
+		__u32 offset = i * WT_USER_STACK_CHUNK;
+
+		if (offset >= user_stack_bytes)
+			break;
+		if (bpf_probe_read_user(event->stack + offset, WT_USER_STACK_CHUNK,
+					(const void *)(regs.sp + offset)))
+			break;
+		copied = offset + WT_USER_STACK_CHUNK;
+	}
+	event->stack_size = copied;
+	event->reserved = 0;
+	bpf_ringbuf_submit(event, 0);
+	return id;
+}
+
 /* Fills `key` with the current task's identity and stacks. */
 static __always_inline void capture_current(void *ctx, struct wt_task_key *key, bool user_memory)
 {
@@ -197,7 +275,8 @@ static __always_inline void capture_current(void *ctx, struct wt_task_key *key, 
 	key->kernel_stack_id = capture_kernel_stacks ? stack_id(ctx, 0) : WT_STACK_NOT_CAPTURED;
 	key->user_stack_id = WT_STACK_NOT_CAPTURED;
 	if (capture_user_stacks && user_memory) {
-		key->user_stack_id = stack_id(ctx, BPF_F_USER_STACK);
+		key->user_stack_id = user_stack_bytes ? user_stack_snapshot(key->tgid, key->tid)
+						      : stack_id(ctx, BPF_F_USER_STACK);
 		if (key->user_stack_id >= 0)
 			announce_process(key->tgid);
 	}
@@ -289,6 +368,24 @@ static __always_inline void add_times(void *map, void *key, __u64 total, __u64 b
 		value->max_ns = total;
 }
 
+/* --dwarf: the period goes to user space, which sums it once its user
+ * stacks are unwound. */
+static __always_inline void send_period(const struct wt_chain_key *key, __u64 total, __u64 blocked)
+{
+	struct wt_period_event *event = bpf_ringbuf_reserve(&stack_events, sizeof(*event), 0);
+
+	if (!event) {
+		count_drop(WT_DROP_PERIOD_EVENT);
+		return;
+	}
+	event->type = WT_EVENT_PERIOD;
+	event->reserved = 0;
+	event->key = *key;
+	event->total_ns = total;
+	event->blocked_ns = blocked;
+	bpf_ringbuf_submit(event, 0);
+}
+
 static __always_inline void account_switch_in(struct task_struct *next, __u64 now)
 {
 	__u32 tid = BPF_CORE_READ(next, pid);
@@ -319,7 +416,10 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 		key.wakers[0] = entry->waker;
 		if (key.wakers[0].context == WT_CTX_NONE)
 			key.wakers[0].context = WT_CTX_UNSEEN;
-		add_times(&chains, &key, total, blocked, WT_DROP_CHAIN_MAP_FULL);
+		if (user_stack_bytes)
+			send_period(&key, total, blocked);
+		else
+			add_times(&chains, &key, total, blocked, WT_DROP_CHAIN_MAP_FULL);
 	}
 done:
 	bpf_map_delete_elem(&off_cpu_threads, &tid);
@@ -343,7 +443,7 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 		entry->waking_ns = bpf_ktime_get_ns();
 		return;
 	}
-	context = on_task_stack() ? WT_CTX_TASK : WT_CTX_INTERRUPT;
+	context = on_task_stack(ctx) ? WT_CTX_TASK : WT_CTX_INTERRUPT;
 	if (context == WT_CTX_TASK) {
 		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
 
@@ -381,6 +481,44 @@ static __always_inline void on_switch(void *ctx, unsigned long long *args)
 
 	account_switch_in(next, now);
 	record_switch_out(ctx, prev, state, now);
+}
+
+/*
+ * exec replaces a process's memory map: a process seen before must be
+ * announced again, so user space reads the new map. In --dwarf mode the
+ * ring buffer also says where in the stream of snapshots the exec fell.
+ */
+static __always_inline void on_exec(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct wt_exec_event *event;
+
+	if (bpf_map_delete_elem(&announced_processes, &tgid))
+		return; /* never announced: nothing stale to replace */
+	if (!user_stack_bytes)
+		return;
+	event = bpf_ringbuf_reserve(&stack_events, sizeof(*event), 0);
+	if (!event) {
+		count_drop(WT_DROP_USER_STACK_EVENT);
+		return;
+	}
+	event->type = WT_EVENT_EXEC;
+	event->tgid = tgid;
+	bpf_ringbuf_submit(event, 0);
+}
+
+SEC("tp_btf/sched_process_exec")
+int sched_process_exec_btf(unsigned long long *ctx)
+{
+	on_exec();
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int sched_process_exec_raw(unsigned long long *ctx)
+{
+	on_exec();
+	return 0;
 }
 
 SEC("tp_btf/sched_switch")

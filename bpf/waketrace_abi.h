@@ -38,7 +38,8 @@
 #define WT_STACK_NOT_CAPTURED (-1000) /* mode excludes it, or a kernel thread's user stack */
 #define WT_STACK_IRQ_DROPPED (-1001)  /* user stack of a task interrupted by the waking IRQ */
 #define WT_STACK_NOT_SAMPLED (-1002)  /* stack sampling skipped this event (never in chains) */
-/* otherwise: -errno from bpf_get_stackid (-EEXIST collision, -ENOMEM full, -EFAULT ...) */
+/* otherwise: -errno from bpf_get_stackid (-EEXIST collision, -ENOMEM full, -EFAULT ...),
+ * or in --dwarf mode -ENOBUFS for a user stack snapshot the ring buffer had no room for */
 
 struct wt_task_key {
 	__u32 tgid;
@@ -83,10 +84,55 @@ struct wt_thread_key {
 #define WT_DROP_MISSED_SWITCH_OUT 4 /* no room to remember a switched-out thread */
 #define WT_DROP_PROCESS_EVENT 5   /* ring buffer full: a new process was not announced */
 #define WT_DROP_THREAD_MAP_FULL 6 /* a new thread found the per-thread totals map full */
-#define WT_DROP_NR 7
+#define WT_DROP_USER_STACK_EVENT 7 /* --dwarf: ring buffer full, a user stack snapshot was lost */
+#define WT_DROP_PERIOD_EVENT 8    /* --dwarf: ring buffer full, an off-CPU period was lost */
+#define WT_DROP_NR 9
 
 /* Sent to user space the first time a process shows up in a captured user stack. */
 struct wt_process_event {
+	__u32 tgid;
+};
+
+/*
+ * --dwarf mode. User stacks are unwound in user space from a copy of the
+ * user registers and stack, so chains cannot be summed in the kernel: the
+ * program sends each user stack snapshot, and each finished off-CPU period
+ * (its chain key naming the snapshots by id), through the `stack_events`
+ * ring buffer, and user space joins and sums them (lib/decode/event_chains).
+ */
+#define WT_EVENT_USER_STACK 1
+#define WT_EVENT_PERIOD 2
+#define WT_EVENT_EXEC 3 /* wt_exec_event: snapshots after it belong to the new program */
+
+/* x86_64 registers in DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp
+ * r8..r15 rip. */
+#define WT_USER_REGS 17
+/* Largest user stack copy; the run's size is a multiple of the chunk. */
+#define WT_USER_STACK_CHUNK 1024
+#define WT_MAX_USER_STACK_BYTES (16 * WT_USER_STACK_CHUNK)
+
+struct wt_user_stack_event {
+	__u32 type;        /* WT_EVENT_USER_STACK */
+	__s32 snapshot_id; /* what the period's user_stack_id says */
+	__u32 tgid;
+	__u32 tid;
+	__u64 regs[WT_USER_REGS];
+	__u32 stack_size;  /* bytes of stack[] that were readable */
+	__u32 reserved;
+	__u8 stack[];      /* user memory from regs[7] (rsp) up; the record is
+			    * sized for the run's full copy */
+};
+
+struct wt_period_event {
+	__u32 type;        /* WT_EVENT_PERIOD */
+	__u32 reserved;
+	struct wt_chain_key key; /* user_stack_id >= 0: a snapshot id */
+	__u64 total_ns;
+	__u64 blocked_ns;
+};
+
+struct wt_exec_event {
+	__u32 type;        /* WT_EVENT_EXEC */
 	__u32 tgid;
 };
 

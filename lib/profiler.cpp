@@ -12,9 +12,11 @@
 #include "capture/kernel_probe.hpp"
 #include "capture/loader.hpp"
 #include "capture/privileges.hpp"
-#include "capture/process_watcher.hpp"
+#include "capture/ring_reader.hpp"
+#include "decode/event_chains.hpp"
 #include "decode/records.hpp"
 #include "symbolize/symbolizer.hpp"
+#include "unwind/user_stack_unwinder.hpp"
 
 namespace waketrace {
 namespace {
@@ -35,6 +37,14 @@ void validate(const Config& config) {
         invalid("max_off_cpu_threads must be at least 1");
     if (config.stack_sample_percent < 1 || config.stack_sample_percent > 100)
         invalid(fmt::format("stack_sample_percent must be 1 to 100, not {}", config.stack_sample_percent));
+    if (config.dwarf_stack_bytes % WT_USER_STACK_CHUNK != 0 ||
+        config.dwarf_stack_bytes > WT_MAX_USER_STACK_BYTES)
+        invalid(fmt::format("dwarf_stack_bytes must be 0 or a multiple of {} up to {}, not {}",
+                            WT_USER_STACK_CHUNK, WT_MAX_USER_STACK_BYTES, config.dwarf_stack_bytes));
+#ifndef __x86_64__
+    if (config.dwarf_stack_bytes)
+        invalid("dwarf_stack_bytes (--dwarf) is only implemented for x86_64");
+#endif
     if (config.min_block_us > config.max_block_us)
         invalid(fmt::format("min_block_us ({}) is above max_block_us ({})", config.min_block_us,
                             config.max_block_us));
@@ -54,16 +64,68 @@ void require_existing(const std::vector<uint32_t>& ids, const char* what) {
             throw Error(ESRCH, fmt::format("no {} {} is running", what, id));
 }
 
+// --dwarf mode: turns ring buffer snapshots into addresses with the files
+// the symbolizer pinned for each process. Runs on the ring reader's thread,
+// as snapshots arrive, while their process (usually) still runs.
+class SnapshotUnwinding {
+public:
+    explicit SnapshotUnwinding(detail::Symbolizer& symbolizer)
+        : symbolizer_(symbolizer),
+          unwinder_([&symbolizer](uint32_t tgid, const detail::Mapping& mapping) {
+              return symbolizer.open_file(tgid, mapping);
+          }) {}
+
+    std::vector<uint64_t> unwind(const wt_user_stack_event& event) {
+        detail::StackSnapshot snapshot;
+        snapshot.tgid = event.tgid;
+        snapshot.tid = event.tid;
+        std::copy(std::begin(event.regs), std::end(event.regs), snapshot.registers.begin());
+        snapshot.stack_address = event.regs[detail::dwarf_register::rsp];
+        snapshot.stack = event.stack;
+        snapshot.stack_size = event.stack_size;
+
+        std::shared_ptr<const detail::ProcessMaps> maps = symbolizer_.process_maps(event.tgid);
+        std::vector<uint64_t> addresses = unwinder_.unwind(maps, snapshot);
+        // The remembered map predates the stack (a process seen while its
+        // loader was still mapping libraries, a dlopen since): the ip is in
+        // no mapping. Read the map again, once per remembered map, and
+        // unwind again.
+        if (!maps->find(snapshot.ip()) && maps != refreshed_from_) {
+            refreshed_from_ = maps;
+            symbolizer_.remember_process(event.tgid);
+            maps = symbolizer_.process_maps(event.tgid);
+            if (maps != refreshed_from_)
+                addresses = unwinder_.unwind(maps, snapshot);
+        }
+        return addresses;
+    }
+
+private:
+    detail::Symbolizer& symbolizer_;
+    detail::UserStackUnwinder unwinder_;
+    std::shared_ptr<const detail::ProcessMaps> refreshed_from_;
+};
+
+std::unique_ptr<detail::EventChains> unwinding_event_chains(detail::Symbolizer& symbolizer) {
+    auto unwinding = std::make_shared<SnapshotUnwinding>(symbolizer);
+    return std::make_unique<detail::EventChains>(
+        [unwinding](const wt_user_stack_event& event) { return unwinding->unwind(event); },
+        // In stream order: the snapshots before it keep the old map.
+        [&symbolizer](uint32_t tgid) { symbolizer.remember_process(tgid); });
+}
+
 }  // namespace
 
 struct Profiler::Impl {
     explicit Impl(Config config_in) : config(std::move(config_in)), symbolizer(config.log) {}
 
     Config config;
-    // Declared before the watcher, whose thread calls into it: destroyed after.
+    // Declared before the readers, whose threads call into them: destroyed after.
     detail::Symbolizer symbolizer;
+    std::unique_ptr<detail::EventChains> event_chains;  // --dwarf mode only
     std::unique_ptr<detail::BpfCapture> capture;
-    std::unique_ptr<detail::ProcessWatcher> watcher;
+    std::unique_ptr<detail::RingReader> process_reader;
+    std::unique_ptr<detail::RingReader> stack_event_reader;  // --dwarf mode only
     bool running = false;
     uint64_t start_ns = 0;
     uint64_t stop_ns = 0;
@@ -103,11 +165,23 @@ void Profiler::start() {
     auto capture = std::make_unique<detail::BpfCapture>(impl.config, features);
     for (uint32_t pid : impl.config.pids)
         impl.symbolizer.remember_process(pid);
-    auto watcher = std::make_unique<detail::ProcessWatcher>(
-        capture->process_events_fd(),
-        [symbolizer = &impl.symbolizer](uint32_t tgid) { symbolizer->remember_process(tgid); });
+    auto process_reader = std::make_unique<detail::RingReader>(
+        capture->process_events_fd(), [symbolizer = &impl.symbolizer](const void* data, size_t size) {
+            if (size >= sizeof(wt_process_event))
+                symbolizer->remember_process(static_cast<const wt_process_event*>(data)->tgid);
+        });
+    std::unique_ptr<detail::EventChains> event_chains;
+    std::unique_ptr<detail::RingReader> stack_event_reader;
+    if (impl.config.dwarf_stack_bytes) {
+        event_chains = unwinding_event_chains(impl.symbolizer);
+        stack_event_reader = std::make_unique<detail::RingReader>(
+            capture->stack_events_fd(),
+            [chains = event_chains.get()](const void* data, size_t size) { chains->on_record(data, size); });
+    }
     capture->attach();
-    impl.watcher = std::move(watcher);
+    impl.process_reader = std::move(process_reader);
+    impl.stack_event_reader = std::move(stack_event_reader);
+    impl.event_chains = std::move(event_chains);
     impl.capture = std::move(capture);
     impl.running = true;
     impl.start_ns = impl.drained_at_ns = monotonic_ns();
@@ -121,7 +195,9 @@ void Profiler::stop() noexcept {
     if (!impl_ || !impl_->running)
         return;
     impl_->capture->detach();
-    impl_->watcher.reset();  // drains the last process events
+    // Each handles what is still in its ring buffer before it goes.
+    impl_->process_reader.reset();
+    impl_->stack_event_reader.reset();
     impl_->running = false;
     impl_->stop_ns = monotonic_ns();
 }
@@ -132,7 +208,7 @@ Profile Profiler::results() {
     Impl& impl = *impl_;
     if (!impl.capture)
         throw Error(EINVAL, "no results: the profiler was never started");
-    detail::DecodedProfile decoded = detail::decode_profile(*impl.capture);
+    detail::DecodedProfile decoded = detail::decode_profile(*impl.capture, impl.event_chains.get());
     Profile profile = detail::build_profile(std::move(decoded), detail::to_losses(impl.capture->drops()),
                                             impl.config.stack_sample_percent, impl.symbolizer);
     profile.duration_ns = impl.now_or_stop_ns() - impl.start_ns;
@@ -145,7 +221,7 @@ Profile Profiler::drain() {
         throw Error(EINVAL, "nothing to drain: the profiler was never started");
     const uint64_t now_ns = impl.now_or_stop_ns();
     const detail::DropCounts drops = impl.capture->drops();
-    detail::DecodedProfile decoded = detail::take_decoded_profile(*impl.capture);
+    detail::DecodedProfile decoded = detail::take_decoded_profile(*impl.capture, impl.event_chains.get());
     detail::DropCounts new_drops{};
     for (size_t i = 0; i < drops.size(); ++i)
         new_drops[i] = drops[i] - impl.drained_drops[i];

@@ -23,6 +23,12 @@ void report_losses(std::FILE* out, const Losses& losses) {
            "profile fewer threads");
     report(out, losses.process_events, "new processes announced too late",
            "their user frames may be [unknown] if they exited");
+    report(out, losses.thread_map_full, "off-CPU periods missing from the per-thread totals",
+           "profile fewer threads");
+    report(out, losses.user_stack_events, "user stacks lost: the --dwarf ring buffer was full",
+           "lower --dwarf-stack-size or use --sample");
+    report(out, losses.period_events, "off-CPU periods lost: the --dwarf ring buffer was full",
+           "lower --dwarf-stack-size or use --sample");
 }
 
 }  // namespace waketrace::cli

@@ -20,7 +20,7 @@ namespace {
 enum class OptionId {
     help, pid, tid, user_threads_only, kernel_threads_only, user_stacks_only,
     kernel_stacks_only, delimited, folded, stack_storage_size, min_block_time,
-    max_block_time, state, output, verbose, sample,
+    max_block_time, state, output, verbose, sample, dwarf, dwarf_stack_size,
 };
 
 // Options that pick the same setting in different ways; at most one of each
@@ -52,7 +52,12 @@ constexpr OptionSpec option_table[] = {
     {'o', "output", true, Group::none, OptionId::output},
     {'v', "verbose", false, Group::none, OptionId::verbose},
     {'\0', "sample", true, Group::none, OptionId::sample},
+    {'\0', "dwarf", false, Group::none, OptionId::dwarf},
+    {'\0', "dwarf-stack-size", true, Group::none, OptionId::dwarf_stack_size},
 };
+
+// --dwarf's user stack copy: perf's default, enough for most call chains.
+constexpr uint32_t default_dwarf_stack_bytes = 8192;
 
 // Keeps durations convertible to nanoseconds in 64 bits with room to spare.
 constexpr double max_duration_s = 1e9;
@@ -253,6 +258,18 @@ private:
         case OptionId::sample:
             config.stack_sample_percent = static_cast<uint32_t>(parse_unsigned(spelling, value, 1, 100));
             break;
+        case OptionId::dwarf:
+            if (config.dwarf_stack_bytes == 0)
+                config.dwarf_stack_bytes = default_dwarf_stack_bytes;
+            break;
+        case OptionId::dwarf_stack_size: {
+            const uint64_t bytes = parse_unsigned(spelling, value, 1024, 16384);
+            if (bytes % 1024 != 0)
+                throw UsageError(fmt::format("invalid {} value '{}': expected a multiple of 1024",
+                                             spelling, value));
+            config.dwarf_stack_bytes = static_cast<uint32_t>(bytes);
+            break;
+        }
         case OptionId::output:
             if (value.empty())
                 throw UsageError(fmt::format("option {} needs a file name", spelling));
@@ -317,7 +334,8 @@ std::string usage_text(std::string_view program)
     return fmt::format(
         R"(usage: {0} [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [-U | -K] [-d] [-f]
        {1} [--stack-storage-size N] [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME]
-       {1} [--state STATE] [--sample PERCENT] [-o FILE] [-v] [duration]
+       {1} [--state STATE] [--sample PERCENT] [--dwarf] [--dwarf-stack-size BYTES]
+       {1} [-o FILE] [-v] [duration]
        {1} [-- COMMAND [ARGS...]]
 
 Shows why threads were off CPU and who woke them: each blocked stack with the
@@ -349,6 +367,13 @@ options:
       --sample PERCENT        take stacks for PERCENT of blocking events (1-100,
                               default 100): much cheaper; every event is still
                               timed, and chain totals are scaled-up estimates
+      --dwarf                 unwind user stacks with the binaries' unwind tables
+                              instead of frame pointers: names the callers of
+                              code built without them (libc); costs more
+      --dwarf-stack-size BYTES
+                              user stack bytes copied per stack in --dwarf mode
+                              (1024-16384, a multiple of 1024; default 8192);
+                              implies --dwarf
   -o, --output FILE           write the report to FILE instead of standard output
   -v, --verbose               log what the profiler and the BPF loader do
 

@@ -30,6 +30,7 @@ struct ConfigArguments {
     long long max_off_cpu_threads = 16384;
     std::string attach = "auto";
     long long stack_sample_percent = 100;
+    long long dwarf_stack_bytes = 0;
     pybind11::object log = pybind11::none();
 };
 

@@ -62,10 +62,12 @@ std::unique_ptr<PythonProfiler> make_profiler(std::optional<std::vector<long lon
                                               long long min_block_us, std::optional<long long> max_block_us,
                                               long long stack_storage_size, long long max_chains,
                                               long long max_off_cpu_threads, std::string attach,
-                                              long long stack_sample_percent, py::object log) {
+                                              long long stack_sample_percent, long long dwarf_stack_bytes,
+                                              py::object log) {
     ConfigArguments arguments{std::move(pids), std::move(tids), std::move(threads), std::move(stacks),
                               state_mask, min_block_us, max_block_us, stack_storage_size, max_chains,
-                              max_off_cpu_threads, std::move(attach), stack_sample_percent, std::move(log)};
+                              max_off_cpu_threads, std::move(attach), stack_sample_percent, dwarf_stack_bytes,
+                              std::move(log)};
     return std::make_unique<PythonProfiler>(config_from_python(arguments));
 }
 
@@ -75,7 +77,7 @@ Profiler(*, pids=None, tids=None, threads="all", stacks="both",
          state_mask=None, min_block_us=1, max_block_us=None,
          stack_storage_size=16384, max_chains=16384,
          max_off_cpu_threads=16384, attach="auto", stack_sample_percent=100,
-         log=None)
+         dwarf_stack_bytes=0, log=None)
 
 pids / tids: profile only these processes / threads (None: all).
 threads: "all", "user" (no kernel threads) or "kernel".
@@ -88,6 +90,10 @@ attach: "auto", "tp_btf" or "raw_tp".
 stack_sample_percent: take stacks for this share (1-100) of blocking events;
     below 100 every event is still timed (Profile.threads stays exact) and
     chain times are scaled-up estimates.
+dwarf_stack_bytes: 0 walks user stacks by frame pointers; N (a multiple of
+    1024 up to 16384; 8192 is a good start) copies N bytes of each user stack
+    and unwinds them with the binaries' CFI, naming callers of code built
+    without frame pointers (libc) at a higher cost.
 log: callable(level, message) for profiler and verifier messages, called
     from whichever thread is inside the profiler.
 
@@ -104,7 +110,8 @@ void bind_profiler(py::module_& module) {
              py::arg("state_mask") = py::none(), py::arg("min_block_us") = 1,
              py::arg("max_block_us") = py::none(), py::arg("stack_storage_size") = 16384,
              py::arg("max_chains") = 16384, py::arg("max_off_cpu_threads") = 16384, py::arg("attach") = "auto",
-             py::arg("stack_sample_percent") = 100, py::arg("log") = py::none())
+             py::arg("stack_sample_percent") = 100, py::arg("dwarf_stack_bytes") = 0,
+             py::arg("log") = py::none())
         .def("start", &PythonProfiler::start,
              "Loads and attaches the BPF program. PermissionError without CAP_BPF and CAP_PERFMON,\n"
              "ProcessLookupError for a pid or tid that does not exist, OSError otherwise.")

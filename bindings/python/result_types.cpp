@@ -52,8 +52,17 @@ void bind_frame(py::module_& module) {
                                "File path, \"[kernel]\" or a kernel module name.")
         .def_property_readonly("offset", [](const Frame& f) { return f.offset; },
                                "address minus the symbol's start, when resolved.")
+        .def_property_readonly("file", [](const Frame& f) -> std::optional<py::str> {
+            if (f.file.empty())
+                return std::nullopt;
+            return os_string(f.file);
+        }, "Source file from DWARF debug info, or None.")
+        .def_property_readonly("line", [](const Frame& f) { return f.line; }, "Source line; 0 when unknown.")
+        .def_property_readonly("inlined", [](const Frame& f) { return f.inlined; },
+                               "True for a function inlined into the next (outer) frame.")
         .def_property_readonly("name", [](const Frame& f) { return os_string(frame_name(f)); },
-                               "The symbol, or \"[unknown]\" (as the formats print it).")
+                               "The symbol, or \"[unknown]\" (as the formats print it; \"_[i]\" marks\n"
+                               "an inlined frame).")
         .def("__repr__", [](const Frame& f) {
             const std::string where = f.resolved() ? fmt::format("{}+{:#x}", f.symbol, f.offset) : frame_name(f);
             return os_string(fmt::format("<Frame {} in {} at {:#x}>", where, f.module, f.address));
@@ -141,12 +150,18 @@ void bind_losses(py::module_& module) {
                                "New processes not announced in time (may lose symbols).")
         .def_property_readonly("thread_map_full", [](const Losses& l) { return l.thread_map_full; },
                                "Off-CPU periods missing from Profile.threads (stack sampling).")
+        .def_property_readonly("user_stack_events", [](const Losses& l) { return l.user_stack_events; },
+                               "dwarf_stack_bytes mode: user stacks lost to a full ring buffer.")
+        .def_property_readonly("period_events", [](const Losses& l) { return l.period_events; },
+                               "dwarf_stack_bytes mode: off-CPU periods lost to a full ring buffer.")
         .def_property_readonly("total", &Losses::total)
         .def("__repr__", [](const Losses& l) {
             return fmt::format("<Losses total={} stack_collisions={} stack_map_full={} stack_errors={} "
-                               "chain_map_full={} missed_switch_outs={} process_events={} thread_map_full={}>",
+                               "chain_map_full={} missed_switch_outs={} process_events={} thread_map_full={} "
+                               "user_stack_events={} period_events={}>",
                                l.total(), l.stack_collisions, l.stack_map_full, l.stack_errors,
-                               l.chain_map_full, l.missed_switch_outs, l.process_events, l.thread_map_full);
+                               l.chain_map_full, l.missed_switch_outs, l.process_events, l.thread_map_full,
+                               l.user_stack_events, l.period_events);
         });
 }
 

@@ -63,6 +63,15 @@ struct Config {
     // exact) and chain times are scaled up, so they are unbiased estimates;
     // most of the per-switch cost (stack walks) is saved.
     uint32_t stack_sample_percent = 100;
+    // How user stacks are taken. 0 (the default): the kernel walks frame
+    // pointers, which is cheap but stops at code built without them (Debian's
+    // libc, most distribution binaries). N (waketrace --dwarf): the kernel
+    // copies the user registers and the top N bytes of the user stack, and
+    // the library unwinds them with the binaries' CFI (.eh_frame), which
+    // names those callers too. N is a multiple of 1024 up to 16384; 8192
+    // covers most call chains. Costs a copy per stack and unwinding in a
+    // library thread (bench/RESULTS.md); needs x86_64 and Linux 5.15+.
+    uint32_t dwarf_stack_bytes = 0;
     // Messages from the profiler and the BPF verifier; nullptr: dropped.
     std::function<void(LogLevel, std::string_view)> log;
 };
@@ -72,6 +81,13 @@ struct Frame {
     std::string symbol;  // demangled; empty when unresolved (formats print "[unknown]")
     std::string module;  // file path, "[kernel]" or a kernel module name
     uint64_t offset = 0; // address - symbol start, when resolved
+    // Source position from DWARF debug info (the binary's own, or a separate
+    // debug file); empty / 0 when unknown.
+    std::string file;
+    uint32_t line = 0;
+    // A function inlined into the next (outer) frame: it has no address of
+    // its own, `address` repeats the outer frame's and `offset` is 0.
+    bool inlined = false;
     bool resolved() const noexcept { return !symbol.empty(); }
 };
 
@@ -134,9 +150,13 @@ struct Losses {
     uint64_t missed_switch_outs = 0; // off-CPU periods lost: too many threads off CPU at once
     uint64_t process_events = 0;     // new processes not announced in time (may lose symbols)
     uint64_t thread_map_full = 0;    // off-CPU periods missing from Profile::threads (sampling)
+    // --dwarf mode: the ring buffer to user space was full.
+    uint64_t user_stack_events = 0;  // user stacks lost (their chains show them as errors)
+    uint64_t period_events = 0;      // off-CPU periods lost
     uint64_t total() const noexcept {
         return stack_collisions + stack_map_full + stack_errors + chain_map_full +
-               missed_switch_outs + process_events + thread_map_full;
+               missed_switch_outs + process_events + thread_map_full + user_stack_events +
+               period_events;
     }
 };
 

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <string>
 
+#include <unistd.h>
+
 // bpftool spells the program's `bool` globals as C's _Bool, which C++ lacks.
 #define _Bool bool
 #include "waketrace.skel.h"
@@ -55,6 +57,19 @@ void fill_filter(bpf_map* map, const std::vector<uint32_t>& ids) {
     }
 }
 
+// Room for about a thousand snapshots in --dwarf mode, so a burst of
+// switches does not outrun the unwinding thread; one page when unused.
+uint32_t stack_events_ring_size(uint32_t dwarf_stack_bytes) {
+    const uint32_t page = uint32_t(sysconf(_SC_PAGESIZE));
+    if (dwarf_stack_bytes == 0)
+        return page;
+    const uint64_t wanted = 1024 * uint64_t(sizeof(wt_user_stack_event) + dwarf_stack_bytes);
+    uint32_t size = page;
+    while (size < wanted)
+        size *= 2;  // a power of two number of pages
+    return size;
+}
+
 }  // namespace
 
 BpfCapture::BpfCapture(const Config& config, const KernelFeatures& features)
@@ -89,6 +104,7 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     rodata->has_prev_state_arg = features.switch_prev_state;
     rodata->task_stack_size = features.task_stack_size;
     rodata->stack_sample_percent = config.stack_sample_percent;
+    rodata->user_stack_bytes = config.dwarf_stack_bytes;
 
     tp_btf_ = config.attach == AttachMode::tp_btf ||
               (config.attach == AttachMode::automatic && features.tp_btf);
@@ -96,6 +112,8 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     bpf_program__set_autoload(skel_->progs.sched_waking_btf, tp_btf_);
     bpf_program__set_autoload(skel_->progs.sched_switch_raw, !tp_btf_);
     bpf_program__set_autoload(skel_->progs.sched_waking_raw, !tp_btf_);
+    bpf_program__set_autoload(skel_->progs.sched_process_exec_btf, tp_btf_);
+    bpf_program__set_autoload(skel_->progs.sched_process_exec_raw, !tp_btf_);
 
     auto* maps = &skel_->maps;
     check(bpf_map__set_value_size(maps->stacks, kMaxStackDepth * sizeof(uint64_t)), "sizing the stack map");
@@ -114,6 +132,8 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
                                    config.stack_sample_percent < 100 ? config.max_off_cpu_threads : 1),
           "sizing the thread totals map");
     check(bpf_map__set_max_entries(maps->process_events, 256 * 1024), "sizing the ring buffer");
+    check(bpf_map__set_max_entries(maps->stack_events, stack_events_ring_size(config.dwarf_stack_bytes)),
+          "sizing the stack event ring buffer");
 }
 
 void BpfCapture::load(const Config& config) {
@@ -204,5 +224,7 @@ DropCounts BpfCapture::drops() const {
 }
 
 int BpfCapture::process_events_fd() const { return bpf_map__fd(skel_->maps.process_events); }
+
+int BpfCapture::stack_events_fd() const { return bpf_map__fd(skel_->maps.stack_events); }
 
 }  // namespace waketrace::detail

@@ -44,6 +44,8 @@ public:
     std::vector<uint64_t> stack(int32_t stack_id) const;
     DropCounts drops() const;
     int process_events_fd() const;
+    // --dwarf mode's user stack snapshots and periods (wt_*_event records).
+    int stack_events_fd() const;
     bool uses_tp_btf() const noexcept { return tp_btf_; }
 
 private:

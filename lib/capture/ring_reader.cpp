@@ -1,4 +1,4 @@
-#include "capture/process_watcher.hpp"
+#include "capture/ring_reader.hpp"
 
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
@@ -6,7 +6,6 @@
 #include <cerrno>
 
 #include "waketrace/profiler.hpp"
-#include "waketrace_abi.h"
 
 namespace waketrace::detail {
 namespace {
@@ -14,37 +13,34 @@ namespace {
 constexpr int kPollTimeoutMs = 50;
 }  // namespace
 
-void ProcessWatcher::RingBufferDeleter::operator()(ring_buffer* rb) const noexcept {
+void RingReader::RingBufferDeleter::operator()(ring_buffer* rb) const noexcept {
     ring_buffer__free(rb);
 }
 
-ProcessWatcher::ProcessWatcher(int ring_buffer_fd, OnProcess on_process)
-    : on_process_(std::move(on_process)) {
-    ring_.reset(ring_buffer__new(ring_buffer_fd, &ProcessWatcher::handle_event, this, nullptr));
+RingReader::RingReader(int ring_buffer_fd, OnRecord on_record) : on_record_(std::move(on_record)) {
+    ring_.reset(ring_buffer__new(ring_buffer_fd, &RingReader::handle_record, this, nullptr));
     if (!ring_)
-        throw Error(errno, fmt::format("opening the process event ring buffer failed (errno {})", errno));
+        throw Error(errno, fmt::format("opening a BPF ring buffer failed (errno {})", errno));
     thread_ = std::thread([this] { run(); });
 }
 
-ProcessWatcher::~ProcessWatcher() {
+RingReader::~RingReader() {
     stopping_ = true;
     thread_.join();
     ring_buffer__consume(ring_.get());  // whatever arrived after the last poll
 }
 
 // Called by libbpf (C): nothing may be thrown through it.
-int ProcessWatcher::handle_event(void* self, void* data, size_t size) noexcept {
-    if (size < sizeof(wt_process_event))
-        return 0;
+int RingReader::handle_record(void* self, void* data, size_t size) noexcept {
     try {
-        static_cast<ProcessWatcher*>(self)->on_process_(static_cast<const wt_process_event*>(data)->tgid);
+        static_cast<RingReader*>(self)->on_record_(data, size);
     } catch (...) {
-        // Symbols of this process will be looked up late instead; not fatal.
+        // One record is lost; the handlers count what that costs.
     }
     return 0;
 }
 
-void ProcessWatcher::run() {
+void RingReader::run() {
     while (!stopping_) {
         const int err = ring_buffer__poll(ring_.get(), kPollTimeoutMs);
         if (err < 0 && err != -EINTR)

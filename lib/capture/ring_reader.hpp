@@ -1,10 +1,11 @@
-// Listens for the program's "new process seen" events on a background thread,
-// so a process's memory map is read while it is still alive: a process that
-// exits before the profile is read is still named.
+// Reads one of the program's BPF ring buffers on a background thread, so
+// what the kernel sends is handled while the profile runs: new processes
+// have their memory maps read while they are still alive, and --dwarf
+// mode's user stack snapshots are unwound while the process is there.
 #pragma once
 
 #include <atomic>
-#include <cstdint>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -13,26 +14,28 @@ struct ring_buffer;
 
 namespace waketrace::detail {
 
-class ProcessWatcher {
+class RingReader {
 public:
-    using OnProcess = std::function<void(uint32_t tgid)>;
+    // Called on the reader thread for each record; what it throws is
+    // swallowed (one record is lost, not the reader).
+    using OnRecord = std::function<void(const void* data, size_t size)>;
 
     // Starts the thread. Throws Error if the ring buffer cannot be opened.
-    ProcessWatcher(int ring_buffer_fd, OnProcess on_process);
-    // Drains pending events, then joins.
-    ~ProcessWatcher();
-    ProcessWatcher(const ProcessWatcher&) = delete;
-    ProcessWatcher& operator=(const ProcessWatcher&) = delete;
+    RingReader(int ring_buffer_fd, OnRecord on_record);
+    // Handles what is still pending, then joins.
+    ~RingReader();
+    RingReader(const RingReader&) = delete;
+    RingReader& operator=(const RingReader&) = delete;
 
 private:
-    static int handle_event(void* self, void* data, size_t size) noexcept;
+    static int handle_record(void* self, void* data, size_t size) noexcept;
     void run();
 
     struct RingBufferDeleter {
         void operator()(ring_buffer* rb) const noexcept;
     };
     std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;
-    OnProcess on_process_;
+    OnRecord on_record_;
     std::atomic<bool> stopping_{false};
     std::thread thread_;
 };

@@ -1,5 +1,7 @@
 #include "decode/records.hpp"
 
+#include "decode/event_chains.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -9,12 +11,20 @@ namespace waketrace::detail {
 namespace {
 
 // Stack ids repeat across chains (one waker stack wakes many targets): read
-// each from the kernel once per decode.
+// each from the kernel once per decode. In --dwarf mode user stack ids name
+// stacks unwound in user space instead.
 class StackReader {
 public:
-    explicit StackReader(const BpfCapture& capture) : capture_(capture) {}
+    StackReader(const BpfCapture& capture, const EventChains* unwound)
+        : capture_(capture), unwound_(unwound) {}
 
-    DecodedStack read(int32_t stack_id) {
+    DecodedStack read_kernel(int32_t stack_id) { return read(stack_id, kernel_cache_, nullptr); }
+    DecodedStack read_user(int32_t stack_id) { return read(stack_id, user_cache_, unwound_); }
+
+private:
+    using Cache = std::unordered_map<int32_t, std::vector<uint64_t>>;
+
+    DecodedStack read(int32_t stack_id, Cache& cache, const EventChains* unwound) {
         DecodedStack stack;
         stack.status = stack_status(stack_id);
         if (stack.status != StackStatus::ok) {
@@ -22,16 +32,17 @@ public:
                 stack.error = stack_id;
             return stack;
         }
-        auto [it, inserted] = cache_.try_emplace(stack_id);
+        auto [it, inserted] = cache.try_emplace(stack_id);
         if (inserted)
-            it->second = capture_.stack(stack_id);
+            it->second = unwound ? unwound->user_stack(stack_id) : capture_.stack(stack_id);
         stack.addresses = it->second;
         return stack;
     }
 
-private:
     const BpfCapture& capture_;
-    std::unordered_map<int32_t, std::vector<uint64_t>> cache_;
+    const EventChains* unwound_;
+    Cache kernel_cache_;
+    Cache user_cache_;
 };
 
 std::string comm_of(const char (&comm)[WT_COMM_LEN]) {
@@ -43,8 +54,8 @@ DecodedTask decode_task(const wt_task_key& key, StackReader& stacks) {
     task.task.tid = key.tid;
     task.task.tgid = key.tgid;
     task.task.comm = comm_of(key.comm);
-    task.kernel = stacks.read(key.kernel_stack_id);
-    task.user = stacks.read(key.user_stack_id);
+    task.kernel = stacks.read_kernel(key.kernel_stack_id);
+    task.user = stacks.read_user(key.user_stack_id);
     return task;
 }
 
@@ -98,27 +109,37 @@ Losses to_losses(const DropCounts& drops) noexcept {
     losses.missed_switch_outs = drops[WT_DROP_MISSED_SWITCH_OUT];
     losses.process_events = drops[WT_DROP_PROCESS_EVENT];
     losses.thread_map_full = drops[WT_DROP_THREAD_MAP_FULL];
+    losses.user_stack_events = drops[WT_DROP_USER_STACK_EVENT];
+    losses.period_events = drops[WT_DROP_PERIOD_EVENT];
     return losses;
 }
 
-DecodedProfile decode_profile(const BpfCapture& capture) {
+DecodedProfile decode_profile(const BpfCapture& capture, const EventChains* unwound) {
     DecodedProfile decoded;
-    StackReader stacks(capture);
-    capture.for_each_chain([&](const wt_chain_key& key, const wt_chain_value& value) {
+    StackReader stacks(capture, unwound);
+    auto add_chain = [&](const wt_chain_key& key, const wt_chain_value& value) {
         decoded.chains.push_back(decode_chain(key, value, stacks));
-    });
+    };
+    if (unwound)
+        unwound->for_each_chain(add_chain);
+    else
+        capture.for_each_chain(add_chain);
     capture.for_each_thread_total([&](const wt_thread_key& key, const wt_chain_value& value) {
         decoded.threads.push_back(decode_thread(key, value));
     });
     return decoded;
 }
 
-DecodedProfile take_decoded_profile(BpfCapture& capture) {
+DecodedProfile take_decoded_profile(BpfCapture& capture, EventChains* unwound) {
     DecodedProfile decoded;
-    StackReader stacks(capture);
-    capture.take_chains([&](const wt_chain_key& key, const wt_chain_value& value) {
+    StackReader stacks(capture, unwound);
+    auto add_chain = [&](const wt_chain_key& key, const wt_chain_value& value) {
         decoded.chains.push_back(decode_chain(key, value, stacks));
-    });
+    };
+    if (unwound)
+        unwound->take_chains(add_chain);
+    else
+        capture.take_chains(add_chain);
     capture.take_thread_totals([&](const wt_thread_key& key, const wt_chain_value& value) {
         decoded.threads.push_back(decode_thread(key, value));
     });

@@ -50,9 +50,13 @@ StackStatus stack_status(int32_t stack_id) noexcept;
 WakerContext waker_context(uint32_t context) noexcept;
 Losses to_losses(const DropCounts& drops) noexcept;
 
-// Reads every chain (with the stacks it refers to) and thread total.
-DecodedProfile decode_profile(const BpfCapture& capture);
-// The same, removing them from the kernel maps as they are read.
-DecodedProfile take_decoded_profile(BpfCapture& capture);
+class EventChains;
+
+// Reads every chain (with the stacks it refers to) and thread total. In
+// --dwarf mode (`unwound` set) the chains and their user stacks come from
+// the user-space sums instead of the kernel's chain and stack maps.
+DecodedProfile decode_profile(const BpfCapture& capture, const EventChains* unwound = nullptr);
+// The same, removing them from the kernel maps (or `unwound`) as they are read.
+DecodedProfile take_decoded_profile(BpfCapture& capture, EventChains* unwound = nullptr);
 
 }  // namespace waketrace::detail

@@ -165,6 +165,18 @@ TEST_CASE("stack storage size and state")
     CHECK_THROWS_AS(parse({"--state"}), UsageError);
 }
 
+TEST_CASE("--dwarf and its stack copy size")
+{
+    CHECK(parse({}).config.dwarf_stack_bytes == 0U);
+    CHECK(parse({"--dwarf"}).config.dwarf_stack_bytes == 8192U);
+    CHECK(parse({"--dwarf-stack-size", "4096"}).config.dwarf_stack_bytes == 4096U);
+    CHECK(parse({"--dwarf-stack-size=2048", "--dwarf"}).config.dwarf_stack_bytes == 2048U);
+    for (const char* bad : {"0", "512", "1500", "32768", "-1024", "4k"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(parse({"--dwarf-stack-size", bad}), UsageError);
+    }
+}
+
 TEST_CASE("stack sampling percentage")
 {
     CHECK(parse({}).config.stack_sample_percent == 100U);
@@ -240,8 +252,8 @@ TEST_CASE("usage text names the program and every option")
     for (const char* option : {"--pid", "--tid", "--user-threads-only", "--kernel-threads-only",
                                "--user-stacks-only", "--kernel-stacks-only", "--delimited",
                                "--folded", "--stack-storage-size", "--min-block-time",
-                               "--max-block-time", "--state", "--output", "--verbose", "--help", "--sample",
-                               "-- COMMAND"}) {
+                               "--max-block-time", "--state", "--output", "--verbose", "--help", "--sample", "--dwarf",
+                               "--dwarf-stack-size", "-- COMMAND"}) {
         INFO(option);
         CHECK(text.find(option) != std::string::npos);
     }

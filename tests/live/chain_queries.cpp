@@ -40,7 +40,10 @@ std::string describe(const Losses& losses) {
            " stack_errors=" + std::to_string(losses.stack_errors) +
            " chain_map_full=" + std::to_string(losses.chain_map_full) +
            " missed_switch_outs=" + std::to_string(losses.missed_switch_outs) +
-           " process_events=" + std::to_string(losses.process_events);
+           " process_events=" + std::to_string(losses.process_events) +
+           " thread_map_full=" + std::to_string(losses.thread_map_full) +
+           " user_stack_events=" + std::to_string(losses.user_stack_events) +
+           " period_events=" + std::to_string(losses.period_events);
 }
 
 }  // namespace waketrace::test

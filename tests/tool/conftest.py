@@ -20,6 +20,13 @@ def demo():
     return os.environ["WAKETRACE_DEMO"]
 
 
+@pytest.fixture(scope="session")
+def deep_blocker():
+    """Built without frame pointers; waits for a byte on stdin, then
+    main -> level_a -> level_b -> level_c blocks in read() ROUNDS times."""
+    return os.environ["DEEP_BLOCKER"]
+
+
 @pytest.fixture
 def privileged():
     """Tracing needs root; skip with a message elsewhere, fail under CI."""

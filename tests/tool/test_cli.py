@@ -117,3 +117,27 @@ def test_unprivileged_run_says_what_is_missing(waketrace):
     assert result.returncode == 1, result.stderr
     assert "CAP_BPF" in result.stderr and "CAP_PERFMON" in result.stderr
     assert "run as root" in result.stderr
+
+
+def test_dwarf_names_callers_of_code_without_frame_pointers(waketrace, deep_blocker, privileged):
+    rounds = 5
+    result = run([waketrace, "--dwarf", "-f", "--", deep_blocker, str(rounds), "20"], input="g")
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
+    deep_reads = []
+    for line in folded_lines(result.stdout):
+        target, waker, value = parse_folded(line)
+        # Blocking waits only: a busy machine may also preempt the reader.
+        if "level_c" in target and waker != ["[preempted]"]:
+            deep_reads.append((target, waker, value))
+    assert deep_reads, result.stdout
+    for target, waker, _ in deep_reads:
+        # Root first: main, the three levels, then libc's read below level_c.
+        assert target.index("main") < target.index("level_a") \
+            < target.index("deep_blocker::level_b") < target.index("level_c") \
+            < target.index("wait_for_token_[i]"), target
+        assert any("pipe_read" in f for f in target[target.index("level_c"):]), target
+        assert "writer_loop" in waker, waker
+    # About rounds x 20 ms blocked in all.
+    waited_us = sum(value for _, _, value in deep_reads)
+    assert 0.8 * rounds * 20_000 <= waited_us <= 2 * rounds * 20_000, deep_reads

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "unwind/process_unwinder.hpp"
+
+#include <dwarf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <type_traits>
+
+#include <fmt/format.h>
+
+#include "unwind/load_bias.hpp"
+#include "waketrace/profiler.hpp"
+
+namespace waketrace::detail {
+
+namespace {
+
+static_assert(std::is_same_v<Dwarf_Word, uint64_t>, "registers are handed to libdwfl as they are");
+
+// libdwfl asks for a thread id; the one thread it unwinds is the snapshot's,
+// whatever its real id.
+constexpr pid_t snapshot_thread = 1;
+
+// Every module is reported with its file already open, so libdwfl never has
+// to look for one.
+int find_no_elf(Dwfl_Module*, void**, const char*, Dwarf_Addr, char**, Elf**) { return -1; }
+
+// No separate debug files: the CFI that matters is .eh_frame, which is in the
+// mapped file itself (a .debug_frame there is still used), and a lookup in
+// the unwind path must never wait on the network, which libdwfl's standard
+// lookup may do through debuginfod.
+int find_no_debuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*,
+                      GElf_Word, char**) {
+    return -1;
+}
+
+const Dwfl_Callbacks* dwfl_callbacks() {
+    static const Dwfl_Callbacks callbacks = [] {
+        Dwfl_Callbacks c{};
+        c.find_elf = find_no_elf;
+        c.find_debuginfo = find_no_debuginfo;
+        return c;
+    }();
+    return &callbacks;
+}
+
+bool same_file(const Mapping& a, const Mapping& b) {
+    return a.inode == b.inode && a.dev_major == b.dev_major && a.dev_minor == b.dev_minor &&
+           a.path == b.path;
+}
+
+struct FrameCollector {
+    size_t max_frames;
+    std::vector<uint64_t> addresses;
+};
+
+// The first pc is the snapshot's ip; the others are return addresses, kept
+// as they are (whoever names them looks up address - 1).
+int collect_frame(Dwfl_Frame* frame, void* collector_pointer) {
+    auto& collector = *static_cast<FrameCollector*>(collector_pointer);
+    Dwarf_Addr pc = 0;
+    if (!dwfl_frame_pc(frame, &pc, nullptr) || pc == 0)
+        return DWARF_CB_ABORT;
+    collector.addresses.push_back(pc);
+    return collector.addresses.size() < collector.max_frames ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+}  // namespace
+
+const Dwfl_Thread_Callbacks ProcessUnwinder::thread_callbacks = [] {
+    Dwfl_Thread_Callbacks c{};
+    c.next_thread = next_thread;
+    c.get_thread = get_thread;
+    c.memory_read = read_memory;
+    c.set_initial_registers = set_initial_registers;
+    return c;
+}();
+
+ProcessUnwinder::ProcessUnwinder(const ProcessMaps& maps, uint32_t tgid,
+                                 const OpenMappedFile& open_file)
+    : dwfl_(dwfl_begin(dwfl_callbacks())) {
+    if (!dwfl_)
+        throw Error(ENOMEM, fmt::format("cannot start libdwfl: {}", dwfl_errmsg(-1)));
+    report_modules(maps, tgid, open_file);
+    // Without a module libdwfl cannot tell the architecture, and there would
+    // be no CFI to unwind with anyway.
+    if (module_count_ > 0)
+        attached_ = dwfl_attach_state(dwfl_.get(), nullptr, static_cast<pid_t>(tgid),
+                                      &thread_callbacks, this);
+}
+
+ProcessUnwinder::~ProcessUnwinder() = default;
+
+void ProcessUnwinder::report_modules(const ProcessMaps& maps, uint32_t tgid,
+                                     const OpenMappedFile& open_file) {
+    dwfl_report_begin(dwfl_.get());
+    const Mapping* last_reported = nullptr;
+    Dwarf_Addr last_reported_end = 0;
+    for (const Mapping& mapping : maps.mappings()) {
+        if (!mapping.executable || !mapping.is_file())
+            continue;
+        // A file reported once covers all its segments; a second executable
+        // mapping inside that range (a split VMA) must not report it again.
+        if (last_reported && same_file(*last_reported, mapping) &&
+            mapping.start < last_reported_end)
+            continue;
+        Dwfl_Module* module = report_module(mapping, tgid, open_file);
+        if (!module)
+            continue;
+        last_reported = &mapping;
+        dwfl_module_info(module, nullptr, nullptr, &last_reported_end, nullptr, nullptr, nullptr,
+                         nullptr);
+        ++module_count_;
+    }
+    dwfl_report_end(dwfl_.get(), nullptr, nullptr);
+}
+
+Dwfl_Module* ProcessUnwinder::report_module(const Mapping& mapping, uint32_t tgid,
+                                    const OpenMappedFile& open_file) {
+    UniqueFd fd = open_file(tgid, mapping);
+    if (!fd)
+        return nullptr;
+    std::optional<std::vector<CodeSegment>> segments = read_code_segments(fd.get());
+    if (!segments)
+        return nullptr;
+    static const uint64_t page_size = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    std::optional<uint64_t> bias = load_bias(mapping, *segments, page_size);
+    if (!bias)
+        return nullptr;
+    // add_p_vaddr: `bias` is added to the ELF addresses (ignored for ET_EXEC,
+    // which is where its addresses say).
+    Dwfl_Module* module = dwfl_report_elf(dwfl_.get(), mapping.path.c_str(), mapping.path.c_str(),
+                                          fd.get(), *bias, true);
+    if (module)
+        fd.release();  // libdwfl closes it in dwfl_end
+    return module;
+}
+
+std::vector<uint64_t> ProcessUnwinder::unwind(const StackSnapshot& snapshot, size_t max_frames) {
+    FrameCollector collector{max_frames == 0 ? 1 : max_frames, {}};
+    if (attached_) {
+        current_snapshot_ = &snapshot;
+        // The result only says why the walk ended; the frames found are the answer.
+        dwfl_getthread_frames(dwfl_.get(), snapshot_thread, collect_frame, &collector);
+        current_snapshot_ = nullptr;
+    }
+    if (collector.addresses.empty() && snapshot.ip() != 0)
+        collector.addresses.push_back(snapshot.ip());
+    return std::move(collector.addresses);
+}
+
+pid_t ProcessUnwinder::next_thread(Dwfl*, void* unwinder, void** thread_argument) {
+    if (*thread_argument)
+        return 0;  // the one thread was already listed
+    *thread_argument = unwinder;
+    return snapshot_thread;
+}
+
+bool ProcessUnwinder::get_thread(Dwfl*, pid_t tid, void* unwinder, void** thread_argument) {
+    if (tid != snapshot_thread)
+        return false;
+    *thread_argument = unwinder;
+    return true;
+}
+
+bool ProcessUnwinder::read_memory(Dwfl*, Dwarf_Addr address, Dwarf_Word* result,
+                                  void* unwinder) {
+    const StackSnapshot* snapshot = static_cast<ProcessUnwinder*>(unwinder)->current_snapshot_;
+    if (!snapshot || !snapshot->stack || address < snapshot->stack_address)
+        return false;
+    uint64_t offset = address - snapshot->stack_address;
+    if (snapshot->stack_size < sizeof *result || offset > snapshot->stack_size - sizeof *result)
+        return false;
+    std::memcpy(result, snapshot->stack + offset, sizeof *result);
+    return true;
+}
+
+bool ProcessUnwinder::set_initial_registers(Dwfl_Thread* thread, void* unwinder) {
+    const StackSnapshot* snapshot = static_cast<ProcessUnwinder*>(unwinder)->current_snapshot_;
+    if (!snapshot ||
+        !dwfl_thread_state_registers(thread, 0, dwarf_register::count, snapshot->registers.data()))
+        return false;
+    dwfl_thread_state_register_pc(thread, snapshot->ip());
+    return true;
+}
+
+}  // namespace waketrace::detail

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// libdwfl's unwinder set up for one process: its code files reported at their
+// load addresses, and a "thread" whose registers and stack come from the
+// snapshot being unwound.
+#pragma once
+
+#include <elfutils/libdwfl.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "symbolize/process_maps.hpp"
+#include "symbolize/unique_fd.hpp"
+#include "unwind/stack_snapshot.hpp"
+
+namespace waketrace::detail {
+
+// Opens the file behind a mapping of process `tgid`, or returns an invalid fd.
+// open_mapped_file (symbolize/mapped_file.hpp) fits; a caller that pinned the
+// files of processes that may exit hands in its own.
+using OpenMappedFile = std::function<UniqueFd(uint32_t tgid, const Mapping& mapping)>;
+
+class ProcessUnwinder {
+public:
+    // Opens and reports every executable file mapping of `maps`. Files that
+    // cannot be opened or are not ELF are left out (frames in them end the
+    // unwind), as is [vdso], which has no file. Throws waketrace::Error
+    // (ENOMEM) only when libdwfl cannot start.
+    ProcessUnwinder(const ProcessMaps& maps, uint32_t tgid, const OpenMappedFile& open_file);
+    ~ProcessUnwinder();
+    // libdwfl keeps `this` for its callbacks: the object stays where it is.
+    ProcessUnwinder(const ProcessUnwinder&) = delete;
+    ProcessUnwinder& operator=(const ProcessUnwinder&) = delete;
+
+    // Code addresses, innermost first: the snapshot's ip, then return
+    // addresses, at most max_frames (>= 1). Never fails: an unwind that
+    // cannot go on returns what it found, at least a nonzero ip.
+    std::vector<uint64_t> unwind(const StackSnapshot& snapshot, size_t max_frames);
+
+    size_t module_count() const noexcept { return module_count_; }
+
+private:
+    struct DwflEnd {
+        void operator()(Dwfl* dwfl) const noexcept { dwfl_end(dwfl); }
+    };
+
+    void report_modules(const ProcessMaps& maps, uint32_t tgid, const OpenMappedFile& open_file);
+    Dwfl_Module* report_module(const Mapping& mapping, uint32_t tgid,
+                               const OpenMappedFile& open_file);
+
+    // Dwfl_Thread_Callbacks, all served from current_snapshot_.
+    static pid_t next_thread(Dwfl* dwfl, void* unwinder, void** thread_argument);
+    static bool get_thread(Dwfl* dwfl, pid_t tid, void* unwinder, void** thread_argument);
+    static bool read_memory(Dwfl* dwfl, Dwarf_Addr address, Dwarf_Word* result, void* unwinder);
+    static bool set_initial_registers(Dwfl_Thread* thread, void* unwinder);
+    static const Dwfl_Thread_Callbacks thread_callbacks;
+
+    std::unique_ptr<Dwfl, DwflEnd> dwfl_;
+    size_t module_count_ = 0;
+    bool attached_ = false;
+    // Set only while unwind() runs. libdwfl lets a Dwfl be attached once, and
+    // keeps nothing of a thread between dwfl_getthread_frames calls, so one
+    // attachment serves every snapshot of the process in turn.
+    const StackSnapshot* current_snapshot_ = nullptr;
+};
+
+}  // namespace waketrace::detail

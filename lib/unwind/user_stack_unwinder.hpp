@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// User stacks taken without frame pointers (--dwarf): registers and a copy of
+// the stack in, code addresses out, unwound with the CFI (.eh_frame,
+// .debug_frame) of the files the process mapped.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "symbolize/process_maps.hpp"
+#include "unwind/process_unwinder.hpp"
+#include "unwind/stack_snapshot.hpp"
+
+namespace waketrace::detail {
+
+// Setting up a process (opening its files, indexing their CFI) costs far more
+// than an unwind, so the set-up is kept per ProcessMaps object, identified by
+// the shared_ptr (not by pid: a new maps snapshot after exec or dlopen gets a
+// fresh set-up). The least recently used is dropped past `max_processes`, and
+// one whose maps the caller released is dropped at the next unwind.
+//
+// Thread safety: one thread at a time.
+class UserStackUnwinder {
+public:
+    using OpenFile = OpenMappedFile;
+
+    explicit UserStackUnwinder(OpenFile open_file, size_t max_frames = 127,
+                               size_t max_processes = 32);
+    ~UserStackUnwinder();
+    UserStackUnwinder(UserStackUnwinder&&) noexcept;
+    UserStackUnwinder& operator=(UserStackUnwinder&&) noexcept;
+
+    // Code addresses, innermost first: the snapshot's ip, then return
+    // addresses as they are (a symbolizer looks up address - 1 for those).
+    // Does not throw for unwinding failures: it returns what it got, at least
+    // the ip when that is nonzero. Frames in [vdso] and in files that cannot
+    // be opened end the unwind. `maps` must describe snapshot.tgid and may be
+    // null (then the result is the ip alone). open_file is called here, for
+    // the files of maps not seen before; exceptions from it propagate.
+    std::vector<uint64_t> unwind(const std::shared_ptr<const ProcessMaps>& maps,
+                                 const StackSnapshot& snapshot);
+
+    size_t cached_processes() const noexcept { return processes_.size(); }
+
+private:
+    struct CachedProcess {
+        // Keeps the control block alive, so a new ProcessMaps allocated where
+        // a released one was is not taken for it.
+        std::weak_ptr<const ProcessMaps> owner;
+        const ProcessMaps* maps;
+        std::unique_ptr<ProcessUnwinder> unwinder;
+    };
+
+    ProcessUnwinder& unwinder_for(const std::shared_ptr<const ProcessMaps>& maps, uint32_t tgid);
+
+    OpenFile open_file_;
+    size_t max_frames_;
+    size_t max_processes_;
+    std::vector<CachedProcess> processes_;  // least recently used first
+};
+
+}  // namespace waketrace::detail

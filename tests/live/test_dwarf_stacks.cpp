@@ -1,0 +1,165 @@
+// --dwarf mode against a program built without frame pointers: user stacks
+// must cross libc's read() and name every caller up to main, and still be
+// named when the program exited and its binary is gone before the results.
+#include <catch2/catch.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "chain_queries.hpp"
+#include "waketrace/format.hpp"
+
+namespace wt = waketrace;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kRounds = 5;
+
+// A started fixture, held at its first read of stdin until go().
+class HeldProgram {
+public:
+    HeldProgram(const std::string& path, std::vector<std::string> args) {
+        int go_pipe[2];
+        REQUIRE(pipe(go_pipe) == 0);
+        pid_ = fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            dup2(go_pipe[0], 0);
+            close(go_pipe[0]);
+            close(go_pipe[1]);
+            std::vector<char*> argv{const_cast<char*>(path.c_str())};
+            for (std::string& arg : args)
+                argv.push_back(arg.data());
+            argv.push_back(nullptr);
+            execv(path.c_str(), argv.data());
+            _exit(127);
+        }
+        close(go_pipe[0]);
+        go_fd_ = go_pipe[1];
+    }
+    ~HeldProgram() {
+        if (go_fd_ >= 0)
+            close(go_fd_);
+        if (pid_ > 0)
+            waitpid(pid_, nullptr, 0);
+    }
+
+    pid_t pid() const { return pid_; }
+    void go() {
+        REQUIRE(write(go_fd_, "g", 1) == 1);
+        close(go_fd_);
+        go_fd_ = -1;
+    }
+    int wait_exit_status() {
+        int status = 0;
+        REQUIRE(waitpid(pid_, &status, 0) == pid_);
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+
+private:
+    pid_t pid_ = -1;
+    int go_fd_ = -1;
+};
+
+// The first frame of function `name` (or of a GCC clone of it, "name.isra.0").
+size_t index_of(const wt::Stack& stack, const std::string& name) {
+    for (size_t i = 0; i < stack.frames.size(); ++i) {
+        const std::string& symbol = stack.frames[i].symbol;
+        if (symbol == name || symbol.rfind(name + ".", 0) == 0)
+            return i;
+    }
+    return std::string::npos;
+}
+
+std::string frames_of(const wt::Stack& stack) {
+    std::string names;
+    for (const wt::Frame& frame : stack.frames)
+        names += (names.empty() ? "" : ";") + wt::frame_name(frame) + " (" + frame.module + ")";
+    return names;
+}
+
+// The workload's blocking reads: target in level_c's read, leaf first
+// through libc up to main; the waker is the writer thread.
+void check_deep_reads(const wt::Profile& profile, pid_t pid, std::string_view program_name) {
+    INFO(wt::test::describe(profile.losses));
+    INFO("profile:\n" << wt::format_folded(profile, wt::FormatOptions{}));
+    CHECK(profile.losses.total() == 0);
+    uint64_t reads = 0;
+    for (const wt::WakeChain* chain : wt::test::chains_of_target(profile, uint32_t(pid))) {
+        // Blocking waits only: a busy machine may also preempt the reader
+        // on its way into or out of read().
+        if (!wt::test::has_frame(chain->user_stack, "level_c") ||
+            chain->wakers[0].context == wt::WakerContext::preempted)
+            continue;
+        INFO("target user stack: " << frames_of(chain->user_stack));
+        INFO("waker user stack: " << frames_of(chain->wakers[0].user_stack));
+        reads += chain->count;
+        CHECK(wt::test::has_frame(chain->kernel_stack, "pipe_read"));
+        const wt::Stack& user = chain->user_stack;
+        const size_t c = index_of(user, "level_c"), b = index_of(user, "deep_blocker::level_b"),
+                     a = index_of(user, "level_a"), main = index_of(user, "main");
+        CHECK(c < b);
+        CHECK(b < a);
+        CHECK(a < main);
+        CHECK(main != std::string::npos);
+        // Inlined into level_c, at level_c's address, with its own line.
+        REQUIRE(c > 1);
+        const wt::Frame& inlined = user.frames[c - 1];
+        CHECK(inlined.symbol == "wait_for_token");
+        CHECK(inlined.inlined);
+        CHECK(inlined.address == user.frames[c].address);
+        CHECK(inlined.line > 0);
+        CHECK(inlined.file.find("deep_blocker.c") != std::string::npos);
+        CHECK_FALSE(user.frames[c].inlined);
+        // Frames below are libc's read wrapper: the frames a frame-pointer
+        // walk cannot get past.
+        CHECK(user.frames[0].module.find("libc") != std::string::npos);
+        CHECK(user.frames[c].module.find(program_name) != std::string::npos);
+        const wt::Waker& waker = chain->wakers[0];
+        CHECK(waker.context == wt::WakerContext::task);
+        CHECK(waker.task.tgid == uint32_t(pid));
+        CHECK(waker.task.tid != uint32_t(pid));
+        CHECK(wt::test::has_frame(waker.user_stack, "writer_loop"));
+    }
+    CHECK(reads == kRounds);
+}
+
+wt::Config dwarf_config(pid_t pid) {
+    wt::Config config;
+    config.pids = {uint32_t(pid)};
+    config.dwarf_stack_bytes = 8192;
+    return config;
+}
+
+}  // namespace
+
+TEST_CASE("--dwarf: a program without frame pointers is named through libc up to main") {
+    HeldProgram program(DEEP_BLOCKER, {std::to_string(kRounds), "20"});
+    wt::Profiler profiler(dwarf_config(program.pid()));
+    profiler.start();
+    program.go();
+    const pid_t pid = program.pid();
+    CHECK(program.wait_exit_status() == 0);
+    profiler.stop();
+    check_deep_reads(profiler.results(), pid, "deep_blocker");
+}
+
+TEST_CASE("--dwarf: a process that exited and whose binary was deleted is still named") {
+    const fs::path copy = fs::temp_directory_path() / ("deep_blocker_copy_" + std::to_string(getpid()));
+    fs::copy_file(DEEP_BLOCKER, copy, fs::copy_options::overwrite_existing);
+    HeldProgram program(copy.string(), {std::to_string(kRounds), "20"});
+    wt::Profiler profiler(dwarf_config(program.pid()));
+    profiler.start();
+    program.go();
+    const pid_t pid = program.pid();
+    CHECK(program.wait_exit_status() == 0);
+    fs::remove(copy);  // exited and deleted, both before the results are read
+    profiler.stop();
+    check_deep_reads(profiler.results(), pid, copy.filename().string());
+}

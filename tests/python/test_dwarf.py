@@ -1,0 +1,46 @@
+"""dwarf_stack_bytes from Python: a program built without frame pointers is
+named through libc up to main, and frames carry source files and lines."""
+import os
+import subprocess
+
+import pytest
+
+import waketrace
+from workloads import has_frame
+
+ROUNDS = 4
+
+
+def test_dwarf_unwinding_and_source_lines(privileged):
+    program = subprocess.Popen([os.environ["DEEP_BLOCKER"], str(ROUNDS), "20"],
+                               stdin=subprocess.PIPE)
+    try:
+        with waketrace.Profiler(pids=[program.pid], dwarf_stack_bytes=8192) as profiler:
+            program.stdin.write(b"g")
+            program.stdin.close()
+            assert program.wait(timeout=30) == 0
+        profile = profiler.results()
+    finally:
+        program.kill()
+        program.wait()
+    assert profile.losses.total == 0, profile.losses
+    # Blocking waits only: a busy machine may also preempt the reader.
+    deep = [c for c in profile.chains
+            if has_frame(c.user_stack, "level_c") and c.wakers[0].context != "preempted"]
+    assert sum(c.count for c in deep) == ROUNDS
+    for chain in deep:
+        names = [f.symbol for f in chain.user_stack.frames]
+        assert names.index("wait_for_token") < names.index("level_c") \
+            < names.index("deep_blocker::level_b") < names.index("level_a") < names.index("main"), names
+        assert chain.user_stack.frames[names.index("wait_for_token")].inlined
+        level_b = chain.user_stack.frames[names.index("deep_blocker::level_b")]
+        # The fixture is built with -g: its frames know where they are.
+        assert level_b.file.endswith("deep_blocker.c"), level_b
+        assert level_b.line > 0
+        assert not level_b.inlined
+
+
+def test_dwarf_stack_bytes_is_validated():
+    for bad in (1000, 32768, -1):
+        with pytest.raises(ValueError):
+            waketrace.Profiler(dwarf_stack_bytes=bad)

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <catch2/catch.hpp>
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "frame_places.hpp"
+#include "symbolize/mapped_file.hpp"
+#include "symbolize/process_maps.hpp"
+#include "unwind/user_stack_unwinder.hpp"
+#include "unwind_fixture.h"
+
+using unwfixture::describe;
+using unwfixture::FramePlace;
+using unwfixture::FramePlaces;
+using waketrace::detail::Mapping;
+using waketrace::detail::open_mapped_file;
+using waketrace::detail::ProcessMaps;
+using waketrace::detail::StackSnapshot;
+using waketrace::detail::UniqueFd;
+using waketrace::detail::UserStackUnwinder;
+
+// The test's own frames under the fixture's: plain names, and real calls
+// (the work after each call keeps it from becoming a jump).
+extern "C" __attribute__((noinline)) int unwind_test_call_outer(unwfixture_snapshot* out) {
+    int result = unwfixture_outer(out, 2);
+    __asm__ volatile("" ::: "memory");
+    return result + 1;
+}
+
+extern "C" __attribute__((noinline)) int unwind_test_call_sort(unwfixture_snapshot* out) {
+    int result = unwfixture_sort_and_capture(out);
+    __asm__ volatile("" ::: "memory");
+    return result + 1;
+}
+
+namespace {
+
+// Big (64 KiB of stack copy): on the heap, out of the stack being copied.
+std::unique_ptr<unwfixture_snapshot> capture_with(int (*call)(unwfixture_snapshot*)) {
+    auto capture = std::make_unique<unwfixture_snapshot>();
+    call(capture.get());
+    REQUIRE(capture->stack_size > 0);
+    return capture;
+}
+
+StackSnapshot view_of(const unwfixture_snapshot& capture, size_t stack_size) {
+    StackSnapshot snapshot;
+    snapshot.tgid = static_cast<uint32_t>(getpid());
+    snapshot.tid = static_cast<uint32_t>(gettid());
+    std::copy(std::begin(capture.registers), std::end(capture.registers),
+              snapshot.registers.begin());
+    snapshot.stack_address = capture.stack_address;
+    snapshot.stack = capture.stack;
+    snapshot.stack_size = std::min(stack_size, capture.stack_size);
+    return snapshot;
+}
+
+StackSnapshot view_of(const unwfixture_snapshot& capture) {
+    return view_of(capture, capture.stack_size);
+}
+
+std::shared_ptr<const ProcessMaps> own_maps() {
+    std::optional<ProcessMaps> maps = ProcessMaps::read(static_cast<uint32_t>(getpid()));
+    REQUIRE(maps);
+    return std::make_shared<const ProcessMaps>(std::move(*maps));
+}
+
+bool is_libc(const FramePlace& place) {
+    return place.file.find("/libc.so") != std::string::npos;
+}
+
+size_t open_fd_count() {
+    size_t count = 0;
+    DIR* directory = opendir("/proc/self/fd");
+    REQUIRE(directory);
+    while (dirent* entry = readdir(directory))
+        count += entry->d_name[0] != '.';
+    closedir(directory);
+    return count;
+}
+
+// Where in the copied stack the word `value` is stored (its byte offset).
+std::optional<size_t> stack_offset_of(const unwfixture_snapshot& capture, uint64_t value) {
+    for (size_t offset = 0; offset + sizeof value <= capture.stack_size; offset += sizeof value) {
+        uint64_t word;
+        std::memcpy(&word, capture.stack + offset, sizeof word);
+        if (word == value)
+            return offset;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("unwinds a chain built without frame pointers", "[unwind]") {
+    auto capture = capture_with(unwind_test_call_outer);
+    auto maps = own_maps();
+    UserStackUnwinder unwinder(open_mapped_file);
+
+    std::vector<uint64_t> frames = unwinder.unwind(maps, view_of(*capture));
+    FramePlaces names(maps);
+    std::vector<FramePlace> places = names.places_of(frames);
+    INFO(describe(frames, places));
+
+    REQUIRE(frames.size() >= 5);
+    CHECK(frames[0] == capture->registers[16]);
+    CHECK(places[0].function == "unwfixture_capture");
+    CHECK(places[1].function == "unwfixture_inner");
+    CHECK(places[2].function == "unwfixture_middle");
+    CHECK(places[3].function == "unwfixture_outer");
+    CHECK(places[4].function == "unwind_test_call_outer");
+    // On through Catch's frames (this executable, built without frame
+    // pointers too) to main, with 64 KiB of stack.
+    CHECK(std::any_of(places.begin() + 5, places.end(),
+                      [](const FramePlace& place) { return place.function == "main"; }));
+
+    SECTION("the same snapshot unwinds the same way again") {
+        CHECK(unwinder.unwind(maps, view_of(*capture)) == frames);
+    }
+}
+
+TEST_CASE("unwinds through libc's qsort, which has no frame pointers", "[unwind]") {
+    auto capture = capture_with(unwind_test_call_sort);
+    auto maps = own_maps();
+    UserStackUnwinder unwinder(open_mapped_file);
+
+    std::vector<uint64_t> frames = unwinder.unwind(maps, view_of(*capture));
+    FramePlaces names(maps);
+    std::vector<FramePlace> places = names.places_of(frames);
+    INFO(describe(frames, places));
+
+    REQUIRE(frames.size() >= 5);
+    CHECK(places[0].function == "unwfixture_capture");
+    CHECK(places[1].function == "unwfixture_compare_and_capture");
+    auto sorter = std::find_if(places.begin(), places.end(), [](const FramePlace& place) {
+        return place.function == "unwfixture_sort_and_capture";
+    });
+    REQUIRE(sorter != places.end());
+    // Everything between the comparator and qsort's caller is libc's.
+    CHECK(sorter - places.begin() >= 3);
+    CHECK(std::all_of(places.begin() + 2, sorter, is_libc));
+    REQUIRE(sorter + 1 != places.end());
+    CHECK((sorter + 1)->function == "unwind_test_call_sort");
+}
+
+TEST_CASE("one set-up serves different snapshots in turn", "[unwind]") {
+    auto chain = capture_with(unwind_test_call_outer);
+    auto sort = capture_with(unwind_test_call_sort);
+    auto maps = own_maps();
+    std::vector<uint64_t> chain_alone =
+        UserStackUnwinder(open_mapped_file).unwind(maps, view_of(*chain));
+    std::vector<uint64_t> sort_alone =
+        UserStackUnwinder(open_mapped_file).unwind(maps, view_of(*sort));
+    REQUIRE(chain_alone != sort_alone);
+
+    UserStackUnwinder unwinder(open_mapped_file);
+    CHECK(unwinder.unwind(maps, view_of(*chain)) == chain_alone);
+    CHECK(unwinder.unwind(maps, view_of(*sort)) == sort_alone);
+    CHECK(unwinder.unwind(maps, view_of(*chain)) == chain_alone);
+    CHECK(unwinder.cached_processes() == 1);
+}
+
+TEST_CASE("a truncated stack copy ends the unwind early", "[unwind]") {
+    auto capture = capture_with(unwind_test_call_outer);
+    auto maps = own_maps();
+    UserStackUnwinder unwinder(open_mapped_file);
+    std::vector<uint64_t> full = unwinder.unwind(maps, view_of(*capture));
+    REQUIRE(full.size() >= 5);
+
+    SECTION("cut just below the return address into outer") {
+        std::optional<size_t> slot = stack_offset_of(*capture, full[3]);
+        REQUIRE(slot);
+        std::vector<uint64_t> frames = unwinder.unwind(maps, view_of(*capture, *slot));
+        CHECK(frames == std::vector<uint64_t>(full.begin(), full.begin() + 3));
+    }
+    SECTION("every cut gives a prefix of the full unwind") {
+        for (size_t cut = 0; cut <= 1024; cut += 4) {
+            std::vector<uint64_t> frames = unwinder.unwind(maps, view_of(*capture, cut));
+            INFO("cut at " << cut);
+            REQUIRE_FALSE(frames.empty());
+            REQUIRE(frames.size() <= full.size());
+            CHECK(std::equal(frames.begin(), frames.end(), full.begin()));
+        }
+    }
+    SECTION("no stack at all gives the ip alone") {
+        StackSnapshot snapshot = view_of(*capture, 0);
+        snapshot.stack = nullptr;
+        CHECK(unwinder.unwind(maps, snapshot) == std::vector<uint64_t>{full[0]});
+    }
+}
+
+TEST_CASE("without files or maps the ip alone is returned", "[unwind]") {
+    auto capture = capture_with(unwind_test_call_outer);
+    auto maps = own_maps();
+    size_t opens = 0;
+    UserStackUnwinder unwinder([&](uint32_t, const Mapping&) {
+        ++opens;
+        return UniqueFd();
+    });
+
+    CHECK(unwinder.unwind(maps, view_of(*capture)) ==
+          std::vector<uint64_t>{capture->registers[16]});
+    CHECK(opens > 0);
+    CHECK(unwinder.unwind(nullptr, view_of(*capture)) ==
+          std::vector<uint64_t>{capture->registers[16]});
+
+    StackSnapshot no_ip = view_of(*capture);
+    no_ip.registers[16] = 0;
+    CHECK(unwinder.unwind(maps, no_ip).empty());
+}
+
+TEST_CASE("max_frames bounds the result", "[unwind]") {
+    auto capture = capture_with(unwind_test_call_outer);
+    auto maps = own_maps();
+    UserStackUnwinder unwinder(open_mapped_file, 3);
+    std::vector<uint64_t> frames = unwinder.unwind(maps, view_of(*capture));
+    REQUIRE(frames.size() == 3);
+    FramePlaces names(maps);
+    CHECK(names.places_of(frames)[2].function == "unwfixture_middle");
+}
+
+TEST_CASE("processes are set up once per maps object, within a bound", "[unwind]") {
+    auto capture = capture_with(unwind_test_call_outer);
+    auto maps = own_maps();
+    size_t opens = 0;
+    UserStackUnwinder unwinder(
+        [&](uint32_t tgid, const Mapping& mapping) {
+            ++opens;
+            return open_mapped_file(tgid, mapping);
+        },
+        127, 2);
+
+    std::vector<uint64_t> first = unwinder.unwind(maps, view_of(*capture));
+    size_t opens_per_setup = opens;
+    CHECK(opens_per_setup >= 3);  // at least this program, the fixture and libc
+    CHECK(unwinder.unwind(maps, view_of(*capture)) == first);
+    CHECK(opens == opens_per_setup);
+    CHECK(unwinder.cached_processes() == 1);
+
+    // Equal contents, another object: another set-up, same answer.
+    auto second_maps = std::make_shared<const ProcessMaps>(*maps);
+    CHECK(unwinder.unwind(second_maps, view_of(*capture)) == first);
+    CHECK(opens == 2 * opens_per_setup);
+    CHECK(unwinder.cached_processes() == 2);
+
+    auto third_maps = std::make_shared<const ProcessMaps>(*maps);
+    unwinder.unwind(third_maps, view_of(*capture));
+    CHECK(unwinder.cached_processes() == 2);
+    // The least recently used (maps) went; second_maps is still set up.
+    unwinder.unwind(second_maps, view_of(*capture));
+    CHECK(opens == 3 * opens_per_setup);
+
+    // Released maps are dropped at the next unwind.
+    second_maps.reset();
+    third_maps.reset();
+    unwinder.unwind(maps, view_of(*capture));
+    CHECK(unwinder.cached_processes() == 1);
+}
+
+TEST_CASE("the files opened are closed with the unwinder", "[unwind]") {
+    auto capture = capture_with(unwind_test_call_outer);
+    auto maps = own_maps();
+    size_t before = open_fd_count();
+    {
+        UserStackUnwinder unwinder(open_mapped_file);
+        unwinder.unwind(maps, view_of(*capture));
+        CHECK(open_fd_count() > before);
+    }
+    CHECK(open_fd_count() == before);
+}
