@@ -81,8 +81,10 @@ def profilers_available(notes: list) -> list:
         found.append(Profiler("waketrace-sample10", [str(WAKETRACE), "--sample", "10"], ready_line="Tracing"))
     else:
         notes.append("`waketrace --help` does not mention --sample: the sampled mode was not measured")
-    if "--dwarf" not in help_text:
-        notes.append("`waketrace --dwarf` does not exist yet: the DWARF mode was not measured")
+    if "--dwarf" in help_text:
+        found.append(Profiler("waketrace-dwarf", [str(WAKETRACE), "--dwarf"], ready_line="Tracing"))
+    else:
+        notes.append("`waketrace --help` does not mention --dwarf: the DWARF mode was not measured")
     return found
 
 
@@ -444,7 +446,7 @@ def losses(profilers, heavy_argv, workdir, results):
     ping-pong beside it): what each profiler says it lost, per cause."""
     lost = {}
     for p in profilers:
-        if p.name not in ("waketrace", "waketrace-sample10", "bpftrace"):
+        if p.name not in ("waketrace", "waketrace-sample10", "waketrace-dwarf", "bpftrace"):
             continue
         s = Session(p, workdir, f"losses-{p.name}")
         try:
@@ -716,7 +718,13 @@ def write_results(results, path: Path):
                 f"{verdict(r3, 0.25)} |")
         else:
             add(f"| {w}: --sample 10 <= 0.25x offcputime | no --sample option | not measured |")
-    add("| --dwarf mode, same comparisons | no --dwarf option yet | not measured |")
+    for w in ("pipe-same", "perf-pipe"):
+        dw, oc = s.get((w, "waketrace-dwarf"), {}).get("added_ns"), s.get((w, "offcputime"), {}).get("added_ns")
+        if dw is None:
+            add(f"| {w}: --dwarf mode (no target; what it costs) | not measured | - |")
+            continue
+        add(f"| {w}: --dwarf mode (no target; what it costs) | {fmt(dw)} vs {fmt(oc)} ns = "
+            f"{fmt(ratio(dw, oc), '.2f', 'x')} offcputime | measured |")
     ps = s.get(("pipe-same", "waketrace"), {})
     po = s.get(("pipe-same", "offcputime"), {})
     r = ratio(ps.get("startup_s"), po.get("startup_s"))
