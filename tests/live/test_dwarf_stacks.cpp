@@ -1,6 +1,7 @@
-// --dwarf mode against a program built without frame pointers: user stacks
-// must cross libc's read() and name every caller up to main, and still be
-// named when the program exited and its binary is gone before the results.
+// --dwarf mode against programs the tests build: user stacks must cross
+// libc's read() and name every caller up to main (a C program without frame
+// pointers, also after it exited and its binary is gone), with inlined
+// functions as frames of their own and mangled names readable.
 #include <catch2/catch.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,11 +68,13 @@ private:
     int go_fd_ = -1;
 };
 
-// The first frame of function `name` (or of a GCC clone of it, "name.isra.0").
+// The first frame of function `name`, or of a GCC clone of it ("name.isra.0"
+// in C, "name [clone .isra.0]" demangled).
 size_t index_of(const wt::Stack& stack, const std::string& name) {
     for (size_t i = 0; i < stack.frames.size(); ++i) {
         const std::string& symbol = stack.frames[i].symbol;
-        if (symbol == name || symbol.rfind(name + ".", 0) == 0)
+        if (symbol == name || symbol.rfind(name + ".", 0) == 0 ||
+            symbol.rfind(name + " [clone ", 0) == 0)
             return i;
     }
     return std::string::npos;
@@ -162,4 +165,37 @@ TEST_CASE("--dwarf: a process that exited and whose binary was deleted is still 
     fs::remove(copy);  // exited and deleted, both before the results are read
     profiler.stop();
     check_deep_reads(profiler.results(), pid, copy.filename().string());
+}
+
+TEST_CASE("--dwarf: a C++ function inlined on the blocking path is a frame of its own, marked") {
+    HeldProgram program(INLINE_BLOCKER, {std::to_string(kRounds), "20"});
+    wt::Profiler profiler(dwarf_config(program.pid()));
+    profiler.start();
+    program.go();
+    const pid_t pid = program.pid();
+    CHECK(program.wait_exit_status() == 0);
+    profiler.stop();
+    const wt::Profile profile = profiler.results();
+    INFO("profile:\n" << wt::format_folded(profile, wt::FormatOptions{}));
+
+    uint64_t reads = 0;
+    for (const wt::WakeChain* chain : wt::test::chains_of_target(profile, uint32_t(pid))) {
+        const wt::Stack& user = chain->user_stack;
+        const size_t take = index_of(user, "app::Consumer::take()");
+        if (take == std::string::npos || chain->wakers[0].context == wt::WakerContext::preempted)
+            continue;
+        INFO("target user stack: " << frames_of(user));
+        reads += chain->count;
+        REQUIRE(take > 0);
+        const wt::Frame& inlined = user.frames[take - 1];
+        CHECK(inlined.symbol == "char app::wait_for<char>(int)");
+        CHECK(inlined.inlined);
+        CHECK(inlined.address == user.frames[take].address);
+        CHECK(inlined.file.find("inline_blocker.cpp") != std::string::npos);
+        CHECK(inlined.line > 0);
+        CHECK_FALSE(user.frames[take].inlined);
+        CHECK(user.frames[take].line > 0);
+        CHECK(index_of(user, "main") > take);
+    }
+    CHECK(reads == kRounds);
 }
