@@ -133,49 +133,52 @@ void check_deep_reads(const wt::Profile& profile, pid_t pid, std::string_view pr
     CHECK(reads == kRounds);
 }
 
-wt::Config dwarf_config(pid_t pid) {
+struct Run {
+    pid_t pid;
+    wt::Profile profile;
+};
+
+// Runs `path` to its end under a --dwarf profiler filtered to it; `after_exit`
+// runs once the program is gone, before the results are read.
+template <typename AfterExit>
+Run run_under_dwarf_profiler(const std::string& path, AfterExit after_exit) {
+    HeldProgram program(path, {std::to_string(kRounds), "20"});
     wt::Config config;
-    config.pids = {uint32_t(pid)};
+    config.pids = {uint32_t(program.pid())};
     config.dwarf_stack_bytes = 8192;
-    return config;
+    wt::Profiler profiler(config);
+    profiler.start();
+    program.go();
+    const pid_t pid = program.pid();
+    CHECK(program.wait_exit_status() == 0);
+    after_exit();
+    profiler.stop();
+    return {pid, profiler.results()};
+}
+
+Run run_under_dwarf_profiler(const std::string& path) {
+    return run_under_dwarf_profiler(path, [] {});
 }
 
 }  // namespace
 
 TEST_CASE("--dwarf: a program without frame pointers is named through libc up to main") {
-    HeldProgram program(DEEP_BLOCKER, {std::to_string(kRounds), "20"});
-    wt::Profiler profiler(dwarf_config(program.pid()));
-    profiler.start();
-    program.go();
-    const pid_t pid = program.pid();
-    CHECK(program.wait_exit_status() == 0);
-    profiler.stop();
-    check_deep_reads(profiler.results(), pid, "deep_blocker");
+    const Run run = run_under_dwarf_profiler(DEEP_BLOCKER);
+    check_deep_reads(run.profile, run.pid, "deep_blocker");
 }
 
 TEST_CASE("--dwarf: a process that exited and whose binary was deleted is still named") {
     const fs::path copy = fs::temp_directory_path() / ("deep_blocker_copy_" + std::to_string(getpid()));
     fs::copy_file(DEEP_BLOCKER, copy, fs::copy_options::overwrite_existing);
-    HeldProgram program(copy.string(), {std::to_string(kRounds), "20"});
-    wt::Profiler profiler(dwarf_config(program.pid()));
-    profiler.start();
-    program.go();
-    const pid_t pid = program.pid();
-    CHECK(program.wait_exit_status() == 0);
-    fs::remove(copy);  // exited and deleted, both before the results are read
-    profiler.stop();
-    check_deep_reads(profiler.results(), pid, copy.filename().string());
+    // Exited and deleted, both before the results are read.
+    const Run run = run_under_dwarf_profiler(copy.string(), [&] { fs::remove(copy); });
+    check_deep_reads(run.profile, run.pid, copy.filename().string());
 }
 
 TEST_CASE("--dwarf: a C++ function inlined on the blocking path is a frame of its own, marked") {
-    HeldProgram program(INLINE_BLOCKER, {std::to_string(kRounds), "20"});
-    wt::Profiler profiler(dwarf_config(program.pid()));
-    profiler.start();
-    program.go();
-    const pid_t pid = program.pid();
-    CHECK(program.wait_exit_status() == 0);
-    profiler.stop();
-    const wt::Profile profile = profiler.results();
+    const Run run = run_under_dwarf_profiler(INLINE_BLOCKER);
+    const wt::Profile& profile = run.profile;
+    const pid_t pid = run.pid;
     INFO("profile:\n" << wt::format_folded(profile, wt::FormatOptions{}));
 
     uint64_t reads = 0;
