@@ -75,7 +75,7 @@ public:
               return symbolizer.open_file(tgid, mapping);
           }) {}
 
-    std::vector<uint64_t> unwind(const wt_user_stack_event& event) {
+    detail::EventChains::UnwoundStack unwind(const wt_user_stack_event& event) {
         detail::StackSnapshot snapshot;
         snapshot.tgid = event.tgid;
         snapshot.tid = event.tid;
@@ -84,26 +84,31 @@ public:
         snapshot.stack = event.stack;
         snapshot.stack_size = event.stack_size;
 
-        std::shared_ptr<const detail::ProcessMaps> maps = symbolizer_.process_maps(event.tgid);
-        std::vector<uint64_t> addresses = unwinder_.unwind(maps, snapshot);
+        detail::Symbolizer::ProcessImage image = symbolizer_.process_image(event.tgid);
+        std::vector<uint64_t> addresses = unwinder_.unwind(maps_of(image), snapshot);
         // The remembered map predates the stack (a process seen while its
         // loader was still mapping libraries, a dlopen since): the ip is in
         // no mapping. Read the map again, once per remembered map, and
         // unwind again.
-        if (!maps->find(snapshot.ip()) && maps != refreshed_from_) {
-            refreshed_from_ = maps;
+        if (!image->maps().find(snapshot.ip()) && image != refreshed_from_) {
+            refreshed_from_ = image;
             symbolizer_.remember_process(event.tgid);
-            maps = symbolizer_.process_maps(event.tgid);
-            if (maps != refreshed_from_)
-                addresses = unwinder_.unwind(maps, snapshot);
+            image = symbolizer_.process_image(event.tgid);
+            if (image != refreshed_from_)
+                addresses = unwinder_.unwind(maps_of(image), snapshot);
         }
-        return addresses;
+        return {std::move(image), std::move(addresses)};
     }
 
 private:
+    // The unwinder caches per maps object: one per image, sharing its life.
+    static std::shared_ptr<const detail::ProcessMaps> maps_of(const detail::Symbolizer::ProcessImage& image) {
+        return std::shared_ptr<const detail::ProcessMaps>(image, &image->maps());
+    }
+
     detail::Symbolizer& symbolizer_;
     detail::UserStackUnwinder unwinder_;
-    std::shared_ptr<const detail::ProcessMaps> refreshed_from_;
+    detail::Symbolizer::ProcessImage refreshed_from_;
 };
 
 std::unique_ptr<detail::EventChains> unwinding_event_chains(detail::Symbolizer& symbolizer) {

@@ -33,7 +33,8 @@ Stack kernel_stack(const DecodedStack& decoded, Symbolizer& symbolizer) {
 Stack user_stack(const DecodedStack& decoded, uint32_t tgid, Symbolizer& symbolizer) {
     Stack stack{decoded.status, decoded.error, {}};
     if (!decoded.addresses.empty())
-        stack.frames = symbolizer.user_frames(tgid, decoded.addresses);
+        stack.frames = decoded.image ? symbolizer.user_frames(decoded.image, decoded.addresses)
+                                     : symbolizer.user_frames(tgid, decoded.addresses);
     return stack;
 }
 

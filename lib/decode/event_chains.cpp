@@ -41,11 +41,12 @@ void EventChains::on_record(const void* data, size_t size) {
     }
 }
 
-void EventChains::add_snapshot(int32_t snapshot_id, std::vector<uint64_t> addresses) {
+void EventChains::add_snapshot(int32_t snapshot_id, UnwoundStack stack) {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto [interned, inserted] = stack_ids_.try_emplace(std::move(addresses), int32_t(stacks_.size()));
+    auto [interned, inserted] =
+        stack_ids_.try_emplace({stack.image.get(), stack.addresses}, int32_t(stacks_.size()));
     if (inserted)
-        stacks_.push_back(interned->first);
+        stacks_.push_back(std::move(stack));
     if (pending_.insert_or_assign(snapshot_id, interned->second).second)
         pending_order_.push_back(snapshot_id);
     while (pending_order_.size() > max_pending_) {
@@ -103,7 +104,7 @@ void EventChains::take_chains(const ChainVisitor& visit) {
         visit(key, value);
 }
 
-std::vector<uint64_t> EventChains::user_stack(int32_t id) const {
+EventChains::UnwoundStack EventChains::user_stack(int32_t id) const {
     std::lock_guard<std::mutex> lock(mutex_);
     if (id < 0 || size_t(id) >= stacks_.size())
         return {};

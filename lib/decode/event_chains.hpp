@@ -16,14 +16,20 @@
 #include <vector>
 
 #include "capture/loader.hpp"
+#include "symbolize/symbolizer.hpp"
 #include "waketrace_abi.h"
 
 namespace waketrace::detail {
 
 class EventChains {
 public:
-    // Turns one snapshot into code addresses, innermost first.
-    using Unwind = std::function<std::vector<uint64_t>(const wt_user_stack_event& snapshot)>;
+    // A snapshot unwound: code addresses, innermost first, and the image of
+    // the process they belong to (an exec later does not change their names).
+    struct UnwoundStack {
+        Symbolizer::ProcessImage image;
+        std::vector<uint64_t> addresses;
+    };
+    using Unwind = std::function<UnwoundStack(const wt_user_stack_event& snapshot)>;
     // A process execed: the snapshots after this one are of its new program.
     using OnExec = std::function<void(uint32_t tgid)>;
 
@@ -41,7 +47,7 @@ public:
     void for_each_chain(const ChainVisitor& visit) const;
     // The same, removing them: the next call sees only what came after.
     void take_chains(const ChainVisitor& visit);
-    std::vector<uint64_t> user_stack(int32_t id) const;
+    UnwoundStack user_stack(int32_t id) const;
 
 private:
     struct KeyHash {
@@ -51,7 +57,7 @@ private:
         bool operator()(const wt_chain_key& a, const wt_chain_key& b) const noexcept;
     };
 
-    void add_snapshot(int32_t snapshot_id, std::vector<uint64_t> addresses);
+    void add_snapshot(int32_t snapshot_id, UnwoundStack stack);
     void add_period(const wt_period_event& period);
     int32_t claim_snapshot(int32_t user_stack_id);
 
@@ -62,8 +68,8 @@ private:
     mutable std::mutex mutex_;  // guards everything below
     std::unordered_map<int32_t, int32_t> pending_;  // snapshot id -> stack id
     std::deque<int32_t> pending_order_;              // snapshot ids, oldest first
-    std::map<std::vector<uint64_t>, int32_t> stack_ids_;
-    std::vector<std::vector<uint64_t>> stacks_;      // by stack id
+    std::map<std::pair<const ProcessSnapshot*, std::vector<uint64_t>>, int32_t> stack_ids_;
+    std::vector<UnwoundStack> stacks_;               // by stack id
     std::unordered_map<wt_chain_key, wt_chain_value, KeyHash, KeyEqual> chains_;
 };
 

@@ -22,7 +22,7 @@ public:
     DecodedStack read_user(int32_t stack_id) { return read(stack_id, user_cache_, unwound_); }
 
 private:
-    using Cache = std::unordered_map<int32_t, std::vector<uint64_t>>;
+    using Cache = std::unordered_map<int32_t, EventChains::UnwoundStack>;
 
     DecodedStack read(int32_t stack_id, Cache& cache, const EventChains* unwound) {
         DecodedStack stack;
@@ -34,8 +34,10 @@ private:
         }
         auto [it, inserted] = cache.try_emplace(stack_id);
         if (inserted)
-            it->second = unwound ? unwound->user_stack(stack_id) : capture_.stack(stack_id);
-        stack.addresses = it->second;
+            it->second = unwound ? unwound->user_stack(stack_id)
+                                 : EventChains::UnwoundStack{nullptr, capture_.stack(stack_id)};
+        stack.addresses = it->second.addresses;
+        stack.image = it->second.image;
         return stack;
     }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "capture/loader.hpp"
+#include "symbolize/symbolizer.hpp"
 #include "waketrace/profiler.hpp"
 #include "waketrace_abi.h"
 
@@ -16,6 +17,9 @@ struct DecodedStack {
     StackStatus status = StackStatus::not_captured;
     int error = 0;
     std::vector<uint64_t> addresses;  // innermost first
+    // --dwarf user stacks: the process image the addresses were taken in;
+    // null: name them with the process's latest image.
+    Symbolizer::ProcessImage image;
 };
 
 struct DecodedTask {

@@ -88,10 +88,8 @@ Symbolizer::SnapshotPtr Symbolizer::snapshot_of(uint32_t tgid) {
     return processes_[tgid];
 }
 
-std::shared_ptr<const ProcessMaps> Symbolizer::process_maps(uint32_t tgid) {
-    SnapshotPtr snapshot = snapshot_of(tgid);
-    // Shares the snapshot's ownership: one identity per snapshot.
-    return std::shared_ptr<const ProcessMaps>(snapshot, &snapshot->maps());
+Symbolizer::ProcessImage Symbolizer::process_image(uint32_t tgid) {
+    return snapshot_of(tgid);
 }
 
 UniqueFd Symbolizer::open_file(uint32_t tgid, const Mapping& mapping) {
@@ -132,15 +130,14 @@ std::vector<Frame> Symbolizer::kernel_frames(const std::vector<uint64_t>& addres
 // --- user ------------------------------------------------------------------
 
 std::vector<Frame> Symbolizer::user_frames(uint32_t tgid, const std::vector<uint64_t>& addresses) {
+    return user_frames(snapshot_of(tgid), addresses);
+}
+
+std::vector<Frame> Symbolizer::user_frames(const ProcessImage& snapshot,
+                                           const std::vector<uint64_t>& addresses) {
     std::lock_guard<std::mutex> lock(symbolize_mutex_);
-    SnapshotPtr snapshot = snapshot_of(tgid);
-    ProcessFrames& cache = frame_cache_[tgid];
-    if (cache.snapshot != snapshot) {
-        // remember_process() refreshed the snapshot: addresses may mean
-        // other files now.
-        cache.by_address.clear();
-        cache.snapshot = snapshot;
-    }
+    ProcessFrames& cache = frame_cache_[snapshot.get()];
+    cache.snapshot = snapshot;
 
     std::vector<Frame> frames;
     frames.reserve(addresses.size());

@@ -53,10 +53,12 @@ public:
     // every other call.
     void remember_process(uint32_t tgid);
 
-    // The remembered maps of `tgid` (read now if never remembered): the same
-    // object until remember_process() refreshes them, so callers may cache
-    // per maps object. Never null. Thread-safe.
-    std::shared_ptr<const ProcessMaps> process_maps(uint32_t tgid);
+    // What is remembered of `tgid` (read now if never remembered): its maps
+    // and pinned files, the same object until remember_process() refreshes
+    // it (on exec), so callers may cache per image, and name addresses with
+    // the image they were taken in. Never null. Thread-safe.
+    using ProcessImage = std::shared_ptr<const ProcessSnapshot>;
+    ProcessImage process_image(uint32_t tgid);
     // A new fd of the file behind `mapping` (one of process_maps(tgid)): the
     // one pinned when the process was remembered, or opened now. Invalid when
     // neither works. Thread-safe.
@@ -75,6 +77,9 @@ public:
     // Never throws for what cannot be resolved: such frames keep their
     // address, and their module when the address is mapped.
     std::vector<Frame> user_frames(uint32_t tgid, const std::vector<uint64_t>& addresses);
+    // The same for addresses taken in `image` of the process, even if the
+    // process has exec'd since (--dwarf stacks know their image).
+    std::vector<Frame> user_frames(const ProcessImage& image, const std::vector<uint64_t>& addresses);
 
     // How many ELF files were parsed so far. A file is parsed once per
     // build-id, however many processes, paths or containers map it; files
@@ -93,9 +98,9 @@ private:
         bool operator<(const FileKey& other) const;
     };
 
-    // Frames already built for one process, valid for one snapshot.
+    // Frames already built for one snapshot of a process.
     struct ProcessFrames {
-        SnapshotPtr snapshot;
+        SnapshotPtr snapshot;  // keeps the key below alive
         std::unordered_map<uint64_t, std::vector<Frame>> by_address;
     };
 
@@ -127,7 +132,7 @@ private:
     std::map<FileKey, std::shared_ptr<DebugSymbols>> files_;  // nullptr: unreadable
     std::unordered_map<std::string, std::shared_ptr<DebugSymbols>> files_by_build_id_;
     std::atomic<size_t> files_parsed_{0};  // read without the lock by files_parsed()
-    std::unordered_map<uint32_t, ProcessFrames> frame_cache_;
+    std::unordered_map<const ProcessSnapshot*, ProcessFrames> frame_cache_;
     // JIT symbols, read at the first address in anonymous executable memory;
     // nullopt: the process has no perf map.
     std::unordered_map<uint32_t, std::optional<PerfMap>> perf_maps_;

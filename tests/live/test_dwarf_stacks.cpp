@@ -6,12 +6,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 #include <string>
 #include <vector>
 
 #include "chain_queries.hpp"
+#include "workloads.hpp"
 #include "waketrace/format.hpp"
 
 namespace wt = waketrace;
@@ -160,6 +163,24 @@ Run run_under_dwarf_profiler(const std::string& path) {
     return run_under_dwarf_profiler(path, [] {});
 }
 
+// The pre-exec half of the exec test: blocks twice on `token_fd` (once
+// before the profiler starts, once while it runs), then becomes the fixture.
+__attribute__((noinline)) void wait_before_exec(int token_fd) {
+    char byte;
+    if (read(token_fd, &byte, 1) != 1)
+        _exit(1);
+}
+
+[[noreturn]] void wait_twice_then_exec(int token_fd, const char* path) {
+    wait_before_exec(token_fd);
+    wait_before_exec(token_fd);
+    const std::string rounds = std::to_string(kRounds);
+    char* argv[] = {const_cast<char*>(path), const_cast<char*>(rounds.c_str()),
+                    const_cast<char*>("20"), nullptr};
+    execv(path, argv);
+    _exit(127);
+}
+
 }  // namespace
 
 TEST_CASE("--dwarf: a program without frame pointers is named through libc up to main") {
@@ -201,4 +222,52 @@ TEST_CASE("--dwarf: a C++ function inlined on the blocking path is a frame of it
         CHECK(index_of(user, "main") > take);
     }
     CHECK(reads == kRounds);
+}
+
+TEST_CASE("--dwarf: a process that execs is named with the right program before and after") {
+    int token[2], go[2];
+    REQUIRE(pipe(token) == 0);
+    REQUIRE(pipe(go) == 0);
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        dup2(go[0], 0);  // the fixture waits for its go byte on stdin
+        close(go[1]);
+        close(token[1]);
+        wait_twice_then_exec(token[0], DEEP_BLOCKER);
+    }
+    close(go[0]);
+    close(token[0]);
+    wt::Config config;
+    config.pids = {uint32_t(child)};
+    config.dwarf_stack_bytes = 8192;
+    wt::Profiler profiler(config);
+    profiler.start();
+    REQUIRE(write(token[1], "1", 1) == 1);  // ends the wait from before the start
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(write(token[1], "2", 1) == 1);  // ends the profiled wait: exec follows
+    REQUIRE(write(go[1], "g", 1) == 1);
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    close(token[1]);
+    close(go[1]);
+    profiler.stop();
+    const wt::Profile profile = profiler.results();
+    INFO("profile:\n" << wt::format_folded(profile, wt::FormatOptions{}));
+
+    // Before the exec: this test program's function, woken by this thread.
+    uint64_t waits_before_exec = 0;
+    for (const wt::WakeChain* chain : wt::test::chains_of_target(profile, uint32_t(child))) {
+        const size_t at = index_of(chain->user_stack, "(anonymous namespace)::wait_before_exec(int)");
+        if (at == std::string::npos || chain->wakers[0].context == wt::WakerContext::preempted)
+            continue;
+        waits_before_exec += chain->count;
+        CHECK(chain->user_stack.frames[at].module.find("test_live") != std::string::npos);
+        CHECK(chain->wakers[0].task.tid == uint32_t(wt::test::current_tid()));
+        CHECK(chain->blocked_ns >= 40'000'000);
+    }
+    CHECK(waits_before_exec == 1);
+    // After it: the fixture's own frames, as in the tests above.
+    check_deep_reads(profile, child, "deep_blocker");
 }
