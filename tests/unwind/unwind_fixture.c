@@ -19,6 +19,15 @@ static size_t readable_stack_above(uint64_t address) {
     return error == 0 && address < top ? (size_t)(top - address) : 0;
 }
 
+// Copies raw stack as the BPF program does, the sanitizer's redzones of the
+// frames above included: AddressSanitizer must not check these reads (nor
+// may the compiler turn the loop into an intercepted memcpy: volatile).
+__attribute__((no_sanitize_address, noinline)) static void copy_raw_stack(
+    uint8_t* to, const volatile uint8_t* from, size_t size) {
+    for (size_t i = 0; i < size; ++i)
+        to[i] = from[i];
+}
+
 __attribute__((noinline)) int unwfixture_capture(struct unwfixture_snapshot* out) {
     memset(out->registers, 0, sizeof out->registers);
     // Everything is read at label 1, so the CFI for that address describes
@@ -45,7 +54,7 @@ __attribute__((noinline)) int unwfixture_capture(struct unwfixture_snapshot* out
     size_t size = readable_stack_above(rsp);
     if (size > sizeof out->stack)
         size = sizeof out->stack;
-    memcpy(out->stack, (const void*)(uintptr_t)rsp, size);
+    copy_raw_stack(out->stack, (const volatile uint8_t*)(uintptr_t)rsp, size);
     out->stack_address = rsp;
     out->stack_size = size;
     return (int)(size & 1);
