@@ -40,3 +40,14 @@ def privileged():
 def run(args, **kwargs):
     kwargs.setdefault("timeout", 120)
     return subprocess.run(args, capture_output=True, text=True, **kwargs)
+
+
+def folded_lines(text):
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def parse_folded(line):
+    """A folded line as (target frames, waker frames, value)."""
+    stack, value = line.rsplit(" ", 1)
+    target_part, waker_part = stack.split(";--;", 1) if ";--;" in stack else (stack, "")
+    return target_part.split(";"), waker_part.split(";"), int(value)

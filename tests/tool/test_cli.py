@@ -6,20 +6,10 @@ import signal
 import subprocess
 import time
 
-from conftest import run
+from conftest import folded_lines, parse_folded, run
 
 ROUNDS = 20
 SLEEP_MS = 10
-
-
-def folded_lines(text):
-    return [line for line in text.splitlines() if line.strip()]
-
-
-def parse_folded(line):
-    stack, value = line.rsplit(" ", 1)
-    target_part, waker_part = stack.split(";--;", 1) if ";--;" in stack else (stack, "")
-    return target_part.split(";"), waker_part.split(";"), int(value)
 
 
 def test_folded_output_of_a_command(waketrace, demo, privileged):
