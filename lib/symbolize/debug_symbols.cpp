@@ -5,6 +5,7 @@
 #include <elfutils/libdw.h>
 #include <gelf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <utility>
@@ -16,10 +17,6 @@
 namespace waketrace::detail {
 
 namespace {
-
-struct FreeDeleter {
-    void operator()(void* pointer) const noexcept { std::free(pointer); }
-};
 
 struct SourcePosition {
     std::string file;
@@ -64,33 +61,99 @@ SourcePosition call_site(Dwarf_Die* inlined) {
     return position;
 }
 
-// The DIEs containing `pc` in `cu`, innermost first, each the concrete
-// instance. dwarf_getscopes alone continues from an inlined instance into
-// its abstract definition, which has no call sites, so only its innermost
-// answer is kept and the chain is rebuilt from that DIE outwards.
-class Scopes {
-public:
-    Scopes(Dwarf_Die* cu, Dwarf_Addr pc) {
-        Dwarf_Die* found = nullptr;
-        int count = dwarf_getscopes(cu, pc, &found);
-        std::unique_ptr<Dwarf_Die, FreeDeleter> first(found);
-        if (count <= 0)
-            return;
-        Dwarf_Die innermost = first.get()[0];
-        found = nullptr;
-        count = dwarf_getscopes_die(&innermost, &found);
-        dies_.reset(found);
-        count_ = count > 0 ? static_cast<size_t>(count) : 0;
-    }
-    size_t size() const noexcept { return count_; }
-    Dwarf_Die* at(size_t index) const noexcept { return dies_.get() + index; }
+bool is_scope_holder(int tag) {
+    return tag == DW_TAG_namespace || tag == DW_TAG_class_type || tag == DW_TAG_structure_type ||
+           tag == DW_TAG_union_type;
+}
 
-private:
-    std::unique_ptr<Dwarf_Die, FreeDeleter> dies_;
-    size_t count_ = 0;
-};
+// A block that may hold inlined code at `pc`: one whose ranges contain it,
+// or one without ranges of its own (then its children tell).
+bool may_hold(Dwarf_Die* die, Dwarf_Addr pc) {
+    const int tag = dwarf_tag(die);
+    if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_lexical_block)
+        return false;
+    if (dwarf_haspc(die, pc) > 0)
+        return true;
+    return tag == DW_TAG_lexical_block && !dwarf_hasattr(die, DW_AT_low_pc) &&
+           !dwarf_hasattr(die, DW_AT_ranges);
+}
+
+// Descends from `parent` to the innermost inlined instance holding `pc`,
+// appending the instances passed, outermost first.
+bool descend(Dwarf_Die* parent, Dwarf_Addr pc, std::vector<Dwarf_Die>& inlined) {
+    Dwarf_Die child;
+    if (dwarf_child(parent, &child) != 0)
+        return false;
+    do {
+        if (!may_hold(&child, pc))
+            continue;
+        const bool is_inlined = dwarf_tag(&child) == DW_TAG_inlined_subroutine;
+        if (is_inlined)
+            inlined.push_back(child);
+        if (descend(&child, pc, inlined) || is_inlined)
+            return true;
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return false;
+}
 
 }  // namespace
+
+// Every function with code in one CU, by address: found by binary search
+// instead of a walk of the CU's whole DIE tree per address (what
+// dwarf_getscopes does, and what made cold symbolization slow).
+class DebugSymbols::CuFunctions {
+public:
+    explicit CuFunctions(Dwarf_Die* cu) {
+        collect(cu);
+        std::sort(ranges_.begin(), ranges_.end(),
+                  [](const Range& a, const Range& b) { return a.low < b.low; });
+    }
+
+    // The subprogram holding `pc`, or nullptr.
+    Dwarf_Die* function_at(Dwarf_Addr pc) {
+        auto above = std::upper_bound(ranges_.begin(), ranges_.end(), pc,
+                                      [](Dwarf_Addr a, const Range& r) { return a < r.low; });
+        while (above != ranges_.begin()) {
+            --above;
+            if (pc < above->high)
+                return &above->die;
+            if (above->high <= above->low)
+                continue;
+            break;
+        }
+        return nullptr;
+    }
+
+private:
+    struct Range {
+        Dwarf_Addr low;
+        Dwarf_Addr high;
+        Dwarf_Die die;
+    };
+
+    void collect(Dwarf_Die* parent) {
+        Dwarf_Die child;
+        if (dwarf_child(parent, &child) != 0)
+            return;
+        do {
+            const int tag = dwarf_tag(&child);
+            if (tag == DW_TAG_subprogram)
+                add_ranges(child);
+            else if (is_scope_holder(tag))
+                collect(&child);
+        } while (dwarf_siblingof(&child, &child) == 0);
+    }
+
+    void add_ranges(Dwarf_Die die) {
+        Dwarf_Addr base = 0, low = 0, high = 0;
+        ptrdiff_t offset = 0;
+        while ((offset = dwarf_ranges(&die, offset, &base, &low, &high)) > 0)
+            if (low < high)
+                ranges_.push_back({low, high, die});
+    }
+
+    std::vector<Range> ranges_;
+};
 
 std::string debuginfo_path_for(const std::vector<std::string>& debug_directories) {
     std::string path = ":.debug";  // the file's directory, then its .debug/
@@ -127,6 +190,8 @@ DebugSymbols::DebugSymbols(UniqueFd fd, const std::string& path, std::string deb
     read_symbols();
 }
 
+DebugSymbols::~DebugSymbols() = default;
+
 void DebugSymbols::read_segments() {
     GElf_Addr bias = 0;
     Elf* elf = dwfl_module_getelf(module_, &bias);
@@ -162,6 +227,13 @@ std::optional<uint64_t> DebugSymbols::module_address(uint64_t file_offset) const
             return file_offset - segment.file_offset + segment.address;
     }
     return std::nullopt;
+}
+
+DebugSymbols::CuFunctions& DebugSymbols::functions_of(Dwarf_Die* cu) {
+    auto [entry, inserted] = cu_functions_.try_emplace(dwarf_dieoffset(cu));
+    if (inserted)
+        entry->second = std::make_unique<CuFunctions>(cu);
+    return *entry->second;
 }
 
 std::vector<Frame> DebugSymbols::frames_at_file_offset(uint64_t file_offset) {
@@ -204,28 +276,25 @@ std::vector<Frame> DebugSymbols::inlined_frames(uint64_t address, uint64_t code_
 
     std::vector<Frame> frames;
     Dwarf_Addr bias = 0;
-    if (Dwarf_Die* cu = dwfl_module_addrdie(module_, code_address, &bias)) {
-        Scopes scopes(cu, code_address - bias);
-        for (size_t i = 0; i < scopes.size(); ++i) {
-            Dwarf_Die* scope = scopes.at(i);
-            int tag = dwarf_tag(scope);
-            if (tag == DW_TAG_inlined_subroutine) {
-                Frame inlined;
-                inlined.symbol = demangle(function_name(scope));
-                inlined.inlined = true;
-                inlined.file = std::move(position.file);
-                inlined.line = position.line;
-                frames.push_back(std::move(inlined));
-                position = call_site(scope);
-            } else if (tag == DW_TAG_subprogram) {
-                // Only DWARF knows this function (no symbol table entry).
-                Dwarf_Addr entry = 0;
-                if (!outer.resolved() && dwarf_entrypc(scope, &entry) == 0) {
-                    outer.symbol = demangle(function_name(scope));
-                    outer.offset = address - bias - entry;
-                }
-                break;
-            }
+    Dwarf_Die* cu = dwfl_module_addrdie(module_, code_address, &bias);
+    Dwarf_Die* function = cu ? functions_of(cu).function_at(code_address - bias) : nullptr;
+    if (function) {
+        std::vector<Dwarf_Die> inlined;
+        descend(function, code_address - bias, inlined);
+        for (auto instance = inlined.rbegin(); instance != inlined.rend(); ++instance) {
+            Frame frame;
+            frame.symbol = demangle(function_name(&*instance));
+            frame.inlined = true;
+            frame.file = std::move(position.file);
+            frame.line = position.line;
+            frames.push_back(std::move(frame));
+            position = call_site(&*instance);
+        }
+        // Only DWARF knows this function (no symbol table entry).
+        Dwarf_Addr entry = 0;
+        if (!outer.resolved() && dwarf_entrypc(function, &entry) == 0) {
+            outer.symbol = demangle(function_name(function));
+            outer.offset = address - bias - entry;
         }
     }
     outer.file = std::move(position.file);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "symbolize/symbol_table.hpp"
@@ -35,6 +36,7 @@ public:
     // stripped); DWARF is read on the first lookup that needs it. Throws
     // waketrace::Error (ENOEXEC) when libdwfl cannot take the file.
     DebugSymbols(UniqueFd fd, const std::string& path, std::string debuginfo_path);
+    ~DebugSymbols();
     DebugSymbols(const DebugSymbols&) = delete;  // libdwfl keeps pointers into this object
     DebugSymbols& operator=(const DebugSymbols&) = delete;
 
@@ -61,7 +63,10 @@ private:
         uint64_t address;
     };
 
+    class CuFunctions;  // a CU's functions by address, built on first use
+
     void read_segments();
+    CuFunctions& functions_of(Dwarf_Die* cu);
     void read_symbols();
     std::optional<uint64_t> module_address(uint64_t file_offset) const;
     // Fills `outer` (file, line; name too when only DWARF knows it).
@@ -74,6 +79,7 @@ private:
     Dwfl_Module* module_ = nullptr;  // owned by dwfl_
     std::vector<Segment> segments_;
     SymbolTable symbols_;
+    std::unordered_map<Dwarf_Off, std::unique_ptr<CuFunctions>> cu_functions_;
 };
 
 }  // namespace waketrace::detail
