@@ -15,8 +15,8 @@
 #include "capture/ring_reader.hpp"
 #include "decode/event_chains.hpp"
 #include "decode/records.hpp"
+#include "decode/snapshot_unwinding.hpp"
 #include "symbolize/symbolizer.hpp"
-#include "unwind/user_stack_unwinder.hpp"
 
 namespace waketrace {
 namespace {
@@ -62,61 +62,6 @@ void require_existing(const std::vector<uint32_t>& ids, const char* what) {
     for (uint32_t id : ids)
         if (stat(fmt::format("/proc/{}", id).c_str(), &st) != 0)
             throw Error(ESRCH, fmt::format("no {} {} is running", what, id));
-}
-
-// --dwarf mode: turns ring buffer snapshots into addresses with the files
-// the symbolizer pinned for each process. Runs on the ring reader's thread,
-// as snapshots arrive, while their process (usually) still runs.
-class SnapshotUnwinding {
-public:
-    explicit SnapshotUnwinding(detail::Symbolizer& symbolizer)
-        : symbolizer_(symbolizer),
-          unwinder_([&symbolizer](uint32_t tgid, const detail::Mapping& mapping) {
-              return symbolizer.open_file(tgid, mapping);
-          }) {}
-
-    detail::EventChains::UnwoundStack unwind(const wt_user_stack_event& event) {
-        detail::StackSnapshot snapshot;
-        snapshot.tgid = event.tgid;
-        snapshot.tid = event.tid;
-        std::copy(std::begin(event.regs), std::end(event.regs), snapshot.registers.begin());
-        snapshot.stack_address = event.regs[detail::dwarf_register::rsp];
-        snapshot.stack = event.stack;
-        snapshot.stack_size = event.stack_size;
-
-        detail::Symbolizer::ProcessImage image = symbolizer_.process_image(event.tgid);
-        std::vector<uint64_t> addresses = unwinder_.unwind(maps_of(image), snapshot);
-        // The remembered map predates the stack (a process seen while its
-        // loader was still mapping libraries, a dlopen since): the ip is in
-        // no mapping. Read the map again, once per remembered map, and
-        // unwind again.
-        if (!image->maps().find(snapshot.ip()) && image != refreshed_from_) {
-            refreshed_from_ = image;
-            symbolizer_.remember_process(event.tgid);
-            image = symbolizer_.process_image(event.tgid);
-            if (image != refreshed_from_)
-                addresses = unwinder_.unwind(maps_of(image), snapshot);
-        }
-        return {std::move(image), std::move(addresses)};
-    }
-
-private:
-    // The unwinder caches per maps object: one per image, sharing its life.
-    static std::shared_ptr<const detail::ProcessMaps> maps_of(const detail::Symbolizer::ProcessImage& image) {
-        return std::shared_ptr<const detail::ProcessMaps>(image, &image->maps());
-    }
-
-    detail::Symbolizer& symbolizer_;
-    detail::UserStackUnwinder unwinder_;
-    detail::Symbolizer::ProcessImage refreshed_from_;
-};
-
-std::unique_ptr<detail::EventChains> unwinding_event_chains(detail::Symbolizer& symbolizer) {
-    auto unwinding = std::make_shared<SnapshotUnwinding>(symbolizer);
-    return std::make_unique<detail::EventChains>(
-        [unwinding](const wt_user_stack_event& event) { return unwinding->unwind(event); },
-        // In stream order: the snapshots before it keep the old map.
-        [&symbolizer](uint32_t tgid) { symbolizer.remember_process(tgid); });
 }
 
 }  // namespace
@@ -178,7 +123,7 @@ void Profiler::start() {
     std::unique_ptr<detail::EventChains> event_chains;
     std::unique_ptr<detail::RingReader> stack_event_reader;
     if (impl.config.dwarf_stack_bytes) {
-        event_chains = unwinding_event_chains(impl.symbolizer);
+        event_chains = detail::unwinding_event_chains(impl.symbolizer);
         stack_event_reader = std::make_unique<detail::RingReader>(
             capture->stack_events_fd(),
             [chains = event_chains.get()](const void* data, size_t size) { chains->on_record(data, size); });
