@@ -45,15 +45,32 @@ const volatile __u32 stack_sample_percent = 100; /* blocking events whose stacks
 /* --dwarf: bytes of user stack copied per snapshot, a multiple of
  * WT_USER_STACK_CHUNK; 0: user stacks are frame-pointer walks. */
 const volatile __u32 user_stack_bytes = 0;
+/* Frame-pointer walks done here rather than by bpf_get_stack (needs
+ * bpf_task_pt_regs, 5.15+); see walk_user_frames(). */
+const volatile bool walk_user_frames_here = true;
 
 /* Losses per cause (WT_DROP_*); user space reads them through the skeleton. */
 __u64 drops[WT_DROP_NR] = {};
 
-/* Stack traces: value size and entries are set by user space before load. */
+/* Kernel and user stacks, keyed by a hash of their frames (see
+ * store_stack()); entries and allocation are set by user space before load. */
 struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(key_size, sizeof(__u32));
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct wt_stack_frames);
 } stacks SEC(".maps");
+
+/* Where a stack is built before it is stored: too big for the program's own
+ * 512-byte stack. One slot per program, so the switch and waking programs
+ * never share one. */
+#define SCRATCH_SWITCH 0
+#define SCRATCH_WAKING 1
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct wt_stack_frames);
+	__uint(max_entries, 2);
+} stack_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -169,21 +186,6 @@ static __always_inline void announce_process(__u32 tgid)
 	bpf_ringbuf_submit(event, 0);
 }
 
-static __always_inline __s32 stack_id(void *ctx, __u64 flags)
-{
-	__s32 id = bpf_get_stackid(ctx, &stacks, flags);
-
-	if (id >= 0)
-		return id;
-	if (id == -17 /* EEXIST */)
-		count_drop(WT_DROP_STACK_COLLISION);
-	else if (id == -12 /* ENOMEM */)
-		count_drop(WT_DROP_STACK_MAP_FULL);
-	else
-		count_drop(WT_DROP_STACK_OTHER);
-	return id;
-}
-
 static __always_inline bool is_kthread(struct task_struct *task)
 {
 	return BPF_CORE_READ(task, flags) & PF_KTHREAD;
@@ -221,6 +223,16 @@ static __always_inline void to_dwarf_order(__u64 *out, const struct saved_user_r
 	out[16] = regs->ip;
 }
 
+static __always_inline long read_user_regs(struct saved_user_regs *regs)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	long err = bpf_probe_read_kernel(regs, sizeof(*regs), (const void *)bpf_task_pt_regs(task));
+
+	if (err)
+		count_drop(WT_DROP_STACK_OTHER);
+	return err;
+}
+
 /*
  * --dwarf: sends the current task's user registers and the top of its user
  * stack to user space, which unwinds them with the binaries' CFI. Returns
@@ -231,16 +243,13 @@ static __always_inline void to_dwarf_order(__u64 *out, const struct saved_user_r
  */
 static __always_inline __s32 user_stack_snapshot(__u32 tgid, __u32 tid)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct saved_user_regs regs;
 	struct wt_user_stack_event *event;
 	__u32 copied = 0;
 	__s32 id;
 
-	if (bpf_probe_read_kernel(&regs, sizeof(regs), (const void *)bpf_task_pt_regs(task))) {
-		count_drop(WT_DROP_STACK_OTHER);
+	if (read_user_regs(&regs))
 		return -14; /* EFAULT */
-	}
 	event = bpf_ringbuf_reserve(&stack_events, sizeof(*event) + user_stack_bytes, 0);
 	if (!event) {
 		count_drop(WT_DROP_USER_STACK_EVENT);
@@ -268,15 +277,150 @@ static __always_inline __s32 user_stack_snapshot(__u32 tgid, __u32 tid)
 	return id;
 }
 
+#define USER_CS_64 0x33 /* x86_64 __USER_CS: the task runs 64-bit code */
+
+/* One frame of a frame-pointer chain, as the function's prologue pushed it. */
+struct frame_record {
+	__u64 caller_fp;
+	__u64 return_address;
+};
+
+/*
+ * Walks the current task's user frame pointers into `ips` (zero-ended), as
+ * bpf_get_stack(BPF_F_USER_STACK) would, but with one bpf_probe_read_user()
+ * per frame. That is what makes it worth doing here: on some kernels the
+ * kernel's own walk costs microseconds per frame (2.5 us measured on 6.18,
+ * see bench/reading.md), and a user stack is taken on every switch.
+ * The walk also stops where the chain cannot be a chain: a frame that is
+ * not above the one before (the stack grows down, so callers live higher),
+ * or misaligned. A 32-bit task keeps only its ip.
+ */
+static __always_inline long walk_user_frames(__u64 *ips)
+{
+	struct saved_user_regs regs;
+	struct frame_record frame;
+	__u64 fp;
+
+	if (read_user_regs(&regs))
+		return -14; /* EFAULT */
+	ips[0] = regs.ip;
+	fp = regs.bp;
+	for (__u32 depth = 1; depth < WT_MAX_STACK_DEPTH; depth++) {
+		/* Ended here unless a frame follows: keeps the loop counter
+		 * dead after the loop, so the verifier checks one exit. */
+		ips[depth] = 0;
+		if (regs.cs != USER_CS_64 || (fp & 7) || fp < regs.sp)
+			break;
+		if (bpf_probe_read_user(&frame, sizeof(frame), (const void *)fp))
+			break;
+		if (!frame.return_address)
+			break;
+		ips[depth] = frame.return_address;
+		if (frame.caller_fp <= fp)
+			fp = 0; /* the next round stops (fp < regs.sp) */
+		else
+			fp = frame.caller_fp;
+	}
+	return 0;
+}
+
+/* The kernel's walk: kernel stacks, and user stacks on kernels without
+ * bpf_task_pt_regs. */
+static __always_inline long get_stack_frames(void *ctx, __u64 *ips, __u64 flags)
+{
+	long size = bpf_get_stack(ctx, ips, WT_MAX_STACK_DEPTH * sizeof(__u64), flags);
+	__u32 depth;
+
+	if (size < 0) {
+		count_drop(WT_DROP_STACK_OTHER);
+		return size;
+	}
+	depth = size / sizeof(__u64);
+	if (depth < WT_MAX_STACK_DEPTH)
+		ips[depth] = 0;
+	return 0;
+}
+
+static __always_inline bool same_frames(const __u64 *a, const __u64 *b)
+{
+	for (__u32 i = 0; i < WT_MAX_STACK_DEPTH; i++) {
+		if (a[i] != b[i])
+			return false;
+		if (!a[i])
+			break;
+	}
+	return true;
+}
+
+/*
+ * Stores a stack under a 31-bit hash of its frames and returns that id.
+ * Another stack already stored under the id is a collision, counted and
+ * returned as -EEXIST: two stacks are never mixed up.
+ */
+static __always_inline __s32 store_stack(const struct wt_stack_frames *stack)
+{
+	__u64 hash = 0xcbf29ce484222325ULL; /* FNV-1a offset basis */
+	struct wt_stack_frames *stored;
+	__u32 id;
+	long err;
+
+	for (__u32 i = 0; i < WT_MAX_STACK_DEPTH; i++) {
+		if (!stack->ips[i])
+			break;
+		hash = (hash ^ stack->ips[i]) * 0x100000001b3ULL; /* FNV prime */
+		hash ^= hash >> 29; /* lets the high bits reach the id's low ones */
+	}
+	id = (__u32)(hash ^ (hash >> 32)) & 0x7fffffff;
+	stored = bpf_map_lookup_elem(&stacks, &id);
+	if (!stored) {
+		err = bpf_map_update_elem(&stacks, &id, stack, BPF_NOEXIST);
+		if (!err)
+			return id;
+		if (err != -17 /* EEXIST: another CPU stored it first */) {
+			count_drop(WT_DROP_STACK_MAP_FULL);
+			return -12; /* ENOMEM */
+		}
+		stored = bpf_map_lookup_elem(&stacks, &id);
+		if (!stored) {
+			count_drop(WT_DROP_STACK_OTHER);
+			return -2; /* ENOENT */
+		}
+	}
+	if (!same_frames(stored->ips, stack->ips)) {
+		count_drop(WT_DROP_STACK_COLLISION);
+		return -17; /* EEXIST */
+	}
+	return id;
+}
+
+/* The current task's kernel or user stack, stored; its id or a -errno. */
+static __always_inline __s32 stack_id(void *ctx, __u32 scratch_slot, bool user)
+{
+	struct wt_stack_frames *stack = bpf_map_lookup_elem(&stack_scratch, &scratch_slot);
+	long err;
+
+	if (!stack)
+		return -2; /* ENOENT: cannot happen, the array has both slots */
+	if (user && walk_user_frames_here)
+		err = walk_user_frames(stack->ips);
+	else
+		err = get_stack_frames(ctx, stack->ips, user ? BPF_F_USER_STACK : 0);
+	if (err)
+		return err;
+	return store_stack(stack);
+}
+
 /* Fills `key` with the current task's identity and stacks. */
-static __always_inline void capture_current(void *ctx, struct wt_task_key *key, bool user_memory)
+static __always_inline void capture_current(void *ctx, struct wt_task_key *key, bool user_memory,
+					    __u32 scratch_slot)
 {
 	identify_current(key);
-	key->kernel_stack_id = capture_kernel_stacks ? stack_id(ctx, 0) : WT_STACK_NOT_CAPTURED;
+	key->kernel_stack_id =
+		capture_kernel_stacks ? stack_id(ctx, scratch_slot, false) : WT_STACK_NOT_CAPTURED;
 	key->user_stack_id = WT_STACK_NOT_CAPTURED;
 	if (capture_user_stacks && user_memory) {
 		key->user_stack_id = user_stack_bytes ? user_stack_snapshot(key->tgid, key->tid)
-						      : stack_id(ctx, BPF_F_USER_STACK);
+						      : stack_id(ctx, scratch_slot, true);
 		if (key->user_stack_id >= 0)
 			announce_process(key->tgid);
 	}
@@ -327,7 +471,7 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 	entry.switch_out_ns = now;
 	entry.sampled = stack_sample_percent >= 100 || bpf_get_prandom_u32() % 100 < stack_sample_percent;
 	if (entry.sampled) {
-		capture_current(ctx, &entry.target, has_user_memory(prev, kthread));
+		capture_current(ctx, &entry.target, has_user_memory(prev, kthread), SCRATCH_SWITCH);
 	} else {
 		identify_current(&entry.target);
 		entry.target.kernel_stack_id = WT_STACK_NOT_SAMPLED;
@@ -447,13 +591,14 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 	if (context == WT_CTX_TASK) {
 		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
 
-		capture_current(ctx, &waker->task, has_user_memory(current, is_kthread(current)));
+		capture_current(ctx, &waker->task, has_user_memory(current, is_kthread(current)),
+				SCRATCH_WAKING);
 	} else {
 		/* The interrupted task did not cause this: keep only the kernel
 		 * stack, which shows the timer or device path. */
 		__builtin_memset(&waker->task, 0, sizeof(waker->task));
 		waker->task.kernel_stack_id =
-			capture_kernel_stacks ? stack_id(ctx, 0) : WT_STACK_NOT_CAPTURED;
+			capture_kernel_stacks ? stack_id(ctx, SCRATCH_WAKING, false) : WT_STACK_NOT_CAPTURED;
 		waker->task.user_stack_id =
 			capture_user_stacks ? WT_STACK_IRQ_DROPPED : WT_STACK_NOT_CAPTURED;
 	}

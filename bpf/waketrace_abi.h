@@ -30,16 +30,27 @@
 #define WT_CTX_UNSEEN 5    /* blocked, but its waking raced ahead of the switch-out */
 #define WT_CTX_NONE 6      /* no waking yet, or an unused waker level */
 
+/* Frames kept per stack: the kernel's default kernel.perf_event_max_stack. */
+#define WT_MAX_STACK_DEPTH 127
+
+/* A stack in the `stacks` map: its addresses, innermost first, ended by a 0
+ * unless all WT_MAX_STACK_DEPTH are used. */
+struct wt_stack_frames {
+	__u64 ips[WT_MAX_STACK_DEPTH];
+};
+
 /*
- * A stack id is >= 0 when the stack is in the stack map. Negative values say
+ * A stack id is >= 0 when the stack is in the `stacks` map (a hash of its
+ * frames). Negative values say
  * why it is not there; they travel in the key so every missing stack is
  * reported with its cause.
  */
 #define WT_STACK_NOT_CAPTURED (-1000) /* mode excludes it, or a kernel thread's user stack */
 #define WT_STACK_IRQ_DROPPED (-1001)  /* user stack of a task interrupted by the waking IRQ */
 #define WT_STACK_NOT_SAMPLED (-1002)  /* stack sampling skipped this event (never in chains) */
-/* otherwise: -errno from bpf_get_stackid (-EEXIST collision, -ENOMEM full, -EFAULT ...),
- * or in --dwarf mode -ENOBUFS for a user stack snapshot the ring buffer had no room for */
+/* otherwise: -errno: -EEXIST the id was taken by another stack, -ENOMEM the map
+ * was full, -EFAULT and others from the helpers, or in --dwarf mode -ENOBUFS for a
+ * user stack snapshot the ring buffer had no room for */
 
 struct wt_task_key {
 	__u32 tgid;
@@ -77,9 +88,9 @@ struct wt_thread_key {
 };
 
 /* Why an event or a stack was lost: indexes of the program's drop counters. */
-#define WT_DROP_STACK_COLLISION 0 /* bpf_get_stackid: -EEXIST (bucket used by another stack) */
-#define WT_DROP_STACK_MAP_FULL 1  /* bpf_get_stackid: -ENOMEM */
-#define WT_DROP_STACK_OTHER 2     /* bpf_get_stackid: any other error (e.g. -EFAULT) */
+#define WT_DROP_STACK_COLLISION 0 /* another stack is stored under the stack's id */
+#define WT_DROP_STACK_MAP_FULL 1  /* the stack map was full */
+#define WT_DROP_STACK_OTHER 2     /* any other capture error (e.g. -EFAULT) */
 #define WT_DROP_CHAIN_MAP_FULL 3  /* a new chain found the aggregation map full */
 #define WT_DROP_MISSED_SWITCH_OUT 4 /* no room to remember a switched-out thread */
 #define WT_DROP_PROCESS_EVENT 5   /* ring buffer full: a new process was not announced */

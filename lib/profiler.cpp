@@ -109,6 +109,8 @@ void Profiler::start() {
     require_existing(impl.config.tids, "thread");
     detail::require_bpf_privileges();
     const detail::KernelFeatures features = detail::probe_kernel();
+    if (impl.config.dwarf_stack_bytes && !features.task_pt_regs)
+        throw Error(ENOTSUP, "DWARF stacks need the bpf_task_pt_regs helper (Linux 5.15 or later)");
 
     // Built aside and kept only once attached, so a failed start leaves the
     // previous results readable.

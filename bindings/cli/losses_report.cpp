@@ -13,8 +13,8 @@ void report(std::FILE* out, uint64_t count, const char* what, const char* advice
 }  // namespace
 
 void report_losses(std::FILE* out, const Losses& losses) {
-    report(out, losses.stack_collisions, "stacks lost to stack map hash collisions",
-           "raise --stack-storage-size");
+    report(out, losses.stack_collisions, "stacks lost to stack id collisions",
+           "another stack's frames hashed to the same id");
     report(out, losses.stack_map_full, "stacks lost to a full stack map", "raise --stack-storage-size");
     report(out, losses.stack_errors, "stacks could not be captured", "user memory not readable at the time");
     report(out, losses.chain_map_full, "off-CPU periods lost to a full chain map",

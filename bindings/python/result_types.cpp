@@ -137,7 +137,7 @@ void bind_wake_chain(py::module_& module) {
 void bind_losses(py::module_& module) {
     py::class_<Losses>(module, "Losses", "Everything that did not make it into the results, per cause.")
         .def_property_readonly("stack_collisions", [](const Losses& l) { return l.stack_collisions; },
-                               "Stacks lost to a used stack-map bucket (raise stack_storage_size).")
+                               "Stacks lost because another stack's frames hashed to the same id.")
         .def_property_readonly("stack_map_full", [](const Losses& l) { return l.stack_map_full; },
                                "Stacks lost to a full stack map (raise stack_storage_size).")
         .def_property_readonly("stack_errors", [](const Losses& l) { return l.stack_errors; })

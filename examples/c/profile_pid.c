@@ -79,7 +79,7 @@ static void report_loss(uint64_t count, const char *what)
  * output and why. */
 static void report_losses(const struct wt_losses *losses)
 {
-	report_loss(losses->stack_collisions, "stacks to stack map collisions");
+	report_loss(losses->stack_collisions, "stacks to stack id collisions");
 	report_loss(losses->stack_map_full, "stacks to a full stack map");
 	report_loss(losses->stack_errors, "stacks that could not be read");
 	report_loss(losses->chain_map_full, "off-CPU periods to a full chain map");

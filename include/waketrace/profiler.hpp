@@ -54,7 +54,7 @@ struct Config {
     uint64_t max_block_us = UINT64_MAX;
     StackKinds stacks = StackKinds::both;
     // Capacities of the kernel maps. What does not fit is counted in Losses.
-    uint32_t stack_storage_size = 16384;  // distinct stacks
+    uint32_t stack_storage_size = 16384;  // distinct stacks, kernel and user together
     uint32_t max_chains = 16384;          // distinct (target, waker) chains
     uint32_t max_off_cpu_threads = 16384; // threads off CPU at the same moment
     AttachMode attach = AttachMode::automatic;
@@ -96,7 +96,7 @@ enum class StackStatus : uint8_t {
     ok,
     not_captured,  // excluded by Config::stacks, or a kernel thread's user stack
     irq_dropped,   // user stack of the task an interrupt happened to interrupt
-    collision,     // stack map bucket held another stack (raise stack_storage_size)
+    collision,     // another stack is stored under the same id (a 31-bit hash of the frames)
     map_full,      // stack map full (raise stack_storage_size)
     error,         // any other capture error (e.g. user memory not readable)
 };
@@ -143,7 +143,7 @@ struct WakeChain {
 
 // Everything that did not make it into the results, per cause.
 struct Losses {
-    uint64_t stack_collisions = 0;   // stacks lost to a used stack-map bucket
+    uint64_t stack_collisions = 0;   // stacks lost to an id (frame hash) another stack holds
     uint64_t stack_map_full = 0;     // stacks lost to a full stack map
     uint64_t stack_errors = 0;       // stacks lost to other capture errors
     uint64_t chain_map_full = 0;     // off-CPU periods lost to a full chain map

@@ -96,7 +96,7 @@ struct wt_profiler_opts {
 #define WT_STACK_OK 0
 #define WT_STACK_NOT_CAPTURED 1 /* not asked for, or a kernel thread's user stack */
 #define WT_STACK_IRQ_DROPPED 2  /* user stack of a task an interrupt happened to hit */
-#define WT_STACK_COLLISION 3    /* lost to a stack-map collision: raise stack_storage_size */
+#define WT_STACK_COLLISION 3    /* lost: another stack's frames hashed to the same id */
 #define WT_STACK_MAP_FULL 4     /* lost to a full stack map: raise stack_storage_size */
 #define WT_STACK_ERROR 5        /* lost to another capture error (wt_stack.error) */
 

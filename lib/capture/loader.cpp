@@ -18,8 +18,6 @@
 namespace waketrace::detail {
 namespace {
 
-// Matches the kernel's default kernel.perf_event_max_stack.
-constexpr uint32_t kMaxStackDepth = 127;
 constexpr size_t kVerifierLogSize = 256 * 1024;
 
 // Values of the program's THREADS_* constants.
@@ -105,6 +103,7 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     rodata->task_stack_size = features.task_stack_size;
     rodata->stack_sample_percent = config.stack_sample_percent;
     rodata->user_stack_bytes = config.dwarf_stack_bytes;
+    rodata->walk_user_frames_here = features.task_pt_regs;
 
     tp_btf_ = config.attach == AttachMode::tp_btf ||
               (config.attach == AttachMode::automatic && features.tp_btf);
@@ -116,7 +115,6 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     bpf_program__set_autoload(skel_->progs.sched_process_exec_raw, !tp_btf_);
 
     auto* maps = &skel_->maps;
-    check(bpf_map__set_value_size(maps->stacks, kMaxStackDepth * sizeof(uint64_t)), "sizing the stack map");
     check(bpf_map__set_max_entries(maps->stacks, config.stack_storage_size), "sizing the stack map");
     check(bpf_map__set_max_entries(maps->chains, config.max_chains), "sizing the chain map");
     check(bpf_map__set_max_entries(maps->off_cpu_threads, config.max_off_cpu_threads),
@@ -205,12 +203,12 @@ void BpfCapture::take_thread_totals(const ThreadVisitor& visit) {
 }
 
 std::vector<uint64_t> BpfCapture::stack(int32_t stack_id) const {
-    std::vector<uint64_t> frames(kMaxStackDepth);
+    std::vector<uint64_t> frames(WT_MAX_STACK_DEPTH);
     if (stack_id < 0 || bpf_map__lookup_elem(skel_->maps.stacks, &stack_id, sizeof(stack_id),
                                              frames.data(), frames.size() * sizeof(uint64_t), 0)) {
         return {};
     }
-    // Unused slots are zero.
+    // A stack shorter than WT_MAX_STACK_DEPTH ends with a zero.
     frames.erase(std::find(frames.begin(), frames.end(), 0), frames.end());
     return frames;
 }

@@ -1,7 +1,12 @@
 // Kernel differences, exercised on this kernel by overriding what the probe
 // found: sched_switch without prev_state (before 5.18) reads the task's state
-// through CO-RE instead.
+// through CO-RE instead; without bpf_task_pt_regs (before 5.15) user stacks
+// are the kernel's own frame-pointer walk instead of the program's.
 #include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
 
 #include "assemble/profile_builder.hpp"
 #include "capture/kernel_probe.hpp"
@@ -27,7 +32,73 @@ wt::Profile capture_with(const wt::Config& config, const detail::KernelFeatures&
                                  config.stack_sample_percent, symbolizer);
 }
 
+// The user stack addresses (inlined frames left out: they repeat their
+// caller's) of every blocking read of the pipe workload's reader, and of the
+// writer that woke it.
+struct PipeStacks {
+    std::vector<std::vector<uint64_t>> reader;
+    std::vector<std::vector<uint64_t>> writer;
+    uint64_t reads = 0;
+};
+
+std::vector<uint64_t> addresses(const wt::Stack& stack) {
+    std::vector<uint64_t> found;
+    for (const wt::Frame& frame : stack.frames)
+        if (!frame.inlined)
+            found.push_back(frame.address);
+    return found;
+}
+
+PipeStacks pipe_stacks_with(const detail::KernelFeatures& features) {
+    wt::test::PipeTokenPass work(3, 10ms);
+    wt::Config config;
+    config.tids = {uint32_t(work.reader_tid())};
+    const wt::Profile profile = capture_with(config, features, work);
+    INFO(wt::test::describe(profile.losses));
+    CHECK(profile.losses.total() == 0);
+    PipeStacks stacks;
+    for (const wt::WakeChain* chain : wt::test::chains_of_target(profile, work.reader_tid())) {
+        if (!wt::test::has_frame(chain->kernel_stack, "pipe_read") ||
+            chain->wakers[0].context != wt::WakerContext::task)
+            continue;
+        stacks.reads += chain->count;
+        CHECK(wt::test::has_frame(chain->user_stack, "PipeTokenPass"));
+        CHECK(wt::test::has_frame(chain->wakers[0].user_stack, "PipeTokenPass"));
+        stacks.reader.push_back(addresses(chain->user_stack));
+        stacks.writer.push_back(addresses(chain->wakers[0].user_stack));
+    }
+    return stacks;
+}
+
+bool is_prefix(const std::vector<uint64_t>& prefix, const std::vector<uint64_t>& whole) {
+    return prefix.size() <= whole.size() && std::equal(prefix.begin(), prefix.end(), whole.begin());
+}
+
 }  // namespace
+
+TEST_CASE("the program's own frame-pointer walk finds the stacks the kernel's walk finds") {
+    detail::KernelFeatures features = detail::probe_kernel();
+    if (!features.task_pt_regs) {
+        WARN("this kernel has no bpf_task_pt_regs: only the kernel's walk runs here");
+        return;
+    }
+    const PipeStacks own = pipe_stacks_with(features);
+    features.task_pt_regs = false;
+    const PipeStacks kernels = pipe_stacks_with(features);
+
+    // One stack each way for the reader and one for the writer: the same
+    // code ran each time.
+    CHECK(own.reads == 3);
+    CHECK(kernels.reads == 3);
+    REQUIRE(own.reader.size() == 1);
+    REQUIRE(kernels.reader.size() == 1);
+    // Where a frame pointer holds no chain (a libc frame built without
+    // them, above the thread's start) the kernel walks on into whatever it
+    // points at, and the program stops: the program's stack is the kernel's
+    // or a prefix of it, and both reach the workload's functions.
+    CHECK(is_prefix(own.reader[0], kernels.reader[0]));
+    CHECK(is_prefix(own.writer[0], kernels.writer[0]));
+}
 
 TEST_CASE("without sched_switch's prev_state the task state is read through CO-RE") {
     detail::KernelFeatures features = detail::probe_kernel();
