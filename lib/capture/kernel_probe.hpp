@@ -4,6 +4,10 @@
 
 #include <cstdint>
 
+#include "capture/btf_scan.hpp"
+
+struct btf;
+
 namespace waketrace::detail {
 
 struct KernelFeatures {
@@ -15,5 +19,10 @@ struct KernelFeatures {
 
 // Throws Error(ENOTSUP) when the kernel has no BTF: CO-RE cannot work then.
 KernelFeatures probe_kernel();
+
+// The steps, for tests: what a BTF parsed by libbpf says (scan_btf_file's
+// answers, the slow way), and what the answers mean.
+BtfFacts btf_facts_from(const btf* vmlinux);
+KernelFeatures features_from(const BtfFacts& facts);
 
 }  // namespace waketrace::detail

@@ -1,11 +1,16 @@
 // Kernel differences, exercised on this kernel by overriding what the probe
 // found: sched_switch without prev_state (before 5.18) reads the task's state
 // through CO-RE instead; without bpf_task_pt_regs (before 5.15) user stacks
-// are the kernel's own frame-pointer walk instead of the program's.
+// are the kernel's own frame-pointer walk instead of the program's. And the
+// probe's own reading of the kernel's BTF.
 #include <catch2/catch.hpp>
+
+#include <bpf/btf.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "assemble/profile_builder.hpp"
@@ -116,4 +121,31 @@ TEST_CASE("without sched_switch's prev_state the task state is read through CO-R
     // genuinely uninterruptible wait, e.g. a page fault under ASan).
     CHECK(wt::test::count_blocked_in(profile, pipe_work.reader_tid(), "pipe_read") == 0);
     CHECK(wt::test::count_blocked_in(profile, vfork_work.parent_tid(), "vfork") == 3);
+}
+
+TEST_CASE("the streamed BTF scan answers what libbpf's whole parse answers") {
+    std::unique_ptr<btf, void (*)(btf*)> parsed(btf__load_vmlinux_btf(), btf__free);
+    REQUIRE(parsed);
+    const detail::BtfFacts expected = detail::btf_facts_from(parsed.get());
+    // This kernel (6.18) has all of them; an older one would not.
+    CHECK(expected.sched_switch_typedef);
+    CHECK(expected.sched_switch_params == 5);
+    CHECK(expected.task_pt_regs_helper);
+
+    // A tiny odd-sized read crosses every string and record boundary.
+    for (size_t chunk : {size_t(13), size_t(4096), size_t(64 * 1024)}) {
+        INFO("chunk " << chunk);
+        const std::optional<detail::BtfFacts> scanned = detail::scan_btf_file("/sys/kernel/btf/vmlinux", chunk);
+        REQUIRE(scanned);
+        CHECK(scanned->sched_switch_typedef == expected.sched_switch_typedef);
+        CHECK(scanned->sched_switch_params == expected.sched_switch_params);
+        CHECK(scanned->sched_waking_typedef == expected.sched_waking_typedef);
+        CHECK(scanned->kasan_report == expected.kasan_report);
+        CHECK(scanned->task_pt_regs_helper == expected.task_pt_regs_helper);
+    }
+}
+
+TEST_CASE("a file that is not BTF is left to libbpf") {
+    CHECK_FALSE(detail::scan_btf_file("/proc/self/status"));
+    CHECK_FALSE(detail::scan_btf_file("/nonexistent/vmlinux"));
 }
