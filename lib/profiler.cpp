@@ -16,6 +16,7 @@
 #include "decode/event_chains.hpp"
 #include "decode/records.hpp"
 #include "decode/snapshot_unwinding.hpp"
+#include "symbolize/background_preparation.hpp"
 #include "symbolize/symbolizer.hpp"
 
 namespace waketrace {
@@ -76,6 +77,9 @@ struct Profiler::Impl {
     std::unique_ptr<detail::BpfCapture> capture;
     std::unique_ptr<detail::RingReader> process_reader;
     std::unique_ptr<detail::RingReader> stack_event_reader;  // --dwarf mode only
+    // Symbol tables loading while tracing; cancelled when a new start() or
+    // the profiler's end comes first.
+    std::unique_ptr<detail::BackgroundPreparation> preparation;
     bool running = false;
     uint64_t start_ns = 0;
     uint64_t stop_ns = 0;
@@ -137,6 +141,7 @@ void Profiler::start() {
     impl.capture = std::move(capture);
     impl.running = true;
     impl.start_ns = impl.drained_at_ns = monotonic_ns();
+    impl.preparation = std::make_unique<detail::BackgroundPreparation>(impl.symbolizer, impl.config.pids);
     impl.drained_drops = {};
     if (impl.config.log)
         impl.config.log(LogLevel::info, fmt::format("attached to sched_switch and sched_waking ({})",

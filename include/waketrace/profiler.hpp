@@ -194,6 +194,9 @@ public:
     // Loads and attaches the BPF program. Throws Error: EPERM (missing
     // capability, named in the message), ENOTSUP (no BTF), ESRCH (a pid or
     // tid does not exist), EBUSY (already started), or the libbpf error.
+    // Once attached, a library thread (at nice +10) loads the symbol tables
+    // results() will need -- kallsyms, and the files Config::pids map -- so
+    // that results() after stop() need not start from nothing.
     void start();
     // Detaches. Idempotent; results() stays readable afterwards.
     void stop() noexcept;

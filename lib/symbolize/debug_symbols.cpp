@@ -236,6 +236,11 @@ DebugSymbols::CuFunctions& DebugSymbols::functions_of(Dwarf_Die* cu) {
     return *entry->second;
 }
 
+void DebugSymbols::load_debug_info() {
+    Dwarf_Addr bias = 0;
+    dwfl_module_getdwarf(module_, &bias);
+}
+
 std::vector<Frame> DebugSymbols::frames_at_file_offset(uint64_t file_offset) {
     std::optional<uint64_t> address = module_address(file_offset);
     if (!address || *address == 0)

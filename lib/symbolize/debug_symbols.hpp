@@ -50,6 +50,9 @@ public:
     std::vector<Frame> frames_at_file_offset(uint64_t file_offset);
 
     size_t symbol_count() const noexcept { return symbols_.size(); }
+    // Reads the DWARF now (inflating it when compressed) rather than at the
+    // first lookup that needs it. Does nothing when there is none.
+    void load_debug_info();
 
 private:
     struct DwflEnd {

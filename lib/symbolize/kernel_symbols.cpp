@@ -32,33 +32,43 @@ std::string_view take_field(std::string_view& rest) {
 }  // namespace
 
 KernelSymbols KernelSymbols::load(const std::string& path) {
-    return parse(read_whole_file(path));
+    // Streamed: /proc/kallsyms is megabytes of text, and a copy of it all
+    // was most of the report's time (every fresh page costs a fault).
+    KernelSymbols table;
+    for_each_line(path, [&table](std::string_view line) { table.add_line(line); });
+    table.finish();
+    return table;
 }
 
 KernelSymbols KernelSymbols::parse(std::string_view kallsyms_text) {
     KernelSymbols table;
-    table.modules_.emplace_back(vmlinux_module);
-    // Names average ~25 bytes of a ~50-byte line; one reserve avoids regrowth.
-    table.names_.reserve(kallsyms_text.size() / 2);
-    table.symbols_.reserve(kallsyms_text.size() / 40);
-    table.addresses_hidden_ = true;
-
     while (!kallsyms_text.empty()) {
         size_t end = kallsyms_text.find('\n');
         table.add_line(kallsyms_text.substr(0, end));
         kallsyms_text = end == std::string_view::npos ? std::string_view()
                                                       : kallsyms_text.substr(end + 1);
     }
+    table.finish();
+    return table;
+}
 
-    if (table.addresses_hidden_) {
+KernelSymbols::KernelSymbols() {
+    modules_.emplace_back(vmlinux_module);
+    // Room for a big kernel's ~250k text symbols of ~25 bytes a name, so
+    // nothing is copied as the table grows. Reserved pages that are never
+    // written are never touched, so never resident: no shrink_to_fit after.
+    names_.reserve(8u << 20);
+    symbols_.reserve(256u << 10);
+}
+
+void KernelSymbols::finish() {
+    if (addresses_hidden_) {
         // Without root (or with kptr_restrict=2) every address reads as 0;
         // any lookup would return a wrong name, so keep none.
-        table.symbols_.clear();
-        table.names_.clear();
+        symbols_.clear();
+        names_.clear();
     }
-    table.sort_by_address();
-    table.names_.shrink_to_fit();
-    return table;
+    sort_by_address();
 }
 
 void KernelSymbols::add_line(std::string_view line) {
@@ -101,14 +111,16 @@ uint16_t KernelSymbols::module_index(std::string_view module) {
 }
 
 void KernelSymbols::sort_by_address() {
-    auto by_address = [](const Symbol& a, const Symbol& b) { return a.address < b.address; };
-    auto same_address = [](const Symbol& a, const Symbol& b) { return a.address == b.address; };
     // Aliases share an address (e.g. _stext and _text after the real first
-    // function); a stable sort keeps kallsyms order, whose first name is the
-    // function itself, and only that one is kept.
-    std::stable_sort(symbols_.begin(), symbols_.end(), by_address);
+    // function); kallsyms lists the function itself first, and names are
+    // pooled in kallsyms order, so ties go to the lower name offset and only
+    // that one is kept. (An in-place sort: stable_sort's buffer is megabytes.)
+    auto by_address = [](const Symbol& a, const Symbol& b) {
+        return a.address != b.address ? a.address < b.address : a.name_offset < b.name_offset;
+    };
+    auto same_address = [](const Symbol& a, const Symbol& b) { return a.address == b.address; };
+    std::sort(symbols_.begin(), symbols_.end(), by_address);
     symbols_.erase(std::unique(symbols_.begin(), symbols_.end(), same_address), symbols_.end());
-    symbols_.shrink_to_fit();
 }
 
 Frame KernelSymbols::resolve(uint64_t address) const {

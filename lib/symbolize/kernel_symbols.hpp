@@ -33,6 +33,9 @@ public:
     bool addresses_hidden() const noexcept { return addresses_hidden_; }
 
 private:
+    KernelSymbols();
+    void finish();  // after the last add_line
+
     // 16 bytes per symbol; names live in one pool so 200k symbols cost two
     // allocations rather than 200k.
     struct Symbol {
@@ -52,7 +55,7 @@ private:
     std::vector<Symbol> symbols_;  // sorted by address, one per address
     std::string names_;
     std::vector<std::string> modules_;
-    bool addresses_hidden_ = false;
+    bool addresses_hidden_ = true;  // until a line shows a non-zero address
 };
 
 }  // namespace waketrace::detail

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// Whole-file reads for the small text files under /proc.
+// Reads of the text files under /proc: small ones whole, big ones
+// (kallsyms: megabytes) a line at a time through one buffer.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace waketrace::detail {
 
@@ -11,5 +15,11 @@ namespace waketrace::detail {
 // this reads until end of file rather than trusting fstat.
 // Throws waketrace::Error carrying the errno of the failed open or read.
 std::string read_whole_file(const std::string& path);
+
+// Calls `visit` with each line of `path`, without its newline (a last line
+// without one included). Lines longer than `chunk` are grown into.
+// Throws like read_whole_file.
+void for_each_line(const std::string& path, const std::function<void(std::string_view)>& visit,
+                   size_t chunk = 256 * 1024);
 
 }  // namespace waketrace::detail

@@ -127,6 +127,25 @@ std::vector<Frame> Symbolizer::kernel_frames(const std::vector<uint64_t>& addres
     return frames;
 }
 
+void Symbolizer::prepare(const std::vector<uint32_t>& tgids, const std::atomic<bool>& cancelled) {
+    {
+        std::lock_guard<std::mutex> lock(symbolize_mutex_);
+        kernel_symbols();
+    }
+    for (uint32_t tgid : tgids) {
+        const SnapshotPtr process = snapshot_of(tgid);
+        for (const Mapping& mapping : process->maps().mappings()) {
+            if (cancelled.load(std::memory_order_relaxed))
+                return;
+            if (!mapping.executable || !mapping.is_file())
+                continue;
+            std::lock_guard<std::mutex> lock(symbolize_mutex_);
+            if (DebugSymbols* symbols = debug_symbols_of(*process, mapping))
+                symbols->load_debug_info();
+        }
+    }
+}
+
 // --- user ------------------------------------------------------------------
 
 std::vector<Frame> Symbolizer::user_frames(uint32_t tgid, const std::vector<uint64_t>& addresses) {

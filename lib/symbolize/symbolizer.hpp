@@ -34,8 +34,8 @@ public:
 
     // Cheap: nothing is read until frames are asked for. `log` receives why
     // symbols are missing (kallsyms hidden, unreadable files); it is only
-    // called from kernel_frames() and user_frames(). Separate debug files are
-    // looked for under `debug_directories` by build-id
+    // called from kernel_frames(), user_frames() and prepare(). Separate
+    // debug files are looked for under `debug_directories` by build-id
     // (DIR/.build-id/xx/rest.debug) and by .gnu_debuglink (beside the file,
     // in its .debug/, and under DIR/<file's directory>/), and through
     // debuginfod when DEBUGINFOD_URLS is set in the environment.
@@ -80,6 +80,14 @@ public:
     // The same for addresses taken in `image` of the process, even if the
     // process has exec'd since (--dwarf stacks know their image).
     std::vector<Frame> user_frames(const ProcessImage& image, const std::vector<uint64_t>& addresses);
+
+    // Loads now what naming frames will need later, so that naming them is
+    // quick: kallsyms, and the symbol tables and DWARF of the executable
+    // files `tgids` map. Takes the lock a file at a time, so it may run on a
+    // thread of its own while frames are asked for, and returns early once
+    // `cancelled` is set (what is left is loaded when first needed, as
+    // always). Never throws.
+    void prepare(const std::vector<uint32_t>& tgids, const std::atomic<bool>& cancelled);
 
     // How many ELF files were parsed so far. A file is parsed once per
     // build-id, however many processes, paths or containers map it; files

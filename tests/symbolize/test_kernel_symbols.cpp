@@ -2,9 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <string>
+#include <vector>
 
 #include "fixtures.hpp"
 #include "symbolize/kernel_symbols.hpp"
+#include "symbolize/read_file.hpp"
 
 using waketrace::detail::KernelSymbols;
 
@@ -89,6 +92,23 @@ TEST_CASE("kallsyms loads from a file", "[kallsyms]") {
     KernelSymbols symbols = KernelSymbols::load(file.path());
     CHECK(symbols.size() == 8);
     CHECK(symbols.resolve(0xffffffff81000104).symbol == "local_helper");
+}
+
+TEST_CASE("a file is read line by line through any buffer size", "[kallsyms]") {
+    symfixture::TempFile file(fixture_kallsyms);
+    std::vector<std::string> expected;
+    waketrace::detail::for_each_line(file.path(), [&](std::string_view line) { expected.emplace_back(line); });
+    CHECK(expected.size() == 14);
+    CHECK(expected.back() == "ffffffff81000500 T last_function");  // kept without its newline
+
+    // Smaller than a line: the buffer grows; odd sizes split lines anywhere.
+    for (size_t chunk : {1, 7, 64}) {
+        INFO("chunk " << chunk);
+        std::vector<std::string> lines;
+        waketrace::detail::for_each_line(
+            file.path(), [&](std::string_view line) { lines.emplace_back(line); }, chunk);
+        CHECK(lines == expected);
+    }
 }
 
 TEST_CASE("a missing kallsyms file throws with its errno", "[kallsyms]") {

@@ -174,6 +174,49 @@ TEST_CASE("remember_process may run while frames are resolved", "[symbolizer]") 
     CHECK(all_resolved);
 }
 
+TEST_CASE("prepare loads what frames will need, and frames come out the same", "[symbolizer]") {
+    symfixture::LoadedLibrary library(SYMFIXTURE_LIBRARY);
+    const std::vector<uint64_t> addresses = {library.leaf(), library.caller() + 3, library.twice()};
+    std::vector<Frame> unprepared = Symbolizer().user_frames(self(), addresses);
+
+    Symbolizer symbolizer;
+    const std::atomic<bool> cancelled{false};
+    symbolizer.prepare({self()}, cancelled);
+    // Every executable file this test maps: itself, the fixture library, libc...
+    const size_t parsed = symbolizer.files_parsed();
+    CHECK(parsed >= 3);
+    std::vector<Frame> prepared = symbolizer.user_frames(self(), addresses);
+    CHECK(symbolizer.files_parsed() == parsed);  // nothing left to parse
+    REQUIRE(prepared.size() == unprepared.size());
+    for (size_t i = 0; i < prepared.size(); ++i) {
+        CHECK(prepared[i].symbol == unprepared[i].symbol);
+        CHECK(prepared[i].offset == unprepared[i].offset);
+        CHECK(prepared[i].module == unprepared[i].module);
+        CHECK(prepared[i].line == unprepared[i].line);
+    }
+}
+
+TEST_CASE("a cancelled prepare parses no file", "[symbolizer]") {
+    Symbolizer symbolizer;
+    const std::atomic<bool> cancelled{true};
+    symbolizer.prepare({self()}, cancelled);
+    CHECK(symbolizer.files_parsed() == 0);
+}
+
+TEST_CASE("prepare may run while frames are resolved", "[symbolizer]") {
+    symfixture::LoadedLibrary library(SYMFIXTURE_LIBRARY);
+    Symbolizer symbolizer;
+    const std::atomic<bool> cancelled{false};
+    std::thread preparer([&] { symbolizer.prepare({self()}, cancelled); });
+    bool all_resolved = true;
+    for (int round = 0; round < 50; ++round) {
+        std::vector<Frame> frames = symbolizer.user_frames(self(), {library.leaf() + 1});
+        all_resolved = all_resolved && frames.at(0).symbol == "symfixture_leaf";
+    }
+    preparer.join();
+    CHECK(all_resolved);
+}
+
 TEST_CASE("kernel frames of the running kernel", "[symbolizer][live]") {
     std::optional<uint64_t> schedule = symfixture::kallsyms_address("schedule");
     REQUIRE(schedule);
