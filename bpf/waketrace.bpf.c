@@ -53,7 +53,7 @@ const volatile bool walk_user_frames_here = true;
 __u64 drops[WT_DROP_NR] = {};
 
 /* Kernel and user stacks, keyed by a hash of their frames (see
- * store_stack()); entries and allocation are set by user space before load. */
+ * store_stack()); user space sets the entries before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);

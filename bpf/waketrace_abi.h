@@ -40,10 +40,9 @@ struct wt_stack_frames {
 };
 
 /*
- * A stack id is >= 0 when the stack is in the `stacks` map (a hash of its
- * frames). Negative values say
- * why it is not there; they travel in the key so every missing stack is
- * reported with its cause.
+ * A stack id is >= 0 when the stack is in the `stacks` map (the id is a hash
+ * of its frames). Negative values say why it is not there; they travel in
+ * the key so every missing stack is reported with its cause.
  */
 #define WT_STACK_NOT_CAPTURED (-1000) /* mode excludes it, or a kernel thread's user stack */
 #define WT_STACK_IRQ_DROPPED (-1001)  /* user stack of a task interrupted by the waking IRQ */

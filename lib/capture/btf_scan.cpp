@@ -167,7 +167,7 @@ private:
         }
     }
 
-    // Reads type `id`'s header at `offset` into `out`; false past the end or
+    // Reads the type record at `offset` into `out`; false past the end or
     // on a kind of unknown size.
     bool read_type(uint64_t offset, TypeHeader& out) {
         const uint8_t* bytes = window_.at(offset, sizeof(btf_type));
