@@ -5,6 +5,8 @@ import subprocess
 
 import pytest
 
+from ci_rule import require_root
+
 
 @pytest.fixture(scope="session")
 def profile_pid():
@@ -23,13 +25,7 @@ def demo():
 
 @pytest.fixture
 def privileged():
-    """Tracing needs root. Elsewhere the test is skipped with the reason,
-    except under CI=true, where a skipped BPF test would hide a failure."""
-    if os.geteuid() != 0:
-        reason = "tracing needs root (CAP_BPF and CAP_PERFMON)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + ", and CI must run these tests")
-        pytest.skip(reason)
+    require_root()
 
 
 def run(args, **kwargs):

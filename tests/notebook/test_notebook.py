@@ -9,15 +9,7 @@ from html.parser import HTMLParser
 import nbformat
 import pytest
 
-
-def require_privileges():
-    """The notebook traces: skip with a message without root, but fail under
-    CI, where a skipped BPF test would pass for one that never ran."""
-    if os.geteuid() != 0:
-        message = "needs root (CAP_BPF and CAP_PERFMON) to trace"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + ": CI must run the BPF tests")
-        pytest.skip(message)
+from ci_rule import require_root
 
 
 class HtmlTable(HTMLParser):
@@ -52,7 +44,7 @@ class HtmlTable(HTMLParser):
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    require_privileges()
+    require_root()
     out = tmp_path_factory.mktemp("notebook")
     # Jupyter's connection files and IPython's profile go to the temporary
     # directory, not to the user's home; the debugger's warning about frozen

@@ -2,9 +2,9 @@
 build tree through PYTHONPATH, set by meson (tests/python/meson.build)."""
 import pytest
 
-from privileges import require_privileges
+from ci_rule import require_root
 
 
 @pytest.fixture
 def privileged():
-    require_privileges()
+    require_root()

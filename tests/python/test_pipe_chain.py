@@ -6,7 +6,7 @@ import os
 import pytest
 
 import waketrace
-from privileges import require_privileges
+from ci_rule import require_root
 from workloads import PipeTokenPass, describe, has_frame
 
 ROUNDS = 10
@@ -15,7 +15,7 @@ SLEEP_S = 0.02
 
 @pytest.fixture(scope="module")
 def pipe_run():
-    require_privileges()
+    require_root()
     work = PipeTokenPass(ROUNDS, SLEEP_S)
     with waketrace.Profiler(tids=[work.reader.tid]) as profiler:
         work.run()

@@ -5,9 +5,7 @@ import subprocess
 
 import pytest
 
-
-def _under_ci():
-    return os.environ.get("CI") == "true"
+from ci_rule import require_root
 
 
 @pytest.fixture(scope="session")
@@ -29,12 +27,7 @@ def deep_blocker():
 
 @pytest.fixture
 def privileged():
-    """Tracing needs root; skip with a message elsewhere, fail under CI."""
-    if os.geteuid() != 0:
-        message = "needs root (CAP_BPF and CAP_PERFMON) to trace"
-        if _under_ci():
-            pytest.fail(message + ": CI must run the BPF tests")
-        pytest.skip(message)
+    require_root()
 
 
 def run(args, **kwargs):
