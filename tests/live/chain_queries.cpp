@@ -34,6 +34,24 @@ uint64_t count_blocked_in(const Profile& profile, uint32_t tid, std::string_view
     return count;
 }
 
+std::string describe_chains(const Profile& profile, uint32_t tid) {
+    std::string text;
+    for (const WakeChain* chain : chains_of_target(profile, tid)) {
+        text += "count=" + std::to_string(chain->count) + " waker=";
+        if (chain->wakers.empty()) {
+            text += "none";
+        } else {
+            text += std::string(to_string(chain->wakers[0].context)) + "/" +
+                    std::to_string(chain->wakers[0].task.tid);
+        }
+        text += " kernel:";
+        for (size_t i = 0; i < chain->kernel_stack.frames.size() && i < 6; ++i)
+            text += " " + chain->kernel_stack.frames[i].symbol;
+        text += "\n";
+    }
+    return text;
+}
+
 std::string describe(const Losses& losses) {
     return "stack_collisions=" + std::to_string(losses.stack_collisions) +
            " stack_map_full=" + std::to_string(losses.stack_map_full) +

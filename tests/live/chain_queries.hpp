@@ -17,6 +17,9 @@ uint64_t sum_blocked_ns(const std::vector<const WakeChain*>& chains);
 uint64_t count_blocked_in(const Profile& profile, uint32_t tid, std::string_view symbol_part);
 // Every loss counter by name, for failure messages.
 std::string describe(const Losses& losses);
+// `tid`'s chains a line each (count, waker context and tid, kernel stack
+// top), for failure messages.
+std::string describe_chains(const Profile& profile, uint32_t tid);
 // Running a profiler around `workload` with `config`, returning the results.
 template <typename Workload>
 Profile profile_while(Config config, Workload& workload);

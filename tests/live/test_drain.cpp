@@ -26,6 +26,8 @@ TEST_CASE("drain returns each period's chains once, while running") {
 
     // (A joined thread may still block on its way out after the join: only
     // the pipe waits say which period they belong to.)
+    INFO("period 1:\n" << wt::test::describe_chains(period1, first.reader_tid()));
+    INFO("period 2:\n" << wt::test::describe_chains(period2, first.reader_tid()));
     CHECK(wt::test::count_blocked_in(period1, first.reader_tid(), "pipe_read") == 3);
     CHECK(wt::test::count_blocked_in(period1, second.reader_tid(), "pipe_read") == 0);
     CHECK(wt::test::count_blocked_in(period2, second.reader_tid(), "pipe_read") == 2);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "chain_queries.hpp"
 #include "workloads.hpp"
@@ -133,7 +134,12 @@ TEST_CASE("user threads only / kernel threads only") {
             wt::test::PipeTokenPass& work;
             void run() {
                 work.run();
-                sync();  // wakes kernel threads (writeback, journal)
+                // Wakes kernel threads (writeback, journal); a quiet machine
+                // may still need a moment before one blocks and wakes again.
+                for (int i = 0; i < 10; ++i) {
+                    sync();
+                    std::this_thread::sleep_for(20ms);
+                }
             }
         } with_sync{work};
         const wt::Profile profile = wt::test::profile_while(config, with_sync);

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <future>
 #include <stdexcept>
+#include <string>
 
 namespace waketrace::test {
 
@@ -81,6 +83,22 @@ void sleep_for(std::chrono::nanoseconds duration) {
     }
 }
 
+// Until thread `tid` sleeps in a pipe read (as /proc says: its wait
+// channel), so that the write that follows always wakes a blocked reader,
+// however late the reader got going. Gives up after two seconds.
+void wait_until_in_pipe_read(pid_t tid) {
+    const std::string wchan = "/proc/self/task/" + std::to_string(tid) + "/wchan";
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (std::chrono::steady_clock::now() < give_up) {
+        std::ifstream file(wchan);
+        std::string where;
+        std::getline(file, where);
+        if (where.find("pipe_read") != std::string::npos)
+            return;
+        sleep_for(std::chrono::microseconds(100));
+    }
+}
+
 }  // namespace
 
 PipeTokenPass::PipeTokenPass(int rounds, std::chrono::milliseconds sleep) : rounds_(rounds), sleep_(sleep) {
@@ -94,6 +112,7 @@ PipeTokenPass::PipeTokenPass(int rounds, std::chrono::milliseconds sleep) : roun
         for (int i = 0; i < rounds_; ++i) {
             const auto before = std::chrono::steady_clock::now();
             sleep_for(sleep_);
+            wait_until_in_pipe_read(reader_tid_);
             slept_ns_ += uint64_t(std::chrono::nanoseconds(std::chrono::steady_clock::now() - before).count());
             write_one_byte(fds_[1]);
         }

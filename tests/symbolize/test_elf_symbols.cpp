@@ -6,15 +6,15 @@
 #include <cerrno>
 
 #include "fixtures.hpp"
-#include "symbolize/elf_symbols.hpp"
+#include "elf_symbols.hpp"
 #include "symbolize/process_maps.hpp"
 #include "waketrace/profiler.hpp"
 
-using waketrace::detail::ElfSymbols;
-using waketrace::detail::LoadSegment;
+using waketrace::test::ElfSymbols;
+using waketrace::test::LoadSegment;
 using waketrace::detail::Mapping;
 using waketrace::detail::ProcessMaps;
-using waketrace::detail::ResolvedSymbol;
+using waketrace::test::ResolvedSymbol;
 
 namespace {
 

@@ -16,13 +16,13 @@
 #include <fmt/format.h>
 
 #include "fixtures.hpp"
-#include "symbolize/elf_symbols.hpp"
+#include "elf_symbols.hpp"
 #include "symbolize/mapped_file.hpp"
 #include "symbolize/pinned_files.hpp"
 #include "symbolize/process_snapshot.hpp"
 #include "waketrace/profiler.hpp"
 
-using waketrace::detail::ElfSymbols;
+using waketrace::test::ElfSymbols;
 using waketrace::detail::Mapping;
 using waketrace::detail::PinnedFiles;
 using waketrace::detail::ProcessSnapshot;

@@ -3,9 +3,9 @@
 
 #include <fmt/format.h>
 
-using waketrace::detail::ElfSymbols;
+using waketrace::test::ElfSymbols;
 using waketrace::detail::Mapping;
-using waketrace::detail::ResolvedSymbol;
+using waketrace::test::ResolvedSymbol;
 
 namespace unwfixture {
 

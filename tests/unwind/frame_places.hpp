@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "symbolize/elf_symbols.hpp"
+#include "elf_symbols.hpp"
 #include "symbolize/process_maps.hpp"
 
 namespace unwfixture {
@@ -31,7 +31,7 @@ public:
 
 private:
     std::shared_ptr<const waketrace::detail::ProcessMaps> maps_;
-    std::map<std::string, waketrace::detail::ElfSymbols> symbols_;  // by path
+    std::map<std::string, waketrace::test::ElfSymbols> symbols_;  // by path
 };
 
 std::string describe(const std::vector<uint64_t>& frames, const std::vector<FramePlace>& places);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "symbolize/elf_symbols.hpp"
+#include "elf_symbols.hpp"
 
 #include <fcntl.h>
 #include <gelf.h>
@@ -12,7 +12,9 @@
 
 #include "waketrace/profiler.hpp"
 
-namespace waketrace::detail {
+namespace waketrace::test {
+
+using detail::UniqueFd;
 
 namespace {
 
@@ -140,4 +142,4 @@ std::optional<ResolvedSymbol> ElfSymbols::lookup_address(uint64_t address) const
     return symbols_.lookup(address);
 }
 
-}  // namespace waketrace::detail
+}  // namespace waketrace::test

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Function symbols of one ELF file (executable or shared library), looked up
-// by the file offset a process mapping gives us.
+// by the file offset a process mapping gives us: read with libelf alone, as
+// a second opinion for the tests of the library's libdwfl-based symbolizer
+// and unwinder.
 #pragma once
 
 #include <cstdint>
@@ -13,9 +15,9 @@
 #include "symbolize/symbol_table.hpp"
 #include "symbolize/unique_fd.hpp"
 
-namespace waketrace::detail {
+namespace waketrace::test {
 
-using ResolvedSymbol = FoundSymbol;
+using ResolvedSymbol = detail::FoundSymbol;
 
 // A PT_LOAD program header: file bytes [file_offset, file_offset + file_size)
 // are mapped at ELF virtual address `address`.
@@ -31,7 +33,7 @@ public:
     // when it cannot be opened (the open's errno) or is not ELF (ENOEXEC).
     static ElfSymbols load(const std::string& path);
     // The same from an already opened file; `name` is only used in messages.
-    static ElfSymbols load(UniqueFd fd, const std::string& name);
+    static ElfSymbols load(detail::UniqueFd fd, const std::string& name);
 
     // Maps a file offset to its ELF address through the PT_LOAD segment
     // holding it, then finds the function there: the symbol whose
@@ -49,9 +51,9 @@ public:
 private:
     class Reader;  // the libelf walk that fills the tables
 
-    SymbolTable symbols_;
+    detail::SymbolTable symbols_;
     std::vector<LoadSegment> segments_;
     bool position_independent_ = false;
 };
 
-}  // namespace waketrace::detail
+}  // namespace waketrace::test
