@@ -21,7 +21,18 @@ namespace {
 // Python threads could otherwise be inside it at once.
 class PythonProfiler {
 public:
-    explicit PythonProfiler(Config config) : stacks_(config.stacks), profiler_(std::move(config)) {}
+    explicit PythonProfiler(Config config)
+        : stacks_(config.stacks), profiler_(std::make_unique<Profiler>(std::move(config))) {}
+    // Python frees this with the GIL held, but the Profiler's end joins its
+    // threads, and one of them may be waiting for the GIL to log: let go of
+    // it first.
+    ~PythonProfiler() {
+        py::gil_scoped_release gil_released;
+        std::lock_guard<std::mutex> one_caller(mutex_);
+        profiler_.reset();
+    }
+    PythonProfiler(const PythonProfiler&) = delete;
+    PythonProfiler& operator=(const PythonProfiler&) = delete;
 
     void start();
     void stop();
@@ -36,12 +47,12 @@ private:
     auto without_gil(Call call) {
         py::gil_scoped_release gil_released;
         std::lock_guard<std::mutex> one_caller(mutex_);
-        return call(profiler_);
+        return call(*profiler_);
     }
 
     const StackKinds stacks_;
     std::mutex mutex_;
-    Profiler profiler_;
+    std::unique_ptr<Profiler> profiler_;
 };
 
 void PythonProfiler::start() { without_gil([](Profiler& p) { p.start(); }); }

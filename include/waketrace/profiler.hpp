@@ -73,6 +73,8 @@ struct Config {
     // library thread (bench/RESULTS.md); needs x86_64 and Linux 5.15+.
     uint32_t dwarf_stack_bytes = 0;
     // Messages from the profiler and the BPF verifier; nullptr: dropped.
+    // Also called from the profiler's own threads while it runs: it must be
+    // safe to call from any thread.
     std::function<void(LogLevel, std::string_view)> log;
 };
 
