@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -44,8 +45,8 @@ size_t read_some(const UniqueFd& fd, char* into, size_t size, const std::string&
 std::string read_whole_file(const std::string& path) {
     const UniqueFd fd = open_for_reading(path);
 
-    // Grow geometrically so a multi-megabyte /proc/kallsyms takes few reads
-    // and few reallocations.
+    // Grow geometrically so a longer file takes few reads and few
+    // reallocations.
     std::string contents;
     size_t used = 0;
     size_t capacity = 64 * 1024;
