@@ -304,12 +304,12 @@ static __always_inline long walk_user_frames(__u64 *ips)
 	if (read_user_regs(&regs))
 		return -14; /* EFAULT */
 	ips[0] = regs.ip;
-	fp = regs.bp;
+	fp = regs.cs == USER_CS_64 ? regs.bp : 0; /* 0: the first round stops */
 	for (__u32 depth = 1; depth < WT_MAX_STACK_DEPTH; depth++) {
 		/* Ended here unless a frame follows: keeps the loop counter
 		 * dead after the loop, so the verifier checks one exit. */
 		ips[depth] = 0;
-		if (regs.cs != USER_CS_64 || (fp & 7) || fp < regs.sp)
+		if ((fp & 7) || fp < regs.sp)
 			break;
 		if (bpf_probe_read_user(&frame, sizeof(frame), (const void *)fp))
 			break;

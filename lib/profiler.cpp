@@ -141,8 +141,8 @@ void Profiler::start() {
     impl.capture = std::move(capture);
     impl.running = true;
     impl.start_ns = impl.drained_at_ns = monotonic_ns();
-    impl.preparation = std::make_unique<detail::BackgroundPreparation>(impl.symbolizer, impl.config.pids);
     impl.drained_drops = {};
+    impl.preparation = std::make_unique<detail::BackgroundPreparation>(impl.symbolizer, impl.config.pids);
     if (impl.config.log)
         impl.config.log(LogLevel::info, fmt::format("attached to sched_switch and sched_waking ({})",
                                                     impl.capture->uses_tp_btf() ? "tp_btf" : "raw_tp"));

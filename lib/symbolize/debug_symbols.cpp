@@ -109,19 +109,15 @@ public:
                   [](const Range& a, const Range& b) { return a.low < b.low; });
     }
 
-    // The subprogram holding `pc`, or nullptr.
+    // The subprogram holding `pc`, or nullptr. Functions' ranges do not
+    // overlap, so only the last one starting at or below `pc` can hold it.
     Dwarf_Die* function_at(Dwarf_Addr pc) {
         auto above = std::upper_bound(ranges_.begin(), ranges_.end(), pc,
                                       [](Dwarf_Addr a, const Range& r) { return a < r.low; });
-        while (above != ranges_.begin()) {
-            --above;
-            if (pc < above->high)
-                return &above->die;
-            if (above->high <= above->low)
-                continue;
-            break;
-        }
-        return nullptr;
+        if (above == ranges_.begin())
+            return nullptr;
+        --above;
+        return pc < above->high ? &above->die : nullptr;
     }
 
 private:
