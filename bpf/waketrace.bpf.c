@@ -49,6 +49,16 @@ const volatile __u32 user_stack_bytes = 0;
  * bpf_task_pt_regs, 5.15+); see walk_user_frames(). */
 const volatile bool walk_user_frames_here = true;
 
+/*
+ * Periods are summed under the generation current when they end. A drain
+ * moves it on, waits until no program can still be using the old one, and
+ * only then takes the old generation's entries: deleting entries the
+ * program may be adding to would lose those additions (or, with
+ * preallocated maps, add them to whatever entry reuses the memory).
+ * Written by user space through the skeleton (BpfCapture::take_chains).
+ */
+__u32 chain_generation = 0;
+
 /* Losses per cause (WT_DROP_*); user space reads them through the skeleton. */
 __u64 drops[WT_DROP_NR] = {};
 
@@ -249,11 +259,11 @@ static __always_inline __s32 user_stack_snapshot(__u32 tgid, __u32 tid)
 	__s32 id;
 
 	if (read_user_regs(&regs))
-		return -14; /* EFAULT */
+		return -EFAULT;
 	event = bpf_ringbuf_reserve(&stack_events, sizeof(*event) + user_stack_bytes, 0);
 	if (!event) {
 		count_drop(WT_DROP_USER_STACK_EVENT);
-		return -105; /* ENOBUFS */
+		return -ENOBUFS;
 	}
 	event->type = WT_EVENT_USER_STACK;
 	id = __sync_fetch_and_add(&next_snapshot_id, 1) & 0x7fffffff;
@@ -302,7 +312,7 @@ static __always_inline long walk_user_frames(__u64 *ips)
 	__u64 fp;
 
 	if (read_user_regs(&regs))
-		return -14; /* EFAULT */
+		return -EFAULT;
 	ips[0] = regs.ip;
 	fp = regs.cs == USER_CS_64 ? regs.bp : 0; /* 0: the first round stops */
 	for (__u32 depth = 1; depth < WT_MAX_STACK_DEPTH; depth++) {
@@ -376,19 +386,19 @@ static __always_inline __s32 store_stack(const struct wt_stack_frames *stack)
 		err = bpf_map_update_elem(&stacks, &id, stack, BPF_NOEXIST);
 		if (!err)
 			return id;
-		if (err != -17 /* EEXIST: another CPU stored it first */) {
+		if (err != -EEXIST /* another CPU stored it first */) {
 			count_drop(WT_DROP_STACK_MAP_FULL);
-			return -12; /* ENOMEM */
+			return -ENOMEM;
 		}
 		stored = bpf_map_lookup_elem(&stacks, &id);
 		if (!stored) {
 			count_drop(WT_DROP_STACK_OTHER);
-			return -2; /* ENOENT */
+			return -ENOENT;
 		}
 	}
 	if (!same_frames(stored->ips, stack->ips)) {
 		count_drop(WT_DROP_STACK_COLLISION);
-		return -17; /* EEXIST */
+		return -EEXIST;
 	}
 	return id;
 }
@@ -400,7 +410,7 @@ static __always_inline __s32 stack_id(void *ctx, __u32 scratch_slot, bool user)
 	long err;
 
 	if (!stack)
-		return -2; /* ENOENT: cannot happen, the array has both slots */
+		return -ENOENT; /* cannot happen: the array has both slots */
 	if (user && walk_user_frames_here)
 		err = walk_user_frames(stack->ips);
 	else
@@ -452,6 +462,27 @@ static __always_inline bool target_wanted(struct task_struct *task, __u32 tgid, 
 	return true;
 }
 
+/*
+ * Keeps `entry` until the thread's switch-in. An entry already there means
+ * the thread was switched in and out again without a switch-in this
+ * program saw: the period it began never ended for us. That happens when
+ * the kernel does not report a switch (seen on a virtualised host whose
+ * kernel hides its agent's threads: the switch from such a thread to ours
+ * never fires sched_switch), so it is counted, never dropped silently. The
+ * BPF_NOEXIST try costs nothing more than BPF_ANY when all is well.
+ */
+static __always_inline void remember_off_cpu(__u32 tid, const struct off_cpu *entry)
+{
+	long err = bpf_map_update_elem(&off_cpu_threads, &tid, entry, BPF_NOEXIST);
+
+	if (err == -EEXIST) {
+		count_drop(WT_DROP_MISSED_SWITCH_IN);
+		err = bpf_map_update_elem(&off_cpu_threads, &tid, entry, BPF_ANY);
+	}
+	if (err)
+		count_drop(WT_DROP_MISSED_SWITCH_OUT);
+}
+
 static __always_inline void record_switch_out(void *ctx, struct task_struct *prev,
 					      unsigned int state, __u64 now)
 {
@@ -480,8 +511,7 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 	entry.waker.context = state == TASK_RUNNING ? WT_CTX_PREEMPTED : WT_CTX_NONE;
 	entry.waker.task.kernel_stack_id = WT_STACK_NOT_CAPTURED;
 	entry.waker.task.user_stack_id = WT_STACK_NOT_CAPTURED;
-	if (bpf_map_update_elem(&off_cpu_threads, &tid, &entry, BPF_ANY))
-		count_drop(WT_DROP_MISSED_SWITCH_OUT);
+	remember_off_cpu(tid, &entry);
 }
 
 /* Adds one off-CPU period to `key`'s times in `map` (chains or thread_totals). */
@@ -494,7 +524,7 @@ static __always_inline void add_times(void *map, void *key, __u64 total, __u64 b
 		long err = bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
 
 		/* -EEXIST: another CPU created it first, which is fine. */
-		if (err && err != -17) {
+		if (err && err != -EEXIST) {
 			count_drop(full_cause);
 			return;
 		}
@@ -536,6 +566,7 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 	struct wt_chain_key key = {};
 	struct off_cpu *entry;
 	__u64 total, blocked = 0;
+	__u32 generation = *(volatile __u32 *)&chain_generation;
 
 	if (tid == 0)
 		return;
@@ -550,12 +581,17 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 	if (entry->waking_ns)
 		blocked = entry->waking_ns - entry->switch_out_ns;
 	if (stack_sample_percent < 100) {
-		struct wt_thread_key thread = {.tgid = entry->target.tgid, .tid = entry->target.tid};
+		struct wt_thread_key thread = {
+			.tgid = entry->target.tgid,
+			.tid = entry->target.tid,
+			.generation = generation,
+		};
 
 		__builtin_memcpy(thread.comm, entry->target.comm, sizeof(thread.comm));
 		add_times(&thread_totals, &thread, total, blocked, WT_DROP_THREAD_MAP_FULL);
 	}
 	if (entry->sampled) {
+		key.generation = generation;
 		key.target = entry->target;
 		key.wakers[0] = entry->waker;
 		if (key.wakers[0].context == WT_CTX_NONE)

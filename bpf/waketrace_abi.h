@@ -8,7 +8,7 @@
 #define WAKETRACE_ABI_H
 
 #ifdef __BPF__
-/* vmlinux_min.h provides the __u32/__u64 types in the BPF build. */
+/* kernel_types.h provides the __u32/__u64 types in the BPF build. */
 #else
 #include <linux/types.h>
 #endif
@@ -68,6 +68,8 @@ struct wt_waker_key {
 struct wt_chain_key {
 	struct wt_task_key target;
 	struct wt_waker_key wakers[WT_MAX_WAKERS];
+	__u32 generation; /* the program's chain_generation when the period ended */
+	__u32 reserved;   /* zero */
 };
 
 struct wt_chain_value {
@@ -84,6 +86,8 @@ struct wt_thread_key {
 	__u32 tgid;
 	__u32 tid;
 	char comm[WT_COMM_LEN];
+	__u32 generation; /* as in wt_chain_key */
+	__u32 reserved;
 };
 
 /* Why an event or a stack was lost: indexes of the program's drop counters. */
@@ -96,7 +100,8 @@ struct wt_thread_key {
 #define WT_DROP_THREAD_MAP_FULL 6 /* a new thread found the per-thread totals map full */
 #define WT_DROP_USER_STACK_EVENT 7 /* --dwarf: ring buffer full, a user stack snapshot was lost */
 #define WT_DROP_PERIOD_EVENT 8    /* --dwarf: ring buffer full, an off-CPU period was lost */
-#define WT_DROP_NR 9
+#define WT_DROP_MISSED_SWITCH_IN 9 /* a thread switched out again with no switch-in seen */
+#define WT_DROP_NR 10
 
 /* Sent to user space the first time a process shows up in a captured user stack. */
 struct wt_process_event {

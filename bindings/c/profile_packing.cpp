@@ -139,6 +139,7 @@ wt_losses pack_losses(const Losses& losses) {
     out.thread_map_full = losses.thread_map_full;
     out.user_stack_events = losses.user_stack_events;
     out.period_events = losses.period_events;
+    out.missed_switch_ins = losses.missed_switch_ins;
     return out;
 }
 
@@ -165,6 +166,7 @@ wt_profile* pack_into(Packer& packer, const Profile& profile) {
         out->nr_chains = profile.chains.size();
         out->chains = chains;
         out->losses = pack_losses(profile.losses);
+        out->skipped_runs = profile.losses.skipped_runs;
         out->duration_ns = profile.duration_ns;
         out->nr_threads = profile.threads.size();
         out->threads = threads;
@@ -233,7 +235,8 @@ Profile unpack_profile(const wt_profile& profile) {
     const wt_losses& losses = profile.losses;
     out.losses = {losses.stack_collisions,   losses.stack_map_full, losses.stack_errors,
                   losses.chain_map_full,     losses.missed_switch_outs, losses.process_events,
-                  losses.thread_map_full,    losses.user_stack_events, losses.period_events};
+                  losses.thread_map_full,    losses.user_stack_events, losses.period_events,
+                  losses.missed_switch_ins,  profile.skipped_runs};
     out.stack_sample_percent = profile.stack_sample_percent;
     for (size_t i = 0; i < profile.nr_chains; ++i) {
         const wt_chain& chain = profile.chains[i];

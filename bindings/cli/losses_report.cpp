@@ -29,6 +29,10 @@ void report_losses(std::FILE* out, const Losses& losses) {
            "lower --dwarf-stack-size or use --sample");
     report(out, losses.period_events, "off-CPU periods lost: the --dwarf ring buffer was full",
            "lower --dwarf-stack-size or use --sample");
+    report(out, losses.missed_switch_ins, "off-CPU periods lost: the kernel did not report the switch back in",
+           "some virtualised hosts hide their agent's switches; nothing to do");
+    report(out, losses.skipped_runs, "BPF program runs skipped by the kernel",
+           "another BPF program was running on that CPU at the time");
 }
 
 }  // namespace waketrace::cli

@@ -152,16 +152,20 @@ void bind_losses(py::module_& module) {
                                "Off-CPU periods missing from Profile.threads (stack sampling).")
         .def_property_readonly("user_stack_events", [](const Losses& l) { return l.user_stack_events; },
                                "dwarf_stack_bytes mode: user stacks lost to a full ring buffer.")
+        .def_property_readonly("missed_switch_ins", [](const Losses& l) { return l.missed_switch_ins; },
+                               "Off-CPU periods lost: the kernel did not report the switch back in.")
+        .def_property_readonly("skipped_runs", [](const Losses& l) { return l.skipped_runs; },
+                               "BPF program runs the kernel skipped (another BPF program was running).")
         .def_property_readonly("period_events", [](const Losses& l) { return l.period_events; },
                                "dwarf_stack_bytes mode: off-CPU periods lost to a full ring buffer.")
         .def_property_readonly("total", &Losses::total)
         .def("__repr__", [](const Losses& l) {
             return fmt::format("<Losses total={} stack_collisions={} stack_map_full={} stack_errors={} "
                                "chain_map_full={} missed_switch_outs={} process_events={} thread_map_full={} "
-                               "user_stack_events={} period_events={}>",
+                               "user_stack_events={} period_events={} missed_switch_ins={} skipped_runs={}>",
                                l.total(), l.stack_collisions, l.stack_map_full, l.stack_errors,
                                l.chain_map_full, l.missed_switch_outs, l.process_events, l.thread_map_full,
-                               l.user_stack_events, l.period_events);
+                               l.user_stack_events, l.period_events, l.missed_switch_ins, l.skipped_runs);
         });
 }
 

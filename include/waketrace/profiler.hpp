@@ -155,10 +155,19 @@ struct Losses {
     // --dwarf mode: the ring buffer to user space was full.
     uint64_t user_stack_events = 0;  // user stacks lost (their chains show them as errors)
     uint64_t period_events = 0;      // off-CPU periods lost
+    // Off-CPU periods lost because the kernel did not report the thread's
+    // switch back in: it was seen switching out again with its last period
+    // still open. Some virtualised hosts hide switches from their own agent's
+    // threads; see README, "What is counted".
+    uint64_t missed_switch_ins = 0;
+    // Runs of the BPF programs the kernel skipped because a BPF program was
+    // already running on that CPU (bpf_prog_info.recursion_misses): each may
+    // have lost a switch or a waking.
+    uint64_t skipped_runs = 0;
     uint64_t total() const noexcept {
         return stack_collisions + stack_map_full + stack_errors + chain_map_full +
                missed_switch_outs + process_events + thread_map_full + user_stack_events +
-               period_events;
+               period_events + missed_switch_ins + skipped_runs;
     }
 };
 

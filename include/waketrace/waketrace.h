@@ -169,7 +169,9 @@ struct wt_losses {
 	uint64_t thread_map_full;     /* periods missing from wt_profile.threads */
 	uint64_t user_stack_events;   /* dwarf_stack_bytes mode: user stacks lost (ring full) */
 	uint64_t period_events;       /* dwarf_stack_bytes mode: periods lost (ring full) */
-	uint64_t reserved[1];
+	uint64_t missed_switch_ins;   /* periods lost: the kernel did not report the switch
+	                               * back in (carved from reserved after 0.2.0: an older
+	                               * library leaves it 0) */
 };
 
 /* One target thread's off-CPU time, whatever its stacks (exact even when
@@ -193,7 +195,12 @@ struct wt_profile {
 	const struct wt_thread_total *threads; /* ascending by total_ns */
 	uint32_t stack_sample_percent; /* 100 unless stacks were sampled */
 	uint32_t reserved0;
-	uint8_t reserved[8];
+	/* Runs of the BPF programs the kernel skipped because a BPF program was
+	 * already running on that CPU; each may have lost a switch or a waking.
+	 * A loss cause like those in `losses`, outside struct wt_losses only
+	 * because that had no room left (carved from reserved after 0.2.0: an
+	 * older library leaves it 0). */
+	uint64_t skipped_runs;
 };
 
 /* Where a frame is in the source, from DWARF debug info (WAKETRACE_0.2). */

@@ -8,7 +8,12 @@
 #include <cerrno>
 #include <string>
 
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 // bpftool spells the program's `bool` globals as C's _Bool, which C++ lacks.
 #define _Bool bool
@@ -156,14 +161,37 @@ void BpfCapture::attach() {
                                       "failed: {}", libbpf_message(err)));
 }
 
-void BpfCapture::detach() noexcept { waketrace_bpf__detach(skel_); }
+namespace {
+
+// Returns once every BPF program run that started before the call has
+// ended. The programs run inside RCU read-side sections, and
+// MEMBARRIER_CMD_GLOBAL is a synchronize_rcu(). Kernels with nohz_full CPUs
+// refuse it; there a program run, microseconds long, is long over after a
+// pause of many milliseconds.
+void wait_for_running_programs() noexcept {
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+}  // namespace
+
+void BpfCapture::detach() noexcept {
+    waketrace_bpf__detach(skel_);
+    // A run that began before the detach may still be adding to the maps.
+    wait_for_running_programs();
+}
+
+void BpfCapture::seal() {
+    __atomic_fetch_add(&skel_->bss->chain_generation, 1, __ATOMIC_SEQ_CST);
+    wait_for_running_programs();
+}
 
 namespace {
 
-// Visits every entry of a hash map; with `take`, removes each as it is read
-// (atomically per entry), so nothing is counted twice or lost between takes.
+// Visits every entry of a hash map; with `take`, removes each entry of a
+// sealed generation (any but `generation_now`) as it is read.
 template <typename Key, typename Visit>
-void visit_entries(const bpf_map* map, bool take, const Visit& visit) {
+void visit_entries(const bpf_map* map, bool take, uint32_t generation_now, const Visit& visit) {
     std::vector<Key> keys;
     Key current{};
     Key next{};
@@ -177,6 +205,8 @@ void visit_entries(const bpf_map* map, bool take, const Visit& visit) {
     // can restart the walk from the beginning.
     wt_chain_value value{};
     for (const Key& key : keys) {
+        if (take && key.generation == generation_now)
+            continue;
         const int err = take ? bpf_map__lookup_and_delete_elem(map, &key, sizeof(key), &value, sizeof(value), 0)
                              : bpf_map__lookup_elem(map, &key, sizeof(key), &value, sizeof(value), 0);
         if (err == 0)
@@ -187,19 +217,19 @@ void visit_entries(const bpf_map* map, bool take, const Visit& visit) {
 }  // namespace
 
 void BpfCapture::for_each_chain(const ChainVisitor& visit) const {
-    visit_entries<wt_chain_key>(skel_->maps.chains, false, visit);
+    visit_entries<wt_chain_key>(skel_->maps.chains, false, 0, visit);
 }
 
 void BpfCapture::take_chains(const ChainVisitor& visit) {
-    visit_entries<wt_chain_key>(skel_->maps.chains, true, visit);
+    visit_entries<wt_chain_key>(skel_->maps.chains, true, skel_->bss->chain_generation, visit);
 }
 
 void BpfCapture::for_each_thread_total(const ThreadVisitor& visit) const {
-    visit_entries<wt_thread_key>(skel_->maps.thread_totals, false, visit);
+    visit_entries<wt_thread_key>(skel_->maps.thread_totals, false, 0, visit);
 }
 
 void BpfCapture::take_thread_totals(const ThreadVisitor& visit) {
-    visit_entries<wt_thread_key>(skel_->maps.thread_totals, true, visit);
+    visit_entries<wt_thread_key>(skel_->maps.thread_totals, true, skel_->bss->chain_generation, visit);
 }
 
 std::vector<uint64_t> BpfCapture::stack(int32_t stack_id) const {
@@ -216,9 +246,23 @@ std::vector<uint64_t> BpfCapture::stack(int32_t stack_id) const {
 DropCounts BpfCapture::drops() const {
     // The program adds to these atomically while we read them through the mmap.
     DropCounts counts{};
-    for (size_t i = 0; i < counts.size(); ++i)
+    for (size_t i = 0; i < WT_DROP_NR; ++i)
         counts[i] = __atomic_load_n(&skel_->bss->drops[i], __ATOMIC_RELAXED);
+    counts[kDropSkippedRuns] = skipped_runs();
     return counts;
+}
+
+uint64_t BpfCapture::skipped_runs() const {
+    uint64_t skipped = 0;
+    bpf_program* program = nullptr;
+    bpf_object__for_each_program(program, skel_->obj) {
+        const int fd = bpf_program__fd(program);  // -1: not loaded (the other flavour)
+        bpf_prog_info info{};
+        uint32_t size = sizeof(info);
+        if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &size) == 0)
+            skipped += info.recursion_misses;
+    }
+    return skipped;
 }
 
 int BpfCapture::process_events_fd() const { return bpf_map__fd(skel_->maps.process_events); }

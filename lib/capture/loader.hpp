@@ -17,7 +17,11 @@ struct waketrace_bpf;
 
 namespace waketrace::detail {
 
-using DropCounts = std::array<uint64_t, WT_DROP_NR>;
+// The program's own loss counters (indexes WT_DROP_*), then one the kernel
+// keeps for it: runs it skipped because a BPF program was already running on
+// that CPU (bpf_prog_info.recursion_misses, summed over the programs).
+constexpr size_t kDropSkippedRuns = WT_DROP_NR;
+using DropCounts = std::array<uint64_t, WT_DROP_NR + 1>;
 using ChainVisitor = std::function<void(const wt_chain_key&, const wt_chain_value&)>;
 using ThreadVisitor = std::function<void(const wt_thread_key&, const wt_chain_value&)>;
 
@@ -34,11 +38,16 @@ public:
     void detach() noexcept;  // idempotent; maps stay readable
 
     void for_each_chain(const ChainVisitor& visit) const;
-    // Like for_each_chain, but removes each chain as it is read (atomically
-    // per chain), so nothing is counted twice or lost between two takes.
-    void take_chains(const ChainVisitor& visit);
     // Per-thread totals, kept only when stacks are sampled.
     void for_each_thread_total(const ThreadVisitor& visit) const;
+
+    // Taking (periodic drain): seal() makes the program sum new periods
+    // under a new generation and waits until no program run can still add
+    // to the old ones; the takes then remove and return every entry of the
+    // sealed generations. So nothing is counted twice or lost between two
+    // takes, and no addition lands on a removed entry.
+    void seal();
+    void take_chains(const ChainVisitor& visit);
     void take_thread_totals(const ThreadVisitor& visit);
     // Frame addresses of a stack id, innermost first; empty if the id is gone.
     std::vector<uint64_t> stack(int32_t stack_id) const;
@@ -49,6 +58,7 @@ public:
     bool uses_tp_btf() const noexcept { return tp_btf_; }
 
 private:
+    uint64_t skipped_runs() const;
     void configure(const Config& config, const KernelFeatures& features);
     void load(const Config& config);
 

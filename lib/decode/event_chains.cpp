@@ -71,6 +71,9 @@ int32_t EventChains::claim_snapshot(int32_t user_stack_id) {
 void EventChains::add_period(const wt_period_event& period) {
     std::lock_guard<std::mutex> lock(mutex_);
     wt_chain_key key = period.key;
+    // Sealing is the kernel maps' business; here a late period of an older
+    // generation belongs with its chain as it is now.
+    key.generation = 0;
     key.target.user_stack_id = claim_snapshot(key.target.user_stack_id);
     for (wt_waker_key& waker : key.wakers)
         waker.task.user_stack_id = claim_snapshot(waker.task.user_stack_id);

@@ -113,6 +113,8 @@ Losses to_losses(const DropCounts& drops) noexcept {
     losses.thread_map_full = drops[WT_DROP_THREAD_MAP_FULL];
     losses.user_stack_events = drops[WT_DROP_USER_STACK_EVENT];
     losses.period_events = drops[WT_DROP_PERIOD_EVENT];
+    losses.missed_switch_ins = drops[WT_DROP_MISSED_SWITCH_IN];
+    losses.skipped_runs = drops[kDropSkippedRuns];
     return losses;
 }
 
@@ -133,6 +135,7 @@ DecodedProfile decode_profile(const BpfCapture& capture, const EventChains* unwo
 }
 
 DecodedProfile take_decoded_profile(BpfCapture& capture, EventChains* unwound) {
+    capture.seal();
     DecodedProfile decoded;
     StackReader stacks(capture, unwound);
     auto add_chain = [&](const wt_chain_key& key, const wt_chain_value& value) {

@@ -37,5 +37,11 @@ TEST_CASE("every drop counter lands in its own Losses field") {
     CHECK(losses.chain_map_full == 1u << WT_DROP_CHAIN_MAP_FULL);
     CHECK(losses.missed_switch_outs == 1u << WT_DROP_MISSED_SWITCH_OUT);
     CHECK(losses.process_events == 1u << WT_DROP_PROCESS_EVENT);
-    CHECK(losses.total() == (1u << WT_DROP_NR) - 1);
+    CHECK(losses.thread_map_full == 1u << WT_DROP_THREAD_MAP_FULL);
+    CHECK(losses.user_stack_events == 1u << WT_DROP_USER_STACK_EVENT);
+    CHECK(losses.period_events == 1u << WT_DROP_PERIOD_EVENT);
+    CHECK(losses.missed_switch_ins == 1u << WT_DROP_MISSED_SWITCH_IN);
+    CHECK(losses.skipped_runs == 1u << detail::kDropSkippedRuns);
+    // Each counter once: every bit set, none twice.
+    CHECK(losses.total() == (1u << drops.size()) - 1);
 }

@@ -61,7 +61,9 @@ std::string describe(const Losses& losses) {
            " process_events=" + std::to_string(losses.process_events) +
            " thread_map_full=" + std::to_string(losses.thread_map_full) +
            " user_stack_events=" + std::to_string(losses.user_stack_events) +
-           " period_events=" + std::to_string(losses.period_events);
+           " period_events=" + std::to_string(losses.period_events) +
+           " missed_switch_ins=" + std::to_string(losses.missed_switch_ins) +
+           " skipped_runs=" + std::to_string(losses.skipped_runs);
 }
 
 }  // namespace waketrace::test
