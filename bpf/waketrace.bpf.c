@@ -616,11 +616,13 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 	 * thread (WT_CTX_PREEMPTED) or an already woken one keeps what it has. */
 	if (!entry || entry->waker.context != WT_CTX_NONE)
 		return;
+	/* The time first: the stack walks below take microseconds, which
+	 * belong to the target's runqueue wait, not to its blocked time. */
+	entry->waking_ns = bpf_ktime_get_ns();
 	waker = &entry->waker;
 	if (!entry->sampled) {
 		/* Only the time split is needed: no stacks, no identity. */
 		waker->context = WT_CTX_TASK;
-		entry->waking_ns = bpf_ktime_get_ns();
 		return;
 	}
 	context = on_task_stack(ctx) ? WT_CTX_TASK : WT_CTX_INTERRUPT;
@@ -639,7 +641,6 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 			capture_user_stacks ? WT_STACK_IRQ_DROPPED : WT_STACK_NOT_CAPTURED;
 	}
 	waker->context = context;
-	entry->waking_ns = bpf_ktime_get_ns();
 }
 
 static __always_inline void on_switch(void *ctx, unsigned long long *args)
