@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "symbolize/symbolizer.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <tuple>
 #include <utility>
 
@@ -155,9 +157,7 @@ std::vector<Frame> Symbolizer::user_frames(uint32_t tgid, const std::vector<uint
 std::vector<Frame> Symbolizer::user_frames(const ProcessImage& snapshot,
                                            const std::vector<uint64_t>& addresses) {
     std::lock_guard<std::mutex> lock(symbolize_mutex_);
-    ProcessFrames& cache = frame_cache_[snapshot.get()];
-    cache.snapshot = snapshot;
-
+    ProcessFrames& cache = frames_of(snapshot);
     std::vector<Frame> frames;
     frames.reserve(addresses.size());
     for (uint64_t address : addresses) {
@@ -167,6 +167,18 @@ std::vector<Frame> Symbolizer::user_frames(const ProcessImage& snapshot,
         frames.insert(frames.end(), cached->second.begin(), cached->second.end());
     }
     return frames;
+}
+
+Symbolizer::ProcessFrames& Symbolizer::frames_of(const ProcessImage& snapshot) {
+    if (frame_cache_.size() >= frame_cache_sweep_at_) {
+        for (auto it = frame_cache_.begin(); it != frame_cache_.end();)
+            it = it->second.snapshot.expired() ? frame_cache_.erase(it) : std::next(it);
+        frame_cache_sweep_at_ = std::max<size_t>(8, 2 * frame_cache_.size());
+    }
+    ProcessFrames& cache = frame_cache_[snapshot.get()];
+    if (cache.snapshot.lock() != snapshot)  // new, or a dead snapshot's address reused
+        cache = ProcessFrames{snapshot, {}};
+    return cache;
 }
 
 // Innermost first: the functions inlined at `address`, then the one holding it.

@@ -106,15 +106,19 @@ private:
         bool operator<(const FileKey& other) const;
     };
 
-    // Frames already built for one snapshot of a process.
+    // Frames already built for one snapshot of a process. Held weakly: a
+    // snapshot replaced by a newer one (exec, a new start()) and no longer
+    // used by any stack lets its frames go too, so a profiler started and
+    // stopped for ever does not keep every snapshot it ever took.
     struct ProcessFrames {
-        SnapshotPtr snapshot;  // keeps the key below alive
+        std::weak_ptr<const ProcessSnapshot> snapshot;  // expired: the key's memory may be reused
         std::unordered_map<uint64_t, std::vector<Frame>> by_address;
     };
 
     void store_snapshot(ProcessSnapshot snapshot);
     SnapshotPtr snapshot_of(uint32_t tgid);
     const KernelSymbols* kernel_symbols();
+    ProcessFrames& frames_of(const ProcessImage& snapshot);  // swept of dead snapshots now and then
     std::vector<Frame> frames_at(const ProcessSnapshot& process, uint64_t address);
     std::vector<Frame> jit_frames_at(uint32_t tgid, const Mapping& mapping, uint64_t address);
     DebugSymbols* debug_symbols_of(const ProcessSnapshot& process, const Mapping& mapping);
@@ -141,6 +145,7 @@ private:
     std::unordered_map<std::string, std::shared_ptr<DebugSymbols>> files_by_build_id_;
     std::atomic<size_t> files_parsed_{0};  // read without the lock by files_parsed()
     std::unordered_map<const ProcessSnapshot*, ProcessFrames> frame_cache_;
+    size_t frame_cache_sweep_at_ = 8;  // entries; twice the live ones after a sweep
     // JIT symbols, read at the first address in anonymous executable memory;
     // nullopt: the process has no perf map.
     std::unordered_map<uint32_t, std::optional<PerfMap>> perf_maps_;
