@@ -142,18 +142,18 @@ def test_dwarf_names_callers_of_code_without_frame_pointers(waketrace, deep_bloc
     assert 0.8 * rounds * 20_000 <= waited_us <= 2 * rounds * 20_000, deep_reads
 
 
-def test_output_to_a_full_device_exits_1_naming_it(waketrace, privileged):
+def test_output_to_a_full_device_exits_1_naming_it(waketrace, demo, privileged):
     for folded in ([], ["-f"]):  # text writes a header first; folded writes only at the end
-        result = run([waketrace, *folded, "-o", "/dev/full", "-p", str(os.getpid()), "0.2"])
+        result = run([waketrace, *folded, "-o", "/dev/full", "--", demo, "3", "5"])
         assert result.returncode == 1, (folded, result.stderr)
         assert "cannot write /dev/full: No space left on device" in result.stderr, result.stderr
     # /dev/full is still the device: written in place, never renamed over.
     assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
 
 
-def test_standard_output_on_a_full_device_exits_1(waketrace, privileged):
+def test_standard_output_on_a_full_device_exits_1(waketrace, demo, privileged):
     with open("/dev/full", "w") as full:
-        result = subprocess.run([waketrace, "-f", "-p", str(os.getpid()), "0.2"], stdout=full,
+        result = subprocess.run([waketrace, "-f", "--", demo, "3", "5"], stdout=full,
                                 stderr=subprocess.PIPE, text=True, timeout=120)
     assert result.returncode == 1, result.stderr
     assert "cannot write standard output: No space left on device" in result.stderr, result.stderr
