@@ -2,10 +2,8 @@
 #include <fmt/format.h>
 #include <signal.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <memory>
 #include <optional>

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include <fmt/format.h>
@@ -29,8 +30,8 @@ void require_free_descriptors(size_t needed) {
         return;
     // Counting the entries of /proc/self/fd takes a descriptor itself: if
     // even that one is missing, none are free.
-    DIR* fds = opendir("/proc/self/fd");
-    if (fds == nullptr) {
+    const std::unique_ptr<DIR, int (*)(DIR*)> fds(opendir("/proc/self/fd"), &closedir);
+    if (!fds) {
         if (errno == EMFILE)
             out_of_descriptors(fmt::format("all {} allowed are open", limit.rlim_cur), needed);
         return;  // no /proc: let the load itself report
@@ -38,15 +39,14 @@ void require_free_descriptors(size_t needed) {
     // A new descriptor takes the lowest free number, and fails once none is
     // left below the limit: descriptors numbered above it (inherited from a
     // shell with a higher limit) take no room.
-    const int own = dirfd(fds);
+    const int own = dirfd(fds.get());
     size_t below_limit = 0;
-    while (const dirent* entry = readdir(fds)) {
+    while (const dirent* entry = readdir(fds.get())) {
         char* end = nullptr;
         const unsigned long fd = std::strtoul(entry->d_name, &end, 10);
-        if (entry->d_name[0] != '.' && *end == '\0' && fd != (unsigned long)own && fd < limit.rlim_cur)
+        if (entry->d_name[0] != '.' && *end == '\0' && fd != static_cast<unsigned long>(own) && fd < limit.rlim_cur)
             ++below_limit;
     }
-    closedir(fds);
     const size_t free_count = size_t(limit.rlim_cur) - below_limit;
     if (free_count < needed)
         out_of_descriptors(fmt::format("{} of the {} allowed are open", below_limit, limit.rlim_cur), needed);
