@@ -82,6 +82,10 @@ ReportOutput::ReportOutput(const std::string& path)
 void ReportOutput::open_temporary(const std::string& target)
 {
     target_ = target;
+    // A rename may replace a file its writer could not open: keep open()'s
+    // rule, so a read-only FILE stays as refused as before.
+    if (faccessat(AT_FDCWD, target.c_str(), W_OK, AT_EACCESS) != 0 && errno != ENOENT)
+        fail(errno);
     // O_TMPFILE: a file with no name until commit() links it, so even a
     // killed run leaves nothing behind.
     fd_ = open(directory_of(target).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);

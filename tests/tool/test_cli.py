@@ -7,6 +7,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 
 from conftest import folded_lines, parse_folded, run
@@ -181,6 +182,26 @@ def test_output_file_is_replaced_whole_keeping_its_mode_and_link(waketrace, priv
     assert "an earlier report" not in real.read_text()
     assert stat.S_IMODE(real.stat().st_mode) == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.folded", "real.folded"]
+
+
+def test_a_read_only_output_file_is_refused_as_open_would(waketrace):
+    # In /tmp, which anyone may enter (pytest's tmp_path may not be), in a
+    # directory anyone may write to: a rename over the file would succeed.
+    with tempfile.TemporaryDirectory(dir="/tmp") as directory:
+        os.chmod(directory, 0o777)
+        out = os.path.join(directory, "kept.folded")
+        with open(out, "w") as kept:
+            kept.write("read only\n")
+        os.chmod(out, 0o444)
+        drop_privileges = []
+        if os.geteuid() == 0:
+            drop_privileges = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        result = run(drop_privileges + [waketrace, "-o", out, "1"])
+        assert result.returncode == 1
+        assert f"cannot write {out}: Permission denied" in result.stderr, result.stderr
+        with open(out) as kept:
+            assert kept.read() == "read only\n"
+        assert os.listdir(directory) == ["kept.folded"]
 
 
 def test_an_unwritable_output_directory_fails_before_tracing(waketrace, tmp_path):
