@@ -9,7 +9,9 @@
 #include <ctime>
 
 #include "assemble/profile_builder.hpp"
+#include "capture/descriptors.hpp"
 #include "capture/kernel_probe.hpp"
+#include "capture/libbpf_log.hpp"
 #include "capture/loader.hpp"
 #include "capture/privileges.hpp"
 #include "capture/ring_reader.hpp"
@@ -112,6 +114,10 @@ void Profiler::start() {
     require_existing(impl.config.pids, "process");
     require_existing(impl.config.tids, "thread");
     detail::require_bpf_privileges();
+    detail::require_free_descriptors(detail::kDescriptorsToStart +
+                                     (impl.config.dwarf_stack_bytes ? detail::kDescriptorsForDwarf : 0));
+    // What libbpf prints while this thread starts the profiler goes to its log.
+    const detail::LibbpfLogRoute libbpf_log(impl.config.log);
     const detail::KernelFeatures features = detail::probe_kernel();
     if (impl.config.dwarf_stack_bytes && !features.task_pt_regs)
         throw Error(ENOTSUP, "DWARF stacks need the bpf_task_pt_regs helper (Linux 5.15 or later)");

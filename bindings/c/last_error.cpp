@@ -17,6 +17,13 @@ void set_last_error(int errno_value, std::string message) noexcept {
     }
 }
 
+std::string c_message(const Error& error) {
+    std::string text = error.message();
+    if (const auto& hint = error.hint())
+        text += " (set wt_profiler_opts." + hint->option + " " + hint->purpose + ")";
+    return text + ": " + error.code().message();
+}
+
 void clear_last_error() noexcept { last_error.clear(); }
 
 const char* last_error_message() noexcept { return last_error.c_str(); }

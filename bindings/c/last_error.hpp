@@ -14,6 +14,9 @@
 namespace waketrace::c_api {
 
 void set_last_error(int errno_value, std::string message) noexcept;
+// An Error in C terms: an option it names by its Config member is named as
+// the wt_profiler_opts field, which has the same name.
+std::string c_message(const Error& error);
 void clear_last_error() noexcept;
 const char* last_error_message() noexcept;
 
@@ -24,7 +27,7 @@ int guarded(Body&& body) noexcept {
         clear_last_error();
         return body();
     } catch (const Error& error) {
-        set_last_error(error.errno_value(), error.what());
+        set_last_error(error.errno_value(), c_message(error));
         return -error.errno_value();
     } catch (const std::bad_alloc&) {
         set_last_error(ENOMEM, "out of memory");

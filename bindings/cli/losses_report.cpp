@@ -2,29 +2,41 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <limits>
+#include <string>
+
 namespace waketrace::cli {
 namespace {
 
-void report(std::FILE* out, uint64_t count, const char* what, const char* advice) {
+void report(std::FILE* out, uint64_t count, const char* what, const std::string& advice) {
     if (count)
         fmt::print(out, "WARNING: {} {} ({})\n", count, what, advice);
 }
 
+// A map that filled up: how much was lost says nothing of how much more was
+// needed, so suggest a size that leaves clear room (four times the one used).
+std::string rerun_with(const char* option, uint32_t capacity) {
+    const uint64_t larger = std::min<uint64_t>(uint64_t(capacity) * 4, std::numeric_limits<uint32_t>::max());
+    return fmt::format("rerun with {} {}", option, larger);
+}
+
 }  // namespace
 
-void report_losses(std::FILE* out, const Losses& losses) {
+void report_losses(std::FILE* out, const Losses& losses, const Config& config) {
     report(out, losses.stack_collisions, "stacks lost to stack id collisions",
            "another stack's frames hashed to the same id");
-    report(out, losses.stack_map_full, "stacks lost to a full stack map", "raise --stack-storage-size");
+    report(out, losses.stack_map_full, "stacks lost to a full stack map",
+           rerun_with("--stack-storage-size", config.stack_storage_size));
     report(out, losses.stack_errors, "stacks could not be captured", "user memory not readable at the time");
     report(out, losses.chain_map_full, "off-CPU periods lost to a full chain map",
-           "profile fewer threads or a shorter time");
+           rerun_with("--max-chains", config.max_chains));
     report(out, losses.missed_switch_outs, "off-CPU periods lost: too many threads off CPU at once",
-           "profile fewer threads");
+           rerun_with("--max-off-cpu-threads", config.max_off_cpu_threads) + ", or profile fewer threads");
     report(out, losses.process_events, "new processes announced too late",
            "their user frames may be [unknown] if they exited");
     report(out, losses.thread_map_full, "off-CPU periods missing from the per-thread totals",
-           "profile fewer threads");
+           rerun_with("--max-off-cpu-threads", config.max_off_cpu_threads) + ", or profile fewer threads");
     report(out, losses.user_stack_events, "user stacks lost: the --dwarf ring buffer was full",
            "lower --dwarf-stack-size or use --sample");
     report(out, losses.period_events, "off-CPU periods lost: the --dwarf ring buffer was full",

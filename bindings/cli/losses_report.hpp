@@ -7,6 +7,8 @@
 
 namespace waketrace::cli {
 
-void report_losses(std::FILE* out, const Losses& losses);
+// `config` is the one the profile was taken with: advice to enlarge a map
+// names a size larger than the one that filled.
+void report_losses(std::FILE* out, const Losses& losses, const Config& config);
 
 }  // namespace waketrace::cli

@@ -1,19 +1,18 @@
 // waketrace: bcc offwaketime's command line on top of libwaketrace.
-#include <bpf/libbpf.h>
 #include <fmt/format.h>
 #include <signal.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "child_command.hpp"
 #include "losses_report.hpp"
 #include "options.hpp"
+#include "report_output.hpp"
 #include "waketrace/format.hpp"
 #include "waketrace/profiler.hpp"
 
@@ -22,16 +21,21 @@ namespace {
 constexpr int kExitRuntimeError = 1;
 constexpr int kExitUsage = 2;
 
-bool g_verbose = false;
-
-// The tool owns its process, so it may route libbpf's global log (a library
-// must not): quiet unless -v.
-int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
-    if (!g_verbose && level != LIBBPF_WARN)
-        return 0;
-    if (level == LIBBPF_DEBUG)
-        return 0;
-    return std::vfprintf(stderr, format, args);
+// A library error in the command line's terms: its message, the errno text
+// (unless the message ends with it already), and an option the library names
+// by its Config member named as the option that sets it.
+std::string error_text(const waketrace::Error& error) {
+    std::string text = error.message();
+    const std::string errno_text = error.code().message();
+    if (text.size() < errno_text.size() ||
+        text.compare(text.size() - errno_text.size(), errno_text.size(), errno_text) != 0)
+        text += ": " + errno_text;
+    if (const auto& hint = error.hint()) {
+        const std::string option = waketrace::cli::option_for(hint->option);
+        if (!option.empty())
+            text += fmt::format(" (rerun with {} {})", option, hint->purpose);
+    }
+    return text;
 }
 
 // Waits for the end of tracing: the duration, Ctrl-C / SIGTERM, or (without a
@@ -72,16 +76,9 @@ void wait_for_end(const sigset_t& signals, std::optional<double> duration_s,
 }
 
 int run(const waketrace::cli::Options& options) {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, &std::fclose);
-    std::FILE* out = stdout;
-    if (!options.output_path.empty()) {
-        file.reset(std::fopen(options.output_path.c_str(), "w"));
-        if (!file) {
-            fmt::print(stderr, "waketrace: cannot write {}: {}\n", options.output_path, std::strerror(errno));
-            return kExitRuntimeError;
-        }
-        out = file.get();
-    }
+    // Opened first, so that a report that cannot be written fails before
+    // any tracing.
+    waketrace::cli::ReportOutput out(options.output_path);
 
     waketrace::Config config = options.config;
     std::unique_ptr<waketrace::cli::ChildCommand> command;
@@ -90,6 +87,7 @@ int run(const waketrace::cli::Options& options) {
         command->wait_until_held();
         config.pids = {uint32_t(command->pid())};
     }
+    // The library's messages, libbpf's among them; without -v, nothing.
     if (options.verbose)
         config.log = [](waketrace::LogLevel, std::string_view message) {
             fmt::print(stderr, "waketrace: {}\n", message);
@@ -109,8 +107,7 @@ int run(const waketrace::cli::Options& options) {
     if (!options.folded) {
         const std::string header = waketrace::format_text_header(
             options.config.stacks, options.duration_s, options.command.empty() ? "" : options.command[0]);
-        std::fwrite(header.data(), 1, header.size(), out);
-        std::fflush(out);
+        out.write(header);
     }
     if (command)
         command->release();
@@ -121,9 +118,9 @@ int run(const waketrace::cli::Options& options) {
     const waketrace::FormatOptions format{options.config.stacks, options.delimiter};
     const std::string text = options.folded ? waketrace::format_folded(profile, format)
                                             : waketrace::format_text(profile, format);
-    std::fwrite(text.data(), 1, text.size(), out);
-    std::fflush(out);
-    waketrace::cli::report_losses(stderr, profile.losses);
+    out.write(text);
+    out.commit();
+    waketrace::cli::report_losses(stderr, profile.losses, config);
     return 0;
 }
 
@@ -137,16 +134,15 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "waketrace: error: {} (see waketrace --help)\n", e.what());
         return kExitUsage;
     }
-    if (options.show_help) {
-        fmt::print("{}", waketrace::cli::usage_text("waketrace"));
-        return 0;
-    }
-    g_verbose = options.verbose;
-    libbpf_set_print(libbpf_log);
     try {
+        if (options.show_help) {
+            waketrace::cli::ReportOutput out("");
+            out.write(waketrace::cli::usage_text("waketrace"));
+            return 0;
+        }
         return run(options);
     } catch (const waketrace::Error& e) {
-        fmt::print(stderr, "waketrace: {}\n", e.what());
+        fmt::print(stderr, "waketrace: {}\n", error_text(e));
         return kExitRuntimeError;
     } catch (const std::exception& e) {
         fmt::print(stderr, "waketrace: {}\n", e.what());

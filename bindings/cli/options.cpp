@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -19,7 +20,8 @@ namespace {
 
 enum class OptionId {
     help, pid, tid, user_threads_only, kernel_threads_only, user_stacks_only,
-    kernel_stacks_only, delimited, folded, stack_storage_size, min_block_time,
+    kernel_stacks_only, delimited, folded, stack_storage_size, max_chains, max_off_cpu_threads,
+    min_block_time,
     max_block_time, state, output, verbose, sample, dwarf, dwarf_stack_size,
 };
 
@@ -46,6 +48,8 @@ constexpr OptionSpec option_table[] = {
     {'d', "delimited", false, Group::none, OptionId::delimited},
     {'f', "folded", false, Group::none, OptionId::folded},
     {'\0', "stack-storage-size", true, Group::none, OptionId::stack_storage_size},
+    {'\0', "max-chains", true, Group::none, OptionId::max_chains},
+    {'\0', "max-off-cpu-threads", true, Group::none, OptionId::max_off_cpu_threads},
     {'m', "min-block-time", true, Group::none, OptionId::min_block_time},
     {'M', "max-block-time", true, Group::none, OptionId::max_block_time},
     {'\0', "state", true, Group::none, OptionId::state},
@@ -245,6 +249,14 @@ private:
             config.stack_storage_size = static_cast<uint32_t>(
                 parse_unsigned(spelling, value, 1, std::numeric_limits<uint32_t>::max()));
             break;
+        case OptionId::max_chains:
+            config.max_chains = static_cast<uint32_t>(
+                parse_unsigned(spelling, value, 1, std::numeric_limits<uint32_t>::max()));
+            break;
+        case OptionId::max_off_cpu_threads:
+            config.max_off_cpu_threads = static_cast<uint32_t>(
+                parse_unsigned(spelling, value, 1, std::numeric_limits<uint32_t>::max()));
+            break;
         case OptionId::min_block_time:
             config.min_block_us = parse_unsigned(spelling, value, 0, UINT64_MAX);
             break;
@@ -329,11 +341,35 @@ Options parse_options(int argc, const char* const* argv)
     return Parser(argc, argv).run();
 }
 
+std::string option_for(std::string_view config_member)
+{
+    // Config members and the options that set them; the names match except
+    // where offwaketime's spelling came first.
+    static constexpr std::pair<std::string_view, std::string_view> spellings[] = {
+        {"log", "-v"},
+        {"pids", "-p"},
+        {"tids", "-t"},
+        {"state_mask", "--state"},
+        {"min_block_us", "-m"},
+        {"max_block_us", "-M"},
+        {"stack_storage_size", "--stack-storage-size"},
+        {"max_chains", "--max-chains"},
+        {"max_off_cpu_threads", "--max-off-cpu-threads"},
+        {"stack_sample_percent", "--sample"},
+        {"dwarf_stack_bytes", "--dwarf-stack-size"},
+    };
+    for (const auto& [member, option] : spellings)
+        if (member == config_member)
+            return std::string(option);
+    return std::string();
+}
+
 std::string usage_text(std::string_view program)
 {
     return fmt::format(
         R"(usage: {0} [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [-U | -K] [-d] [-f]
-       {1} [--stack-storage-size N] [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME]
+       {1} [--stack-storage-size N] [--max-chains N] [--max-off-cpu-threads N]
+       {1} [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME]
        {1} [--state STATE] [--sample PERCENT] [--dwarf] [--dwarf-stack-size BYTES]
        {1} [-o FILE] [-v] [duration]
        {1} [-- COMMAND [ARGS...]]
@@ -359,6 +395,10 @@ options:
   -d, --delimited             put "-" between the user and kernel part of a stack
   -f, --folded                one line per chain, for flamegraph.pl --color=chain
       --stack-storage-size N  distinct stacks the kernel map holds (default 16384)
+      --max-chains N          distinct (target, waker) chains the kernel map holds
+                              (default 16384)
+      --max-off-cpu-threads N threads that can be off CPU at the same moment
+                              (default 16384)
   -m, --min-block-time US     ignore off-CPU periods shorter than US microseconds
                               (default 1)
   -M, --max-block-time US     ignore off-CPU periods longer than US microseconds

@@ -3,8 +3,10 @@
 // The waketrace command line, offwaketime's interface plus a command to run:
 //
 //     waketrace [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [-U | -K] [-d] [-f]
-//               [--stack-storage-size N] [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME]
-//               [--state STATE] [-o FILE] [-v] [duration] [-- COMMAND [ARGS...]]
+//               [--stack-storage-size N] [--max-chains N] [--max-off-cpu-threads N]
+//               [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME] [--state STATE]
+//               [--sample PERCENT] [--dwarf] [--dwarf-stack-size BYTES]
+//               [-o FILE] [-v] [duration] [-- COMMAND [ARGS...]]
 //
 // Parsing is pure (no I/O, no lookups of pids), so it is tested on its own.
 #pragma once
@@ -37,6 +39,10 @@ struct UsageError : std::runtime_error {
 
 // argv[0] is the program name and is skipped. Throws UsageError.
 Options parse_options(int argc, const char* const* argv);
+
+// The option that sets a waketrace::Config member ("max_chains" ->
+// "--max-chains", "log" -> "-v"), for messages that name one; "" if none does.
+std::string option_for(std::string_view config_member);
 
 // The --help text, ending in '\n'.
 std::string usage_text(std::string_view program);

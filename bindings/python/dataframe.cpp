@@ -37,7 +37,7 @@ py::tuple chain_row(const WakeChain& chain) {
     const bool has_waker = !chain.wakers.empty();
     const Waker& waker = has_waker ? chain.wakers[0] : no_waker;
     return py::make_tuple(
-        os_string(chain.target.comm), chain.target.tid, chain.target.tgid,
+        py::str(thread_name(chain.target.comm)), chain.target.tid, chain.target.tgid,
         has_waker ? os_string(waker_name(waker)) : py::str(""), waker.task.tid,
         has_waker ? to_string(waker.context) : std::string_view(),
         microseconds(chain.total_ns), microseconds(chain.blocked_ns), microseconds(chain.runqueue_ns),

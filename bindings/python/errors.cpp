@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // waketrace::Error -> the Python exception for its errno, keeping the
-// library's message (it says what to do) and, for OSError, the errno.
+// library's message (it says what to do, in keyword names) and, for OSError,
+// the errno, which Python prints itself ("[Errno 24] ...").
 #include <Python.h>
 
 #include <cerrno>
-#include <string_view>
+#include <string>
 
 #include <waketrace/profiler.hpp>
 
@@ -24,9 +25,18 @@ PyObject* exception_type_for(int errno_value) {
     }
 }
 
+// The library's message; an option it names by its Config member is named
+// as the keyword argument, which has the same name.
+std::string python_message(const Error& error) {
+    std::string text = error.message();
+    if (const auto& hint = error.hint())
+        text += " (pass " + hint->option + "=... " + hint->purpose + ")";
+    return text;
+}
+
 void raise_python_error(const Error& error) {
     // Messages may quote paths or comms that are not UTF-8: never fail on them.
-    const std::string_view what = error.what();
+    const std::string what = python_message(error);
     PyObject* message = PyUnicode_DecodeUTF8(what.data(), Py_ssize_t(what.size()), "replace");
     if (message == nullptr)
         return;  // MemoryError is set

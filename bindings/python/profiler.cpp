@@ -96,7 +96,9 @@ stacks: "both", "kernel" or "user".
 state_mask: offwaketime --state (0: only preemptions; 2: uninterruptible).
 min_block_us / max_block_us: keep off-CPU periods within these bounds.
 stack_storage_size, max_chains, max_off_cpu_threads: kernel map sizes;
-    what does not fit is counted in Profile.losses.
+    what does not fit is counted in Profile.losses (stack_map_full,
+    chain_map_full, missed_switch_outs / thread_map_full): raise the
+    keyword that sized the map, e.g. max_chains=65536.
 attach: "auto", "tp_btf" or "raw_tp".
 stack_sample_percent: take stacks for this share (1-100) of blocking events;
     below 100 every event is still timed (Profile.threads stays exact) and
@@ -105,8 +107,9 @@ dwarf_stack_bytes: 0 walks user stacks by frame pointers; N (a multiple of
     1024 up to 16384; 8192 is a good start) copies N bytes of each user stack
     and unwinds them with the binaries' CFI, naming callers of code built
     without frame pointers (libc) at a higher cost.
-log: callable(level, message) for profiler and verifier messages, called
-    from whichever thread is inside the profiler.
+log: callable(level, message) for profiler, verifier and libbpf messages,
+    called from whichever thread is inside the profiler. Without it they are
+    dropped: libbpf's never reach standard error.
 
 Bad options raise ValueError here; nothing touches the kernel until start().
 As a context manager it starts on entry and stops on exit; results stay

@@ -37,7 +37,7 @@ std::string stack_summary(const Stack& stack) {
 }
 
 std::string task_summary(const Task& task) {
-    return fmt::format("{} tid={} pid={}", task.comm, task.tid, task.tgid);
+    return fmt::format("{} tid={} pid={}", thread_name(task.comm), task.tid, task.tgid);
 }
 
 void bind_frame(py::module_& module) {
@@ -86,7 +86,9 @@ void bind_task(py::module_& module) {
         .def_property_readonly("tid", [](const Task& t) { return t.tid; })
         .def_property_readonly("pid", [](const Task& t) { return t.tgid; }, "The process id (tgid).")
         .def_property_readonly("tgid", [](const Task& t) { return t.tgid; }, "Same as pid.")
-        .def_property_readonly("comm", [](const Task& t) { return os_string(t.comm); })
+        .def_property_readonly("comm", [](const Task& t) { return py::str(thread_name(t.comm)); },
+                               "The thread's name; bytes that are not UTF-8 read as U+FFFD, as in\n"
+                               "every output (folded(), text(), to_dataframe(), the waketrace command).")
         .def("__repr__", [](const Task& t) { return os_string("<Task " + task_summary(t) + ">"); });
 }
 
@@ -129,7 +131,7 @@ void bind_wake_chain(py::module_& module) {
         .def("__repr__", [](const WakeChain& c) {
             const std::string waker = c.wakers.empty() ? "nobody" : waker_name(c.wakers[0]);
             return os_string(fmt::format("<WakeChain {} {} <- {}: total {} us (blocked {}, runqueue {}) in {}>",
-                                         c.target.comm, c.target.tid, waker, c.total_ns / 1000,
+                                         thread_name(c.target.comm), c.target.tid, waker, c.total_ns / 1000,
                                          c.blocked_ns / 1000, c.runqueue_ns / 1000, c.count));
         });
 }
@@ -149,7 +151,8 @@ void bind_losses(py::module_& module) {
         .def_property_readonly("process_events", [](const Losses& l) { return l.process_events; },
                                "New processes not announced in time (may lose symbols).")
         .def_property_readonly("thread_map_full", [](const Losses& l) { return l.thread_map_full; },
-                               "Off-CPU periods missing from Profile.threads (stack sampling).")
+                               "Off-CPU periods missing from Profile.threads (stack sampling; "
+                               "raise max_off_cpu_threads).")
         .def_property_readonly("user_stack_events", [](const Losses& l) { return l.user_stack_events; },
                                "dwarf_stack_bytes mode: user stacks lost to a full ring buffer.")
         .def_property_readonly("missed_switch_ins", [](const Losses& l) { return l.missed_switch_ins; },
@@ -179,7 +182,7 @@ void bind_thread_total(py::module_& module) {
         .def_property_readonly("count", [](const ThreadTotal& t) { return t.count; })
         .def("__repr__", [](const ThreadTotal& t) {
             return os_string(fmt::format("<ThreadTotal {} {}: total {} us (blocked {}, runqueue {}) in {}>",
-                                         t.task.comm, t.task.tid, t.total_ns / 1000, t.blocked_ns / 1000,
+                                         thread_name(t.task.comm), t.task.tid, t.total_ns / 1000, t.blocked_ns / 1000,
                                          t.runqueue_ns / 1000, t.count));
         });
 }

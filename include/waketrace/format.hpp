@@ -65,6 +65,13 @@ std::string format_folded(const Profile& profile, const FormatOptions& options);
 std::string format_text_header(StackKinds stacks, std::optional<double> duration_s,
                                std::string_view command = {});
 
+// A thread name (comm) as text. The kernel keeps whatever 15 bytes a thread
+// named itself, UTF-8 or not; every output (text, folded, and the bindings'
+// strings and tables) shows them this one way: valid UTF-8 as it is, each
+// ill-formed sequence as one U+FFFD, following Unicode's "maximal subpart"
+// practice (as Python's bytes.decode("utf-8", "replace") does).
+std::string thread_name(std::string_view comm);
+
 // The symbol, or "[unknown]" when the frame could not be resolved. An
 // inlined frame ends in "_[i]", the mark flamegraph.pl colours as inlined.
 std::string frame_name(const Frame& frame);

@@ -79,7 +79,9 @@ struct wt_profiler_opts {
 	uint64_t max_block_us;        /* longest off-CPU period kept; 0: no limit */
 	uint32_t max_chains;          /* distinct (target, waker) chains; 0: 16384 */
 	uint32_t max_off_cpu_threads; /* threads off CPU at once; 0: 16384 */
-	wt_log_fn log;                /* optional: messages; may come from library threads */
+	wt_log_fn log;                /* optional: messages, libbpf's during wt_profiler_start
+	                               * among them (dropped when NULL); may come from
+	                               * library threads */
 	void *log_ctx;                /* passed to log */
 	uint32_t stack_sample_percent; /* blocking events whose stacks are taken, 1-100; 0: 100.
 	                                * Below 100, chain times are scaled-up estimates and

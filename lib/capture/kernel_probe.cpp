@@ -1,6 +1,7 @@
 #include "capture/kernel_probe.hpp"
 
 #include <bpf/btf.h>
+#include <fmt/format.h>
 
 #include <cerrno>
 #include <memory>
@@ -82,6 +83,11 @@ KernelFeatures probe_kernel() {
     // Unreadable by the scan (a kind newer than it knows, say): libbpf's
     // whole parse answers the same questions.
     BtfPtr vmlinux(btf__load_vmlinux_btf());
+    if (!vmlinux && errno != ENOENT) {
+        // There is BTF, but it could not be read (EMFILE, ENOMEM, ...).
+        const int err = errno;
+        throw Error(err, fmt::format("reading the kernel's BTF ({}) failed", kVmlinuxBtf));
+    }
     if (!vmlinux) {
         throw Error(ENOTSUP,
                     "the kernel exposes no BTF (/sys/kernel/btf/vmlinux): waketrace needs a kernel "

@@ -80,8 +80,10 @@ BpfCapture::BpfCapture(const Config& config, const KernelFeatures& features)
     LIBBPF_OPTS(bpf_object_open_opts, opts, .kernel_log_buf = verifier_log_.data(),
                 .kernel_log_size = verifier_log_.size());
     skel_ = waketrace_bpf__open_opts(&opts);
-    if (!skel_)
-        throw Error(errno, fmt::format("opening the BPF program failed: {}", libbpf_message(-errno)));
+    if (!skel_) {
+        const int err = errno;  // the argument order of a call is unspecified
+        throw Error(err, fmt::format("opening the BPF program failed: {}", libbpf_message(-err)));
+    }
     try {
         configure(config, features);
         load(config);
@@ -145,9 +147,11 @@ void BpfCapture::load(const Config& config) {
     if (err) {
         if (config.log && verifier_log_[0])
             config.log(LogLevel::warning, fmt::format("BPF verifier log:\n{}", verifier_log_.data()));
-        throw Error(-err, fmt::format("loading the BPF program into the kernel failed: {}{}",
-                                      libbpf_message(err),
-                                      config.log ? "" : " (set Config::log to see the verifier log)"));
+        const std::string message =
+            fmt::format("loading the BPF program into the kernel failed: {}", libbpf_message(err));
+        if (config.log)
+            throw Error(-err, message);
+        throw Error(-err, message, Hint{"log", "to see the verifier log"});
     }
     verifier_log_ = {};  // only needed for a failed load
     fill_filter(skel_->maps.filter_tgids, config.pids);

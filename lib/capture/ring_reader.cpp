@@ -1,7 +1,6 @@
 #include "capture/ring_reader.hpp"
 
 #include <bpf/libbpf.h>
-#include <fmt/format.h>
 
 #include <cerrno>
 
@@ -19,8 +18,10 @@ void RingReader::RingBufferDeleter::operator()(ring_buffer* rb) const noexcept {
 
 RingReader::RingReader(int ring_buffer_fd, OnRecord on_record) : on_record_(std::move(on_record)) {
     ring_.reset(ring_buffer__new(ring_buffer_fd, &RingReader::handle_record, this, nullptr));
-    if (!ring_)
-        throw Error(errno, fmt::format("opening a BPF ring buffer failed (errno {})", errno));
+    if (!ring_) {
+        const int err = errno;  // before anything else can change it
+        throw Error(err, "opening a BPF ring buffer failed");
+    }
     thread_ = std::thread([this] { run(); });
 }
 

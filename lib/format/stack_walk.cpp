@@ -87,7 +87,7 @@ const Waker& first_waker(const WakeChain& chain)
 
 std::string task_name(const Task& task)
 {
-    return task.comm.empty() ? std::string("[unknown]") : task.comm;
+    return task.comm.empty() ? std::string("[unknown]") : thread_name(task.comm);
 }
 
 uint64_t total_us(const WakeChain& chain)

@@ -34,7 +34,7 @@ void walk_stacks(const FormatOptions& options, const Stack& user, const Stack& k
 // carries none, so a malformed chain still prints.
 const Waker& first_waker(const WakeChain& chain);
 
-// A task's comm, or "[unknown]" when the kernel gave none.
+// A task's comm as thread_name() shows it, or "[unknown]" when the kernel gave none.
 std::string task_name(const Task& task);
 
 // Off-CPU time as offwaketime prints it: whole microseconds, rounded down.

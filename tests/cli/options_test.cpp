@@ -165,6 +165,39 @@ TEST_CASE("stack storage size and state")
     CHECK_THROWS_AS(parse({"--state"}), UsageError);
 }
 
+TEST_CASE("map capacities: --max-chains and --max-off-cpu-threads set Config's")
+{
+    const Options defaults = parse({});
+    CHECK(defaults.config.max_chains == waketrace::Config{}.max_chains);
+    CHECK(defaults.config.max_off_cpu_threads == waketrace::Config{}.max_off_cpu_threads);
+    CHECK(parse({"--max-chains", "65536"}).config.max_chains == 65536U);
+    CHECK(parse({"--max-chains=4294967295"}).config.max_chains == 4294967295U);
+    CHECK(parse({"--max-off-cpu-threads", "2"}).config.max_off_cpu_threads == 2U);
+    CHECK(parse({"--max-off-cpu-threads=100000"}).config.max_off_cpu_threads == 100000U);
+    for (const char* option : {"--max-chains", "--max-off-cpu-threads"}) {
+        for (const char* bad : {"0", "-5", "4294967296", "1k", ""}) {
+            INFO(option << " " << bad);
+            CHECK(error_of({option, bad}).find(std::string("invalid ") + option + " value") == 0);
+        }
+        INFO(option);
+        CHECK_THROWS_AS(parse({option}), UsageError);
+    }
+}
+
+TEST_CASE("option_for names the option that sets a Config member")
+{
+    CHECK(waketrace::cli::option_for("log") == "-v");
+    CHECK(waketrace::cli::option_for("max_chains") == "--max-chains");
+    CHECK(waketrace::cli::option_for("max_off_cpu_threads") == "--max-off-cpu-threads");
+    CHECK(waketrace::cli::option_for("stack_storage_size") == "--stack-storage-size");
+    CHECK(waketrace::cli::option_for("attach").empty());  // the command line does not offer it
+    // Each option it names is one the parser takes.
+    for (const char* member : {"max_chains", "max_off_cpu_threads", "stack_storage_size"}) {
+        INFO(member);
+        CHECK_NOTHROW(parse({waketrace::cli::option_for(member), "100"}));
+    }
+}
+
 TEST_CASE("--dwarf and its stack copy size")
 {
     CHECK(parse({}).config.dwarf_stack_bytes == 0U);
@@ -251,7 +284,8 @@ TEST_CASE("usage text names the program and every option")
     CHECK(text.back() == '\n');
     for (const char* option : {"--pid", "--tid", "--user-threads-only", "--kernel-threads-only",
                                "--user-stacks-only", "--kernel-stacks-only", "--delimited",
-                               "--folded", "--stack-storage-size", "--min-block-time",
+                               "--folded", "--stack-storage-size", "--max-chains",
+                               "--max-off-cpu-threads", "--min-block-time",
                                "--max-block-time", "--state", "--output", "--verbose", "--help", "--sample", "--dwarf",
                                "--dwarf-stack-size", "-- COMMAND"}) {
         INFO(option);

@@ -2,6 +2,7 @@
 // validation, errors before start, stop() without start.
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <string>
 
 #include "waketrace/profiler.hpp"
 
@@ -68,4 +69,23 @@ TEST_CASE("names of contexts and statuses") {
     CHECK(wt::to_string(wt::WakerContext::hardirq) == "hardirq");
     CHECK(wt::to_string(wt::WakerContext::preempted) == "preempted");
     CHECK(wt::to_string(wt::StackStatus::collision) == "lost (stack map collision)");
+}
+
+TEST_CASE("an Error's hint is named in C++ terms by what(), and kept apart for bindings") {
+    const wt::Error plain(EINVAL, "plain failure");
+    CHECK(plain.message() == "plain failure");
+    CHECK_FALSE(plain.hint().has_value());
+
+    const wt::Error hinted(EINVAL, "loading failed", wt::Hint{"log", "to see the verifier log"});
+    CHECK(hinted.errno_value() == EINVAL);
+    CHECK(hinted.message() == "loading failed");
+    REQUIRE(hinted.hint().has_value());
+    CHECK(hinted.hint()->option == "log");
+    CHECK(hinted.hint()->purpose == "to see the verifier log");
+    const std::string what = hinted.what();
+    CHECK(what.rfind("loading failed (set Config::log to see the verifier log)", 0) == 0);
+    // A copy (as a rethrow makes) carries the same parts.
+    const wt::Error copy = hinted;
+    CHECK(copy.message() == hinted.message());
+    CHECK(copy.hint()->option == "log");
 }

@@ -89,3 +89,66 @@ def test_unprivileged_start_is_a_permission_error_saying_what_to_do():
     assert int(code) in (errno.EPERM, errno.EACCES)
     assert "CAP_BPF" in message and "CAP_PERFMON" in message
     assert "run as root" in message
+
+
+# A load the kernel refuses (a stack map larger than it allows), with and
+# without a log callback; prints the error and what was logged.
+LOAD_REFUSED = """
+import sys
+import waketrace
+logged = []
+log = (lambda level, message: logged.append((level, message))) if sys.argv[1] == "log" else None
+try:
+    waketrace.Profiler(stack_storage_size=2**32 - 1, log=log).start()
+except OSError as error:
+    print("error:", error)
+else:
+    print("started")
+for level, message in logged:
+    print("logged:", level, message)
+"""
+
+
+def refused_load(with_log):
+    result = subprocess.run([sys.executable, "-c", LOAD_REFUSED, "log" if with_log else "none"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_a_refused_load_names_the_log_keyword(privileged):
+    result = refused_load(with_log=False)
+    error = next(line for line in result.stdout.splitlines() if line.startswith("error:"))
+    assert "log=" in error and "to see the verifier log" in error, error
+    assert "Config::" not in error, error
+    # libbpf's own warnings go nowhere without a log callback: not to stderr.
+    assert "libbpf" not in result.stderr, result.stderr
+
+
+def test_libbpf_warnings_reach_the_log_callback(privileged):
+    result = refused_load(with_log=True)
+    lines = result.stdout.splitlines()
+    error = next(line for line in lines if line.startswith("error:"))
+    assert "log=" not in error, error  # the log is set: nothing to advise
+    assert any(line.startswith("logged: warning libbpf: ") for line in lines), result.stdout
+    assert "libbpf" not in result.stderr, result.stderr
+
+
+OUT_OF_DESCRIPTORS = """
+import resource
+import waketrace
+resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
+try:
+    waketrace.Profiler().start()
+except OSError as error:
+    print(error.errno, error)
+"""
+
+
+def test_running_out_of_file_descriptors_is_emfile(privileged):
+    result = subprocess.run([sys.executable, "-c", OUT_OF_DESCRIPTORS], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    code, message = result.stdout.split(" ", 1)
+    assert int(code) == errno.EMFILE, result.stdout
+    assert "Too many open files" in message or "too many open files" in message, message

@@ -100,3 +100,13 @@ def test_log_callback_hears_the_attach(privileged):
     profiler.start()  # the callback runs inside, with the GIL taken back
     profiler.stop()
     assert any(level == "info" and "attached" in message for level, message in messages), messages
+
+
+def test_a_tiny_max_chains_counts_what_it_lost_and_names_the_keyword(privileged):
+    # Every thread of the machine for a moment: far more than two chains.
+    with waketrace.Profiler(max_chains=2) as profiler:
+        time.sleep(0.3)
+    profile = profiler.results()
+    assert len(profile.chains) <= 2
+    assert profile.losses.chain_map_full > 0, profile.losses
+    assert "max_chains" in type(profile.losses).chain_map_full.__doc__

@@ -2,8 +2,12 @@
 `-- COMMAND` mode, signals, and its exit statuses."""
 import os
 import re
+import resource
 import signal
+import stat
 import subprocess
+import sys
+import tempfile
 import time
 
 from conftest import folded_lines, parse_folded, run
@@ -137,3 +141,139 @@ def test_dwarf_names_callers_of_code_without_frame_pointers(waketrace, deep_bloc
     # About rounds x 20 ms blocked in all.
     waited_us = sum(value for _, _, value in deep_reads)
     assert 0.8 * rounds * 20_000 <= waited_us <= 2 * rounds * 20_000, deep_reads
+
+
+def test_output_to_a_full_device_exits_1_naming_it(waketrace, demo, privileged):
+    for folded in ([], ["-f"]):  # text writes a header first; folded writes only at the end
+        result = run([waketrace, *folded, "-o", "/dev/full", "--", demo, "3", "5"])
+        assert result.returncode == 1, (folded, result.stderr)
+        assert "cannot write /dev/full: No space left on device" in result.stderr, result.stderr
+    # /dev/full is still the device: written in place, never renamed over.
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_standard_output_on_a_full_device_exits_1(waketrace, demo, privileged):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([waketrace, "-f", "--", demo, "3", "5"], stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "cannot write standard output: No space left on device" in result.stderr, result.stderr
+
+
+def test_a_failed_run_leaves_the_output_file_untouched(waketrace, tmp_path):
+    out = tmp_path / "profile.folded"
+    out.write_text("an earlier report\n")
+    result = run([waketrace, "-f", "-o", str(out), "-p", "3999999", "1"])
+    assert result.returncode == 1
+    assert "no process 3999999" in result.stderr
+    assert out.read_text() == "an earlier report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["profile.folded"]  # no temporary left
+
+
+def test_output_file_is_replaced_whole_keeping_its_mode_and_link(waketrace, privileged, tmp_path):
+    real = tmp_path / "real.folded"
+    real.write_text("an earlier report\n")
+    real.chmod(0o640)
+    link = tmp_path / "link.folded"
+    link.symlink_to(real.name)
+    result = run([waketrace, "-f", "-o", str(link), "-p", str(os.getpid()), "0.5"])
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink()
+    assert "an earlier report" not in real.read_text()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.folded", "real.folded"]
+
+
+def test_a_read_only_output_file_is_refused_as_open_would(waketrace):
+    # In /tmp, which anyone may enter (pytest's tmp_path may not be), in a
+    # directory anyone may write to: a rename over the file would succeed.
+    with tempfile.TemporaryDirectory(dir="/tmp") as directory:
+        os.chmod(directory, 0o777)
+        out = os.path.join(directory, "kept.folded")
+        with open(out, "w") as kept:
+            kept.write("read only\n")
+        os.chmod(out, 0o444)
+        drop_privileges = []
+        if os.geteuid() == 0:
+            drop_privileges = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        result = run(drop_privileges + [waketrace, "-o", out, "1"])
+        assert result.returncode == 1
+        assert f"cannot write {out}: Permission denied" in result.stderr, result.stderr
+        with open(out) as kept:
+            assert kept.read() == "read only\n"
+        assert os.listdir(directory) == ["kept.folded"]
+
+
+def test_an_unwritable_output_directory_fails_before_tracing(waketrace, tmp_path):
+    result = run([waketrace, "-o", str(tmp_path / "missing" / "out"), "1"])
+    assert result.returncode == 1
+    assert f"cannot write {tmp_path / 'missing' / 'out'}: No such file or directory" in result.stderr
+
+
+def test_running_out_of_file_descriptors_says_so(waketrace, privileged):
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
+    result = run([waketrace, "-f", "0.2"], preexec_fn=low_limit, close_fds=True)
+    assert result.returncode == 1
+    assert "Too many open files" in result.stderr, result.stderr
+    assert "Invalid argument" not in result.stderr, result.stderr
+    assert "ulimit -n" in result.stderr, result.stderr
+
+
+def test_map_capacity_options_are_checked(waketrace):
+    for option in ("--max-chains", "--max-off-cpu-threads"):
+        for bad in ("0", "-1", "4294967296", "many"):
+            result = run([waketrace, option, bad, "1"])
+            assert result.returncode == 2, (option, bad, result.stderr)
+            assert f"invalid {option} value '{bad}'" in result.stderr
+    help_text = run([waketrace, "--help"]).stdout
+    assert "--max-chains N" in help_text and "--max-off-cpu-threads N" in help_text
+
+
+CHAIN_MAP_FULL = re.compile(r"WARNING: (\d+) off-CPU periods lost to a full chain map "
+                            r"\(rerun with (--max-chains) (\d+)\)")
+
+
+def test_a_full_chain_map_advises_a_larger_max_chains_that_works(waketrace, demo, privileged):
+    result = run([waketrace, "-f", "--max-chains", "2", "--", demo, "20", "2"])
+    assert result.returncode == 0, result.stderr
+    warning = CHAIN_MAP_FULL.search(result.stderr)
+    assert warning, result.stderr
+    lost, option, suggested = int(warning[1]), warning[2], int(warning[3])
+    assert suggested > 2
+    # The advice is a command line the tool takes, and it keeps more.
+    rerun = run([waketrace, "-f", option, str(suggested), "--", demo, "20", "2"])
+    assert rerun.returncode == 0, rerun.stderr
+    again = CHAIN_MAP_FULL.search(rerun.stderr)
+    assert again is None or int(again[1]) < lost, (result.stderr, rerun.stderr)
+    assert len(folded_lines(rerun.stdout)) > len(folded_lines(result.stdout))
+
+
+# A process whose main thread names itself with bytes that are not UTF-8 (a
+# lone 0xff, then a 3-byte sequence broken off) and then blocks in short sleeps.
+NAME_BYTES = b"odd\xffname\xe2\x82"
+NAMED_SLEEPER = f"""
+import ctypes, sys, time
+ctypes.CDLL(None).prctl(15, {NAME_BYTES!r}, 0, 0, 0)
+print("named", flush=True)
+for _ in range(400):
+    time.sleep(0.005)
+"""
+
+
+def test_a_thread_name_that_is_not_utf8_reads_as_replacement_characters(waketrace, privileged):
+    sleeper = subprocess.Popen([sys.executable, "-c", NAMED_SLEEPER], stdout=subprocess.PIPE)
+    try:
+        assert sleeper.stdout.readline() == b"named\n"
+        result = subprocess.run([waketrace, "-f", "-p", str(sleeper.pid), "1"], capture_output=True,
+                                timeout=120)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert result.returncode == 0, result.stderr
+    # Valid UTF-8 throughout, and the name as Python's own "replace" decoding
+    # reads it: the rule tests/python checks for the module too.
+    out = result.stdout.decode("utf-8")
+    shown = NAME_BYTES.decode("utf-8", "replace")
+    targets = {parse_folded(line)[0][0] for line in folded_lines(out)}
+    assert shown in targets, targets

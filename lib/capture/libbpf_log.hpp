@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// libbpf's messages during a profiler's start(), delivered to that profiler's
+// Config::log (or dropped when it has none) instead of libbpf's default,
+// standard error.
+//
+// libbpf has one process-wide print hook and no per-object one. The library
+// borrows the hook only while a start() runs, and only for the thread running
+// it: messages libbpf prints on any other thread meanwhile go on to the hook
+// that was set before, and that hook is put back when the last start() ends.
+// A program that installs its own hook keeps it outside those moments.
+#pragma once
+
+#include <functional>
+#include <string_view>
+
+#include "waketrace/profiler.hpp"
+
+namespace waketrace::detail {
+
+class LibbpfLogRoute {
+public:
+    using LogFunction = std::function<void(LogLevel, std::string_view)>;
+
+    // `log` must outlive the route; empty: this thread's messages are dropped.
+    explicit LibbpfLogRoute(const LogFunction& log);
+    ~LibbpfLogRoute();
+    LibbpfLogRoute(const LibbpfLogRoute&) = delete;
+    LibbpfLogRoute& operator=(const LibbpfLogRoute&) = delete;
+
+private:
+    const LogFunction* outer_;  // a route further up this thread's stack
+};
+
+}  // namespace waketrace::detail
