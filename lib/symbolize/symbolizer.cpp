@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "symbolize/symbolizer.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <tuple>
 #include <utility>
 
@@ -8,12 +10,36 @@
 
 #include "symbolize/build_id.hpp"
 #include "symbolize/debug_symbols.hpp"
+#include "symbolize/private_copy.hpp"
 
 namespace waketrace::detail {
 
 namespace {
 
 constexpr std::string_view vmlinux_module = "[kernel]";
+
+// The symbolic name of the errno values a file read fails with for want of
+// resources, which the warning names so the user knows what to raise.
+std::string_view errno_name(int errno_value) {
+    switch (errno_value) {
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    case EFBIG: return "EFBIG";
+    case ENOMEM: return "ENOMEM";
+    case ENOSPC: return "ENOSPC";
+    default: return {};
+    }
+}
+
+std::string_view advice_for(int errno_value) {
+    switch (errno_value) {
+    case EMFILE: return "raise the limit on open files (ulimit -n)";
+    case ENFILE: return "the system is out of file descriptors";
+    case EFBIG: return "such files are not read";
+    case ENOMEM: return "not enough memory";
+    default: return {};
+    }
+}
 
 Frame unresolved_frame(uint64_t address, std::string_view module) {
     Frame frame;
@@ -39,6 +65,28 @@ Symbolizer::~Symbolizer() = default;
 
 size_t Symbolizer::files_parsed() const {
     return files_parsed_.load();
+}
+
+size_t Symbolizer::files_unreadable() const {
+    return files_unreadable_.load();
+}
+
+// A lack of resources is worth a warning (once per cause, as every later file
+// fails alike); a file simply gone is not.
+void Symbolizer::report_unreadable(int errno_value, std::string_view message) {
+    ++files_unreadable_;
+    std::string_view name = errno_name(errno_value);
+    bool first = false;
+    if (!name.empty()) {
+        std::lock_guard<std::mutex> lock(reported_mutex_);
+        first = reported_causes_.insert(errno_value).second;
+    }
+    if (first)
+        log(LogLevel::warning,
+            fmt::format("{} ({}): frames in files that cannot be read stay unresolved; {}",
+                        message, name, advice_for(errno_value)));
+    else
+        log(LogLevel::debug, message);
 }
 
 void Symbolizer::log(LogLevel level, std::string_view message) const {
@@ -93,7 +141,24 @@ Symbolizer::ProcessImage Symbolizer::process_image(uint32_t tgid) {
 }
 
 UniqueFd Symbolizer::open_file(uint32_t tgid, const Mapping& mapping) {
-    return snapshot_of(tgid)->open_file(mapping);
+    return copy_of_file(*snapshot_of(tgid), mapping);
+}
+
+UniqueFd Symbolizer::copy_of_file(const ProcessSnapshot& process, const Mapping& mapping) {
+    UniqueFd fd = process.open_file(mapping);
+    if (!fd) {
+        const int error = errno;
+        report_unreadable(error, fmt::format("cannot open {}{} mapped by process {}: {}",
+                                             mapping.path, mapping.deleted ? " (deleted)" : "",
+                                             process.tgid(), std::strerror(error)));
+        return fd;
+    }
+    try {
+        return copies_.copy_of(fd.get(), mapping.path);
+    } catch (const Error& error) {
+        report_unreadable(error.errno_value(), error.what());
+        return UniqueFd();
+    }
 }
 
 // --- kernel ----------------------------------------------------------------
@@ -200,6 +265,7 @@ std::vector<Frame> Symbolizer::jit_frames_at(uint32_t tgid, const Mapping& mappi
         return {frame};  // [vdso], [heap], [stack] and data: no perf map names them
     auto [entry, inserted] = perf_maps_.try_emplace(tgid);
     std::optional<PerfMap>& perf_map = entry->second;
+    const bool was_cut = perf_map && !perf_map->cut_reason().empty();
     try {
         if (inserted)
             perf_map = PerfMap::read(tgid);
@@ -208,6 +274,11 @@ std::vector<Frame> Symbolizer::jit_frames_at(uint32_t tgid, const Mapping& mappi
     } catch (const Error& error) {
         log(LogLevel::debug, fmt::format("process {}: perf map: {}", tgid, error.what()));
     }
+    if (perf_map && !was_cut && !perf_map->cut_reason().empty())
+        log(LogLevel::warning,
+            fmt::format("process {}: perf map {} {}: JIT functions written after that stay "
+                        "unresolved",
+                        tgid, perf_map->path(), perf_map->cut_reason()));
     if (perf_map) {
         if (std::optional<PerfMapSymbol> symbol = perf_map->find(address)) {
             frame.symbol = std::string(symbol->name);
@@ -226,36 +297,47 @@ DebugSymbols* Symbolizer::debug_symbols_of(const ProcessSnapshot& process, const
     return entry->second.get();
 }
 
-// A file is known by its contents when it has a build-id: another path,
-// inode or container with the same build-id reuses what was parsed.
+// A file is known by its contents: another path, inode or container with the
+// same build-id and the same bytes reuses what was parsed.
 std::shared_ptr<DebugSymbols> Symbolizer::parse_file(const ProcessSnapshot& process,
                                                      const Mapping& mapping) {
-    UniqueFd fd = process.open_file(mapping);
-    if (!fd) {
-        log(LogLevel::debug, fmt::format("cannot open {}{} mapped by process {}", mapping.path,
-                                         mapping.deleted ? " (deleted)" : "", process.tgid()));
+    UniqueFd copy = copy_of_file(process, mapping);
+    if (!copy)
         return nullptr;
-    }
-    std::string build_id = read_build_id(fd.get());
+    std::string build_id = read_build_id(copy.get());
     if (!build_id.empty()) {
-        auto found = files_by_build_id_.find(build_id);
-        if (found != files_by_build_id_.end())
-            return found->second;
+        if (std::shared_ptr<DebugSymbols> same = parsed_copy(build_id, copy))
+            return same;
     }
     std::shared_ptr<DebugSymbols> symbols;
     try {
         ++files_parsed_;
-        symbols = std::make_shared<DebugSymbols>(std::move(fd), mapping.path, debuginfo_path_);
+        symbols = std::make_shared<DebugSymbols>(
+            std::move(copy), mapping.path, debuginfo_path_,
+            [this](int errno_value, std::string_view message) {
+                report_unreadable(errno_value, message);
+            });
         if (symbols->symbol_count() == 0)
             log(LogLevel::debug,
                 fmt::format("{}: no function symbols (stripped, and no debug file found)",
                             mapping.path));
     } catch (const Error& error) {
         log(LogLevel::debug, fmt::format("no symbols from {}", error.what()));
+        return nullptr;  // never cached by build-id: the genuine file may share it
     }
     if (!build_id.empty())
         files_by_build_id_.emplace(std::move(build_id), symbols);
     return symbols;
+}
+
+std::shared_ptr<DebugSymbols> Symbolizer::parsed_copy(const std::string& build_id,
+                                                      const UniqueFd& copy) const {
+    auto [first, last] = files_by_build_id_.equal_range(build_id);
+    for (auto candidate = first; candidate != last; ++candidate) {
+        if (has_contents(copy.get(), candidate->second->contents()))
+            return candidate->second;
+    }
+    return nullptr;
 }
 
 }  // namespace waketrace::detail
