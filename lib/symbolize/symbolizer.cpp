@@ -31,6 +31,12 @@ std::string_view errno_name(int errno_value) {
     }
 }
 
+// Causes that pass: a file that failed for one of them is tried again at the
+// next address that needs it, rather than left unresolved for good.
+bool is_shortage(int errno_value) {
+    return errno_value == EMFILE || errno_value == ENFILE || errno_value == ENOMEM;
+}
+
 std::string_view advice_for(int errno_value) {
     switch (errno_value) {
     case EMFILE: return "raise the limit on open files (ulimit -n)";
@@ -100,9 +106,13 @@ void Symbolizer::remember_process(uint32_t tgid) {
     try {
         if (std::optional<ProcessSnapshot> snapshot = ProcessSnapshot::take(tgid, pinned_files_))
             store_snapshot(std::move(*snapshot));
-    } catch (const Error&) {
+    } catch (const Error& error) {
         // No access to this process: its frames will stay unresolved, and
-        // user_frames() says so when they are asked for.
+        // user_frames() says so when they are asked for. A lack of fds is
+        // worth a warning now.
+        if (is_shortage(error.errno_value()))
+            report_unreadable(error.errno_value(),
+                              fmt::format("process {}: {}", tgid, error.what()));
     }
 }
 
@@ -129,7 +139,11 @@ Symbolizer::SnapshotPtr Symbolizer::snapshot_of(uint32_t tgid) {
     try {
         snapshot = ProcessSnapshot::take(tgid, pinned_files_);
     } catch (const Error& error) {
-        log(LogLevel::debug, fmt::format("process {}: {}", tgid, error.what()));
+        if (is_shortage(error.errno_value()))
+            report_unreadable(error.errno_value(),
+                              fmt::format("process {}: {}", tgid, error.what()));
+        else
+            log(LogLevel::debug, fmt::format("process {}: {}", tgid, error.what()));
     }
     store_snapshot(snapshot ? std::move(*snapshot) : ProcessSnapshot::empty(tgid));
     std::lock_guard<std::mutex> lock(processes_mutex_);
@@ -141,13 +155,15 @@ Symbolizer::ProcessImage Symbolizer::process_image(uint32_t tgid) {
 }
 
 UniqueFd Symbolizer::open_file(uint32_t tgid, const Mapping& mapping) {
-    return copy_of_file(*snapshot_of(tgid), mapping);
+    int error = 0;
+    return copy_of_file(*snapshot_of(tgid), mapping, error);
 }
 
-UniqueFd Symbolizer::copy_of_file(const ProcessSnapshot& process, const Mapping& mapping) {
+UniqueFd Symbolizer::copy_of_file(const ProcessSnapshot& process, const Mapping& mapping,
+                                  int& error) {
     UniqueFd fd = process.open_file(mapping);
     if (!fd) {
-        const int error = errno;
+        error = errno;
         report_unreadable(error, fmt::format("cannot open {}{} mapped by process {}: {}",
                                              mapping.path, mapping.deleted ? " (deleted)" : "",
                                              process.tgid(), std::strerror(error)));
@@ -155,8 +171,9 @@ UniqueFd Symbolizer::copy_of_file(const ProcessSnapshot& process, const Mapping&
     }
     try {
         return copies_.copy_of(fd.get(), mapping.path);
-    } catch (const Error& error) {
-        report_unreadable(error.errno_value(), error.what());
+    } catch (const Error& copy_error) {
+        error = copy_error.errno_value();
+        report_unreadable(error, copy_error.what());
         return UniqueFd();
     }
 }
@@ -292,16 +309,22 @@ std::vector<Frame> Symbolizer::jit_frames_at(uint32_t tgid, const Mapping& mappi
 DebugSymbols* Symbolizer::debug_symbols_of(const ProcessSnapshot& process, const Mapping& mapping) {
     FileKey key{mapping.dev_major, mapping.dev_minor, mapping.inode, mapping.path};
     auto [entry, inserted] = files_.try_emplace(std::move(key));
-    if (inserted)
-        entry->second = parse_file(process, mapping);
+    if (inserted) {
+        int error = 0;
+        entry->second = parse_file(process, mapping, error);
+        if (!entry->second && is_shortage(error)) {
+            files_.erase(entry);
+            return nullptr;
+        }
+    }
     return entry->second.get();
 }
 
 // A file is known by its contents: another path, inode or container with the
 // same build-id and the same bytes reuses what was parsed.
 std::shared_ptr<DebugSymbols> Symbolizer::parse_file(const ProcessSnapshot& process,
-                                                     const Mapping& mapping) {
-    UniqueFd copy = copy_of_file(process, mapping);
+                                                     const Mapping& mapping, int& error) {
+    UniqueFd copy = copy_of_file(process, mapping, error);
     if (!copy)
         return nullptr;
     std::string build_id = read_build_id(copy.get());
@@ -321,8 +344,12 @@ std::shared_ptr<DebugSymbols> Symbolizer::parse_file(const ProcessSnapshot& proc
             log(LogLevel::debug,
                 fmt::format("{}: no function symbols (stripped, and no debug file found)",
                             mapping.path));
-    } catch (const Error& error) {
-        log(LogLevel::debug, fmt::format("no symbols from {}", error.what()));
+    } catch (const Error& parse_error) {
+        error = parse_error.errno_value();
+        if (error == ENOEXEC)
+            log(LogLevel::debug, fmt::format("no symbols from {}", parse_error.what()));
+        else
+            report_unreadable(error, parse_error.what());
         return nullptr;  // never cached by build-id: the genuine file may share it
     }
     if (!build_id.empty())

@@ -35,8 +35,10 @@ public:
     using Log = std::function<void(LogLevel, std::string_view)>;
 
     // Cheap: nothing is read until frames are asked for. `log` receives why
-    // symbols are missing (kallsyms hidden, unreadable files); it is only
-    // called from kernel_frames(), user_frames() and prepare(). Separate
+    // symbols are missing (kallsyms hidden, unreadable files, perf maps cut
+    // at their cap); it is called from the thread of whichever call found
+    // out (kernel_frames(), user_frames(), prepare(), and remember_process()
+    // or open_file() when no fd is left). Separate
     // debug files are looked for under `debug_directories` by build-id
     // (DIR/.build-id/xx/rest.debug) and by .gnu_debuglink (beside the file,
     // in its .debug/, and under DIR/<file's directory>/), and through
@@ -102,7 +104,11 @@ public:
     size_t files_parsed() const;
     // How many times a mapped file (or its debug file) could not be read:
     // not opened (no fd left, gone), above the size cap, not copied. Each
-    // cause is logged at warning level the first time. For tests and stats.
+    // lack of resources (EMFILE, ENFILE, ENOMEM, EFBIG) is logged at warning
+    // level the first time, others at debug level. A file that failed for
+    // want of fds or memory is tried again at the next address that needs
+    // it (addresses already named keep their unresolved frames). For tests
+    // and stats.
     size_t files_unreadable() const;
 
 private:
@@ -129,9 +135,11 @@ private:
     std::vector<Frame> frames_at(const ProcessSnapshot& process, uint64_t address);
     std::vector<Frame> jit_frames_at(uint32_t tgid, const Mapping& mapping, uint64_t address);
     DebugSymbols* debug_symbols_of(const ProcessSnapshot& process, const Mapping& mapping);
-    std::shared_ptr<DebugSymbols> parse_file(const ProcessSnapshot& process, const Mapping& mapping);
+    // `error`: why nullptr came back (an errno value), 0 when it did not.
+    std::shared_ptr<DebugSymbols> parse_file(const ProcessSnapshot& process, const Mapping& mapping,
+                                             int& error);
     std::shared_ptr<DebugSymbols> parsed_copy(const std::string& build_id, const UniqueFd& copy) const;
-    UniqueFd copy_of_file(const ProcessSnapshot& process, const Mapping& mapping);
+    UniqueFd copy_of_file(const ProcessSnapshot& process, const Mapping& mapping, int& error);
     void report_unreadable(int errno_value, std::string_view message);
     void log(LogLevel level, std::string_view message) const;
 
