@@ -19,8 +19,11 @@ bool is_fd_shortage(int error) {
 // Opens `path`; on failure keeps the most telling errno in `error`: a
 // shortage of fds explains every later failure too, and is what the caller
 // must hear of.
+// O_NONBLOCK: a path may name a FIFO planted in place of the file, and must
+// not block the profiler (the callers check that what opened is the mapped
+// regular file).
 UniqueFd open_read_only(const std::string& path, int& error) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (!fd && !is_fd_shortage(error))
         error = errno;
     return fd;
