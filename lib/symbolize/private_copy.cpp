@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,12 +37,37 @@ std::pair<uint64_t, uint64_t> next_data(int fd, uint64_t offset, uint64_t size) 
     return {std::min<uint64_t>(uint64_t(start), size), std::min<uint64_t>(uint64_t(end), size)};
 }
 
-// Copies [start, end) of `from` into `to` at the same offsets through a
-// bounded buffer. Returns the offset reached, short of `end` when the file
-// shrank meanwhile.
+// sendfile(2) copies page cache to the memfd inside the kernel, with no pass
+// through a buffer of ours. Returns the offset reached: short of `end` when
+// the file shrank or where sendfile gave up (the caller then goes on with
+// pread and pwrite, which tell the two apart).
+uint64_t send_range(int from, int to, uint64_t start, uint64_t end, const std::string& name) {
+    if (::lseek(to, static_cast<off_t>(start), SEEK_SET) < 0)
+        return start;
+    off_t at = static_cast<off_t>(start);
+    while (uint64_t(at) < end) {
+        size_t want = static_cast<size_t>(std::min<uint64_t>(end - uint64_t(at), 1 << 30));
+        ssize_t sent = ::sendfile(to, from, &at, want);
+        if (sent < 0 && errno == EINTR)
+            continue;
+        if (sent < 0 && (errno == EINVAL || errno == ENOSYS))
+            break;
+        if (sent < 0)
+            fail(errno, "sendfile to the memfd failed", name);
+        if (sent == 0)
+            break;  // end of file: it shrank
+    }
+    return uint64_t(at);
+}
+
+// Copies [start, end) of `from` into `to` at the same offsets: with
+// sendfile, else through a bounded buffer. Returns the offset reached, short
+// of `end` when the file shrank meanwhile.
 uint64_t copy_range(int from, int to, uint64_t start, uint64_t end, std::vector<char>& buffer,
                     const std::string& name) {
-    uint64_t at = start;
+    uint64_t at = send_range(from, to, start, end, name);
+    if (at >= end)
+        return at;
     while (at < end) {
         size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), end - at));
         ssize_t got = ::pread(from, buffer.data(), want, static_cast<off_t>(at));
