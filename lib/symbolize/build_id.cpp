@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "symbolize/private_copy.hpp"
+
 namespace waketrace::detail {
 
 namespace {
@@ -24,7 +26,7 @@ std::string read_build_id(int fd) {
     static const bool libelf_ready = elf_version(EV_CURRENT) != EV_NONE;
     if (!libelf_ready)
         return {};
-    ElfHandle elf(elf_begin(fd, ELF_C_READ_MMAP, nullptr));
+    ElfHandle elf(elf_begin(fd, safe_elf_read_command(fd), nullptr));
     if (!elf || elf_kind(elf.get()) != ELF_K_ELF)
         return {};
     const void* bits = nullptr;

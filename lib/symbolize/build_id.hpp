@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// The GNU build-id of an ELF file: the identity of its contents, whatever its
-// path, so copies and containers can share what was parsed from it.
+// The GNU build-id of an ELF file: what its linker says identifies its
+// contents. Anyone can write any build-id into a file, so it names a
+// candidate, never proof that two files are the same.
 #pragma once
 
 #include <string>
@@ -11,7 +12,9 @@ namespace waketrace::detail {
 // The build-id note of the ELF file open as `fd`, in lower-case hex (the
 // spelling of /usr/lib/debug/.build-id/xx/rest.debug). Empty when the file
 // has none or is not ELF. Reads only headers and notes; `fd` stays open and
-// its position is not used.
+// its position is not used. Through mmap only for a private copy
+// (private_copy.hpp): another file is read with pread, which a truncation
+// cannot turn into SIGBUS.
 std::string read_build_id(int fd);
 
 }  // namespace waketrace::detail

@@ -4,15 +4,19 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <gelf.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "symbolize/debug_file_beside.hpp"
 #include "symbolize/demangle.hpp"
+#include "symbolize/private_copy.hpp"
 
 namespace waketrace::detail {
 
@@ -22,6 +26,18 @@ struct SourcePosition {
     std::string file;
     uint32_t line = 0;
 };
+
+// Where no debug directory is given, libdwfl still needs a path with an
+// absolute entry (an empty one means the file's own directory, which is
+// searched through a private copy instead): this one can never exist.
+constexpr const char* no_debug_directory = "/proc/.waketrace-no-debug-directory";
+
+std::string hex_of(const unsigned char* bytes, int length) {
+    std::string hex;
+    for (int i = 0; i < length; ++i)
+        fmt::format_to(std::back_inserter(hex), "{:02x}", bytes[i]);
+    return hex;
+}
 
 bool is_function(const GElf_Sym& symbol, GElf_Addr address) {
     int type = GELF_ST_TYPE(symbol.st_info);
@@ -152,20 +168,30 @@ private:
 };
 
 std::string debuginfo_path_for(const std::vector<std::string>& debug_directories) {
-    std::string path = ":.debug";  // the file's directory, then its .debug/
+    std::string path;
     for (const std::string& directory : debug_directories) {
-        if (!directory.empty() && directory.find(':') == std::string::npos)
-            path += ":" + directory;
+        if (!directory.empty() && directory[0] == '/' && directory.find(':') == std::string::npos)
+            path += (path.empty() ? "" : ":") + directory;
     }
-    return path;
+    return path.empty() ? no_debug_directory : path;
 }
 
-DebugSymbols::DebugSymbols(UniqueFd fd, const std::string& path, std::string debuginfo_path)
-    : debuginfo_path_(std::move(debuginfo_path)),
+DebugSymbols::DebugSymbols(UniqueFd fd, const std::string& path, std::string debuginfo_path,
+                           UnreadableFileLog unreadable)
+    : unreadable_(std::move(unreadable)),
+      path_(path),
+      debuginfo_path_(std::move(debuginfo_path)),
       debuginfo_path_pointer_(debuginfo_path_.data()),
       callbacks_{} {
+    struct stat status {};
+    if (::fstat(fd.get(), &status) == 0) {
+        file_device_ = status.st_dev;
+        file_inode_ = status.st_ino;
+    }
+    fd = ensure_private_copy(std::move(fd), path);
+
     callbacks_.find_elf = dwfl_build_id_find_elf;
-    callbacks_.find_debuginfo = dwfl_standard_find_debuginfo;
+    callbacks_.find_debuginfo = find_debuginfo;
     callbacks_.section_address = dwfl_offline_section_address;
     callbacks_.debuginfo_path = &debuginfo_path_pointer_;
     dwfl_.reset(dwfl_begin(&callbacks_));
@@ -181,12 +207,63 @@ DebugSymbols::DebugSymbols(UniqueFd fd, const std::string& path, std::string deb
         throw Error(ENOEXEC, fmt::format("{}: not a usable ELF file: {}", path, dwfl_errmsg(-1)));
     fd.release();  // dwfl_report_elf owns it on success
     dwfl_report_end(dwfl_.get(), nullptr, nullptr);
+    void** userdata = nullptr;
+    dwfl_module_info(module_, &userdata, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+    *userdata = this;  // for find_debuginfo
 
     read_segments();
     read_symbols();
 }
 
 DebugSymbols::~DebugSymbols() = default;
+
+std::string_view DebugSymbols::contents() const {
+    GElf_Addr bias = 0;
+    Elf* elf = dwfl_module_getelf(module_, &bias);
+    size_t size = 0;
+    const char* bytes = elf ? elf_rawfile(elf, &size) : nullptr;
+    return bytes ? std::string_view(bytes, size) : std::string_view();
+}
+
+int DebugSymbols::find_debuginfo(Dwfl_Module* module, void** userdata, const char*,
+                                 Dwarf_Addr, const char* file_name, const char* debuglink,
+                                 GElf_Word debuglink_crc, char** debuginfo_file_name) {
+    auto* self = static_cast<DebugSymbols*>(*userdata);
+    if (!self)
+        return -1;
+    return self->find_debug_file(module, file_name, debuglink, debuglink_crc,
+                                 debuginfo_file_name);
+}
+
+// Beside the file first, from a private copy; then libdwfl's standard lookup,
+// which debuginfo_path_ keeps to the absolute debug directories (and
+// debuginfod). Also called for a dwz alternate file (debuglink is then its
+// path); only the standard lookup finds those.
+int DebugSymbols::find_debug_file(Dwfl_Module* module, const char* file_name,
+                                  const char* debuglink, GElf_Word debuglink_crc,
+                                  char** debuginfo_file_name) {
+    DebugFileQuery query;
+    query.file_path = file_name ? file_name : path_;
+    query.debuglink = debuglink ? debuglink : "";
+    query.debuglink_crc = debuglink_crc;
+    const unsigned char* bits = nullptr;
+    GElf_Addr vaddr = 0;
+    int length = dwfl_module_build_id(module, &bits, &vaddr);
+    if (length > 0)
+        query.build_id = hex_of(bits, length);
+    query.file_device = file_device_;
+    query.file_inode = file_inode_;
+    if (std::optional<FoundDebugFile> found = find_debug_file_beside(query, unreadable_)) {
+        *debuginfo_file_name = ::strdup(found->path.c_str());
+        return found->copy.release();
+    }
+    // A debuglink naming a path could climb out of a debug directory: the
+    // standard lookup gets its last component only.
+    const char* name = debuglink ? std::strrchr(debuglink, '/') : nullptr;
+    return dwfl_standard_find_debuginfo(module, nullptr, nullptr, 0, file_name,
+                                        name ? name + 1 : debuglink, debuglink_crc,
+                                        debuginfo_file_name);
+}
 
 void DebugSymbols::read_segments() {
     GElf_Addr bias = 0;

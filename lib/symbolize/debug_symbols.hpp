@@ -6,36 +6,45 @@
 #pragma once
 
 #include <elfutils/libdwfl.h>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "symbolize/private_copy.hpp"
 #include "symbolize/symbol_table.hpp"
 #include "symbolize/unique_fd.hpp"
 #include "waketrace/profiler.hpp"
 
 namespace waketrace::detail {
 
-// libdwfl's debuginfo_path for these debug directories: the file's own
-// directory, its ".debug" subdirectory, then each directory (searched by
+// libdwfl's debuginfo_path for these debug directories, searched by
 // build-id as DIR/.build-id/xx/rest.debug, and by debuglink as
-// DIR/<file's directory>/<debuglink>). Directories holding ':' cannot be
-// spelled in that syntax and are left out.
+// DIR/<file's directory>/<debuglink>. Only absolute directories: the file's
+// own directory and its .debug/ belong to whoever wrote the file, and
+// DebugSymbols searches them itself (debug_file_beside.hpp). Directories
+// holding ':' cannot be spelled in that syntax and are left out.
 std::string debuginfo_path_for(const std::vector<std::string>& debug_directories);
 
 class DebugSymbols {
 public:
-    // Takes the ELF file open as `fd`. `path` is its name as the process
-    // sees it: separate debug files named by .gnu_debuglink are looked for
-    // beside it. `debuginfo_path` comes from debuginfo_path_for(). Reads the
-    // symbol tables now (of the debug file when the file itself is
-    // stripped); DWARF is read on the first lookup that needs it. Throws
-    // waketrace::Error (ENOEXEC) when libdwfl cannot take the file.
-    DebugSymbols(UniqueFd fd, const std::string& path, std::string debuginfo_path);
+    // Takes the ELF file open as `fd`, and reads it from a private copy
+    // (private_copy.hpp; `fd` is used as it is when it is one already), so
+    // that truncating the file cannot crash the reader. `path` is its name as
+    // the process sees it: separate debug files named by .gnu_debuglink are
+    // looked for beside it, and read from private copies too.
+    // `debuginfo_path` comes from debuginfo_path_for(). Reads the symbol
+    // tables now (of the debug file when the file itself is stripped); DWARF
+    // is read on the first lookup that needs it. `unreadable` hears of debug
+    // files skipped (too big, no fd left). Throws waketrace::Error: ENOEXEC when
+    // libdwfl cannot take the file, private_copy()'s errors (EFBIG, EMFILE).
+    DebugSymbols(UniqueFd fd, const std::string& path, std::string debuginfo_path,
+                 UnreadableFileLog unreadable = {});
     ~DebugSymbols();
     DebugSymbols(const DebugSymbols&) = delete;  // libdwfl keeps pointers into this object
     DebugSymbols& operator=(const DebugSymbols&) = delete;
@@ -50,6 +59,9 @@ public:
     std::vector<Frame> frames_at_file_offset(uint64_t file_offset);
 
     size_t symbol_count() const noexcept { return symbols_.size(); }
+    // The bytes of the (copied) file parsed: what tells two files with one
+    // build-id apart.
+    std::string_view contents() const;
     // Reads the DWARF now (inflating it when compressed) rather than at the
     // first lookup that needs it. Does nothing when there is none.
     void load_debug_info();
@@ -68,6 +80,11 @@ private:
 
     class CuFunctions;  // a CU's functions by address, built on first use
 
+    static int find_debuginfo(Dwfl_Module* module, void** userdata, const char* module_name,
+                              Dwarf_Addr base, const char* file_name, const char* debuglink,
+                              GElf_Word debuglink_crc, char** debuginfo_file_name);
+    int find_debug_file(Dwfl_Module* module, const char* file_name, const char* debuglink,
+                        GElf_Word debuglink_crc, char** debuginfo_file_name);
     void read_segments();
     CuFunctions& functions_of(Dwarf_Die* cu);
     void read_symbols();
@@ -75,6 +92,10 @@ private:
     // Fills `outer` (file, line; name too when only DWARF knows it).
     std::vector<Frame> inlined_frames(uint64_t address, uint64_t code_address, Frame& outer);
 
+    UnreadableFileLog unreadable_;
+    std::string path_;
+    dev_t file_device_ = 0;  // of the file as given, before it was copied
+    ino_t file_inode_ = 0;
     std::string debuginfo_path_;
     char* debuginfo_path_pointer_;  // libdwfl wants a char** to it
     Dwfl_Callbacks callbacks_;

@@ -17,7 +17,9 @@ namespace waketrace::detail {
 //  2. /proc/TGID/root/PATH: the path inside the process's mount namespace;
 //  3. PATH as seen by us (the process may have exited).
 // A deleted mapping's path names some other file (or none), so 2 and 3 are
-// skipped for it. Returns an invalid fd when every way fails.
+// skipped for it. Returns an invalid fd when every way fails, with errno
+// set: EMFILE or ENFILE when any attempt failed for lack of fds, else the
+// last attempt's error.
 UniqueFd open_mapped_file(uint32_t tgid, const Mapping& mapping);
 
 }  // namespace waketrace::detail

@@ -120,13 +120,19 @@ std::vector<std::string> perf_map_paths(uint32_t tgid, uint32_t namespace_pid) {
             fmt::format("/tmp/perf-{}.map", tgid)};
 }
 
-PerfMap PerfMap::parse(std::string_view text) {
+PerfMap PerfMap::parse(std::string_view text, const PerfMapLimits& limits) {
     PerfMap map;
-    map.add_lines(text, true);
+    map.limits_ = limits;
+    while (!text.empty()) {
+        size_t line_end = std::min(text.find('\n'), text.size());
+        if (line_end <= limits.max_line_bytes && !map.take_line(text.substr(0, line_end)))
+            break;
+        text.remove_prefix(std::min(line_end + 1, text.size()));
+    }
     return map;
 }
 
-std::optional<PerfMap> PerfMap::read(uint32_t tgid) {
+std::optional<PerfMap> PerfMap::read(uint32_t tgid, const PerfMapLimits& limits) {
     std::optional<PerfMapOwner> owner = read_owner(tgid);
     uint32_t namespace_pid = owner && owner->namespace_pid ? *owner->namespace_pid : tgid;
     for (std::string& path : perf_map_paths(tgid, namespace_pid)) {
@@ -136,14 +142,35 @@ std::optional<PerfMap> PerfMap::read(uint32_t tgid) {
         PerfMap map;
         map.file_ = std::move(fd);
         map.path_ = std::move(path);
+        map.limits_ = limits;
         map.update();
         return map;
     }
     return std::nullopt;
 }
 
+bool PerfMap::take_line(std::string_view text) {
+    if (lines_read_ >= limits_.max_lines) {
+        cut(fmt::format("cut at {} lines", limits_.max_lines));
+        return false;
+    }
+    ++lines_read_;
+    if (std::optional<Line> line = parse_line(text))
+        add(line->start, line->end, line->name);
+    return true;
+}
+
+void PerfMap::cut(std::string reason) {
+    if (cut_reason_.empty())
+        cut_reason_ = std::move(reason);
+}
+
+// Streams the file from read_offset_ through one 64 KiB buffer, assembling
+// each line in `line` (at most max_line_bytes; longer ones are skipped), and
+// stops at end of file or at the byte cap. read_offset_ only moves past
+// complete lines, so a last line still being written is read again later.
 void PerfMap::update() {
-    if (!file_)
+    if (!file_ || !cut_reason_.empty())
         return;
     struct stat status {};
     if (::fstat(file_.get(), &status) != 0)
@@ -152,38 +179,56 @@ void PerfMap::update() {
         ranges_.clear();
         names_.clear();
         read_offset_ = 0;
+        lines_read_ = 0;
+        skipping_line_ = false;
     }
 
-    // pread from where the last update stopped: a partial last line is read
-    // again next time, and the fd's own offset is never relied on.
-    std::string text;
+    std::string line;
+    bool skipping = skipping_line_;
+    uint64_t position = read_offset_;
     char buffer[64 * 1024];
     for (;;) {
-        ssize_t got = ::pread(file_.get(), buffer, sizeof buffer,
-                              static_cast<off_t>(read_offset_ + text.size()));
+        if (position >= limits_.max_bytes) {
+            cut(fmt::format("cut at {} bytes", limits_.max_bytes));
+            return;
+        }
+        size_t want =
+            static_cast<size_t>(std::min<uint64_t>(sizeof buffer, limits_.max_bytes - position));
+        ssize_t got = ::pread(file_.get(), buffer, want, static_cast<off_t>(position));
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0)
             throw Error(errno, fmt::format("cannot read the perf map {}", path_));
         if (got == 0)
             break;
-        text.append(buffer, static_cast<size_t>(got));
+        std::string_view chunk(buffer, static_cast<size_t>(got));
+        const uint64_t chunk_offset = position;
+        position += static_cast<uint64_t>(got);
+        for (size_t at = 0; at < chunk.size();) {
+            size_t newline = chunk.find('\n', at);
+            std::string_view piece = chunk.substr(at, std::min(newline, chunk.size()) - at);
+            if (!skipping && line.size() + piece.size() > limits_.max_line_bytes) {
+                skipping = true;
+                line.clear();
+            }
+            if (!skipping)
+                line.append(piece);
+            if (newline == std::string_view::npos)
+                break;
+            const bool kept = skipping || take_line(line);
+            line.clear();
+            skipping = false;
+            read_offset_ = chunk_offset + newline + 1;
+            if (!kept)
+                return;
+            at = newline + 1;
+        }
     }
-    read_offset_ += add_lines(text, false);
-}
-
-size_t PerfMap::add_lines(std::string_view text, bool at_end) {
-    size_t consumed = 0;
-    while (consumed < text.size()) {
-        size_t line_end = text.find('\n', consumed);
-        if (line_end == std::string_view::npos && !at_end)
-            break;
-        line_end = std::min(line_end, text.size());
-        if (std::optional<Line> line = parse_line(text.substr(consumed, line_end - consumed)))
-            add(line->start, line->end, line->name);
-        consumed = std::min(line_end + 1, text.size());
-    }
-    return consumed;
+    // At end of file inside a line too long to keep: skip what was read of
+    // it for good, rather than read it again at every update.
+    skipping_line_ = skipping;
+    if (skipping)
+        read_offset_ = position;
 }
 
 // Keeps ranges_ disjoint: the new range cuts what it overlaps out of older

@@ -9,6 +9,10 @@
 // and no such file), then update() once more at report time, since JITs
 // append as they compile. read() keeps the file open, so update() works even
 // after the process exited or when the file lives in its mount namespace.
+//
+// The file is the traced process's to write: it may be sparse (gigabytes of
+// holes on a few KiB of disk), huge, or one endless line. So it is read in
+// bounded chunks, up to PerfMapLimits, never in one allocation of its size.
 #pragma once
 
 #include <cstdint>
@@ -43,26 +47,42 @@ struct PerfMapOwner {
 // namespace under the name it knows itself by, then our own /tmp.
 std::vector<std::string> perf_map_paths(uint32_t tgid, uint32_t namespace_pid);
 
+// How much of a perf map is read. Past max_bytes of the file or max_lines
+// lines the map is cut: what came before is kept, the rest is never read
+// (cut_reason() says which cap was met). Lines longer than max_line_bytes
+// are skipped. The defaults bound one map to about 150 MB of memory.
+struct PerfMapLimits {
+    uint64_t max_bytes = uint64_t(64) << 20;  // 64 MiB
+    uint64_t max_lines = 1'000'000;
+    size_t max_line_bytes = 64 * 1024;
+};
+
 class PerfMap {
 public:
     // Parses a whole perf map text. Later lines override earlier ones where
-    // they overlap (a JIT re-emits code into freed space); malformed lines
-    // and empty ranges are skipped.
-    static PerfMap parse(std::string_view text);
+    // they overlap (a JIT re-emits code into freed space); malformed lines,
+    // lines above the length cap and empty ranges are skipped, lines past
+    // the line cap ignored.
+    static PerfMap parse(std::string_view text, const PerfMapLimits& limits = {});
 
     // Opens and reads the perf map of process `tgid` (perf_map_paths()).
     // nullopt when there is none. Since /tmp is writable by everyone, a file
     // is believed only when it is a regular file, not a symlink, has a single
     // link, and (while the process runs, so its uids are known) belongs to
     // the process's user. The file stays open for update(): one fd per map.
-    // Throws waketrace::Error when an accepted file cannot be read.
-    static std::optional<PerfMap> read(uint32_t tgid);
+    // Reads at most `limits` of it. Throws waketrace::Error when an accepted
+    // file cannot be read.
+    static std::optional<PerfMap> read(uint32_t tgid, const PerfMapLimits& limits = {});
 
     // Reads the lines appended to the file since the last read. A last line
     // still being written (no newline yet) waits for the next update(). A
     // file that shrank was rewritten: it is read again from the start. Does
-    // nothing for a parsed map. Throws waketrace::Error on a read failure.
+    // nothing for a parsed map, or once the map was cut (a cut map is never
+    // read again). Throws waketrace::Error on a read failure.
     void update();
+
+    // Why the map was cut short ("64 MiB..."), empty while it is whole.
+    const std::string& cut_reason() const noexcept { return cut_reason_; }
 
     // The function whose [START, START + SIZE) holds `address`.
     std::optional<PerfMapSymbol> find(uint64_t address) const;
@@ -80,9 +100,10 @@ private:
         size_t name_length;
     };
 
-    // Parses complete lines, and the unterminated last one when `at_end`;
-    // returns how many bytes were consumed.
-    size_t add_lines(std::string_view text, bool at_end);
+    // Parses one line (no newline) and counts it; false once the line cap
+    // is met, and the map cut.
+    bool take_line(std::string_view line);
+    void cut(std::string reason);
     void add(uint64_t start, uint64_t end, std::string_view name);
 
     std::map<uint64_t, Range> ranges_;  // by start
@@ -90,6 +111,10 @@ private:
     UniqueFd file_;
     std::string path_;
     uint64_t read_offset_ = 0;  // first byte of the file not parsed yet
+    PerfMapLimits limits_;
+    uint64_t lines_read_ = 0;
+    bool skipping_line_ = false;  // read_offset_ is inside a line too long to keep
+    std::string cut_reason_;
 };
 
 }  // namespace waketrace::detail

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "symbolize/mapped_file.hpp"
 
@@ -58,6 +59,8 @@ UniqueFd ProcessSnapshot::open_file(const Mapping& mapping) const {
     if (found != state_->files.end() && found->first == identity) {
         if (UniqueFd copy(::fcntl(found->second->get(), F_DUPFD_CLOEXEC, 0)); copy)
             return copy;
+        if (errno == EMFILE || errno == ENFILE)
+            return UniqueFd();  // errno says why; an open would fail alike
     }
     return open_mapped_file(state_->tgid, mapping);
 }

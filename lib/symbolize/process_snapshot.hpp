@@ -45,7 +45,8 @@ public:
 
     // A new fd (dup) of the file behind `mapping` (one of maps()) pinned at
     // take() time; when none was pinned, open_mapped_file(tgid(), mapping)
-    // now. Invalid when both fail. A dup shares its file offset with the
+    // now. Invalid when both fail, with errno set as open_mapped_file() sets
+    // it (EMFILE or ENFILE for a shortage of fds). A dup shares its file offset with the
     // pinned fd and with every other dup: read with pread or mmap (libelf
     // does), never read/lseek.
     UniqueFd open_file(const Mapping& mapping) const;

@@ -2,6 +2,8 @@
 #include "symbolize/symbolizer.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <iterator>
 #include <tuple>
 #include <utility>
@@ -10,12 +12,42 @@
 
 #include "symbolize/build_id.hpp"
 #include "symbolize/debug_symbols.hpp"
+#include "symbolize/private_copy.hpp"
 
 namespace waketrace::detail {
 
 namespace {
 
 constexpr std::string_view vmlinux_module = "[kernel]";
+
+// The symbolic name of the errno values a file read fails with for want of
+// resources, which the warning names so the user knows what to raise.
+std::string_view errno_name(int errno_value) {
+    switch (errno_value) {
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    case EFBIG: return "EFBIG";
+    case ENOMEM: return "ENOMEM";
+    case ENOSPC: return "ENOSPC";
+    default: return {};
+    }
+}
+
+// Causes that pass: a file that failed for one of them is tried again at the
+// next address that needs it, rather than left unresolved for good.
+bool is_shortage(int errno_value) {
+    return errno_value == EMFILE || errno_value == ENFILE || errno_value == ENOMEM;
+}
+
+std::string_view advice_for(int errno_value) {
+    switch (errno_value) {
+    case EMFILE: return "raise the limit on open files (ulimit -n)";
+    case ENFILE: return "the system is out of file descriptors";
+    case EFBIG: return "such files are not read";
+    case ENOMEM: return "not enough memory";
+    default: return {};
+    }
+}
 
 Frame unresolved_frame(uint64_t address, std::string_view module) {
     Frame frame;
@@ -43,6 +75,28 @@ size_t Symbolizer::files_parsed() const {
     return files_parsed_.load();
 }
 
+size_t Symbolizer::files_unreadable() const {
+    return files_unreadable_.load();
+}
+
+// A lack of resources is worth a warning (once per cause, as every later file
+// fails alike); a file simply gone is not.
+void Symbolizer::report_unreadable(int errno_value, std::string_view message) {
+    ++files_unreadable_;
+    std::string_view name = errno_name(errno_value);
+    bool first = false;
+    if (!name.empty()) {
+        std::lock_guard<std::mutex> lock(reported_mutex_);
+        first = reported_causes_.insert(errno_value).second;
+    }
+    if (first)
+        log(LogLevel::warning,
+            fmt::format("{} ({}): frames in files that cannot be read stay unresolved; {}",
+                        message, name, advice_for(errno_value)));
+    else
+        log(LogLevel::debug, message);
+}
+
 void Symbolizer::log(LogLevel level, std::string_view message) const {
     if (log_)
         log_(level, message);
@@ -54,9 +108,13 @@ void Symbolizer::remember_process(uint32_t tgid) {
     try {
         if (std::optional<ProcessSnapshot> snapshot = ProcessSnapshot::take(tgid, pinned_files_))
             store_snapshot(std::move(*snapshot));
-    } catch (const Error&) {
+    } catch (const Error& error) {
         // No access to this process: its frames will stay unresolved, and
-        // user_frames() says so when they are asked for.
+        // user_frames() says so when they are asked for. A lack of fds is
+        // worth a warning now.
+        if (is_shortage(error.errno_value()))
+            report_unreadable(error.errno_value(),
+                              fmt::format("process {}: {}", tgid, error.what()));
     }
 }
 
@@ -83,7 +141,11 @@ Symbolizer::SnapshotPtr Symbolizer::snapshot_of(uint32_t tgid) {
     try {
         snapshot = ProcessSnapshot::take(tgid, pinned_files_);
     } catch (const Error& error) {
-        log(LogLevel::debug, fmt::format("process {}: {}", tgid, error.what()));
+        if (is_shortage(error.errno_value()))
+            report_unreadable(error.errno_value(),
+                              fmt::format("process {}: {}", tgid, error.what()));
+        else
+            log(LogLevel::debug, fmt::format("process {}: {}", tgid, error.what()));
     }
     store_snapshot(snapshot ? std::move(*snapshot) : ProcessSnapshot::empty(tgid));
     std::lock_guard<std::mutex> lock(processes_mutex_);
@@ -95,7 +157,27 @@ Symbolizer::ProcessImage Symbolizer::process_image(uint32_t tgid) {
 }
 
 UniqueFd Symbolizer::open_file(uint32_t tgid, const Mapping& mapping) {
-    return snapshot_of(tgid)->open_file(mapping);
+    int error = 0;
+    return copy_of_file(*snapshot_of(tgid), mapping, error);
+}
+
+UniqueFd Symbolizer::copy_of_file(const ProcessSnapshot& process, const Mapping& mapping,
+                                  int& error) {
+    UniqueFd fd = process.open_file(mapping);
+    if (!fd) {
+        error = errno;
+        report_unreadable(error, fmt::format("cannot open {}{} mapped by process {}: {}",
+                                             mapping.path, mapping.deleted ? " (deleted)" : "",
+                                             process.tgid(), std::strerror(error)));
+        return fd;
+    }
+    try {
+        return copies_.copy_of(fd.get(), mapping.path);
+    } catch (const Error& copy_error) {
+        error = copy_error.errno_value();
+        report_unreadable(error, copy_error.what());
+        return UniqueFd();
+    }
 }
 
 // --- kernel ----------------------------------------------------------------
@@ -212,6 +294,7 @@ std::vector<Frame> Symbolizer::jit_frames_at(uint32_t tgid, const Mapping& mappi
         return {frame};  // [vdso], [heap], [stack] and data: no perf map names them
     auto [entry, inserted] = perf_maps_.try_emplace(tgid);
     std::optional<PerfMap>& perf_map = entry->second;
+    const bool was_cut = perf_map && !perf_map->cut_reason().empty();
     try {
         if (inserted)
             perf_map = PerfMap::read(tgid);
@@ -220,6 +303,11 @@ std::vector<Frame> Symbolizer::jit_frames_at(uint32_t tgid, const Mapping& mappi
     } catch (const Error& error) {
         log(LogLevel::debug, fmt::format("process {}: perf map: {}", tgid, error.what()));
     }
+    if (perf_map && !was_cut && !perf_map->cut_reason().empty())
+        log(LogLevel::warning,
+            fmt::format("process {}: perf map {} {}: JIT functions written after that stay "
+                        "unresolved",
+                        tgid, perf_map->path(), perf_map->cut_reason()));
     if (perf_map) {
         if (std::optional<PerfMapSymbol> symbol = perf_map->find(address)) {
             frame.symbol = std::string(symbol->name);
@@ -233,41 +321,62 @@ std::vector<Frame> Symbolizer::jit_frames_at(uint32_t tgid, const Mapping& mappi
 DebugSymbols* Symbolizer::debug_symbols_of(const ProcessSnapshot& process, const Mapping& mapping) {
     FileKey key{mapping.dev_major, mapping.dev_minor, mapping.inode, mapping.path};
     auto [entry, inserted] = files_.try_emplace(std::move(key));
-    if (inserted)
-        entry->second = parse_file(process, mapping);
+    if (inserted) {
+        int error = 0;
+        entry->second = parse_file(process, mapping, error);
+        if (!entry->second && is_shortage(error)) {
+            files_.erase(entry);
+            return nullptr;
+        }
+    }
     return entry->second.get();
 }
 
-// A file is known by its contents when it has a build-id: another path,
-// inode or container with the same build-id reuses what was parsed.
+// A file is known by its contents: another path, inode or container with the
+// same build-id and the same bytes reuses what was parsed.
 std::shared_ptr<DebugSymbols> Symbolizer::parse_file(const ProcessSnapshot& process,
-                                                     const Mapping& mapping) {
-    UniqueFd fd = process.open_file(mapping);
-    if (!fd) {
-        log(LogLevel::debug, fmt::format("cannot open {}{} mapped by process {}", mapping.path,
-                                         mapping.deleted ? " (deleted)" : "", process.tgid()));
+                                                     const Mapping& mapping, int& error) {
+    UniqueFd copy = copy_of_file(process, mapping, error);
+    if (!copy)
         return nullptr;
-    }
-    std::string build_id = read_build_id(fd.get());
+    std::string build_id = read_build_id(copy.get());
     if (!build_id.empty()) {
-        auto found = files_by_build_id_.find(build_id);
-        if (found != files_by_build_id_.end())
-            return found->second;
+        if (std::shared_ptr<DebugSymbols> same = parsed_copy(build_id, copy))
+            return same;
     }
     std::shared_ptr<DebugSymbols> symbols;
     try {
         ++files_parsed_;
-        symbols = std::make_shared<DebugSymbols>(std::move(fd), mapping.path, debuginfo_path_);
+        symbols = std::make_shared<DebugSymbols>(
+            std::move(copy), mapping.path, debuginfo_path_,
+            [this](int errno_value, std::string_view message) {
+                report_unreadable(errno_value, message);
+            });
         if (symbols->symbol_count() == 0)
             log(LogLevel::debug,
                 fmt::format("{}: no function symbols (stripped, and no debug file found)",
                             mapping.path));
-    } catch (const Error& error) {
-        log(LogLevel::debug, fmt::format("no symbols from {}", error.what()));
+    } catch (const Error& parse_error) {
+        error = parse_error.errno_value();
+        if (error == ENOEXEC)
+            log(LogLevel::debug, fmt::format("no symbols from {}", parse_error.what()));
+        else
+            report_unreadable(error, parse_error.what());
+        return nullptr;  // never cached by build-id: the genuine file may share it
     }
     if (!build_id.empty())
         files_by_build_id_.emplace(std::move(build_id), symbols);
     return symbols;
+}
+
+std::shared_ptr<DebugSymbols> Symbolizer::parsed_copy(const std::string& build_id,
+                                                      const UniqueFd& copy) const {
+    auto [first, last] = files_by_build_id_.equal_range(build_id);
+    for (auto candidate = first; candidate != last; ++candidate) {
+        if (has_contents(copy.get(), candidate->second->contents()))
+            return candidate->second;
+    }
+    return nullptr;
 }
 
 }  // namespace waketrace::detail

@@ -11,11 +11,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "symbolize/file_copies.hpp"
 #include "symbolize/kernel_symbols.hpp"
 #include "symbolize/perf_map.hpp"
 #include "symbolize/pinned_files.hpp"
@@ -33,8 +35,10 @@ public:
     using Log = std::function<void(LogLevel, std::string_view)>;
 
     // Cheap: nothing is read until frames are asked for. `log` receives why
-    // symbols are missing (kallsyms hidden, unreadable files); it is only
-    // called from kernel_frames(), user_frames() and prepare(). Separate
+    // symbols are missing (kallsyms hidden, unreadable files, perf maps cut
+    // at their cap); it is called from the thread of whichever call found
+    // out (kernel_frames(), user_frames(), prepare(), and remember_process()
+    // or open_file() when no fd is left). Separate
     // debug files are looked for under `debug_directories` by build-id
     // (DIR/.build-id/xx/rest.debug) and by .gnu_debuglink (beside the file,
     // in its .debug/, and under DIR/<file's directory>/), and through
@@ -59,9 +63,12 @@ public:
     // the image they were taken in. Never null. Thread-safe.
     using ProcessImage = std::shared_ptr<const ProcessSnapshot>;
     ProcessImage process_image(uint32_t tgid);
-    // A new fd of the file behind `mapping` (one of process_maps(tgid)): the
-    // one pinned when the process was remembered, or opened now. Invalid when
-    // neither works. Thread-safe.
+    // A new fd of the private copy (private_copy.hpp) of the file behind
+    // `mapping` (one of process_maps(tgid)): copied from the fd pinned when
+    // the process was remembered, or opened now; the copy is shared with
+    // every other reader of the file, and safe to mmap whatever the process
+    // does to the file. Invalid when the file cannot be opened or copied
+    // (the reason is logged as for user_frames()). Thread-safe.
     UniqueFd open_file(uint32_t tgid, const Mapping& mapping);
 
     // Kernel stack addresses -> frames. Loads kallsyms on the first call.
@@ -90,9 +97,19 @@ public:
     void prepare(const std::vector<uint32_t>& tgids, const std::atomic<bool>& cancelled);
 
     // How many ELF files were parsed so far. A file is parsed once per
-    // build-id, however many processes, paths or containers map it; files
-    // without a build-id once per (device, inode, path). For tests and stats.
+    // contents, however many processes, paths or containers map it: files
+    // with the same build-id share one parse only when their bytes are the
+    // same too (a build-id is only a claim); files without a build-id are
+    // parsed once per (device, inode, path). For tests and stats.
     size_t files_parsed() const;
+    // How many times a mapped file (or its debug file) could not be read:
+    // not opened (no fd left, gone), above the size cap, not copied. Each
+    // lack of resources (EMFILE, ENFILE, ENOMEM, EFBIG) is logged at warning
+    // level the first time, others at debug level. A file that failed for
+    // want of fds or memory is tried again at the next address that needs
+    // it (addresses already named keep their unresolved frames). For tests
+    // and stats.
+    size_t files_unreadable() const;
 
 private:
     using SnapshotPtr = std::shared_ptr<const ProcessSnapshot>;
@@ -122,7 +139,12 @@ private:
     std::vector<Frame> frames_at(const ProcessSnapshot& process, uint64_t address);
     std::vector<Frame> jit_frames_at(uint32_t tgid, const Mapping& mapping, uint64_t address);
     DebugSymbols* debug_symbols_of(const ProcessSnapshot& process, const Mapping& mapping);
-    std::shared_ptr<DebugSymbols> parse_file(const ProcessSnapshot& process, const Mapping& mapping);
+    // `error`: why nullptr came back (an errno value), 0 when it did not.
+    std::shared_ptr<DebugSymbols> parse_file(const ProcessSnapshot& process, const Mapping& mapping,
+                                             int& error);
+    std::shared_ptr<DebugSymbols> parsed_copy(const std::string& build_id, const UniqueFd& copy) const;
+    UniqueFd copy_of_file(const ProcessSnapshot& process, const Mapping& mapping, int& error);
+    void report_unreadable(int errno_value, std::string_view message);
     void log(LogLevel level, std::string_view message) const;
 
     Log log_;
@@ -131,6 +153,11 @@ private:
 
     // One fd per distinct executable file, shared by every snapshot.
     PinnedFiles pinned_files_;
+    // What is read of those files: private copies, one per file.
+    FileCopies copies_;
+    std::atomic<size_t> files_unreadable_{0};
+    std::mutex reported_mutex_;
+    std::set<int> reported_causes_;  // errno values already logged as warnings
     // Held only to look up or replace a snapshot, never during file I/O.
     std::mutex processes_mutex_;
     std::unordered_map<uint32_t, SnapshotPtr> processes_;
@@ -140,9 +167,12 @@ private:
     bool kernel_load_attempted_ = false;
     std::optional<KernelSymbols> kernel_;
     // The same parsed file may sit under several keys (paths, inodes) when
-    // their build-ids match.
+    // their build-ids and bytes match.
     std::map<FileKey, std::shared_ptr<DebugSymbols>> files_;  // nullptr: unreadable
-    std::unordered_map<std::string, std::shared_ptr<DebugSymbols>> files_by_build_id_;
+    // Only files parsed successfully, and several per build-id when files
+    // claim one build-id with different bytes: a forged build-id or a
+    // corrupted copy never stands in for the genuine file.
+    std::unordered_multimap<std::string, std::shared_ptr<DebugSymbols>> files_by_build_id_;
     std::atomic<size_t> files_parsed_{0};  // read without the lock by files_parsed()
     std::unordered_map<const ProcessSnapshot*, ProcessFrames> frame_cache_;
     size_t frame_cache_sweep_at_ = 8;  // entries; twice the live ones after a sweep

@@ -6,6 +6,8 @@
 
 #include <memory>
 
+#include "symbolize/private_copy.hpp"
+
 namespace waketrace::detail {
 
 namespace {
@@ -26,7 +28,7 @@ bool libelf_ready() {
 std::optional<std::vector<CodeSegment>> read_code_segments(int fd) {
     if (!libelf_ready())
         return std::nullopt;
-    ElfHandle elf(elf_begin(fd, ELF_C_READ_MMAP, nullptr));
+    ElfHandle elf(elf_begin(fd, safe_elf_read_command(fd), nullptr));
     GElf_Ehdr header;
     if (!elf || elf_kind(elf.get()) != ELF_K_ELF || !gelf_getehdr(elf.get(), &header))
         return std::nullopt;

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "symbolize/private_copy.hpp"
 #include "unwind/load_bias.hpp"
 #include "waketrace/profiler.hpp"
 
@@ -122,6 +123,13 @@ Dwfl_Module* ProcessUnwinder::report_module(const Mapping& mapping, uint32_t tgi
     UniqueFd fd = open_file(tgid, mapping);
     if (!fd)
         return nullptr;
+    // libdwfl reads the file through mmap: only a private copy cannot be
+    // truncated under it (SIGBUS). Symbolizer::open_file hands one already.
+    try {
+        fd = ensure_private_copy(std::move(fd), mapping.path);
+    } catch (const Error&) {
+        return nullptr;  // too big, or no fd left: frames in it end the unwind
+    }
     std::optional<std::vector<CodeSegment>> segments = read_code_segments(fd.get());
     if (!segments)
         return nullptr;

@@ -20,14 +20,16 @@ namespace waketrace::detail {
 
 // Opens the file behind a mapping of process `tgid`, or returns an invalid fd.
 // open_mapped_file (symbolize/mapped_file.hpp) fits; a caller that pinned the
-// files of processes that may exit hands in its own.
+// files of processes that may exit hands in its own. Files are read from a
+// private copy (private_copy.hpp), made here unless the fd is one already
+// (Symbolizer::open_file shares one copy per file between processes).
 using OpenMappedFile = std::function<UniqueFd(uint32_t tgid, const Mapping& mapping)>;
 
 class ProcessUnwinder {
 public:
     // Opens and reports every executable file mapping of `maps`. Files that
-    // cannot be opened or are not ELF are left out (frames in them end the
-    // unwind), as is [vdso], which has no file. Throws waketrace::Error
+    // cannot be opened or copied, or are not ELF, are left out (frames in
+    // them end the unwind), as is [vdso], which has no file. Throws waketrace::Error
     // (ENOMEM) only when libdwfl cannot start.
     ProcessUnwinder(const ProcessMaps& maps, uint32_t tgid, const OpenMappedFile& open_file);
     ~ProcessUnwinder();

@@ -271,3 +271,39 @@ TEST_CASE("--dwarf: a process that execs is named with the right program before 
     // After it: the fixture's own frames, as in the tests above.
     check_deep_reads(profile, child, "deep_blocker");
 }
+
+TEST_CASE("--dwarf: a process truncating a library it is blocked in does not take the profiler down") {
+    const fs::path copy =
+        fs::temp_directory_path() / ("blocking_library_copy_" + std::to_string(getpid()) + ".so");
+    fs::copy_file(BLOCKING_LIBRARY, copy, fs::copy_options::overwrite_existing);
+    HeldProgram program(TRUNCATING_BLOCKER, {copy.string()});
+    wt::Config config;
+    config.pids = {uint32_t(program.pid())};
+    config.dwarf_stack_bytes = 8192;
+    wt::Profiler profiler(config);
+    profiler.start();
+    program.go();
+    const pid_t pid = program.pid();
+    // It dies of SIGBUS on returning into the cut library (-1), or exits 0
+    // should the kernel have kept the page; anything else is a broken fixture.
+    const int status = program.wait_exit_status();
+    CHECK((status == 0 || status == -1));
+    CHECK(fs::file_size(copy) == 0);
+    profiler.stop();
+
+    // The report comes back, and names what can still be named.
+    const wt::Profile profile = profiler.results();
+    fs::remove(copy);
+    INFO("profile:\n" << wt::format_folded(profile, wt::FormatOptions{}));
+    uint64_t reads = 0;
+    bool libc_named = false;
+    for (const wt::WakeChain* chain : wt::test::chains_of_target(profile, uint32_t(pid))) {
+        if (!wt::test::has_frame(chain->kernel_stack, "pipe_read"))
+            continue;
+        reads += chain->count;
+        for (const wt::Frame& frame : chain->user_stack.frames)
+            libc_named |= frame.module.find("libc") != std::string::npos && frame.resolved();
+    }
+    CHECK(reads >= 1);
+    CHECK(libc_named);
+}

@@ -5,10 +5,12 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 
 #include <fmt/format.h>
@@ -312,4 +314,69 @@ TEST_CASE("process status gives the namespace pid and the users", "[perf-map]") 
 
     CHECK(waketrace::detail::perf_map_paths(4242, 17) ==
           std::vector<std::string>{"/proc/4242/root/tmp/perf-17.map", "/tmp/perf-4242.map"});
+}
+
+TEST_CASE("a sparse perf map of gigabytes is read to its cap in bounded time and memory",
+          "[perf-map][hostile]") {
+    OwnPerfMapFile file;
+    file.append("7f0000001000 100 before_the_cap\n");
+    // 3 GiB of holes on a few KiB of disk, then a line no reader should reach.
+    const off_t apparent = off_t(3) << 30;
+    REQUIRE(::truncate(file.path().c_str(), apparent) == 0);
+    file.append("7f0000002000 100 past_the_cap\n");
+
+    struct rusage before {};
+    REQUIRE(::getrusage(RUSAGE_SELF, &before) == 0);
+    auto started = std::chrono::steady_clock::now();
+    std::optional<PerfMap> map = PerfMap::read(self());
+    auto elapsed = std::chrono::steady_clock::now() - started;
+    struct rusage after {};
+    REQUIRE(::getrusage(RUSAGE_SELF, &after) == 0);
+
+    REQUIRE(map);
+    CHECK(found(*map, 0x7f0000001010) == "before_the_cap+0x10");
+    CHECK(found(*map, 0x7f0000002010) == "-");
+    CHECK(map->cut_reason().find("bytes") != std::string::npos);
+    CHECK(elapsed < std::chrono::seconds(5));
+    // ru_maxrss is in KiB: the peak grew by less than the buffers, not by GiB.
+    CHECK(after.ru_maxrss - before.ru_maxrss < 16 * 1024);
+
+    // A cut map is never read again, however often lookups miss.
+    started = std::chrono::steady_clock::now();
+    for (int i = 0; i < 100; ++i)
+        map->update();
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(100));
+    CHECK(map->size() == 1);
+}
+
+TEST_CASE("perf map caps on lines and line length", "[perf-map][hostile]") {
+    waketrace::detail::PerfMapLimits limits;
+    limits.max_lines = 2;
+    limits.max_line_bytes = 64;
+
+    SECTION("lines past the line cap are left out, and the map says it was cut") {
+        PerfMap map = PerfMap::parse("1000 10 one\n2000 10 two\n3000 10 three\n", limits);
+        CHECK(found(map, 0x1001) == "one+0x1");
+        CHECK(found(map, 0x2001) == "two+0x1");
+        CHECK(found(map, 0x3001) == "-");
+        CHECK(map.cut_reason().find("2 lines") != std::string::npos);
+    }
+    SECTION("a line above the length cap is skipped, the next one read") {
+        std::string text = "1000 10 " + std::string(100, 'x') + "\n2000 10 short\n";
+        PerfMap map = PerfMap::parse(text, limits);
+        CHECK(found(map, 0x1001) == "-");
+        CHECK(found(map, 0x2001) == "short+0x1");
+        CHECK(map.cut_reason().empty());
+    }
+    SECTION("an endless line in a file is skipped once, not read again at every update") {
+        OwnPerfMapFile file;
+        file.append(std::string(300 * 1024, 'z'));  // no newline yet
+        std::optional<PerfMap> map = PerfMap::read(self());
+        REQUIRE(map);
+        CHECK(map->size() == 0);
+        file.append(std::string(10, 'z') + "\n7f0000001000 100 after_the_junk\n");
+        map->update();
+        CHECK(found(*map, 0x7f0000001001) == "after_the_junk+0x1");
+        CHECK(map->cut_reason().empty());
+    }
 }

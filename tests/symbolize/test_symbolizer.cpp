@@ -279,3 +279,26 @@ TEST_CASE("JIT code is named by the process's perf map, read as the JIT appends"
     CHECK(frames[0].symbol == "jitted::second");
     CHECK(frames[0].offset == 0x10);
 }
+
+TEST_CASE("a perf map cut at its cap names what came before, and the log says so",
+          "[symbolizer][hostile]") {
+    AnonymousPage jit_code(PROT_READ | PROT_EXEC);
+    const uint64_t base = jit_code.address();
+    PerfMapFile perf_map;
+    perf_map.append(fmt::format("{:x} 40 jitted::early\n", base + 0x100));
+    REQUIRE(::truncate(perf_map.path().c_str(), off_t(3) << 30) == 0);  // sparse: 3 GiB of holes
+    perf_map.append(fmt::format("{:x} 40 jitted::late\n", base + 0x200));
+    std::vector<std::string> warnings;
+    Symbolizer symbolizer([&warnings](waketrace::LogLevel level, std::string_view message) {
+        if (level == waketrace::LogLevel::warning)
+            warnings.emplace_back(message);
+    });
+
+    std::vector<Frame> frames = symbolizer.user_frames(self(), {base + 0x110, base + 0x210});
+    REQUIRE(frames.size() == 2);
+    CHECK(frames[0].symbol == "jitted::early");
+    CHECK_FALSE(frames[1].resolved());
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find("perf map") != std::string::npos);
+    CHECK(warnings[0].find("cut at") != std::string::npos);
+}

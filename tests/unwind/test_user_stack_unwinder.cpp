@@ -2,16 +2,19 @@
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "frame_places.hpp"
 #include "symbolize/mapped_file.hpp"
 #include "symbolize/process_maps.hpp"
+#include "unwind/process_unwinder.hpp"
 #include "unwind/user_stack_unwinder.hpp"
 #include "unwind_fixture.h"
 
@@ -21,6 +24,7 @@ using unwfixture::FramePlaces;
 using waketrace::detail::Mapping;
 using waketrace::detail::open_mapped_file;
 using waketrace::detail::ProcessMaps;
+using waketrace::detail::ProcessUnwinder;
 using waketrace::detail::StackSnapshot;
 using waketrace::detail::UniqueFd;
 using waketrace::detail::UserStackUnwinder;
@@ -275,4 +279,37 @@ TEST_CASE("the files opened are closed with the unwinder", "[unwind]") {
         CHECK(open_fd_count() > before);
     }
     CHECK(open_fd_count() == before);
+}
+
+TEST_CASE("a code file truncated after set-up is unwound through from its copy",
+          "[unwind][hostile]") {
+    auto capture = capture_with(unwind_test_call_outer);
+    auto maps = own_maps();
+    const uint32_t tgid = static_cast<uint32_t>(getpid());
+    std::vector<uint64_t> untouched =
+        ProcessUnwinder(*maps, tgid, open_mapped_file).unwind(view_of(*capture), 127);
+    REQUIRE(untouched.size() >= 5);
+
+    // The fixture library's CFI is read from a file of the same bytes that
+    // the test then cuts, as a process may cut a library it mapped.
+    std::string cut_path = (std::filesystem::temp_directory_path() / "unwind-XXXXXX").string();
+    UniqueFd cut_file(::mkstemp(cut_path.data()));
+    REQUIRE(cut_file);
+    bool copied = false;
+    auto open_file = [&](uint32_t pid, const Mapping& mapping) {
+        if (mapping.path.find("libunwfixture.so") == std::string::npos)
+            return open_mapped_file(pid, mapping);
+        if (!copied) {
+            std::filesystem::copy_file(mapping.path, cut_path,
+                                       std::filesystem::copy_options::overwrite_existing);
+            copied = true;
+        }
+        return UniqueFd(::open(cut_path.c_str(), O_RDONLY | O_CLOEXEC));
+    };
+    ProcessUnwinder unwinder(*maps, tgid, open_file);
+    REQUIRE(copied);
+    REQUIRE(::truncate(cut_path.c_str(), 0) == 0);
+
+    CHECK(unwinder.unwind(view_of(*capture), 127) == untouched);
+    ::unlink(cut_path.c_str());
 }

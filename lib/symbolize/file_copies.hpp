@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// One private copy (private_copy.hpp) per file, shared by everything that
+// reads the file: the symbolizer's parse and every process's unwinder map the
+// same memfd, so its pages are in memory once.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+#include "symbolize/unique_fd.hpp"
+
+namespace waketrace::detail {
+
+class FileCopies {
+public:
+    FileCopies() = default;
+    FileCopies(const FileCopies&) = delete;
+    FileCopies& operator=(const FileCopies&) = delete;
+
+    // A new fd of the private copy of the file open as `original`, copied
+    // now unless a copy of the same file (device, inode, size and ctime: a
+    // write, or a forged mtime, changes the ctime) is held already. `name`
+    // labels errors. Throws private_copy()'s waketrace::Error (EFBIG above
+    // the cap, EMFILE when no fd is left). Thread-safe; copies without the
+    // lock held. Copies are kept for this object's lifetime, one fd each.
+    UniqueFd copy_of(int original, const std::string& name);
+
+    size_t size() const;
+
+private:
+    using Key = std::tuple<dev_t, ino_t, off_t, int64_t, int64_t>;
+    UniqueFd dup_of(const UniqueFd& copy) const;
+
+    mutable std::mutex mutex_;
+    std::map<Key, UniqueFd> copies_;
+};
+
+}  // namespace waketrace::detail
