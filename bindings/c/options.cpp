@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
+#include <iterator>
 
 namespace waketrace::c_api {
 namespace {
@@ -15,13 +17,33 @@ bool all_zero(const unsigned char* bytes, size_t size) {
     return std::all_of(bytes, bytes + size, [](unsigned char byte) { return byte == 0; });
 }
 
+#define WT_FIELD_END(field) (offsetof(wt_profiler_opts, field) + sizeof(wt_profiler_opts::field))
+// Where each field before reserved[] ends. The struct of any version ends at
+// one of these (or in reserved[]); a size that cuts a field would leave part
+// of it, say half of the log function pointer, copied and the rest zero.
+constexpr size_t field_ends[] = {
+    WT_FIELD_END(sz), WT_FIELD_END(flags), WT_FIELD_END(threads), WT_FIELD_END(stacks),
+    WT_FIELD_END(attach), WT_FIELD_END(state_mask), WT_FIELD_END(stack_storage_size),
+    WT_FIELD_END(min_block_us), WT_FIELD_END(max_block_us), WT_FIELD_END(max_chains),
+    WT_FIELD_END(max_off_cpu_threads), WT_FIELD_END(log), WT_FIELD_END(log_ctx),
+    WT_FIELD_END(stack_sample_percent), WT_FIELD_END(dwarf_stack_bytes),
+};
+#undef WT_FIELD_END
+static_assert(field_ends[std::size(field_ends) - 1] == offsetof(wt_profiler_opts, reserved),
+              "field_ends lists every field before reserved[]");
+
+bool cuts_a_field(size_t sz) {
+    return sz < offsetof(wt_profiler_opts, reserved) &&
+           std::find(std::begin(field_ends), std::end(field_ends), sz) == std::end(field_ends);
+}
+
 // Copies what the caller's struct has into a zeroed struct of ours.
 wt_profiler_opts normalized(const wt_profiler_opts* opts) {
     wt_profiler_opts ours{};
     ours.sz = sizeof(ours);
     if (!opts)
         return ours;
-    if (opts->sz < sizeof(opts->sz))
+    if (opts->sz < sizeof(opts->sz) || cuts_a_field(opts->sz))
         invalid(fmt::format("sz is {}: set it to sizeof(struct wt_profiler_opts)", opts->sz));
     const auto* bytes = reinterpret_cast<const unsigned char*>(opts);
     if (opts->sz > sizeof(ours) && !all_zero(bytes + sizeof(ours), opts->sz - sizeof(ours)))

@@ -65,7 +65,8 @@ typedef void (*wt_log_fn)(void *ctx, uint32_t level, const char *message);
 /*
  * Creation options. Zero means the default for every field, so
  * `{ .sz = sizeof(opts) }` is a valid configuration. An older, smaller struct
- * is accepted; bytes the library does not know must be zero (else EINVAL).
+ * is accepted (an sz that ends inside a field is EINVAL); bytes the library
+ * does not know must be zero (else EINVAL).
  */
 struct wt_profiler_opts {
 	size_t sz;                    /* sizeof(struct wt_profiler_opts) */

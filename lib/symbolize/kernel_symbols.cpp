@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "symbolize/kernel_symbols.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <charconv>
 #include <limits>
@@ -34,14 +36,15 @@ std::string_view take_field(std::string_view& rest) {
 KernelSymbols KernelSymbols::load(const std::string& path) {
     // Streamed: /proc/kallsyms is megabytes of text, and a copy of it all
     // was most of the report's time (every fresh page costs a fault).
-    KernelSymbols table;
+    struct stat status {};
+    KernelSymbols table(::stat(path.c_str(), &status) == 0 ? size_t(status.st_size) : 0);
     for_each_line(path, [&table](std::string_view line) { table.add_line(line); });
     table.finish();
     return table;
 }
 
 KernelSymbols KernelSymbols::parse(std::string_view kallsyms_text) {
-    KernelSymbols table;
+    KernelSymbols table(kallsyms_text.size());
     while (!kallsyms_text.empty()) {
         size_t end = kallsyms_text.find('\n');
         table.add_line(kallsyms_text.substr(0, end));
@@ -52,13 +55,19 @@ KernelSymbols KernelSymbols::parse(std::string_view kallsyms_text) {
     return table;
 }
 
-KernelSymbols::KernelSymbols() {
+KernelSymbols::KernelSymbols(size_t text_size) {
     modules_.emplace_back(vmlinux_module);
     // Room for a big kernel's ~250k text symbols of ~25 bytes a name, so
     // nothing is copied as the table grows. Reserved pages that are never
     // written are never touched, so never resident: no shrink_to_fit after.
-    names_.reserve(8u << 20);
-    symbols_.reserve(256u << 10);
+    // A text of known size needs no more than its own bytes for names, and
+    // has a line ("ADDRESS t NAME") per 20 bytes or so; less is reserved for
+    // it, as a small one (a test's, a fuzzer's) would pay for the rest.
+    constexpr size_t big_kernel_names = 8u << 20;
+    constexpr size_t big_kernel_symbols = 256u << 10;
+    names_.reserve(text_size == 0 ? big_kernel_names : std::min(text_size, big_kernel_names));
+    symbols_.reserve(text_size == 0 ? big_kernel_symbols
+                                    : std::min(text_size / 20 + 1, big_kernel_symbols));
 }
 
 void KernelSymbols::finish() {

@@ -33,7 +33,9 @@ public:
     bool addresses_hidden() const noexcept { return addresses_hidden_; }
 
 private:
-    KernelSymbols();
+    // Reserves room for `text_size` bytes of kallsyms text; 0: unknown (as
+    // /proc/kallsyms says), room for a big kernel's.
+    explicit KernelSymbols(size_t text_size);
     void finish();  // after the last add_line
 
     // 16 bytes per symbol; names live in one pool so 200k symbols cost two

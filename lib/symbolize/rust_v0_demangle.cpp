@@ -453,7 +453,12 @@ std::optional<std::string> demangle_rust_v0(std::string_view mangled) {
     if (mangled.substr(0, prefix.size()) != prefix)
         return std::nullopt;
     try {
-        return Parser(mangled.substr(prefix.size())).symbol();
+        std::string readable = Parser(mangled.substr(prefix.size())).symbol();
+        // Identifiers may be empty ("_RC0"): a name that reads as nothing
+        // would make its frame look unresolved, so the mangled name stays.
+        if (readable.empty())
+            return std::nullopt;
+        return readable;
     } catch (const Invalid&) {
         return std::nullopt;
     }

@@ -92,6 +92,13 @@ static void options_are_validated(void)
 	EXPECT(profiler != NULL);
 	wt_profiler_free(profiler);
 
+	/* An sz that ends inside a field (here the log pointer) is no
+	 * struct of any version: refused, not half read. */
+	opts.sz = offsetof(struct wt_profiler_opts, log) + 3;
+	EXPECT(wt_profiler_new(&opts) == NULL && errno == EINVAL);
+	EXPECT(strstr(wt_last_error(), "sz is") != NULL);
+	opts.sz = sizeof(opts);
+
 	/* A newer caller's struct: accepted while its extra bytes are zero. */
 	memset(newer, 0, sizeof(newer));
 	memcpy(newer, &opts, sizeof(opts));

@@ -67,4 +67,6 @@ TEST_CASE("names that only look like Rust v0 stay as they are", "[demangle]") {
     CHECK(demangle("_RNvCs1234_7mycrate") == "_RNvCs1234_7mycrate");  // identifier missing
     CHECK(demangle("_RNvB0_3foo") == "_RNvB0_3foo");                  // backref to itself
     CHECK(demangle("_RNvCs_u7mycrate3foo") == "_RNvCs_u7mycrate3foo");  // punycode: not read
+    // Valid v0, but read as nothing: an empty name would mean "unresolved".
+    CHECK(demangle("_RC0") == "_RC0");
 }
