@@ -15,7 +15,9 @@
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
-struct mm_struct; /* only ever compared with NULL */
+struct mm_struct {
+	int map_count;
+};
 
 struct task_struct {
 	unsigned int __state; /* 5.14+; older kernels: see task_struct___pre_5_14 */

@@ -125,11 +125,12 @@ struct {
 	__uint(max_entries, 1);
 } thread_totals SEC(".maps");
 
-/* Processes already announced to user space, so each is announced once. */
+/* Processes announced to user space, with the most mappings each had at an
+ * announcement (see announce_process()). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u32);
 } announced_processes SEC(".maps");
 
 struct {
@@ -177,15 +178,30 @@ static __always_inline bool on_task_stack(void *ctx)
 	return here - stack_base < task_stack_size;
 }
 
-static __always_inline void announce_process(__u32 tgid)
+/*
+ * Asks user space to read a process's memory map: the first time one of its
+ * user stacks is taken, and again whenever it has more mappings than at any
+ * announcement before. The second matters to a program that has just
+ * started: its first stack may be taken while the dynamic loader has not yet
+ * mapped libc, and a map read then would leave every later libc frame
+ * unnamed once the program has exited (seen on a slow guest); a dlopen() is
+ * the same case later on. Only a new maximum counts, so a process that maps
+ * and unmaps all the time (malloc's large blocks) is not announced at every
+ * switch.
+ */
+static __always_inline void announce_process(__u32 tgid, __u32 map_count)
 {
-	__u8 yes = 1;
+	__u32 *announced = bpf_map_lookup_elem(&announced_processes, &tgid);
 	struct wt_process_event *event;
 
-	if (bpf_map_lookup_elem(&announced_processes, &tgid))
-		return;
-	if (bpf_map_update_elem(&announced_processes, &tgid, &yes, BPF_NOEXIST))
+	if (announced) {
+		if (map_count <= *announced)
+			return;
+		/* Two CPUs may both get past this and both announce: harmless. */
+		*announced = map_count;
+	} else if (bpf_map_update_elem(&announced_processes, &tgid, &map_count, BPF_NOEXIST)) {
 		return; /* another CPU announced it first */
+	}
 	event = bpf_ringbuf_reserve(&process_events, sizeof(*event), 0);
 	if (!event) {
 		count_drop(WT_DROP_PROCESS_EVENT);
@@ -194,6 +210,14 @@ static __always_inline void announce_process(__u32 tgid)
 	}
 	event->tgid = tgid;
 	bpf_ringbuf_submit(event, 0);
+}
+
+/* How many mappings the current task's process has. */
+static __always_inline __u32 mapping_count(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, mm, map_count);
 }
 
 static __always_inline bool is_kthread(struct task_struct *task)
@@ -432,7 +456,7 @@ static __always_inline void capture_current(void *ctx, struct wt_task_key *key, 
 		key->user_stack_id = user_stack_bytes ? user_stack_snapshot(key->tgid, key->tid)
 						      : stack_id(ctx, scratch_slot, true);
 		if (key->user_stack_id >= 0)
-			announce_process(key->tgid);
+			announce_process(key->tgid, mapping_count());
 	}
 }
 
