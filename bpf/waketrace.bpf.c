@@ -32,6 +32,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by user space before load (lib/capture/loader.cpp). */
 const volatile bool filter_tgids_on = false;
 const volatile bool filter_tids_on = false;
+/* The profiling process is among the targets: leave out the library's own
+ * threads (own_threads), which user space adds as they start. */
+const volatile bool own_threads_on = false;
 const volatile __u32 thread_kind = THREADS_ALL;
 const volatile bool state_filter_on = false;
 const volatile __u32 state_mask = 0; /* 0: only runnable (preempted) switches */
@@ -95,6 +98,13 @@ struct {
 	__type(value, __u8);
 	__uint(max_entries, 1);
 } filter_tids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 16);
+} own_threads SEC(".maps");
 
 /* A thread that is off CPU right now: written at switch-out, read at switch-in. */
 struct off_cpu {
@@ -483,6 +493,8 @@ static __always_inline bool target_wanted(struct task_struct *task, __u32 tgid, 
 		if (state_mask == 0 ? state != TASK_RUNNING : !(state & state_mask))
 			return false;
 	}
+	if (own_threads_on && bpf_map_lookup_elem(&own_threads, &tid))
+		return false;
 	return true;
 }
 

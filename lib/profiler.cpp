@@ -125,20 +125,26 @@ void Profiler::start() {
     // Built aside and kept only once attached, so a failed start leaves the
     // previous results readable.
     auto capture = std::make_unique<detail::BpfCapture>(impl.config, features);
+    // The library's own threads are not what the user profiles: each leaves
+    // itself out as it starts (the capture outlives them all).
+    auto leave_out = [capture = capture.get()](uint32_t tid) { capture->leave_out_thread(tid); };
     for (uint32_t pid : impl.config.pids)
         impl.symbolizer.remember_process(pid);
     auto process_reader = std::make_unique<detail::RingReader>(
-        capture->process_events_fd(), [symbolizer = &impl.symbolizer](const void* data, size_t size) {
+        capture->process_events_fd(),
+        [symbolizer = &impl.symbolizer](const void* data, size_t size) {
             if (size >= sizeof(wt_process_event))
                 symbolizer->remember_process(static_cast<const wt_process_event*>(data)->tgid);
-        });
+        },
+        leave_out);
     std::unique_ptr<detail::EventChains> event_chains;
     std::unique_ptr<detail::RingReader> stack_event_reader;
     if (impl.config.dwarf_stack_bytes) {
         event_chains = detail::unwinding_event_chains(impl.symbolizer);
         stack_event_reader = std::make_unique<detail::RingReader>(
             capture->stack_events_fd(),
-            [chains = event_chains.get()](const void* data, size_t size) { chains->on_record(data, size); });
+            [chains = event_chains.get()](const void* data, size_t size) { chains->on_record(data, size); },
+            leave_out);
     }
     capture->attach();
     impl.process_reader = std::move(process_reader);
@@ -148,7 +154,8 @@ void Profiler::start() {
     impl.running = true;
     impl.start_ns = impl.drained_at_ns = monotonic_ns();
     impl.drained_drops = {};
-    impl.preparation = std::make_unique<detail::BackgroundPreparation>(impl.symbolizer, impl.config.pids);
+    impl.preparation =
+        std::make_unique<detail::BackgroundPreparation>(impl.symbolizer, impl.config.pids, leave_out);
     if (impl.config.log)
         impl.config.log(LogLevel::info, fmt::format("attached to sched_switch and sched_waking ({})",
                                                     impl.capture->uses_tp_btf() ? "tp_btf" : "raw_tp"));

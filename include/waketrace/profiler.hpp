@@ -69,6 +69,8 @@ enum class LogLevel : uint8_t { debug, info, warning };
 
 struct Config {
     // Targets: a thread is profiled when it matches every non-empty filter.
+    // The profiler's own threads (ring readers, symbol loading) are never
+    // targets unless listed in `tids`; they still show as wakers.
     std::vector<uint32_t> pids;  // process ids (tgid); a thread matches if its process is listed
     std::vector<uint32_t> tids;  // thread ids
     ThreadKind threads = ThreadKind::all;

@@ -14,7 +14,7 @@ namespace waketrace::detail {
 // Descriptors one started profiler holds (its maps, programs, links, BTF,
 // one ring buffer reader) or briefly needs while libbpf loads: measured on
 // Linux 6.18 with libbpf 1.1 as the fewest a start succeeds with.
-inline constexpr size_t kDescriptorsToStart = 20;
+inline constexpr size_t kDescriptorsToStart = 21;  // 20, and the own_threads map
 // --dwarf mode's second ring buffer reader.
 inline constexpr size_t kDescriptorsForDwarf = 1;
 

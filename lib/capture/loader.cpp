@@ -99,6 +99,12 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     auto* rodata = skel_->rodata;
     rodata->filter_tgids_on = !config.pids.empty();
     rodata->filter_tids_on = !config.tids.empty();
+    // Listed tids are traced whoever they are; otherwise our own threads
+    // are targets whenever this process is (system-wide, or among the pids).
+    rodata->own_threads_on =
+        config.tids.empty() &&
+        (config.pids.empty() ||
+         std::find(config.pids.begin(), config.pids.end(), uint32_t(getpid())) != config.pids.end());
     rodata->thread_kind = thread_kind_value(config.threads);
     rodata->state_filter_on = config.state_mask.has_value();
     rodata->state_mask = config.state_mask.value_or(0);
@@ -183,6 +189,12 @@ void BpfCapture::detach() noexcept {
     waketrace_bpf__detach(skel_);
     // A run that began before the detach may still be adding to the maps.
     wait_for_running_programs();
+}
+
+void BpfCapture::leave_out_thread(uint32_t tid) noexcept {
+    const uint8_t yes = 1;
+    // Full (more threads than the map holds): that thread stays a target.
+    (void)bpf_map__update_elem(skel_->maps.own_threads, &tid, sizeof(tid), &yes, sizeof(yes), BPF_ANY);
 }
 
 void BpfCapture::seal() {

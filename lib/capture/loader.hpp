@@ -35,6 +35,9 @@ public:
     BpfCapture& operator=(const BpfCapture&) = delete;
 
     void attach();
+    // Leaves one of the library's own threads out of the targets (it still
+    // shows as a waker). Cheap; may be called from any thread while running.
+    void leave_out_thread(uint32_t tid) noexcept;
     void detach() noexcept;  // idempotent; maps stay readable
 
     void for_each_chain(const ChainVisitor& visit) const;

@@ -4,6 +4,8 @@
 
 #include <cerrno>
 
+#include <unistd.h>
+
 #include "waketrace/profiler.hpp"
 
 namespace waketrace::detail {
@@ -16,13 +18,18 @@ void RingReader::RingBufferDeleter::operator()(ring_buffer* rb) const noexcept {
     ring_buffer__free(rb);
 }
 
-RingReader::RingReader(int ring_buffer_fd, OnRecord on_record) : on_record_(std::move(on_record)) {
+RingReader::RingReader(int ring_buffer_fd, OnRecord on_record, OnStart on_start)
+    : on_record_(std::move(on_record)) {
     ring_.reset(ring_buffer__new(ring_buffer_fd, &RingReader::handle_record, this, nullptr));
     if (!ring_) {
         const int err = errno;  // before anything else can change it
         throw Error(err, "opening a BPF ring buffer failed");
     }
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this, on_start = std::move(on_start)] {
+        if (on_start)
+            on_start(uint32_t(gettid()));
+        run();
+    });
 }
 
 RingReader::~RingReader() {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -20,8 +21,12 @@ public:
     // swallowed (one record is lost, not the reader).
     using OnRecord = std::function<void(const void* data, size_t size)>;
 
+    // Called first on the new thread with its tid (the profiler leaves its
+    // own threads out of the targets).
+    using OnStart = std::function<void(uint32_t tid)>;
+
     // Starts the thread. Throws Error if the ring buffer cannot be opened.
-    RingReader(int ring_buffer_fd, OnRecord on_record);
+    RingReader(int ring_buffer_fd, OnRecord on_record, OnStart on_start = {});
     // Handles what is still pending, then joins.
     ~RingReader();
     RingReader(const RingReader&) = delete;

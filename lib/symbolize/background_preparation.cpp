@@ -8,8 +8,11 @@
 
 namespace waketrace::detail {
 
-BackgroundPreparation::BackgroundPreparation(Symbolizer& symbolizer, std::vector<uint32_t> tgids)
-    : thread_([this, &symbolizer, tgids = std::move(tgids)] {
+BackgroundPreparation::BackgroundPreparation(Symbolizer& symbolizer, std::vector<uint32_t> tgids,
+                                             std::function<void(uint32_t tid)> on_start)
+    : thread_([this, &symbolizer, tgids = std::move(tgids), on_start = std::move(on_start)] {
+          if (on_start)
+              on_start(uint32_t(gettid()));
           // Linux's nice is per thread; raising one's own needs no privilege.
           // Failing, it runs at the normal priority, which is fine too.
           (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);

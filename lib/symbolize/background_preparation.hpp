@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -19,7 +20,9 @@ class BackgroundPreparation {
 public:
     // Starts Symbolizer::prepare(tgids) at a low priority (nice +10): it
     // takes CPU time the traced threads do not want first.
-    BackgroundPreparation(Symbolizer& symbolizer, std::vector<uint32_t> tgids);
+    // `on_start` is called first on the new thread with its tid.
+    BackgroundPreparation(Symbolizer& symbolizer, std::vector<uint32_t> tgids,
+                          std::function<void(uint32_t tid)> on_start = {});
     // Cancels what is left (it is loaded when first needed) and joins.
     ~BackgroundPreparation();
     BackgroundPreparation(const BackgroundPreparation&) = delete;
