@@ -20,6 +20,7 @@ packages=(
   libbpf1 libelf1 libdw1 libfmt9 libstdc++6     # the library
   libbenchmark1debian                           # the Google Benchmark example
   python3 python3-pytest meson ninja-build      # meson test, the pytest suites
+  python3-pandas                                # Profile.to_dataframe() in the Python tests
   util-linux iproute2 procps                    # setpriv, lo, ps
   debuginfod binutils                           # the debuginfod test's server, objcopy
 )

@@ -25,9 +25,10 @@ cd "$repo" || exit 1
 # the same answer on any kernel. TCG emulation is slow, hence the longer
 # timeouts.
 suites="live live_c_api tool python examples"
-# Through cat: on the serial console meson would draw a progress spinner.
+# Through cat: on the serial console meson would draw a progress spinner;
+# unbuffered, so each test's result shows on the console as it ends.
 # shellcheck disable=SC2086
-meson test -C build --no-rebuild --print-errorlogs --logbase guest \
+PYTHONUNBUFFERED=1 meson test -C build --no-rebuild --print-errorlogs --logbase guest \
   --timeout-multiplier "${GUEST_TIMEOUT_MULTIPLIER:-4}" $suites 2>&1 | cat
 cp build/meson-logs/guest.txt build/meson-logs/guest.json "$results/"
 
