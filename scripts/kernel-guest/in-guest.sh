@@ -38,9 +38,10 @@ for mode in frame-pointer dwarf; do
   flag=
   [ "$mode" = dwarf ] && flag=--dwarf
   # shellcheck disable=SC2086
-  "$waketrace" -f $flag -- "$results/pipe_sleep" > "$results/pipe_sleep.$mode.folded" \
+  "$waketrace" -v -f $flag -- "$results/pipe_sleep" > "$results/pipe_sleep.$mode.folded" \
     2> "$results/pipe_sleep.$mode.err"
   echo "in-guest: waketrace -f $flag -- pipe_sleep (exit $?): pipe_sleep's stacks:"
+  grep -h "attached to" "$results/pipe_sleep.$mode.err"
   grep '^pipe_sleep;' "$results/pipe_sleep.$mode.folded" | sed 's/;--;.*//' | sort | uniq -c
 done
 
