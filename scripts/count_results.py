@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
 """Prints 'N passed, N failed, N skipped' over the meson test logs of the
-given build directories; exits 1 if anything failed or nothing ran."""
+given build directories; exits 1 if anything failed or nothing ran.
+  count_results.py [--log LOGBASE] BUILD...
+--log names the log meson test wrote with --logbase (default testlog)."""
 import json
 import sys
 
+args = sys.argv[1:]
+logbase = "testlog"
+if args[:1] == ["--log"]:
+    logbase, args = args[1], args[2:]
 passed = failed = skipped = 0
-for build in sys.argv[1:]:
+for build in args:
     try:
-        with open(f"{build}/meson-logs/testlog.json") as log:
+        with open(f"{build}/meson-logs/{logbase}.json") as log:
             results = [json.loads(line)["result"] for line in log if line.strip()]
     except OSError:
         results = ["MISSING"]

@@ -85,9 +85,15 @@ def test_duration_and_output_file(waketrace, privileged, tmp_path):
 
 
 def test_sigint_ends_tracing_and_prints(waketrace, demo, privileged):
-    child = subprocess.Popen([waketrace, "-f", "-p", str(os.getpid())],
+    # -v says when the tracepoints are attached: loading takes seconds on a
+    # slow (emulated) machine, and a SIGINT before then ends an empty trace.
+    child = subprocess.Popen([waketrace, "-v", "-f", "-p", str(os.getpid())],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    log = []
+    while not any("attached to sched_switch" in line for line in log):
+        line = child.stderr.readline()
+        assert line, f"waketrace ended before attaching: {''.join(log)}"
+        log.append(line)
     time.sleep(0.05)  # a block of this test's own thread while traced
     child.send_signal(signal.SIGINT)
     stdout, stderr = child.communicate(timeout=30)

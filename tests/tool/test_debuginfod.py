@@ -67,7 +67,8 @@ def _deep_reads(stdout):
     reads = []
     for line in folded_lines(stdout):
         target, waker, value = parse_folded(line)
-        if any("anon_pipe_read" in f for f in target) and any("anon_pipe_write" in f for f in waker):
+        # pipe_read / pipe_write before 6.15, anon_pipe_read / anon_pipe_write after.
+        if any("pipe_read" in f for f in target) and any("pipe_write" in f for f in waker):
             reads.append((target, waker))
     return reads
 

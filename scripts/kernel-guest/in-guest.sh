@@ -1,0 +1,52 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Runs inside the kernel test guest as root (started by guest-init): the
+# test suites that touch the kernel, against the host's build tree, then the
+# frame-pointer naming check on pipe_sleep. Writes RESULTS/summary (one line)
+# and RESULTS/status (the exit status the host script returns).
+#   in-guest.sh REPO RESULTS
+repo=$1
+results=$2
+kernel=$(uname -r)
+echo "in-guest: kernel $kernel, $(nproc) CPUs, BTF: $(test -f /sys/kernel/btf/vmlinux && echo yes || echo no)"
+
+mkdir -p /dev/shm
+mount -t tmpfs tmpfs /dev/shm
+mount -t bpf bpf /sys/fs/bpf
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t debugfs debugfs /sys/kernel/debug
+
+# Under CI=true a test that needs root or BPF fails instead of skipping, so
+# nothing passes here without having run.
+export CI=true
+export TMPDIR=/tmp
+cd "$repo" || exit 1
+# The suites that load the BPF program; the rest is pure logic and gives
+# the same answer on any kernel. TCG emulation is slow, hence the longer
+# timeouts.
+suites="live live_c_api tool python examples"
+# Through cat: on the serial console meson would draw a progress spinner;
+# unbuffered, so each test's result shows on the console as it ends.
+# shellcheck disable=SC2086
+PYTHONUNBUFFERED=1 meson test -C build --no-rebuild --print-errorlogs --logbase guest \
+  --timeout-multiplier "${GUEST_TIMEOUT_MULTIPLIER:-4}" $suites 2>&1 | cat
+cp build/meson-logs/guest.txt build/meson-logs/guest.json "$results/"
+
+# libc's frames in frame-pointer mode and with --dwarf, for the same program.
+waketrace=build/bindings/cli/waketrace
+for mode in frame-pointer dwarf; do
+  flag=
+  [ "$mode" = dwarf ] && flag=--dwarf
+  # shellcheck disable=SC2086
+  "$waketrace" -v -f $flag -- "$results/pipe_sleep" > "$results/pipe_sleep.$mode.folded" \
+    2> "$results/pipe_sleep.$mode.err"
+  echo "in-guest: waketrace -f $flag -- pipe_sleep (exit $?): pipe_sleep's stacks:"
+  grep -h "attached to" "$results/pipe_sleep.$mode.err"
+  grep '^pipe_sleep;' "$results/pipe_sleep.$mode.folded" | sed 's/;--;.*//' | sort | uniq -c
+done
+
+counts=$(python3 scripts/count_results.py --log guest build)
+status=$?
+echo "$kernel guest: $counts" > "$results/summary"
+echo "$status" > "$results/status"
+cat "$results/summary"
