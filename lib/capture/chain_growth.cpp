@@ -63,11 +63,14 @@ void ChainGrowth::watch() {
         try {
             const std::lock_guard<std::mutex> lock(mutex_);
             if (wants_move()) {
+                const auto began = std::chrono::steady_clock::now();
                 const uint64_t moved = move_sealed();
                 ++moves_;
+                const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - began);
                 if (log_)
-                    log_(LogLevel::info, fmt::format("moved {} chains to user space (the kernel map was "
-                                                     "half full)", moved));
+                    log_(LogLevel::info, fmt::format("moved {} chains to user space in {} ms (the kernel "
+                                                     "map was half full)", moved, took.count()));
             }
         } catch (...) {
             // Out of memory for the sums: the program counts what then no

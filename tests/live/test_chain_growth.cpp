@@ -2,7 +2,7 @@
 //
 // The chain map grows into user space: a busy workload with many more
 // distinct chains than the kernel map holds loses none of them. Four
-// ping-pong pairs block at 64 depths of recursion each (a distinct user
+// ping-pong pairs block at 32 depths of recursion each (a distinct user
 // stack, so a distinct chain, per depth and thread) against a kernel map of
 // 128 chains; the kernel's own switch counters say how many periods each
 // thread had, and every one must come back, once.
@@ -27,16 +27,18 @@ namespace {
 
 constexpr uint32_t kMaxChains = 128;
 constexpr int kPairs = 4;
-constexpr int kDepths = 64;
+constexpr int kDepths = 32;
 
-// Pairs not pinned, so the scheduler spreads them; about 30 ms per depth.
+// Pairs not pinned, so the scheduler spreads them; about 100 ms per depth:
+// each pair starts some 15 chains per depth (kernel paths and wakers vary),
+// so about 30 per 50 ms check in all, well within half the map.
 std::vector<std::unique_ptr<wt::test::CountedPingPong>> make_pairs() {
     wt::test::PingPongPlan plan;
     plan.channel = wt::test::PingPongPlan::Channel::pipe;
     plan.cpu_a = plan.cpu_b = -1;
     plan.max_depth = kDepths;
     plan.rounds_per_depth = 50;
-    plan.pause_us = 30'000;
+    plan.pause_us = 100'000;
     plan.rounds = kDepths * plan.rounds_per_depth;
     std::vector<std::unique_ptr<wt::test::CountedPingPong>> pairs;
     for (int i = 0; i < kPairs; ++i)
@@ -65,6 +67,7 @@ ChainIdentity identity(const wt::WakeChain& chain) {
 }
 
 struct Outcome {
+    bool sampled = false;
     std::map<uint32_t, uint64_t> seen;  // periods per target thread
     std::set<ChainIdentity> chains;
     uint64_t duplicated_chains = 0;     // within one profile
@@ -74,16 +77,26 @@ struct Outcome {
     uint64_t moves = 0;
     void add(const wt::Profile& profile) {
         std::set<ChainIdentity> in_this;
+        // Sampling: the per-thread totals are the exact counts, one per thread.
+        std::set<uint32_t> threads_in_this;
+        for (const wt::ThreadTotal& thread : profile.threads) {
+            if (sampled)
+                seen[thread.task.tid] += thread.count;
+            if (!threads_in_this.insert(thread.task.tid).second)
+                ++duplicated_chains;
+        }
         for (const wt::WakeChain& chain : profile.chains) {
-            seen[chain.target.tid] += chain.count;
+            if (!sampled)
+                seen[chain.target.tid] += chain.count;
             const ChainIdentity id = identity(chain);
             if (!in_this.insert(id).second)
                 ++duplicated_chains;
             chains.insert(id);
         }
         const wt::Losses& losses = profile.losses;
-        lost += losses.missed_switch_outs + losses.missed_switch_ins + losses.chain_map_full;
-        chain_map_full += losses.chain_map_full;
+        lost += losses.missed_switch_outs + losses.missed_switch_ins +
+                (sampled ? losses.thread_map_full : losses.chain_map_full);
+        chain_map_full += losses.chain_map_full + losses.thread_map_full;
         skipped_runs += losses.skipped_runs;
         moves += profile.chain_map_moves;
     }
@@ -122,13 +135,21 @@ void check(const std::vector<std::unique_ptr<wt::test::CountedPingPong>>& pairs,
 
 TEST_CASE("the chain map grows into user space instead of filling") {
     const bool draining = GENERATE(false, true);
-    INFO((draining ? "draining every 250 ms" : "results() at the end"));
+    const bool sampled = GENERATE(false, true);
+    INFO((draining ? "draining every 250 ms" : "results() at the end")
+         << (sampled ? ", half the stacks sampled, 16 per-thread totals" : ""));
     auto pairs = make_pairs();
     std::mutex log_mutex;
     uint64_t logged_moves = 0;
     wt::Config config;
     config.max_chains = kMaxChains;
     config.min_block_us = 0;
+    if (sampled) {
+        // The per-thread totals map (max_off_cpu_threads) is half full with
+        // the workload's 8 threads: it is moved over and over.
+        config.stack_sample_percent = 50;
+        config.max_off_cpu_threads = 16;
+    }
     for (const auto& pair : pairs)
         for (pid_t tid : pair->tids())
             config.tids.push_back(uint32_t(tid));
@@ -140,6 +161,7 @@ TEST_CASE("the chain map grows into user space instead of filling") {
     };
     wt::Profiler profiler(config);
     Outcome outcome;
+    outcome.sampled = sampled;
     profiler.start();
     for (auto& pair : pairs)
         pair->start();
