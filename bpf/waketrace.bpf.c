@@ -65,6 +65,12 @@ __u32 chain_generation = 0;
 /* Losses per cause (WT_DROP_*); user space reads them through the skeleton. */
 __u64 drops[WT_DROP_NR] = {};
 
+/* Entries add_times() created in chains and thread_totals. User space
+ * counts what it removes, so the difference is how full each map is: it
+ * moves the entries to user space before the map fills (ChainGrowth). */
+__u64 chains_created = 0;
+__u64 thread_totals_created = 0;
+
 /* Kernel and user stacks, keyed by a hash of their frames (see
  * store_stack()); user space sets the entries before load. */
 struct {
@@ -551,7 +557,8 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 }
 
 /* Adds one off-CPU period to `key`'s times in `map` (chains or thread_totals). */
-static __always_inline void add_times(void *map, void *key, __u64 total, __u64 blocked, __u32 full_cause)
+static __always_inline void add_times(void *map, void *key, __u64 total, __u64 blocked, __u32 full_cause,
+				      __u64 *created)
 {
 	struct wt_chain_value *value = bpf_map_lookup_elem(map, key);
 
@@ -564,6 +571,8 @@ static __always_inline void add_times(void *map, void *key, __u64 total, __u64 b
 			count_drop(full_cause);
 			return;
 		}
+		if (!err)
+			__sync_fetch_and_add(created, 1);
 		value = bpf_map_lookup_elem(map, key);
 		if (!value)
 			return;
@@ -624,7 +633,8 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 		};
 
 		__builtin_memcpy(thread.comm, entry->target.comm, sizeof(thread.comm));
-		add_times(&thread_totals, &thread, total, blocked, WT_DROP_THREAD_MAP_FULL);
+		add_times(&thread_totals, &thread, total, blocked, WT_DROP_THREAD_MAP_FULL,
+			  &thread_totals_created);
 	}
 	if (entry->sampled) {
 		key.generation = generation;
@@ -635,7 +645,8 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 		if (user_stack_bytes)
 			send_period(&key, total, blocked);
 		else
-			add_times(&chains, &key, total, blocked, WT_DROP_CHAIN_MAP_FULL);
+			add_times(&chains, &key, total, blocked, WT_DROP_CHAIN_MAP_FULL,
+				  &chains_created);
 	}
 done:
 	bpf_map_delete_elem(&off_cpu_threads, &tid);

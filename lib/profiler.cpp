@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "assemble/profile_builder.hpp"
+#include "capture/chain_growth.hpp"
 #include "capture/descriptors.hpp"
 #include "capture/kernel_probe.hpp"
 #include "capture/libbpf_log.hpp"
@@ -77,6 +78,8 @@ struct Profiler::Impl {
     detail::Symbolizer symbolizer;
     std::unique_ptr<detail::EventChains> event_chains;  // --dwarf mode only
     std::unique_ptr<detail::BpfCapture> capture;
+    // Moves the kernel's chains to user space before its map fills.
+    std::unique_ptr<detail::ChainGrowth> growth;
     std::unique_ptr<detail::RingReader> process_reader;
     std::unique_ptr<detail::RingReader> stack_event_reader;  // --dwarf mode only
     // Symbol tables loading while tracing; cancelled when a new start() or
@@ -88,6 +91,7 @@ struct Profiler::Impl {
     // Where the last drain() left off, so the next reports only what came after.
     uint64_t drained_at_ns = 0;
     detail::DropCounts drained_drops{};
+    uint64_t drained_moves = 0;
 
     uint64_t now_or_stop_ns() const { return running ? monotonic_ns() : stop_ns; }
 };
@@ -146,7 +150,12 @@ void Profiler::start() {
             [chains = event_chains.get()](const void* data, size_t size) { chains->on_record(data, size); },
             leave_out);
     }
+    auto growth = std::make_unique<detail::ChainGrowth>(
+        *capture, impl.config.max_chains,
+        impl.config.stack_sample_percent < 100 ? impl.config.max_off_cpu_threads : 1, impl.config.log);
     capture->attach();
+    // Replaced before the capture: the old growth reads the old capture.
+    impl.growth = std::move(growth);
     impl.process_reader = std::move(process_reader);
     impl.stack_event_reader = std::move(stack_event_reader);
     impl.event_chains = std::move(event_chains);
@@ -154,6 +163,7 @@ void Profiler::start() {
     impl.running = true;
     impl.start_ns = impl.drained_at_ns = monotonic_ns();
     impl.drained_drops = {};
+    impl.drained_moves = 0;
     impl.preparation =
         std::make_unique<detail::BackgroundPreparation>(impl.symbolizer, impl.config.pids, leave_out);
     if (impl.config.log)
@@ -165,6 +175,7 @@ void Profiler::stop() noexcept {
     if (!impl_ || !impl_->running)
         return;
     impl_->capture->detach();
+    impl_->growth->stop_watching();
     // Each handles what is still in its ring buffer before it goes.
     impl_->process_reader.reset();
     impl_->stack_event_reader.reset();
@@ -178,10 +189,12 @@ Profile Profiler::results() {
     Impl& impl = *impl_;
     if (!impl.capture)
         throw Error(EINVAL, "no results: the profiler was never started");
-    detail::DecodedProfile decoded = detail::decode_profile(*impl.capture, impl.event_chains.get());
+    detail::DecodedProfile decoded =
+        detail::decode_profile(*impl.capture, *impl.growth, impl.event_chains.get());
     Profile profile = detail::build_profile(std::move(decoded), detail::to_losses(impl.capture->drops()),
                                             impl.config.stack_sample_percent, impl.symbolizer);
     profile.duration_ns = impl.now_or_stop_ns() - impl.start_ns;
+    profile.chain_map_moves = impl.growth->moves();
     return profile;
 }
 
@@ -191,14 +204,18 @@ Profile Profiler::drain() {
         throw Error(EINVAL, "nothing to drain: the profiler was never started");
     const uint64_t now_ns = impl.now_or_stop_ns();
     const detail::DropCounts drops = impl.capture->drops();
-    detail::DecodedProfile decoded = detail::take_decoded_profile(*impl.capture, impl.event_chains.get());
+    const uint64_t moves = impl.growth->moves();
+    detail::DecodedProfile decoded =
+        detail::take_decoded_profile(*impl.capture, *impl.growth, impl.event_chains.get());
     detail::DropCounts new_drops{};
     for (size_t i = 0; i < drops.size(); ++i)
         new_drops[i] = drops[i] - impl.drained_drops[i];
     Profile profile = detail::build_profile(std::move(decoded), detail::to_losses(new_drops),
                                             impl.config.stack_sample_percent, impl.symbolizer);
     profile.duration_ns = now_ns - impl.drained_at_ns;
+    profile.chain_map_moves = moves - impl.drained_moves;
     impl.drained_at_ns = now_ns;
+    impl.drained_moves = moves;
     impl.drained_drops = drops;
     return profile;
 }

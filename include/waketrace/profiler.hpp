@@ -83,7 +83,11 @@ struct Config {
     StackKinds stacks = StackKinds::both;
     // Capacities of the kernel maps. What does not fit is counted in Losses.
     uint32_t stack_storage_size = 16384;  // distinct stacks, kernel and user together
-    uint32_t max_chains = 16384;          // distinct (target, waker) chains
+    // Distinct (target, waker) chains the kernel map holds. Not a cap on the
+    // profile: once the map is half full, a library thread moves its chains
+    // to user space (checked every 50 ms), so only a burst of more than
+    // max_chains / 2 new chains within one check can find it full.
+    uint32_t max_chains = 16384;
     uint32_t max_off_cpu_threads = 16384; // threads off CPU at the same moment
     AttachMode attach = AttachMode::automatic;
     // Percentage (1-100) of blocking events whose stacks are taken. Below 100
@@ -218,6 +222,10 @@ struct Profile {
     uint32_t stack_sample_percent = 100;
     Losses losses;
     uint64_t duration_ns = 0;       // start() -> stop(), or since the last drain()
+    // Times the kernel's chain map (or, sampling, its per-thread totals
+    // map) passed half full and its entries were moved to user space, over
+    // the same span: the profile grew past Config::max_chains without loss.
+    uint64_t chain_map_moves = 0;
 };
 
 class Profiler {

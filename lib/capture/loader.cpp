@@ -206,8 +206,9 @@ namespace {
 
 // Visits every entry of a hash map; with `take`, removes each entry of a
 // sealed generation (any but `generation_now`) as it is read.
+// Returns how many entries it visited.
 template <typename Key, typename Visit>
-void visit_entries(const bpf_map* map, bool take, uint32_t generation_now, const Visit& visit) {
+uint64_t visit_entries(const bpf_map* map, bool take, uint32_t generation_now, const Visit& visit) {
     std::vector<Key> keys;
     Key current{};
     Key next{};
@@ -220,14 +221,18 @@ void visit_entries(const bpf_map* map, bool take, uint32_t generation_now, const
     // Keys are collected first: deleting while walking with get_next_key
     // can restart the walk from the beginning.
     wt_chain_value value{};
+    uint64_t visited = 0;
     for (const Key& key : keys) {
         if (take && key.generation == generation_now)
             continue;
         const int err = take ? bpf_map__lookup_and_delete_elem(map, &key, sizeof(key), &value, sizeof(value), 0)
                              : bpf_map__lookup_elem(map, &key, sizeof(key), &value, sizeof(value), 0);
-        if (err == 0)
+        if (err == 0) {
             visit(key, value);
+            ++visited;
+        }
     }
+    return visited;
 }
 
 }  // namespace
@@ -237,7 +242,7 @@ void BpfCapture::for_each_chain(const ChainVisitor& visit) const {
 }
 
 void BpfCapture::take_chains(const ChainVisitor& visit) {
-    visit_entries<wt_chain_key>(skel_->maps.chains, true, skel_->bss->chain_generation, visit);
+    chains_taken_ += visit_entries<wt_chain_key>(skel_->maps.chains, true, skel_->bss->chain_generation, visit);
 }
 
 void BpfCapture::for_each_thread_total(const ThreadVisitor& visit) const {
@@ -245,7 +250,26 @@ void BpfCapture::for_each_thread_total(const ThreadVisitor& visit) const {
 }
 
 void BpfCapture::take_thread_totals(const ThreadVisitor& visit) {
-    visit_entries<wt_thread_key>(skel_->maps.thread_totals, true, skel_->bss->chain_generation, visit);
+    thread_totals_taken_ +=
+        visit_entries<wt_thread_key>(skel_->maps.thread_totals, true, skel_->bss->chain_generation, visit);
+}
+
+namespace {
+
+// A take can see an entry before the program has counted its creation.
+uint64_t entries_left(const __u64* created, uint64_t taken) {
+    const uint64_t made = __atomic_load_n(created, __ATOMIC_RELAXED);
+    return made > taken ? made - taken : 0;
+}
+
+}  // namespace
+
+uint64_t BpfCapture::chain_entries() const {
+    return entries_left(&skel_->bss->chains_created, chains_taken_);
+}
+
+uint64_t BpfCapture::thread_total_entries() const {
+    return entries_left(&skel_->bss->thread_totals_created, thread_totals_taken_);
 }
 
 std::vector<uint64_t> BpfCapture::stack(int32_t stack_id) const {

@@ -52,6 +52,10 @@ public:
     void seal();
     void take_chains(const ChainVisitor& visit);
     void take_thread_totals(const ThreadVisitor& visit);
+    // Entries in each map now: those the program created less those taken.
+    // Only the thread that takes may ask (the counts of taken are its own).
+    uint64_t chain_entries() const;
+    uint64_t thread_total_entries() const;
     // Frame addresses of a stack id, innermost first; empty if the id is gone.
     std::vector<uint64_t> stack(int32_t stack_id) const;
     DropCounts drops() const;
@@ -68,6 +72,8 @@ private:
     waketrace_bpf* skel_ = nullptr;
     std::vector<char> verifier_log_;
     bool tp_btf_ = false;
+    uint64_t chains_taken_ = 0;
+    uint64_t thread_totals_taken_ = 0;
 };
 
 }  // namespace waketrace::detail

@@ -134,21 +134,37 @@ DecodedProfile decode_profile(const BpfCapture& capture, const EventChains* unwo
     return decoded;
 }
 
-DecodedProfile take_decoded_profile(BpfCapture& capture, EventChains* unwound) {
-    capture.seal();
+namespace {
+
+// Decodes the chains and thread totals in `sums`, plus, in --dwarf mode, the
+// chains `add_unwound` hands over.
+template <typename AddUnwound>
+DecodedProfile decode_sums(const BpfCapture& capture, const ChainSums& sums, const EventChains* unwound,
+                           const AddUnwound& add_unwound) {
     DecodedProfile decoded;
     StackReader stacks(capture, unwound);
-    auto add_chain = [&](const wt_chain_key& key, const wt_chain_value& value) {
+    for (const auto& [key, value] : sums.chains)
         decoded.chains.push_back(decode_chain(key, value, stacks));
-    };
     if (unwound)
-        unwound->take_chains(add_chain);
-    else
-        capture.take_chains(add_chain);
-    capture.take_thread_totals([&](const wt_thread_key& key, const wt_chain_value& value) {
+        add_unwound([&](const wt_chain_key& key, const wt_chain_value& value) {
+            decoded.chains.push_back(decode_chain(key, value, stacks));
+        });
+    for (const auto& [key, value] : sums.threads)
         decoded.threads.push_back(decode_thread(key, value));
-    });
     return decoded;
+}
+
+}  // namespace
+
+DecodedProfile decode_profile(const BpfCapture& capture, const ChainGrowth& growth,
+                              const EventChains* unwound) {
+    return decode_sums(capture, growth.read(), unwound,
+                       [&](const ChainVisitor& visit) { unwound->for_each_chain(visit); });
+}
+
+DecodedProfile take_decoded_profile(BpfCapture& capture, ChainGrowth& growth, EventChains* unwound) {
+    return decode_sums(capture, growth.take(), unwound,
+                       [&](const ChainVisitor& visit) { unwound->take_chains(visit); });
 }
 
 }  // namespace waketrace::detail

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "capture/chain_growth.hpp"
 #include "capture/loader.hpp"
 #include "symbolize/symbolizer.hpp"
 #include "waketrace/profiler.hpp"
@@ -60,7 +61,12 @@ class EventChains;
 // --dwarf mode (`unwound` set) the chains and their user stacks come from
 // the user-space sums instead of the kernel's chain and stack maps.
 DecodedProfile decode_profile(const BpfCapture& capture, const EventChains* unwound = nullptr);
-// The same, removing them from the kernel maps (or `unwound`) as they are read.
-DecodedProfile take_decoded_profile(BpfCapture& capture, EventChains* unwound = nullptr);
+// The same with the chains and totals `growth` moved to user space merged in
+// (one entry per chain), as the profiler reads them.
+DecodedProfile decode_profile(const BpfCapture& capture, const ChainGrowth& growth,
+                              const EventChains* unwound);
+// The same, removing them from the kernel maps, `growth` and `unwound` as
+// they are read.
+DecodedProfile take_decoded_profile(BpfCapture& capture, ChainGrowth& growth, EventChains* unwound);
 
 }  // namespace waketrace::detail

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -44,6 +45,15 @@ bool is_sleeping(pid_t tid) {
     std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
     const size_t name_end = content.rfind(')');
     return name_end != std::string::npos && content.size() > name_end + 2 && content[name_end + 2] == 'S';
+}
+
+// Calls `then` from `depth` frames further down: each depth is a stack of its own.
+__attribute__((noinline)) void at_depth(int depth, const std::function<void()>& then) {
+    if (depth > 0)
+        at_depth(depth - 1, then);
+    else
+        then();
+    asm volatile("" ::: "memory");  // no tail call: every level keeps its frame
 }
 
 void pin_to(int cpu) {
@@ -134,24 +144,34 @@ void CountedPingPong::play(int index) {
 }
 
 void CountedPingPong::exchange(int index) {
-    char byte = 'x';
-    const int out = pipes_[index][1];
-    const int in = pipes_[1 - index][0];
     for (int round = 0; round < plan_.rounds; ++round) {
-        if (plan_.channel == PingPongPlan::Channel::pipe) {
-            if (index == 0 && write(out, &byte, 1) != 1)
-                throw std::runtime_error("pipe write failed");
-            if (read(in, &byte, 1) != 1)
-                throw std::runtime_error("pipe read failed");
-            if (index == 1 && write(out, &byte, 1) != 1)
-                throw std::runtime_error("pipe write failed");
-        } else {
-            // turn_ == index: my move. Make it, hand over, wait for it back.
-            while (turn_ != index)
-                futex_wait(turn_, 1 - index);
-            turn_ = 1 - index;
-            futex_wake(turn_);
+        if (plan_.max_depth <= 0) {
+            play_round(index);
+            continue;
         }
+        if (index == 0 && plan_.pause_us > 0 && round > 0 && round % plan_.rounds_per_depth == 0)
+            usleep(useconds_t(plan_.pause_us));
+        at_depth(1 + (round / plan_.rounds_per_depth) % plan_.max_depth, [&] { play_round(index); });
+    }
+}
+
+void CountedPingPong::play_round(int index) {
+    if (plan_.channel == PingPongPlan::Channel::pipe) {
+        char byte = 'x';
+        const int out = pipes_[index][1];
+        const int in = pipes_[1 - index][0];
+        if (index == 0 && write(out, &byte, 1) != 1)
+            throw std::runtime_error("pipe write failed");
+        if (read(in, &byte, 1) != 1)
+            throw std::runtime_error("pipe read failed");
+        if (index == 1 && write(out, &byte, 1) != 1)
+            throw std::runtime_error("pipe write failed");
+    } else {
+        // turn_ == index: my move. Make it, hand over, wait for it back.
+        while (turn_ != index)
+            futex_wait(turn_, 1 - index);
+        turn_ = 1 - index;
+        futex_wake(turn_);
     }
 }
 

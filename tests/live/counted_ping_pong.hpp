@@ -27,6 +27,13 @@ struct PingPongPlan {
     int rounds = 10000;
     int cpu_a = 0;  // where each thread is pinned; -1: not pinned
     int cpu_b = 1;
+    // Above 0: each round is played `1 + (round / rounds_per_depth) % max_depth`
+    // calls deep, so each depth is a distinct user stack (and chain), and
+    // the first thread sleeps `pause_us` at each change of depth, so new
+    // chains come at a bounded rate.
+    int max_depth = 0;
+    int rounds_per_depth = 100;
+    int pause_us = 0;
 };
 
 class CountedPingPong {
@@ -56,6 +63,7 @@ private:
     };
     void play(int index);
     void exchange(int index);
+    void play_round(int index);
     void park(Player& player, int where, std::atomic<int>& until);
     void wait_parked(Player& player, int where);
 

@@ -103,10 +103,12 @@ def test_log_callback_hears_the_attach(privileged):
 
 
 def test_a_tiny_max_chains_counts_what_it_lost_and_names_the_keyword(privileged):
-    # Every thread of the machine for a moment: far more than two chains.
+    # Every thread of the machine for a moment: far more than two chains
+    # within one 50 ms look at the map, so some find it full even though it
+    # is moved to user space (and so the profile may hold more than two).
     with waketrace.Profiler(max_chains=2) as profiler:
         time.sleep(0.3)
     profile = profiler.results()
-    assert len(profile.chains) <= 2
+    assert profile.chains
     assert profile.losses.chain_map_full > 0, profile.losses
     assert "max_chains" in type(profile.losses).chain_map_full.__doc__

@@ -1,0 +1,121 @@
+#include "capture/chain_growth.hpp"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace waketrace::detail {
+namespace {
+
+// How often the watching thread looks at the maps. A map is moved once it is
+// half full, so a workload would have to start half a map of new chains
+// within one interval (8192 at the default size) to fill it.
+constexpr auto kWatchInterval = std::chrono::milliseconds(50);
+
+void add_times(wt_chain_value& sum, const wt_chain_value& value) {
+    sum.total_ns += value.total_ns;
+    sum.blocked_ns += value.blocked_ns;
+    sum.runq_ns += value.runq_ns;
+    sum.count += value.count;
+    sum.max_ns = std::max(sum.max_ns, value.max_ns);
+}
+
+bool half_full(uint64_t entries, uint64_t capacity) { return entries > 0 && entries * 2 >= capacity; }
+
+}  // namespace
+
+void ChainSums::add(const wt_chain_key& key, const wt_chain_value& value) {
+    wt_chain_key any_generation = key;
+    any_generation.generation = 0;
+    add_times(chains[any_generation], value);
+}
+
+void ChainSums::add(const wt_thread_key& key, const wt_chain_value& value) {
+    wt_thread_key any_generation = key;
+    any_generation.generation = 0;
+    add_times(threads[any_generation], value);
+}
+
+ChainGrowth::ChainGrowth(BpfCapture& capture, uint64_t chain_capacity, uint64_t thread_capacity, Log log)
+    : capture_(capture),
+      chain_capacity_(chain_capacity),
+      thread_capacity_(thread_capacity),
+      log_(std::move(log)),
+      thread_([this] { watch(); }) {}
+
+ChainGrowth::~ChainGrowth() { stop_watching(); }
+
+void ChainGrowth::stop_watching() noexcept {
+    {
+        const std::lock_guard<std::mutex> lock(wake_mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+void ChainGrowth::watch() {
+    capture_.leave_out_thread(uint32_t(gettid()));  // the library's thread, not a target
+    std::unique_lock<std::mutex> wake_lock(wake_mutex_);
+    while (!wake_.wait_for(wake_lock, kWatchInterval, [this] { return stopping_; })) {
+        wake_lock.unlock();
+        try {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            if (wants_move()) {
+                const auto began = std::chrono::steady_clock::now();
+                const uint64_t moved = move_sealed();
+                ++moves_;
+                const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - began);
+                if (log_)
+                    log_(LogLevel::info, fmt::format("moved {} chains to user space in {} ms (the kernel "
+                                                     "map was half full)", moved, took.count()));
+            }
+        } catch (...) {
+            // Out of memory for the sums: the program counts what then no
+            // longer fits in its map, and the next look tries again.
+        }
+        wake_lock.lock();
+    }
+}
+
+bool ChainGrowth::wants_move() const {
+    return half_full(capture_.chain_entries(), chain_capacity_) ||
+           half_full(capture_.thread_total_entries(), thread_capacity_);
+}
+
+uint64_t ChainGrowth::move_sealed() {
+    capture_.seal();
+    uint64_t moved = 0;
+    capture_.take_chains([&](const wt_chain_key& key, const wt_chain_value& value) {
+        sums_.add(key, value);
+        ++moved;
+    });
+    capture_.take_thread_totals([&](const wt_thread_key& key, const wt_chain_value& value) {
+        sums_.add(key, value);
+    });
+    return moved;
+}
+
+ChainSums ChainGrowth::read() const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    ChainSums all = sums_;
+    capture_.for_each_chain([&](const wt_chain_key& key, const wt_chain_value& value) { all.add(key, value); });
+    capture_.for_each_thread_total(
+        [&](const wt_thread_key& key, const wt_chain_value& value) { all.add(key, value); });
+    return all;
+}
+
+ChainSums ChainGrowth::take() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    move_sealed();
+    ChainSums taken;
+    std::swap(taken, sums_);
+    return taken;
+}
+
+}  // namespace waketrace::detail

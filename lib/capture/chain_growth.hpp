@@ -1,0 +1,89 @@
+// Lets the chain map (and the per-thread totals map) grow past the kernel
+// map's fixed size: a library thread watches how full the kernel maps are
+// and, past half full, moves their entries into sums kept in user space.
+// results() and drain() then read the sums and the kernel maps together.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+
+#include "capture/loader.hpp"
+#include "waketrace/profiler.hpp"
+#include "waketrace_abi.h"
+
+namespace waketrace::detail {
+
+// Hashes and compares a map key by its bytes; the program zeroes its keys
+// (padding included) before it fills them.
+struct KeyBytesHash {
+    template <typename Key>
+    size_t operator()(const Key& key) const noexcept {
+        return std::hash<std::string_view>()(
+            std::string_view(reinterpret_cast<const char*>(&key), sizeof(key)));
+    }
+};
+struct KeyBytesEqual {
+    template <typename Key>
+    bool operator()(const Key& a, const Key& b) const noexcept {
+        return std::memcmp(&a, &b, sizeof(a)) == 0;
+    }
+};
+
+// Sums keyed with their generation zeroed: one entry per chain or thread.
+struct ChainSums {
+    std::unordered_map<wt_chain_key, wt_chain_value, KeyBytesHash, KeyBytesEqual> chains;
+    std::unordered_map<wt_thread_key, wt_chain_value, KeyBytesHash, KeyBytesEqual> threads;
+    void add(const wt_chain_key& key, const wt_chain_value& value);
+    void add(const wt_thread_key& key, const wt_chain_value& value);
+};
+
+class ChainGrowth {
+public:
+    using Log = std::function<void(LogLevel, std::string_view)>;
+    // Watches `capture`'s maps until stop_watching() or destruction.
+    // `chain_capacity` and `thread_capacity` are the kernel maps' sizes.
+    ChainGrowth(BpfCapture& capture, uint64_t chain_capacity, uint64_t thread_capacity,
+                Log log);
+    ~ChainGrowth();
+    ChainGrowth(const ChainGrowth&) = delete;
+    ChainGrowth& operator=(const ChainGrowth&) = delete;
+
+    // Ends the watching thread (after the program is detached); the sums
+    // stay readable.
+    void stop_watching() noexcept;
+    // Everything gathered: the moved sums plus the kernel maps, merged.
+    ChainSums read() const;
+    // The same, removed: the next take starts from nothing.
+    ChainSums take();
+    // Times entries were moved to user space because a kernel map passed
+    // half full, since the profiler started.
+    uint64_t moves() const noexcept { return moves_; }
+
+private:
+    void watch();
+    bool wants_move() const;
+    // Seals the current generation and moves every sealed entry into sums_.
+    // Holds mutex_.
+    uint64_t move_sealed();
+
+    BpfCapture& capture_;
+    const uint64_t chain_capacity_;
+    const uint64_t thread_capacity_;
+    Log log_;
+    mutable std::mutex mutex_;  // guards sums_ and every take from the kernel maps
+    ChainSums sums_;
+    std::atomic<uint64_t> moves_{0};
+    std::mutex wake_mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;  // guarded by wake_mutex_
+    std::thread thread_;
+};
+
+}  // namespace waketrace::detail
