@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Builds the libFuzzer harnesses of tests/fuzz with clang, AddressSanitizer
 # and UBSan into build-fuzz/, and runs them for longer than the test suite's
 # few seconds each. Run scripts/setup.sh first (it installs clang and its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Lets the chain map (and the per-thread totals map) grow past the kernel
 // map's fixed size: a library thread watches how full the kernel maps are
 // and, past half full, moves their entries into sums kept in user space.

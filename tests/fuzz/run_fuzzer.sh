@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs one libFuzzer harness the way the 'fuzz' test suite and scripts/fuzz.sh
 # do: first every input kept from a past crash, once each, then fuzzing from
 # the seeds for SECONDS. Exits non-zero on any crash, leak, sanitizer report,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A thread may name itself with any bytes; every output of the module shows
 the name one way (the library's thread_name: invalid UTF-8 as U+FFFD, which
 is what bytes.decode("utf-8", "replace") gives), so nothing raises when the
