@@ -611,13 +611,15 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 	struct wt_chain_key key = {};
 	struct off_cpu *entry;
 	__u64 total, blocked = 0;
-	__u32 generation = *(volatile __u32 *)&chain_generation;
+	__u32 generation;
 
 	if (tid == 0)
 		return;
 	entry = bpf_map_lookup_elem(&off_cpu_threads, &tid);
 	if (!entry)
 		return;
+	/* Read only for a period that ends here: most switch-ins end none. */
+	generation = *(volatile __u32 *)&chain_generation;
 	total = now - entry->switch_out_ns;
 	if (total < min_total_ns || total > max_total_ns)
 		goto done;
