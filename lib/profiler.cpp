@@ -153,6 +153,11 @@ void Profiler::start() {
     auto growth = std::make_unique<detail::ChainGrowth>(
         *capture, impl.config.max_chains,
         impl.config.stack_sample_percent < 100 ? impl.config.max_off_cpu_threads : 1, impl.config.log);
+    // Every library thread is started, and has left itself out, before the
+    // program attaches. The previous run's preparation goes first: two would
+    // only contend for the symbolizer.
+    impl.preparation.reset();
+    auto preparation = std::make_unique<detail::BackgroundPreparation>(impl.symbolizer, impl.config.pids, leave_out);
     capture->attach();
     // Replaced before the capture: the old growth reads the old capture.
     impl.growth = std::move(growth);
@@ -164,8 +169,7 @@ void Profiler::start() {
     impl.start_ns = impl.drained_at_ns = monotonic_ns();
     impl.drained_drops = {};
     impl.drained_moves = 0;
-    impl.preparation =
-        std::make_unique<detail::BackgroundPreparation>(impl.symbolizer, impl.config.pids, leave_out);
+    impl.preparation = std::move(preparation);
     if (impl.config.log)
         impl.config.log(LogLevel::info, fmt::format("attached to sched_switch and sched_waking ({})",
                                                     impl.capture->uses_tp_btf() ? "tp_btf" : "raw_tp"));

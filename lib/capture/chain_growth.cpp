@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "capture/chain_growth.hpp"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
+
+#include "support/left_out_thread.hpp"
 
 namespace waketrace::detail {
 namespace {
@@ -45,7 +45,8 @@ ChainGrowth::ChainGrowth(BpfCapture& capture, uint64_t chain_capacity, uint64_t 
       chain_capacity_(chain_capacity),
       thread_capacity_(thread_capacity),
       log_(std::move(log)),
-      thread_([this] { watch(); }) {}
+      thread_(start_left_out_thread([&capture](uint32_t tid) { capture.leave_out_thread(tid); },
+                                    [this] { watch(); })) {}
 
 ChainGrowth::~ChainGrowth() { stop_watching(); }
 
@@ -60,7 +61,6 @@ void ChainGrowth::stop_watching() noexcept {
 }
 
 void ChainGrowth::watch() {
-    capture_.leave_out_thread(uint32_t(gettid()));  // the library's thread, not a target
     std::unique_lock<std::mutex> wake_lock(wake_mutex_);
     while (!wake_.wait_for(wake_lock, kWatchInterval, [this] { return stopping_; })) {
         wake_lock.unlock();

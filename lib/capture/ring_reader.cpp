@@ -4,8 +4,7 @@
 
 #include <cerrno>
 
-#include <unistd.h>
-
+#include "support/left_out_thread.hpp"
 #include "waketrace/profiler.hpp"
 
 namespace waketrace::detail {
@@ -25,11 +24,7 @@ RingReader::RingReader(int ring_buffer_fd, OnRecord on_record, OnStart on_start)
         const int err = errno;  // before anything else can change it
         throw Error(err, "opening a BPF ring buffer failed");
     }
-    thread_ = std::thread([this, on_start = std::move(on_start)] {
-        if (on_start)
-            on_start(uint32_t(gettid()));
-        run();
-    });
+    thread_ = start_left_out_thread(std::move(on_start), [this] { run(); });
 }
 
 RingReader::~RingReader() {

@@ -22,7 +22,7 @@ public:
     using OnRecord = std::function<void(const void* data, size_t size)>;
 
     // Called first on the new thread with its tid (the profiler leaves its
-    // own threads out of the targets).
+    // own threads out of the targets); the constructor returns after it.
     using OnStart = std::function<void(uint32_t tid)>;
 
     // Starts the thread. Throws Error if the ring buffer cannot be opened.

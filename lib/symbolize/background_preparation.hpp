@@ -20,7 +20,8 @@ class BackgroundPreparation {
 public:
     // Starts Symbolizer::prepare(tgids) at a low priority (nice +10): it
     // takes CPU time the traced threads do not want first.
-    // `on_start` is called first on the new thread with its tid.
+    // `on_start` is called first on the new thread with its tid, before the
+    // constructor returns.
     BackgroundPreparation(Symbolizer& symbolizer, std::vector<uint32_t> tgids,
                           std::function<void(uint32_t tid)> on_start = {});
     // Cancels what is left (it is loaded when first needed) and joins.
