@@ -1,5 +1,6 @@
 #include "profile_packing.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -171,6 +172,9 @@ wt_profile* pack_into(Packer& packer, const Profile& profile) {
         out->nr_threads = profile.threads.size();
         out->threads = threads;
         out->stack_sample_percent = profile.stack_sample_percent;
+        // At most one move per 50 ms check: 32 bits last 6 years of that;
+        // saturate rather than wrap.
+        out->chain_map_moves = uint32_t(std::min<uint64_t>(profile.chain_map_moves, UINT32_MAX));
     }
     return out;
 }
@@ -238,6 +242,7 @@ Profile unpack_profile(const wt_profile& profile) {
                   losses.thread_map_full,    losses.user_stack_events, losses.period_events,
                   losses.missed_switch_ins,  profile.skipped_runs};
     out.stack_sample_percent = profile.stack_sample_percent;
+    out.chain_map_moves = profile.chain_map_moves;
     for (size_t i = 0; i < profile.nr_chains; ++i) {
         const wt_chain& chain = profile.chains[i];
         WakeChain unpacked;

@@ -29,8 +29,11 @@ void report_losses(std::FILE* out, const Losses& losses, const Config& config) {
     report(out, losses.stack_map_full, "stacks lost to a full stack map",
            rerun_with("--stack-storage-size", config.stack_storage_size));
     report(out, losses.stack_errors, "stacks could not be captured", "user memory not readable at the time");
+    // The map is moved to user space each time it passes half full, so a
+    // full map means half a map of new chains began between two looks.
     report(out, losses.chain_map_full, "off-CPU periods lost to a full chain map",
-           rerun_with("--max-chains", config.max_chains));
+           rerun_with("--max-chains", config.max_chains) +
+               ": more new chains began within 50 ms than half the kernel map holds");
     report(out, losses.missed_switch_outs, "off-CPU periods lost: too many threads off CPU at once",
            rerun_with("--max-off-cpu-threads", config.max_off_cpu_threads) + ", or profile fewer threads");
     report(out, losses.process_events, "new processes announced too late",

@@ -74,6 +74,9 @@ void bind_profile(py::module_& module) {
         .def_property_readonly("losses", [](const CapturedProfile& c) -> const Losses& { return c.profile.losses; })
         .def_property_readonly("duration_ns", [](const CapturedProfile& c) { return c.profile.duration_ns; },
                                "start() to stop() (or to now, or since the previous drain()).")
+        .def_property_readonly("chain_map_moves", [](const CapturedProfile& c) { return c.profile.chain_map_moves; },
+                               "Times the kernel's chain map passed half full and its chains were moved to "
+                               "user space over the same span: the profile grew past max_chains without loss.")
         .def("folded",
              [](const CapturedProfile& c, bool delimiter, const std::optional<std::string>& stacks) {
                  return formatted(c, delimiter, stacks, format_folded);

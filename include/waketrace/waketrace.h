@@ -198,7 +198,10 @@ struct wt_profile {
 	size_t nr_threads;
 	const struct wt_thread_total *threads; /* ascending by total_ns */
 	uint32_t stack_sample_percent; /* 100 unless stacks were sampled */
-	uint32_t reserved0;
+	/* Times the kernel's chain map passed half full and its chains were
+	 * moved to user space over the same span: the profile grew past
+	 * max_chains without loss (carved from reserved after 0.2.0). */
+	uint32_t chain_map_moves;
 	/* Runs of the BPF programs the kernel skipped because a BPF program was
 	 * already running on that CPU; each may have lost a switch or a waking.
 	 * A loss cause like those in `losses`, outside struct wt_losses only

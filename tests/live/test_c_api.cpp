@@ -94,3 +94,35 @@ TEST_CASE("C API: a pipe token pass, profiled, packed, formatted, drained") {
     wt_profile_free(empty);
     wt_profiler_free(profiler);
 }
+
+TEST_CASE("C API: a chain map of two grows, and the profile says how often") {
+    // Half of two is one chain: each look of the library's thread (every
+    // 50 ms) finds the reader's pipe chain there and moves it.
+    constexpr int kRounds = 10;
+    waketrace::test::PipeTokenPass work(kRounds, 30ms);
+    wt_profiler_opts opts{};
+    opts.sz = sizeof(opts);
+    opts.max_chains = 2;
+    wt_profiler* profiler = wt_profiler_new(&opts);
+    REQUIRE(profiler);
+    REQUIRE(wt_profiler_add_tid(profiler, uint32_t(work.reader_tid())) == 0);
+    INFO(wt_last_error());
+    REQUIRE(wt_profiler_start(profiler) == 0);
+    work.run();
+    REQUIRE(wt_profiler_stop(profiler) == 0);
+    wt_profile* profile = wt_profiler_results(profiler);
+    REQUIRE(profile);
+    uint64_t pipe_waits = 0;
+    for (size_t i = 0; i < profile->nr_chains; ++i) {
+        const wt_chain& chain = profile->chains[i];
+        if (stack_has(chain.kernel_stack, "pipe_read") && chain.wakers[0].context == WT_WAKER_TASK)
+            pipe_waits += chain.count;
+    }
+    INFO(profile->chain_map_moves << " moves, " << profile->losses.chain_map_full << " periods lost to a full map");
+    CHECK(profile->chain_map_moves > 0);
+    // Three new chains within one look would still fill it: counted, if so.
+    CHECK(pipe_waits + profile->losses.chain_map_full >= uint64_t(kRounds));
+    CHECK(pipe_waits <= uint64_t(kRounds));
+    wt_profile_free(profile);
+    wt_profiler_free(profiler);
+}
