@@ -19,18 +19,26 @@ bool stack_has(const wt_stack& stack, const char* part) {
     return false;
 }
 
+// A profiler of one thread, started; a failure ends the test with
+// libwaketrace's message.
+wt_profiler* started_on(wt_profiler_opts opts, pid_t tid) {
+    opts.sz = sizeof(opts);
+    wt_profiler* profiler = wt_profiler_new(&opts);
+    if (!profiler)
+        FAIL("wt_profiler_new: " << wt_last_error());
+    if (wt_profiler_add_tid(profiler, uint32_t(tid)) != 0)
+        FAIL("wt_profiler_add_tid: " << wt_last_error());
+    if (wt_profiler_start(profiler) != 0)
+        FAIL("wt_profiler_start: " << wt_last_error());
+    return profiler;
+}
+
 }  // namespace
 
 TEST_CASE("C API: a pipe token pass, profiled, packed, formatted, drained") {
     constexpr int kRounds = 4;
     waketrace::test::PipeTokenPass work(kRounds, 10ms);
-    wt_profiler_opts opts{};
-    opts.sz = sizeof(opts);
-    wt_profiler* profiler = wt_profiler_new(&opts);
-    REQUIRE(profiler);
-    REQUIRE(wt_profiler_add_tid(profiler, uint32_t(work.reader_tid())) == 0);
-    INFO(wt_last_error());
-    REQUIRE(wt_profiler_start(profiler) == 0);
+    wt_profiler* profiler = started_on(wt_profiler_opts{}, work.reader_tid());
     CHECK(wt_profiler_add_tid(profiler, 1) == -EBUSY);
     work.run();
     REQUIRE(wt_profiler_stop(profiler) == 0);
@@ -101,13 +109,8 @@ TEST_CASE("C API: a chain map of two grows, and the profile says how often") {
     constexpr int kRounds = 10;
     waketrace::test::PipeTokenPass work(kRounds, 30ms);
     wt_profiler_opts opts{};
-    opts.sz = sizeof(opts);
     opts.max_chains = 2;
-    wt_profiler* profiler = wt_profiler_new(&opts);
-    REQUIRE(profiler);
-    REQUIRE(wt_profiler_add_tid(profiler, uint32_t(work.reader_tid())) == 0);
-    INFO(wt_last_error());
-    REQUIRE(wt_profiler_start(profiler) == 0);
+    wt_profiler* profiler = started_on(opts, work.reader_tid());
     work.run();
     REQUIRE(wt_profiler_stop(profiler) == 0);
     wt_profile* profile = wt_profiler_results(profiler);
