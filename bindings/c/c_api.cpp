@@ -66,7 +66,7 @@ wt::Profiler& started(wt_profiler* handle) {
 #pragma GCC visibility push(default)
 extern "C" {
 
-const char* wt_version(void) { return "0.2.0"; }
+const char* wt_version(void) { return WAKETRACE_VERSION; }  // meson.build's project version
 
 const char* wt_last_error(void) { return wt::c_api::last_error_message(); }
 

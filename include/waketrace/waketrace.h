@@ -221,7 +221,8 @@ struct wt_source_location {
 
 struct wt_profiler;
 
-/* "0.1.0": the library's version (may be newer than the header's). */
+/* The library's version, "MAJOR.MINOR.PATCH" (may be newer than the header's
+ * WAKETRACE_VERSION_MAJOR/MINOR). */
 const char *wt_version(void);
 
 /* The message of the calling thread's last failed call ("" if none). Valid

@@ -144,7 +144,7 @@ static void null_is_safe(void)
 
 int main(void)
 {
-	EXPECT(strcmp(wt_version(), "0.2.0") >= 0);
+	EXPECT(strcmp(wt_version(), EXPECTED_VERSION) == 0);
 	EXPECT(strcmp(wt_last_error(), "") == 0);
 	options_are_validated();
 	errors_before_start();
