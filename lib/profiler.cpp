@@ -130,8 +130,12 @@ void Profiler::start() {
     // previous results readable.
     auto capture = std::make_unique<detail::BpfCapture>(impl.config, features);
     // The library's own threads are not what the user profiles: each leaves
-    // itself out as it starts (the capture outlives them all).
-    auto leave_out = [capture = capture.get()](uint32_t tid) { capture->leave_out_thread(tid); };
+    // itself out as it starts (the capture outlives them all), and sends
+    // what libbpf prints on it to the log (the Impl outlives them too).
+    auto on_library_thread = [capture = capture.get(), log = &impl.config.log](uint32_t tid) {
+        capture->leave_out_thread(tid);
+        detail::route_libbpf_messages_until_thread_exit(*log);
+    };
     for (uint32_t pid : impl.config.pids)
         impl.symbolizer.remember_process(pid);
     auto process_reader = std::make_unique<detail::RingReader>(
@@ -140,7 +144,7 @@ void Profiler::start() {
             if (size >= sizeof(wt_process_event))
                 symbolizer->remember_process(static_cast<const wt_process_event*>(data)->tgid);
         },
-        leave_out);
+        on_library_thread);
     std::unique_ptr<detail::EventChains> event_chains;
     std::unique_ptr<detail::RingReader> stack_event_reader;
     if (impl.config.dwarf_stack_bytes) {
@@ -148,7 +152,7 @@ void Profiler::start() {
         stack_event_reader = std::make_unique<detail::RingReader>(
             capture->stack_events_fd(),
             [chains = event_chains.get()](const void* data, size_t size) { chains->on_record(data, size); },
-            leave_out);
+            on_library_thread);
     }
     auto growth = std::make_unique<detail::ChainGrowth>(
         *capture, impl.config.max_chains,
@@ -157,7 +161,8 @@ void Profiler::start() {
     // program attaches. The previous run's preparation goes first: two would
     // only contend for the symbolizer.
     impl.preparation.reset();
-    auto preparation = std::make_unique<detail::BackgroundPreparation>(impl.symbolizer, impl.config.pids, leave_out);
+    auto preparation =
+        std::make_unique<detail::BackgroundPreparation>(impl.symbolizer, impl.config.pids, on_library_thread);
     capture->attach();
     // Replaced before the capture: the old growth reads the old capture.
     impl.growth = std::move(growth);

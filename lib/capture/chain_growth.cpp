@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "capture/libbpf_log.hpp"
 #include "support/left_out_thread.hpp"
 
 namespace waketrace::detail {
@@ -45,8 +46,12 @@ ChainGrowth::ChainGrowth(BpfCapture& capture, uint64_t chain_capacity, uint64_t 
       chain_capacity_(chain_capacity),
       thread_capacity_(thread_capacity),
       log_(std::move(log)),
-      thread_(start_left_out_thread([&capture](uint32_t tid) { capture.leave_out_thread(tid); },
-                                    [this] { watch(); })) {}
+      thread_(start_left_out_thread(
+          [this](uint32_t tid) {
+              capture_.leave_out_thread(tid);
+              route_libbpf_messages_until_thread_exit(log_);
+          },
+          [this] { watch(); })) {}
 
 ChainGrowth::~ChainGrowth() { stop_watching(); }
 

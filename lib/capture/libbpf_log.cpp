@@ -6,6 +6,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace waketrace::detail {
@@ -72,6 +73,12 @@ LibbpfLogRoute::~LibbpfLogRoute() {
             libbpf_set_print(current);
         g_previous_hook = nullptr;
     }
+}
+
+void route_libbpf_messages_until_thread_exit(const LibbpfLogRoute::LogFunction& log) {
+    // Destroyed with the thread's other thread_local objects.
+    thread_local std::optional<LibbpfLogRoute> route;
+    route.emplace(log);
 }
 
 }  // namespace waketrace::detail
