@@ -22,10 +22,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define THREADS_ALL 0
-#define THREADS_USER 1
-#define THREADS_KERNEL 2
-
 #define TASK_RUNNING 0
 #define TASK_DEAD 0x80
 
@@ -35,7 +31,7 @@ const volatile bool filter_tids_on = false;
 /* The profiling process is among the targets: leave out the library's own
  * threads (own_threads), which user space adds as they start. */
 const volatile bool own_threads_on = false;
-const volatile __u32 thread_kind = THREADS_ALL;
+const volatile __u32 thread_kind = WT_THREAD_KIND_ALL;
 const volatile bool state_filter_on = false;
 const volatile __u32 state_mask = 0; /* 0: only runnable (preempted) switches */
 const volatile __u64 min_total_ns = 0;
@@ -466,8 +462,8 @@ static __always_inline void capture_current(void *ctx, struct wt_task_key *key, 
 {
 	identify_current(key);
 	key->kernel_stack_id =
-		capture_kernel_stacks ? stack_id(ctx, scratch_slot, false) : WT_STACK_NOT_CAPTURED;
-	key->user_stack_id = WT_STACK_NOT_CAPTURED;
+		capture_kernel_stacks ? stack_id(ctx, scratch_slot, false) : WT_STACK_ID_NOT_CAPTURED;
+	key->user_stack_id = WT_STACK_ID_NOT_CAPTURED;
 	if (capture_user_stacks && user_memory) {
 		key->user_stack_id = user_stack_bytes ? user_stack_snapshot(key->tgid, key->tid)
 						      : stack_id(ctx, scratch_slot, true);
@@ -487,9 +483,9 @@ static __always_inline unsigned int read_task_state(struct task_struct *task)
 static __always_inline bool target_wanted(struct task_struct *task, __u32 tgid, __u32 tid,
 					  unsigned int state, bool kthread)
 {
-	if (thread_kind == THREADS_USER && kthread)
+	if (thread_kind == WT_THREAD_KIND_USER && kthread)
 		return false;
-	if (thread_kind == THREADS_KERNEL && !kthread)
+	if (thread_kind == WT_THREAD_KIND_KERNEL && !kthread)
 		return false;
 	if (filter_tgids_on && !bpf_map_lookup_elem(&filter_tgids, &tgid))
 		return false;
@@ -547,12 +543,12 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 		capture_current(ctx, &entry.target, has_user_memory(prev, kthread), SCRATCH_SWITCH);
 	} else {
 		identify_current(&entry.target);
-		entry.target.kernel_stack_id = WT_STACK_NOT_SAMPLED;
-		entry.target.user_stack_id = WT_STACK_NOT_SAMPLED;
+		entry.target.kernel_stack_id = WT_STACK_ID_NOT_SAMPLED;
+		entry.target.user_stack_id = WT_STACK_ID_NOT_SAMPLED;
 	}
 	entry.waker.context = state == TASK_RUNNING ? WT_CTX_PREEMPTED : WT_CTX_NONE;
-	entry.waker.task.kernel_stack_id = WT_STACK_NOT_CAPTURED;
-	entry.waker.task.user_stack_id = WT_STACK_NOT_CAPTURED;
+	entry.waker.task.kernel_stack_id = WT_STACK_ID_NOT_CAPTURED;
+	entry.waker.task.user_stack_id = WT_STACK_ID_NOT_CAPTURED;
 	remember_off_cpu(tid, &entry);
 }
 
@@ -685,9 +681,9 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 		 * stack, which shows the timer or device path. */
 		__builtin_memset(&waker->task, 0, sizeof(waker->task));
 		waker->task.kernel_stack_id =
-			capture_kernel_stacks ? stack_id(ctx, SCRATCH_WAKING, false) : WT_STACK_NOT_CAPTURED;
+			capture_kernel_stacks ? stack_id(ctx, SCRATCH_WAKING, false) : WT_STACK_ID_NOT_CAPTURED;
 		waker->task.user_stack_id =
-			capture_user_stacks ? WT_STACK_IRQ_DROPPED : WT_STACK_NOT_CAPTURED;
+			capture_user_stacks ? WT_STACK_ID_IRQ_DROPPED : WT_STACK_ID_NOT_CAPTURED;
 	}
 	waker->context = context;
 }

@@ -22,6 +22,11 @@
  */
 #define WT_MAX_WAKERS 1
 
+/* Which threads are targets (rodata thread_kind). */
+#define WT_THREAD_KIND_ALL 0
+#define WT_THREAD_KIND_USER 1   /* no kernel threads */
+#define WT_THREAD_KIND_KERNEL 2 /* kernel threads only */
+
 /* Context a waking ran in (wt_waker_key.context). */
 #define WT_CTX_TASK 0      /* a task woke the target from process context */
 #define WT_CTX_INTERRUPT 1 /* from interrupt context: the interrupted task is not the waker.
@@ -44,9 +49,9 @@ struct wt_stack_frames {
  * of its frames). Negative values say why it is not there; they travel in
  * the key so every missing stack is reported with its cause.
  */
-#define WT_STACK_NOT_CAPTURED (-1000) /* mode excludes it, or a kernel thread's user stack */
-#define WT_STACK_IRQ_DROPPED (-1001)  /* user stack of a task interrupted by the waking IRQ */
-#define WT_STACK_NOT_SAMPLED (-1002)  /* stack sampling skipped this event (never in chains) */
+#define WT_STACK_ID_NOT_CAPTURED (-1000) /* mode excludes it, or a kernel thread's user stack */
+#define WT_STACK_ID_IRQ_DROPPED (-1001)  /* user stack of a task interrupted by the waking IRQ */
+#define WT_STACK_ID_NOT_SAMPLED (-1002)  /* stack sampling skipped this event (never in chains) */
 /* otherwise: -errno: -EEXIST the id was taken by another stack, -ENOMEM the map
  * was full, -EFAULT and others from the helpers, or in --dwarf mode -ENOBUFS for a
  * user stack snapshot the ring buffer had no room for */

@@ -25,14 +25,13 @@ namespace {
 
 constexpr size_t kVerifierLogSize = 256 * 1024;
 
-// Values of the program's THREADS_* constants.
 uint32_t thread_kind_value(ThreadKind kind) {
     switch (kind) {
-    case ThreadKind::user_only: return 1;
-    case ThreadKind::kernel_only: return 2;
+    case ThreadKind::user_only: return WT_THREAD_KIND_USER;
+    case ThreadKind::kernel_only: return WT_THREAD_KIND_KERNEL;
     case ThreadKind::all: break;
     }
-    return 0;
+    return WT_THREAD_KIND_ALL;
 }
 
 uint64_t us_to_ns_saturating(uint64_t us) {

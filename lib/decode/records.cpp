@@ -28,7 +28,7 @@ private:
         DecodedStack stack;
         stack.status = stack_status(stack_id);
         if (stack.status != StackStatus::ok) {
-            if (stack_id < 0 && stack_id > WT_STACK_NOT_CAPTURED)
+            if (stack_id < 0 && stack_id > WT_STACK_ID_NOT_CAPTURED)
                 stack.error = stack_id;
             return stack;
         }
@@ -83,9 +83,9 @@ StackStatus stack_status(int32_t stack_id) noexcept {
     if (stack_id >= 0)
         return StackStatus::ok;
     switch (stack_id) {
-    case WT_STACK_NOT_CAPTURED: return StackStatus::not_captured;
-    case WT_STACK_IRQ_DROPPED: return StackStatus::irq_dropped;
-    case WT_STACK_NOT_SAMPLED: return StackStatus::not_captured;
+    case WT_STACK_ID_NOT_CAPTURED: return StackStatus::not_captured;
+    case WT_STACK_ID_IRQ_DROPPED: return StackStatus::irq_dropped;
+    case WT_STACK_ID_NOT_SAMPLED: return StackStatus::not_captured;
     case -EEXIST: return StackStatus::collision;
     case -ENOMEM: return StackStatus::map_full;
     default: return StackStatus::error;

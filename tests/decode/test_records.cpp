@@ -11,8 +11,8 @@ namespace detail = waketrace::detail;
 TEST_CASE("stack ids decode to a status that names the cause") {
     CHECK(detail::stack_status(0) == wt::StackStatus::ok);
     CHECK(detail::stack_status(4711) == wt::StackStatus::ok);
-    CHECK(detail::stack_status(WT_STACK_NOT_CAPTURED) == wt::StackStatus::not_captured);
-    CHECK(detail::stack_status(WT_STACK_IRQ_DROPPED) == wt::StackStatus::irq_dropped);
+    CHECK(detail::stack_status(WT_STACK_ID_NOT_CAPTURED) == wt::StackStatus::not_captured);
+    CHECK(detail::stack_status(WT_STACK_ID_IRQ_DROPPED) == wt::StackStatus::irq_dropped);
     CHECK(detail::stack_status(-EEXIST) == wt::StackStatus::collision);
     CHECK(detail::stack_status(-ENOMEM) == wt::StackStatus::map_full);
     CHECK(detail::stack_status(-EFAULT) == wt::StackStatus::error);
