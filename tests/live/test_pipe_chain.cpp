@@ -66,7 +66,7 @@ TEST_CASE("pipe token pass: reader blocked in pipe read, woken by the writer in 
     }
     CHECK(count == kRounds);
     const double blocked = double(wt::test::sum_blocked_ns(pipe_chains));
-    CHECK(blocked == Approx(double(work.slept_ns())).epsilon(0.10));
+    CHECK(blocked == Approx(double(work.reader_waited_ns())).epsilon(0.05));
     INFO(wt::test::describe(profile.losses));
     CHECK(profile.losses.total() == 0);
 }

@@ -136,7 +136,7 @@ Split reader_split(int rounds) {
 
 }  // namespace
 
-TEST_CASE("walking the waker's stacks does not move time into the blocked part") {
+TEST_CASE("walking the waker's stacks does not move time into the blocked part", "[precise-timing]") {
     // Three runs pooled: what a busy machine adds to one period or another
     // is noise of either sign, while a walk counted as blocked would add
     // to every period with stacks.

@@ -101,22 +101,32 @@ void wait_until_in_pipe_read(pid_t tid) {
 
 }  // namespace
 
-PipeTokenPass::PipeTokenPass(int rounds, std::chrono::milliseconds sleep) : rounds_(rounds), sleep_(sleep) {
+PipeTokenPass::PipeTokenPass(int rounds, std::chrono::milliseconds sleep)
+    : rounds_(rounds), sleep_(sleep), read_called_(size_t(rounds)), written_(size_t(rounds)) {
     if (pipe(fds_) != 0)
         throw std::runtime_error("pipe failed");
     reader_tid_ = spawn([this] {
-        for (int i = 0; i < rounds_; ++i)
+        for (int i = 0; i < rounds_; ++i) {
+            read_called_[size_t(i)] = std::chrono::steady_clock::now();
             read_one_byte(fds_[0]);
+        }
     });
     writer_tid_ = spawn([this] {
         for (int i = 0; i < rounds_; ++i) {
-            const auto before = std::chrono::steady_clock::now();
             sleep_for(sleep_);
+            // The reader has stamped this round's read_called_ by now.
             wait_until_in_pipe_read(reader_tid_);
-            slept_ns_ += uint64_t(std::chrono::nanoseconds(std::chrono::steady_clock::now() - before).count());
+            written_[size_t(i)] = std::chrono::steady_clock::now();
             write_one_byte(fds_[1]);
         }
     });
+}
+
+uint64_t PipeTokenPass::reader_waited_ns() const {
+    std::chrono::nanoseconds waited{0};
+    for (size_t i = 0; i < written_.size(); ++i)
+        waited += written_[i] - read_called_[i];
+    return uint64_t(waited.count());
 }
 
 PipeTokenPass::~PipeTokenPass() {

@@ -49,13 +49,18 @@ public:
     ~PipeTokenPass() override;
     pid_t reader_tid() const { return reader_tid_; }
     pid_t writer_tid() const { return writer_tid_; }
-    // Measured by the writer, from each sleep's start to its write; read after run().
-    uint64_t slept_ns() const { return slept_ns_; }
+    // How long the reader waited for its bytes, read after run(): from the
+    // reader's call of read() to the writer's write, summed over the rounds.
+    // Both ends are stamped by the threads themselves, so a slow host (a
+    // reader late back to its read) shortens the reference as it shortens
+    // the blocked time.
+    uint64_t reader_waited_ns() const;
 
 private:
     int rounds_;
     std::chrono::milliseconds sleep_;
-    uint64_t slept_ns_ = 0;
+    std::vector<std::chrono::steady_clock::time_point> read_called_;  // by the reader
+    std::vector<std::chrono::steady_clock::time_point> written_;      // by the writer
     int fds_[2] = {-1, -1};
     pid_t reader_tid_ = 0;
     pid_t writer_tid_ = 0;

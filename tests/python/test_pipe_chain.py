@@ -64,7 +64,9 @@ def test_folded_lines_name_target_and_waker(pipe_run):
     profile, _ = pipe_run
     lines = profile.folded().splitlines()
     assert len(lines) == len(profile.chains)
-    pipe_lines = [line for line in lines if line.startswith("wt-py-reader;") and "pipe_read" in line]
+    # Not a preemption inside the read path (a slow host shows those).
+    pipe_lines = [line for line in lines if line.startswith("wt-py-reader;") and "pipe_read" in line
+                  and not line.rsplit(" ", 1)[0].endswith(";[preempted]")]
     assert pipe_lines, lines
     frames, total_us = pipe_lines[0].rsplit(" ", 1)
     assert frames.endswith(";wt-py-writer")
@@ -92,7 +94,8 @@ def test_dataframe_has_one_row_per_chain(pipe_run):
         "target_kernel_stack", "target_user_stack", "waker_kernel_stack", "waker_user_stack"]
     assert len(table) == len(profile.chains)
     rows = table[(table.target_tid == work.reader.tid)
-                 & table.target_kernel_stack.str.contains("pipe_read")]
+                 & table.target_kernel_stack.str.contains("pipe_read")
+                 & (table.waker_context != "preempted")]
     assert not rows.empty, table.to_string()
     assert (rows.target_comm == "wt-py-reader").all()
     assert (rows.waker == "wt-py-writer").all()

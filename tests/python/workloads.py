@@ -47,6 +47,16 @@ class WorkerThread:
             raise self._error
 
 
+def _wait_until_blocked_in(tid, function, give_up_s=2.0):
+    """Until the thread sleeps in `function` (its wchan), or give_up_s."""
+    deadline = time.monotonic() + give_up_s
+    while time.monotonic() < deadline:
+        with open(f"/proc/self/task/{tid}/wchan") as wchan:
+            if function in wchan.read():
+                return
+        time.sleep(0.0001)
+
+
 class _TimedSleeps:
     """Sleeps that add up how long they really took (time.sleep overshoots)."""
 
@@ -83,6 +93,9 @@ class PipeTokenPass:
     def _write_tokens(self):
         for _ in range(self.rounds):
             self._sleeps.sleep(self._sleep_s)
+            # Written before the reader blocks, a byte would be read without
+            # a wait, or its waking would race the reader's switch-out.
+            _wait_until_blocked_in(self.reader.tid, "pipe_read")
             os.write(self._write_fd, b"t")
 
     def run(self):

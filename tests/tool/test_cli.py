@@ -66,11 +66,13 @@ def test_command_is_traced_from_its_start_and_only_it(waketrace, demo, privilege
     targets = {target[0] for target, _, _ in chains}
     assert targets <= {"waketrace-demo", "demo-ping", "demo-pong", "waketrace"}, targets
     # "waketrace" is the command's own process before its exec replaced the
-    # comm: inside the execve (a slow disk, a sanitizer build), or preempted
-    # on its way there. The tracer's own threads wait elsewhere (poll, futex).
+    # comm: inside the execve (a slow disk, a sanitizer build), faulting in
+    # a page on its way there (seen on a slow guest), or preempted. Never
+    # the tracer's own threads, which wait in poll and futexes.
+    tracer_waits = ("ep_poll", "do_sys_poll", "futex_wait")
     for target, waker, _ in chains:
         if target[0] == "waketrace":
-            assert any("execve" in frame for frame in target) or waker == ["[preempted]"], (target, waker)
+            assert not any(wait in frame for frame in target for wait in tracer_waits), (target, waker)
 
 
 def test_duration_and_output_file(waketrace, privileged, tmp_path):
@@ -237,7 +239,7 @@ def test_map_capacity_options_are_checked(waketrace):
 
 
 CHAIN_MAP_FULL = re.compile(r"WARNING: (\d+) off-CPU periods lost to a full chain map "
-                            r"\(rerun with (--max-chains) (\d+)\)")
+                            r"\(rerun with (--max-chains) (\d+)\b")
 
 
 def test_a_full_chain_map_advises_a_larger_max_chains_that_works(waketrace, demo, privileged):
