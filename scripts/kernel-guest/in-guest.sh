@@ -26,6 +26,9 @@ cd "$repo" || exit 1
 # on the host only (tests/live/live_main.cpp reads this).
 export WAKETRACE_LIVE_TESTS='~[precise-timing]'
 echo "in-guest: leaving out the live tests tagged [precise-timing] (they run on the host)"
+# The exact accounting check at a tenth of its CI size: the same cases and
+# modes, each exact, in minutes of emulation rather than most of an hour.
+export WAKETRACE_ACCOUNTING_ROUNDS=2000
 # The suites that load the BPF program; the rest is pure logic and gives
 # the same answer on any kernel. TCG emulation is slow, hence the longer
 # timeouts.
