@@ -132,6 +132,9 @@ void Profiler::start() {
     // The library's own threads are not what the user profiles: each leaves
     // itself out as it starts (the capture outlives them all).
     auto leave_out = [capture = capture.get()](uint32_t tid) { capture->leave_out_thread(tid); };
+    // The processes this run meets are remembered anew (their snapshots
+    // taken again): those only earlier runs met are forgotten once attached.
+    const uint64_t run = impl.symbolizer.begin_run();
     for (uint32_t pid : impl.config.pids)
         impl.symbolizer.remember_process(pid);
     auto process_reader = std::make_unique<detail::RingReader>(
@@ -159,6 +162,7 @@ void Profiler::start() {
     impl.preparation.reset();
     auto preparation = std::make_unique<detail::BackgroundPreparation>(impl.symbolizer, impl.config.pids, leave_out);
     capture->attach();
+    impl.symbolizer.forget_runs_before(run);
     // Replaced before the capture: the old growth reads the old capture.
     impl.growth = std::move(growth);
     impl.process_reader = std::move(process_reader);
