@@ -53,7 +53,11 @@ LibraryThread start_left_out_thread(LeaveOut leave_out, Body body) {
     std::thread thread([leave_out = std::move(leave_out), left_out = std::move(left_out),
                         body = std::move(body)]() mutable {
         const auto tid = uint32_t(gettid());
-        LibraryThreads::of_process().add_thread(tid);
+        try {
+            LibraryThreads::of_process().add_thread(tid);
+        } catch (...) {
+            // Out of memory: only the starting profiler's capture leaves it out.
+        }
         if (leave_out)
             leave_out(tid);
         left_out.set_value(tid);
