@@ -101,11 +101,13 @@ struct {
 	__uint(max_entries, 1);
 } filter_tids SEC(".maps");
 
+/* The library threads of every Profiler in this process (up to four each
+ * while running, one while stopped), not only this one's. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);
 	__type(value, __u8);
-	__uint(max_entries, 16);
+	__uint(max_entries, 64);
 } own_threads SEC(".maps");
 
 /* A thread that is off CPU right now: written at switch-out, read at switch-in. */

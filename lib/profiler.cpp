@@ -130,12 +130,17 @@ void Profiler::start() {
     // previous results readable.
     auto capture = std::make_unique<detail::BpfCapture>(impl.config, features);
     // The library's own threads are not what the user profiles: each leaves
-    // itself out as it starts (the capture outlives them all), and sends
-    // what libbpf prints on it to the log (the Impl outlives them too).
+    // itself out of every capture in the process as it starts
+    // (support/library_threads.hpp), of this one directly too in case the
+    // registry had no memory for it (the capture outlives them all), and
+    // sends what libbpf prints on it to the log (the Impl outlives them too).
     auto on_library_thread = [capture = capture.get(), log = &impl.config.log](uint32_t tid) {
         capture->leave_out_thread(tid);
         detail::route_libbpf_messages_until_thread_exit(*log);
     };
+    // The processes this run meets are remembered anew (their snapshots
+    // taken again): those only earlier runs met are forgotten once attached.
+    const uint64_t run = impl.symbolizer.begin_run();
     for (uint32_t pid : impl.config.pids)
         impl.symbolizer.remember_process(pid);
     auto process_reader = std::make_unique<detail::RingReader>(
@@ -164,6 +169,7 @@ void Profiler::start() {
     auto preparation =
         std::make_unique<detail::BackgroundPreparation>(impl.symbolizer, impl.config.pids, on_library_thread);
     capture->attach();
+    impl.symbolizer.forget_runs_before(run);
     // Replaced before the capture: the old growth reads the old capture.
     impl.growth = std::move(growth);
     impl.process_reader = std::move(process_reader);

@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "capture/loader.hpp"
+#include "support/left_out_thread.hpp"
 #include "waketrace/profiler.hpp"
 #include "waketrace_abi.h"
 
@@ -84,7 +85,7 @@ private:
     std::mutex wake_mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;  // guarded by wake_mutex_
-    std::thread thread_;
+    LibraryThread thread_;
 };
 
 }  // namespace waketrace::detail

@@ -86,13 +86,19 @@ BpfCapture::BpfCapture(const Config& config, const KernelFeatures& features)
     try {
         configure(config, features);
         load(config);
+        library_threads_ = std::make_unique<ExclusionRegistration>(
+            ThreadExclusion{[this](uint32_t tid) { leave_out_thread(tid); },
+                            [this](uint32_t tid) { take_back_thread(tid); }});
     } catch (...) {
         waketrace_bpf__destroy(skel_);
         throw;
     }
 }
 
-BpfCapture::~BpfCapture() { waketrace_bpf__destroy(skel_); }
+BpfCapture::~BpfCapture() {
+    library_threads_.reset();
+    waketrace_bpf__destroy(skel_);
+}
 
 void BpfCapture::configure(const Config& config, const KernelFeatures& features) {
     auto* rodata = skel_->rodata;
@@ -194,6 +200,10 @@ void BpfCapture::leave_out_thread(uint32_t tid) noexcept {
     const uint8_t yes = 1;
     // Full (more threads than the map holds): that thread stays a target.
     (void)bpf_map__update_elem(skel_->maps.own_threads, &tid, sizeof(tid), &yes, sizeof(yes), BPF_ANY);
+}
+
+void BpfCapture::take_back_thread(uint32_t tid) noexcept {
+    (void)bpf_map__delete_elem(skel_->maps.own_threads, &tid, sizeof(tid), 0);
 }
 
 void BpfCapture::seal() {

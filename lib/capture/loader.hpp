@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "capture/kernel_probe.hpp"
+#include "support/library_threads.hpp"
 #include "waketrace/profiler.hpp"
 #include "waketrace_abi.h"
 
@@ -38,6 +39,8 @@ public:
     // Leaves one of the library's own threads out of the targets (it still
     // shows as a waker). Cheap; may be called from any thread while running.
     void leave_out_thread(uint32_t tid) noexcept;
+    // A library thread that was joined: its tid is a target again.
+    void take_back_thread(uint32_t tid) noexcept;
     void detach() noexcept;  // idempotent; maps stay readable
 
     void for_each_chain(const ChainVisitor& visit) const;
@@ -74,6 +77,9 @@ private:
     bool tp_btf_ = false;
     uint64_t chains_taken_ = 0;
     uint64_t thread_totals_taken_ = 0;
+    // Every library thread of the process is left out, other Profilers' too
+    // (support/library_threads.hpp); dropped before the skeleton.
+    std::unique_ptr<ExclusionRegistration> library_threads_;
 };
 
 }  // namespace waketrace::detail

@@ -11,6 +11,8 @@
 #include <memory>
 #include <thread>
 
+#include "support/left_out_thread.hpp"
+
 struct ring_buffer;
 
 namespace waketrace::detail {
@@ -42,7 +44,7 @@ private:
     std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;
     OnRecord on_record_;
     std::atomic<bool> stopping_{false};
-    std::thread thread_;
+    LibraryThread thread_;
 };
 
 }  // namespace waketrace::detail

@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/left_out_thread.hpp"
+
 namespace waketrace::detail {
 
 class Symbolizer;
@@ -31,7 +33,7 @@ public:
 
 private:
     std::atomic<bool> cancelled_{false};
-    std::thread thread_;
+    LibraryThread thread_;
 };
 
 }  // namespace waketrace::detail

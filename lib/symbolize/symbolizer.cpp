@@ -120,11 +120,41 @@ void Symbolizer::remember_process(uint32_t tgid) {
 
 void Symbolizer::store_snapshot(ProcessSnapshot snapshot) {
     std::lock_guard<std::mutex> lock(processes_mutex_);
-    SnapshotPtr& stored = processes_[snapshot.tgid()];
+    StoredSnapshot& stored = processes_[snapshot.tgid()];
+    stored.run = run_;
     // A zombie's maps read as empty: the snapshot taken while it ran is better.
-    if (snapshot.maps().empty() && stored && !stored->maps().empty())
+    if (snapshot.maps().empty() && stored.snapshot && !stored.snapshot->maps().empty())
         return;
-    stored = std::make_shared<const ProcessSnapshot>(std::move(snapshot));
+    stored.snapshot = std::make_shared<const ProcessSnapshot>(std::move(snapshot));
+}
+
+uint64_t Symbolizer::begin_run() {
+    std::lock_guard<std::mutex> lock(processes_mutex_);
+    return ++run_;
+}
+
+void Symbolizer::forget_runs_before(uint64_t run) {
+    std::vector<uint32_t> forgotten;
+    {
+        std::lock_guard<std::mutex> lock(processes_mutex_);
+        for (auto it = processes_.begin(); it != processes_.end();) {
+            if (it->second.run < run) {
+                forgotten.push_back(it->first);
+                it = processes_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    // A tgid may come back as another process: its JIT symbols must not.
+    std::lock_guard<std::mutex> lock(symbolize_mutex_);
+    for (uint32_t tgid : forgotten)
+        perf_maps_.erase(tgid);
+}
+
+size_t Symbolizer::processes_remembered() {
+    std::lock_guard<std::mutex> lock(processes_mutex_);
+    return processes_.size();
 }
 
 Symbolizer::SnapshotPtr Symbolizer::snapshot_of(uint32_t tgid) {
@@ -132,7 +162,7 @@ Symbolizer::SnapshotPtr Symbolizer::snapshot_of(uint32_t tgid) {
         std::lock_guard<std::mutex> lock(processes_mutex_);
         auto found = processes_.find(tgid);
         if (found != processes_.end())
-            return found->second;
+            return found->second.snapshot;
     }
     // Never announced (or announced too late): take it now, and remember
     // even a failure as empty maps so the next stack of this process does
@@ -149,7 +179,7 @@ Symbolizer::SnapshotPtr Symbolizer::snapshot_of(uint32_t tgid) {
     }
     store_snapshot(snapshot ? std::move(*snapshot) : ProcessSnapshot::empty(tgid));
     std::lock_guard<std::mutex> lock(processes_mutex_);
-    return processes_[tgid];
+    return processes_[tgid].snapshot;
 }
 
 Symbolizer::ProcessImage Symbolizer::process_image(uint32_t tgid) {

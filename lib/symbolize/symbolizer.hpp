@@ -88,6 +88,18 @@ public:
     // process has exec'd since (--dwarf stacks know their image).
     std::vector<Frame> user_frames(const ProcessImage& image, const std::vector<uint64_t>& addresses);
 
+    // Runs: a Profiler starting again takes new snapshots of the processes
+    // it meets, so the old ones (of processes long gone, or met once as a
+    // waker) need not be kept for ever. begin_run() is called before the new
+    // run remembers anything; once it is certain (attached),
+    // forget_runs_before() drops every snapshot, and perf map, that no call
+    // since stored. Snapshots still held elsewhere (a stack of the old run)
+    // live on there. Thread-safe.
+    uint64_t begin_run();
+    void forget_runs_before(uint64_t run);
+    // Processes with a snapshot, for tests and stats.
+    size_t processes_remembered();
+
     // Loads now what naming frames will need later, so that naming them is
     // quick: kallsyms, and the symbol tables and DWARF of the executable
     // files `tgids` map. Takes the lock a file at a time, so it may run on a
@@ -160,7 +172,12 @@ private:
     std::set<int> reported_causes_;  // errno values already logged as warnings
     // Held only to look up or replace a snapshot, never during file I/O.
     std::mutex processes_mutex_;
-    std::unordered_map<uint32_t, SnapshotPtr> processes_;
+    struct StoredSnapshot {
+        SnapshotPtr snapshot;
+        uint64_t run = 0;  // the begin_run() it was stored in
+    };
+    std::unordered_map<uint32_t, StoredSnapshot> processes_;
+    uint64_t run_ = 0;
 
     // Serialises the frame calls and guards the caches below.
     std::mutex symbolize_mutex_;

@@ -117,6 +117,28 @@ TEST_CASE("a remembered process is named after it exits", "[symbolizer]") {
     CHECK(frames[0].module == symfixture::canonical_path(SYMFIXTURE_PROGRAM));
 }
 
+TEST_CASE("a new run forgets the processes only earlier runs remembered", "[symbolizer]") {
+    symfixture::RunningProgram met_once;
+    symfixture::RunningProgram met_again;
+    const auto once_pid = static_cast<uint32_t>(met_once.pid());
+    const auto again_pid = static_cast<uint32_t>(met_again.pid());
+    Symbolizer symbolizer;
+    const uint64_t first_run = symbolizer.begin_run();
+    symbolizer.remember_process(once_pid);
+    symbolizer.remember_process(again_pid);
+    symbolizer.forget_runs_before(first_run);  // both stored in this run: kept
+    CHECK(symbolizer.processes_remembered() == 2);
+
+    const uint64_t second_run = symbolizer.begin_run();
+    symbolizer.remember_process(again_pid);
+    symbolizer.forget_runs_before(second_run);
+    CHECK(symbolizer.processes_remembered() == 1);
+    // The forgotten one is read again when asked about, while it runs.
+    CHECK(symbolizer.user_frames(once_pid, {met_once.worker_address()}).at(0).symbol ==
+          "symfixture_program_worker");
+    CHECK(symbolizer.processes_remembered() == 2);
+}
+
 TEST_CASE("a process never remembered is read when first asked about", "[symbolizer]") {
     symfixture::RunningProgram program;
     Symbolizer symbolizer;
