@@ -338,3 +338,67 @@ TEST_CASE("a code file truncated after set-up is unwound through from its copy",
     CHECK(unwinder.unwind(view_of(*capture), 127) == untouched);
     ::unlink(cut_path.c_str());
 }
+
+// The memo (unwind/unwind_memo.hpp): a snapshot answered from it must get
+// what a fresh unwinder, which remembers nothing, would find.
+namespace {
+
+std::vector<uint64_t> fresh_unwind(const std::shared_ptr<const ProcessMaps>& maps, const StackSnapshot& snapshot) {
+    ProcessUnwinder fresh(*maps, static_cast<uint32_t>(getpid()), open_mapped_file);
+    return fresh.unwind(snapshot, 127);
+}
+
+}  // namespace
+
+TEST_CASE("an unwind from a place seen before is remembered by what decided it", "[unwind]") {
+    auto capture = capture_with(unwind_test_call_outer);
+    auto maps = own_maps();
+    ProcessUnwinder unwinder(*maps, static_cast<uint32_t>(getpid()), open_mapped_file);
+    const std::vector<uint64_t> first = unwinder.unwind(view_of(*capture), 127);
+    REQUIRE(first.size() >= 5);
+    CHECK(unwinder.full_unwinds() == 1);
+
+    // The same snapshot again: answered from the memo.
+    CHECK(unwinder.unwind(view_of(*capture), 127) == first);
+    CHECK(unwinder.remembered_unwinds() == 1);
+
+    // Other values in registers no frame rule uses (rax, rcx, r11: a
+    // syscall's scratch), as at the next blocking: unwound once more with a
+    // check, then remembered without them.
+    for (uint64_t round = 1; round <= 3; ++round) {
+        auto later = std::make_unique<unwfixture_snapshot>(*capture);
+        for (size_t reg : {waketrace::detail::dwarf_register::rax, waketrace::detail::dwarf_register::rcx,
+                           waketrace::detail::dwarf_register::r11})
+            later->registers[reg] += round;
+        CHECK(unwinder.unwind(view_of(*later), 127) == first);
+        CHECK(unwinder.unwind(view_of(*later), 127) == fresh_unwind(maps, view_of(*later)));
+    }
+    CHECK(unwinder.full_unwinds() == 2);
+    CHECK(unwinder.remembered_unwinds() == 6);
+}
+
+TEST_CASE("a snapshot whose return address differs is not answered from the memo", "[unwind]") {
+    auto capture = capture_with(unwind_test_call_outer);
+    auto maps = own_maps();
+    ProcessUnwinder unwinder(*maps, static_cast<uint32_t>(getpid()), open_mapped_file);
+    const std::vector<uint64_t> first = unwinder.unwind(view_of(*capture), 127);
+    REQUIRE(first.size() >= 3);
+    auto again = std::make_unique<unwfixture_snapshot>(*capture);
+    again->registers[waketrace::detail::dwarf_register::rax] += 1;
+    REQUIRE(unwinder.unwind(view_of(*again), 127) == first);  // remembered by rip, rsp, rbp
+
+    // The first return address on the stack moved one function up (the same
+    // caller, another call site): a new unwind, as a fresh unwinder would see it.
+    auto moved = std::make_unique<unwfixture_snapshot>(*again);
+    uint64_t* words = reinterpret_cast<uint64_t*>(moved->stack);
+    size_t slot = 0;
+    while (slot < moved->stack_size / 8 && words[slot] != first[1])
+        ++slot;
+    REQUIRE(slot < moved->stack_size / 8);
+    words[slot] = first[2];
+    const size_t full_before = unwinder.full_unwinds();
+    const std::vector<uint64_t> frames = unwinder.unwind(view_of(*moved), 127);
+    CHECK(unwinder.full_unwinds() == full_before + 1);
+    CHECK(frames == fresh_unwind(maps, view_of(*moved)));
+    CHECK(frames != first);
+}
