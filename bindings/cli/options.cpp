@@ -441,8 +441,8 @@ options:
       --dwarf-ring-size BYTES
                               the ring buffer that carries --dwarf mode's stack
                               copies to the unwinding thread (a power of two
-                              number of pages, up to 1 GiB; default: 512 copies
-                              per CPU, at least 1024, at most 64 MiB); raise it
+                              number of pages, up to 1 GiB; default: 4096 copies
+                              per CPU, at least 8192, at most 32 MiB); raise it
                               if stacks are lost to a full ring; implies --dwarf
   -o, --output FILE           write the report to FILE instead of standard output
   -v, --verbose               log what the profiler and the BPF loader do

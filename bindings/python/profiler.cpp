@@ -111,7 +111,7 @@ dwarf_stack_bytes: 0 walks user stacks by frame pointers; N (a multiple of
     without frame pointers (libc) at a higher cost.
 dwarf_ring_bytes: the ring buffer carrying those copies to the unwinding
     thread: a power of two number of pages up to 1 GiB; 0 sizes it for the
-    machine (512 copies per CPU, at least 1024, at most 64 MiB). Copies that
+    machine (4096 copies per CPU, at least 8192, at most 32 MiB). Copies that
     find it full are counted in Profile.losses (user_stack_events,
     period_events): raise it for bursts.
 log: callable(level, message) for profiler, verifier and libbpf messages,

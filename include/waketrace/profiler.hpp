@@ -106,7 +106,7 @@ struct Config {
     uint32_t dwarf_stack_bytes = 0;
     // --dwarf mode's ring buffer to the unwinding thread, bytes: a power of
     // two number of pages, at most 1 GiB. 0 (the default) sizes it for the
-    // machine: 512 snapshots per CPU (at least 1,024), at most 64 MiB. What
+    // machine: 4,096 snapshots per CPU (at least 8,192), at most 32 MiB. What
     // does not fit while the thread catches up is counted in
     // Losses::user_stack_events and Losses::period_events.
     uint32_t dwarf_ring_bytes = 0;

@@ -96,8 +96,8 @@ struct wt_profiler_opts {
 	uint32_t dwarf_ring_bytes;    /* with dwarf_stack_bytes: the ring buffer carrying the
 	                               * copies to the unwinding thread, a power of two number
 	                               * of pages up to 1 GiB (copies that find it full are
-	                               * counted in wt_losses); 0: 512 copies per CPU, at
-	                               * least 1024, at most 64 MiB */
+	                               * counted in wt_losses); 0: 4096 copies per CPU, at
+	                               * least 8192, at most 32 MiB */
 	uint8_t reserved[52];         /* zero */
 };
 

@@ -16,10 +16,12 @@ uint64_t page_size() { return uint64_t(sysconf(_SC_PAGESIZE)); }
 bool power_of_two(uint64_t value) { return value && (value & (value - 1)) == 0; }
 
 // Snapshots the default ring holds per CPU: a CPU's burst of switches must
-// fit while the one reader thread catches up.
-constexpr uint64_t kSnapshotsPerCpu = 512;
-constexpr uint64_t kMinSnapshots = 1024;
-constexpr uint64_t kMaxDefaultRingBytes = uint64_t(64) << 20;
+// fit while the one reader thread catches up, or waits for a CPU. 512 per
+// CPU (8 MiB for 4 KiB copies on 2 CPUs) lost 4% of a same-CPU ping-pong's
+// periods on a machine busy with builds, 32 MiB none (bench/RESULTS.md).
+constexpr uint64_t kSnapshotsPerCpu = 4096;
+constexpr uint64_t kMinSnapshots = 8192;
+constexpr uint64_t kMaxDefaultRingBytes = uint64_t(32) << 20;
 // BPF_RINGBUF_HDR_SZ: each record's header in the ring.
 constexpr uint64_t kRecordHeaderBytes = 8;
 

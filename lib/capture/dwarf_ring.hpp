@@ -22,8 +22,8 @@ constexpr uint64_t kMaxDwarfRingBytes = uint64_t(1) << 30;
 std::string dwarf_ring_bytes_problem(uint64_t bytes);
 
 // The size the ring gets: Config::dwarf_ring_bytes when set; else room for
-// 512 snapshots per online CPU (at least 1,024) of dwarf_stack_bytes each,
-// rounded up to a power of two and at most 64 MiB. One page outside --dwarf.
+// 4,096 snapshots per online CPU (at least 8,192) of dwarf_stack_bytes each,
+// rounded up to a power of two and at most 32 MiB. One page outside --dwarf.
 uint32_t dwarf_ring_bytes(const Config& config);
 
 // The program wakes the reader only once this many bytes wait in the ring
