@@ -8,6 +8,8 @@
 # counters record must be reported or counted as lost. Needs root and a
 # built tree (scripts/setup.sh). Takes about 7 minutes on 2 vCPUs.
 #   sudo bench/accounting.sh [ROUNDS]
+# WAKETRACE_ACCOUNTING_MODES=dwarf (or a comma-separated list of default,
+# raw_tp, sampling, dwarf, drain) plays only those modes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WAKETRACE_ACCOUNTING_ROUNDS="${1:-625000}"

@@ -44,6 +44,9 @@ const volatile __u32 stack_sample_percent = 100; /* blocking events whose stacks
 /* --dwarf: bytes of user stack copied per snapshot, a multiple of
  * WT_USER_STACK_CHUNK; 0: user stacks are frame-pointer walks. */
 const volatile __u32 user_stack_bytes = 0;
+/* --dwarf: the reader is woken only once this many bytes wait in the
+ * stack_events ring (see stack_event_flags()). */
+const volatile __u64 ring_wakeup_bytes = 0;
 /* Frame-pointer walks done here rather than by bpf_get_stack (needs
  * bpf_task_pt_regs, 5.15+); see walk_user_frames(). */
 const volatile bool walk_user_frames_here = true;
@@ -157,6 +160,22 @@ struct {
 } stack_events SEC(".maps");
 
 __u32 next_snapshot_id = 0;
+
+/*
+ * Submit flags for a stack_events record. Waking the reader costs an
+ * irq_work (an IPI) here and a switch for it; by default the kernel wakes
+ * it for the first record after it caught up, one wake-up per record when
+ * it keeps up. So records go without one until a batch of
+ * ring_wakeup_bytes waits; a reader that is asleep then finds smaller
+ * batches at its poll timeout, or when asked to catch up
+ * (lib/capture/ring_reader.cpp).
+ */
+static __always_inline __u64 stack_event_flags(void)
+{
+	return bpf_ringbuf_query(&stack_events, BPF_RB_AVAIL_DATA) >= ring_wakeup_bytes
+		       ? BPF_RB_FORCE_WAKEUP
+		       : BPF_RB_NO_WAKEUP;
+}
 
 static __always_inline void count_drop(__u32 cause)
 {
@@ -321,7 +340,7 @@ static __always_inline __s32 user_stack_snapshot(__u32 tgid, __u32 tid)
 	}
 	event->stack_size = copied;
 	event->reserved = 0;
-	bpf_ringbuf_submit(event, 0);
+	bpf_ringbuf_submit(event, stack_event_flags());
 	return id;
 }
 
@@ -600,7 +619,7 @@ static __always_inline void send_period(const struct wt_chain_key *key, __u64 to
 	event->key = *key;
 	event->total_ns = total;
 	event->blocked_ns = blocked;
-	bpf_ringbuf_submit(event, 0);
+	bpf_ringbuf_submit(event, stack_event_flags());
 }
 
 static __always_inline void account_switch_in(struct task_struct *next, __u64 now)
@@ -733,7 +752,7 @@ static __always_inline void on_exec(void)
 	}
 	event->type = WT_EVENT_EXEC;
 	event->tgid = tgid;
-	bpf_ringbuf_submit(event, 0);
+	bpf_ringbuf_submit(event, stack_event_flags());
 }
 
 SEC("tp_btf/sched_process_exec")

@@ -11,6 +11,7 @@
 #include "assemble/profile_builder.hpp"
 #include "capture/chain_growth.hpp"
 #include "capture/descriptors.hpp"
+#include "capture/dwarf_ring.hpp"
 #include "capture/kernel_probe.hpp"
 #include "capture/libbpf_log.hpp"
 #include "capture/loader.hpp"
@@ -45,6 +46,8 @@ void validate(const Config& config) {
         config.dwarf_stack_bytes > WT_MAX_USER_STACK_BYTES)
         invalid(fmt::format("dwarf_stack_bytes must be 0 or a multiple of {} up to {}, not {}",
                             WT_USER_STACK_CHUNK, WT_MAX_USER_STACK_BYTES, config.dwarf_stack_bytes));
+    if (const std::string problem = detail::dwarf_ring_bytes_problem(config.dwarf_ring_bytes); !problem.empty())
+        invalid("dwarf_ring_bytes " + problem);
 #ifndef __x86_64__
     if (config.dwarf_stack_bytes)
         invalid("dwarf_stack_bytes (--dwarf) is only implemented for x86_64");
@@ -204,6 +207,8 @@ Profile Profiler::results() {
     Impl& impl = *impl_;
     if (!impl.capture)
         throw Error(EINVAL, "no results: the profiler was never started");
+    if (impl.stack_event_reader)  // --dwarf, running: records waiting for a batch count too
+        impl.stack_event_reader->catch_up();
     detail::DecodedProfile decoded =
         detail::decode_profile(*impl.capture, *impl.growth, impl.event_chains.get());
     Profile profile = detail::build_profile(std::move(decoded), detail::to_losses(impl.capture->drops()),
@@ -217,6 +222,8 @@ Profile Profiler::drain() {
     Impl& impl = *impl_;
     if (!impl.capture)
         throw Error(EINVAL, "nothing to drain: the profiler was never started");
+    if (impl.stack_event_reader)
+        impl.stack_event_reader->catch_up();
     const uint64_t now_ns = impl.now_or_stop_ns();
     const detail::DropCounts drops = impl.capture->drops();
     const uint64_t moves = impl.growth->moves();

@@ -27,6 +27,7 @@ constexpr size_t field_ends[] = {
     WT_FIELD_END(min_block_us), WT_FIELD_END(max_block_us), WT_FIELD_END(max_chains),
     WT_FIELD_END(max_off_cpu_threads), WT_FIELD_END(log), WT_FIELD_END(log_ctx),
     WT_FIELD_END(stack_sample_percent), WT_FIELD_END(dwarf_stack_bytes),
+    WT_FIELD_END(dwarf_ring_bytes),
 };
 #undef WT_FIELD_END
 static_assert(field_ends[std::size(field_ends) - 1] == offsetof(wt_profiler_opts, reserved),
@@ -95,6 +96,7 @@ Config config_from(const wt_profiler_opts* caller_opts) {
     if (opts.stack_sample_percent)
         config.stack_sample_percent = opts.stack_sample_percent;
     config.dwarf_stack_bytes = opts.dwarf_stack_bytes;
+    config.dwarf_ring_bytes = opts.dwarf_ring_bytes;
     if (opts.log) {
         config.log = [log = opts.log, ctx = opts.log_ctx](LogLevel level, std::string_view message) {
             const std::string text(message);

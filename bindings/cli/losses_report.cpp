@@ -21,6 +21,15 @@ std::string rerun_with(const char* option, uint32_t capacity) {
     return fmt::format("rerun with {} {}", option, larger);
 }
 
+// The ring absorbs bursts while the unwinding thread catches up; a larger
+// one helps with bursts, fewer or smaller copies with a steady excess.
+std::string ring_advice(const Config& config) {
+    if (config.dwarf_ring_bytes == 0)
+        return "rerun with a larger --dwarf-ring-size, a lower --dwarf-stack-size, or --sample";
+    const uint64_t larger = std::min<uint64_t>(uint64_t(config.dwarf_ring_bytes) * 4, uint64_t(1) << 30);
+    return fmt::format("rerun with --dwarf-ring-size {}, a lower --dwarf-stack-size, or --sample", larger);
+}
+
 }  // namespace
 
 void report_losses(std::FILE* out, const Losses& losses, const Config& config) {
@@ -41,9 +50,9 @@ void report_losses(std::FILE* out, const Losses& losses, const Config& config) {
     report(out, losses.thread_map_full, "off-CPU periods missing from the per-thread totals",
            rerun_with("--max-off-cpu-threads", config.max_off_cpu_threads) + ", or profile fewer threads");
     report(out, losses.user_stack_events, "user stacks lost: the --dwarf ring buffer was full",
-           "lower --dwarf-stack-size or use --sample");
+           ring_advice(config));
     report(out, losses.period_events, "off-CPU periods lost: the --dwarf ring buffer was full",
-           "lower --dwarf-stack-size or use --sample");
+           ring_advice(config));
     report(out, losses.missed_switch_ins, "off-CPU periods lost: the kernel did not report the switch back in",
            "some virtualised hosts hide their agent's switches; nothing to do");
     report(out, losses.skipped_runs, "BPF program runs skipped by the kernel",

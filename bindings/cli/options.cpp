@@ -14,6 +14,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 namespace waketrace::cli {
 namespace {
@@ -22,7 +23,7 @@ enum class OptionId {
     help, pid, tid, user_threads_only, kernel_threads_only, user_stacks_only,
     kernel_stacks_only, delimited, folded, stack_storage_size, max_chains, max_off_cpu_threads,
     min_block_time,
-    max_block_time, state, output, verbose, sample, dwarf, dwarf_stack_size,
+    max_block_time, state, output, verbose, sample, dwarf, dwarf_stack_size, dwarf_ring_size,
 };
 
 // Options that pick the same setting in different ways; at most one of each
@@ -58,10 +59,13 @@ constexpr OptionSpec option_table[] = {
     {'\0', "sample", true, Group::none, OptionId::sample},
     {'\0', "dwarf", false, Group::none, OptionId::dwarf},
     {'\0', "dwarf-stack-size", true, Group::none, OptionId::dwarf_stack_size},
+    {'\0', "dwarf-ring-size", true, Group::none, OptionId::dwarf_ring_size},
 };
 
 // --dwarf's user stack copy: perf's default, enough for most call chains.
 constexpr uint32_t default_dwarf_stack_bytes = 8192;
+// The kernel's largest ring we accept (the library's limit too).
+constexpr uint64_t max_dwarf_ring_bytes = uint64_t(1) << 30;
 
 // Keeps durations convertible to nanoseconds in 64 bits with room to spare.
 constexpr double max_duration_s = 1e9;
@@ -141,6 +145,19 @@ double parse_duration(std::string_view text)
         seconds > max_duration_s)
         throw invalid();
     return seconds;
+}
+
+// A BPF ring buffer is a power of two number of pages.
+uint32_t parse_ring_size(std::string_view spelling, std::string_view value)
+{
+    const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    const uint64_t bytes = parse_unsigned(spelling, value, page, max_dwarf_ring_bytes);
+    const uint64_t pages = bytes / page;
+    if (bytes % page != 0 || (pages & (pages - 1)) != 0)
+        throw UsageError(fmt::format(
+            "invalid {} value '{}': expected a power of two number of {}-byte pages, at most {}",
+            spelling, value, page, max_dwarf_ring_bytes));
+    return static_cast<uint32_t>(bytes);
 }
 
 class Parser {
@@ -282,6 +299,11 @@ private:
             config.dwarf_stack_bytes = static_cast<uint32_t>(bytes);
             break;
         }
+        case OptionId::dwarf_ring_size:
+            config.dwarf_ring_bytes = parse_ring_size(spelling, value);
+            if (config.dwarf_stack_bytes == 0)
+                config.dwarf_stack_bytes = default_dwarf_stack_bytes;
+            break;
         case OptionId::output:
             if (value.empty())
                 throw UsageError(fmt::format("option {} needs a file name", spelling));
@@ -357,6 +379,7 @@ std::string option_for(std::string_view config_member)
         {"max_off_cpu_threads", "--max-off-cpu-threads"},
         {"stack_sample_percent", "--sample"},
         {"dwarf_stack_bytes", "--dwarf-stack-size"},
+        {"dwarf_ring_bytes", "--dwarf-ring-size"},
     };
     for (const auto& [member, option] : spellings)
         if (member == config_member)
@@ -371,6 +394,7 @@ std::string usage_text(std::string_view program)
        {1} [--stack-storage-size N] [--max-chains N] [--max-off-cpu-threads N]
        {1} [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME]
        {1} [--state STATE] [--sample PERCENT] [--dwarf] [--dwarf-stack-size BYTES]
+       {1} [--dwarf-ring-size BYTES]
        {1} [-o FILE] [-v] [duration]
        {1} [-- COMMAND [ARGS...]]
 
@@ -414,6 +438,12 @@ options:
                               user stack bytes copied per stack in --dwarf mode
                               (1024-16384, a multiple of 1024; default 8192);
                               implies --dwarf
+      --dwarf-ring-size BYTES
+                              the ring buffer that carries --dwarf mode's stack
+                              copies to the unwinding thread (a power of two
+                              number of pages, up to 1 GiB; default: 4096 copies
+                              per CPU, at least 8192, at most 32 MiB); raise it
+                              if stacks are lost to a full ring; implies --dwarf
   -o, --output FILE           write the report to FILE instead of standard output
   -v, --verbose               log what the profiler and the BPF loader do
 

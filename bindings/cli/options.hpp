@@ -6,6 +6,7 @@
 //               [--stack-storage-size N] [--max-chains N] [--max-off-cpu-threads N]
 //               [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME] [--state STATE]
 //               [--sample PERCENT] [--dwarf] [--dwarf-stack-size BYTES]
+//               [--dwarf-ring-size BYTES]
 //               [-o FILE] [-v] [duration] [-- COMMAND [ARGS...]]
 //
 // Parsing is pure (no I/O, no lookups of pids), so it is tested on its own.

@@ -59,6 +59,7 @@ Config config_from_python(const ConfigArguments& arguments) {
     config.attach = parse_attach_mode(arguments.attach);
     config.stack_sample_percent = checked_u32("stack_sample_percent", arguments.stack_sample_percent);
     config.dwarf_stack_bytes = checked_u32("dwarf_stack_bytes", arguments.dwarf_stack_bytes);
+    config.dwarf_ring_bytes = checked_u32("dwarf_ring_bytes", arguments.dwarf_ring_bytes);
     config.log = python_log_callback(arguments.log);
     return config;
 }

@@ -31,6 +31,7 @@ struct ConfigArguments {
     std::string attach = "auto";
     long long stack_sample_percent = 100;
     long long dwarf_stack_bytes = 0;
+    long long dwarf_ring_bytes = 0;
     pybind11::object log = pybind11::none();
 };
 

@@ -74,10 +74,12 @@ std::unique_ptr<PythonProfiler> make_profiler(std::optional<std::vector<long lon
                                               long long stack_storage_size, long long max_chains,
                                               long long max_off_cpu_threads, std::string attach,
                                               long long stack_sample_percent, long long dwarf_stack_bytes,
+                                              long long dwarf_ring_bytes,
                                               py::object log) {
     ConfigArguments arguments{std::move(pids), std::move(tids), std::move(threads), std::move(stacks),
                               state_mask, min_block_us, max_block_us, stack_storage_size, max_chains,
                               max_off_cpu_threads, std::move(attach), stack_sample_percent, dwarf_stack_bytes,
+                              dwarf_ring_bytes,
                               std::move(log)};
     return std::make_unique<PythonProfiler>(config_from_python(arguments));
 }
@@ -88,7 +90,7 @@ Profiler(*, pids=None, tids=None, threads="all", stacks="both",
          state_mask=None, min_block_us=1, max_block_us=None,
          stack_storage_size=16384, max_chains=16384,
          max_off_cpu_threads=16384, attach="auto", stack_sample_percent=100,
-         dwarf_stack_bytes=0, log=None)
+         dwarf_stack_bytes=0, dwarf_ring_bytes=0, log=None)
 
 pids / tids: profile only these processes / threads (None: all).
 threads: "all", "user" (no kernel threads) or "kernel".
@@ -107,6 +109,11 @@ dwarf_stack_bytes: 0 walks user stacks by frame pointers; N (a multiple of
     1024 up to 16384; 8192 is a good start) copies N bytes of each user stack
     and unwinds them with the binaries' CFI, naming callers of code built
     without frame pointers (libc) at a higher cost.
+dwarf_ring_bytes: the ring buffer carrying those copies to the unwinding
+    thread: a power of two number of pages up to 1 GiB; 0 sizes it for the
+    machine (4096 copies per CPU, at least 8192, at most 32 MiB). Copies that
+    find it full are counted in Profile.losses (user_stack_events,
+    period_events): raise it for bursts.
 log: callable(level, message) for profiler, verifier and libbpf messages,
     called from whichever thread is inside the profiler. Without it they are
     dropped: libbpf's never reach standard error.
@@ -125,6 +132,7 @@ void bind_profiler(py::module_& module) {
              py::arg("max_block_us") = py::none(), py::arg("stack_storage_size") = 16384,
              py::arg("max_chains") = 16384, py::arg("max_off_cpu_threads") = 16384, py::arg("attach") = "auto",
              py::arg("stack_sample_percent") = 100, py::arg("dwarf_stack_bytes") = 0,
+             py::arg("dwarf_ring_bytes") = 0,
              py::arg("log") = py::none())
         .def("start", &PythonProfiler::start,
              "Loads and attaches the BPF program. PermissionError without CAP_BPF and CAP_PERFMON,\n"

@@ -154,13 +154,15 @@ void bind_losses(py::module_& module) {
                                "Off-CPU periods missing from Profile.threads (stack sampling; "
                                "raise max_off_cpu_threads).")
         .def_property_readonly("user_stack_events", [](const Losses& l) { return l.user_stack_events; },
-                               "dwarf_stack_bytes mode: user stacks lost to a full ring buffer.")
+                               "dwarf_stack_bytes mode: user stacks lost to a full ring buffer "
+                               "(raise dwarf_ring_bytes).")
         .def_property_readonly("missed_switch_ins", [](const Losses& l) { return l.missed_switch_ins; },
                                "Off-CPU periods lost: the kernel did not report the switch back in.")
         .def_property_readonly("skipped_runs", [](const Losses& l) { return l.skipped_runs; },
                                "BPF program runs the kernel skipped (another BPF program was running).")
         .def_property_readonly("period_events", [](const Losses& l) { return l.period_events; },
-                               "dwarf_stack_bytes mode: off-CPU periods lost to a full ring buffer.")
+                               "dwarf_stack_bytes mode: off-CPU periods lost to a full ring buffer "
+                               "(raise dwarf_ring_bytes).")
         .def_property_readonly("total", &Losses::total)
         .def("__repr__", [](const Losses& l) {
             return fmt::format("<Losses total={} stack_collisions={} stack_map_full={} stack_errors={} "

@@ -104,6 +104,12 @@ struct Config {
     // covers most call chains. Costs a copy per stack and unwinding in a
     // library thread (bench/RESULTS.md); needs x86_64 and Linux 5.15+.
     uint32_t dwarf_stack_bytes = 0;
+    // --dwarf mode's ring buffer to the unwinding thread, bytes: a power of
+    // two number of pages, at most 1 GiB. 0 (the default) sizes it for the
+    // machine: 4,096 snapshots per CPU (at least 8,192), at most 32 MiB. What
+    // does not fit while the thread catches up is counted in
+    // Losses::user_stack_events and Losses::period_events.
+    uint32_t dwarf_ring_bytes = 0;
     // Messages from the profiler and the BPF verifier; nullptr: dropped.
     // Also called from the profiler's own threads while it runs: it must be
     // safe to call from any thread.

@@ -93,7 +93,12 @@ struct wt_profiler_opts {
 	                               * stack and unwind it with the binaries' CFI, which
 	                               * also names callers of code without frame pointers
 	                               * (libc); costs more. x86_64, Linux 5.15+. */
-	uint8_t reserved[56];         /* zero */
+	uint32_t dwarf_ring_bytes;    /* with dwarf_stack_bytes: the ring buffer carrying the
+	                               * copies to the unwinding thread, a power of two number
+	                               * of pages up to 1 GiB (copies that find it full are
+	                               * counted in wt_losses); 0: 4096 copies per CPU, at
+	                               * least 8192, at most 32 MiB */
+	uint8_t reserved[52];         /* zero */
 };
 
 /* Why a stack has no frames (wt_stack.status) */
@@ -171,7 +176,8 @@ struct wt_losses {
 	uint64_t missed_switch_outs;
 	uint64_t process_events;
 	uint64_t thread_map_full;     /* periods missing from wt_profile.threads */
-	uint64_t user_stack_events;   /* dwarf_stack_bytes mode: user stacks lost (ring full) */
+	uint64_t user_stack_events;   /* dwarf_stack_bytes mode: user stacks lost (ring full:
+	                               * raise dwarf_ring_bytes) */
 	uint64_t period_events;       /* dwarf_stack_bytes mode: periods lost (ring full) */
 	uint64_t missed_switch_ins;   /* periods lost: the kernel did not report the switch
 	                               * back in (carved from reserved after 0.2.0: an older

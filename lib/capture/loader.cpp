@@ -1,5 +1,7 @@
 #include "capture/loader.hpp"
 
+#include "capture/dwarf_ring.hpp"
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
@@ -59,19 +61,6 @@ void fill_filter(bpf_map* map, const std::vector<uint32_t>& ids) {
     }
 }
 
-// Room for about a thousand snapshots in --dwarf mode, so a burst of
-// switches does not outrun the unwinding thread; one page when unused.
-uint32_t stack_events_ring_size(uint32_t dwarf_stack_bytes) {
-    const uint32_t page = uint32_t(sysconf(_SC_PAGESIZE));
-    if (dwarf_stack_bytes == 0)
-        return page;
-    const uint64_t wanted = 1024 * uint64_t(sizeof(wt_user_stack_event) + dwarf_stack_bytes);
-    uint32_t size = page;
-    while (size < wanted)
-        size *= 2;  // a power of two number of pages
-    return size;
-}
-
 }  // namespace
 
 BpfCapture::BpfCapture(const Config& config, const KernelFeatures& features)
@@ -121,6 +110,8 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     rodata->task_stack_size = features.task_stack_size;
     rodata->stack_sample_percent = config.stack_sample_percent;
     rodata->user_stack_bytes = config.dwarf_stack_bytes;
+    const uint32_t ring_bytes = dwarf_ring_bytes(config);
+    rodata->ring_wakeup_bytes = dwarf_ring_wakeup_bytes(ring_bytes);
     rodata->walk_user_frames_here = features.task_pt_regs;
 
     tp_btf_ = config.attach == AttachMode::tp_btf ||
@@ -148,7 +139,7 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
                                    config.stack_sample_percent < 100 ? config.max_off_cpu_threads : 1),
           "sizing the thread totals map");
     check(bpf_map__set_max_entries(maps->process_events, 256 * 1024), "sizing the ring buffer");
-    check(bpf_map__set_max_entries(maps->stack_events, stack_events_ring_size(config.dwarf_stack_bytes)),
+    check(bpf_map__set_max_entries(maps->stack_events, ring_bytes),
           "sizing the stack event ring buffer");
 }
 

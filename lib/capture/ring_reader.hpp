@@ -5,13 +5,16 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "support/left_out_thread.hpp"
+#include "symbolize/unique_fd.hpp"
 
 struct ring_buffer;
 
@@ -34,16 +37,33 @@ public:
     RingReader(const RingReader&) = delete;
     RingReader& operator=(const RingReader&) = delete;
 
+    // Returns once every record committed to the ring before the call has
+    // been handled. A program that wakes the reader only in batches
+    // (--dwarf) may leave records waiting for the next poll timeout; a
+    // results() or drain() while running must see them now.
+    void catch_up();
+
 private:
     static int handle_record(void* self, void* data, size_t size) noexcept;
     void run();
+    void wake() noexcept;
+    void finish(uint64_t request) noexcept;
 
     struct RingBufferDeleter {
         void operator()(ring_buffer* rb) const noexcept;
     };
     std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;
+    int ring_fd_;               // the map's, borrowed
+    UniqueFd wake_fd_;          // an eventfd: stop, or catch up, now
     OnRecord on_record_;
     std::atomic<bool> stopping_{false};
+
+    std::mutex mutex_;          // guards the three below
+    std::condition_variable caught_up_;
+    uint64_t requested_ = 0;    // catch-up requests made
+    uint64_t served_ = 0;       // requests a finished read began after
+    bool thread_done_ = false;
+
     LibraryThread thread_;
 };
 

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <type_traits>
 
 #include <fmt/format.h>
@@ -19,6 +18,10 @@ namespace waketrace::detail {
 namespace {
 
 static_assert(std::is_same_v<Dwarf_Word, uint64_t>, "registers are handed to libdwfl as they are");
+
+// Reads an unwind may make and still be remembered: two per frame is usual,
+// and a 16 KiB copy holds 2,048 words.
+constexpr size_t kMaxRememberedReads = 1024;
 
 // libdwfl asks for a thread id; the one thread it unwinds is the snapshot's,
 // whatever its real id.
@@ -85,6 +88,7 @@ ProcessUnwinder::ProcessUnwinder(const ProcessMaps& maps, uint32_t tgid,
     if (!dwfl_)
         throw Error(ENOMEM, fmt::format("cannot start libdwfl: {}", dwfl_errmsg(-1)));
     report_modules(maps, tgid, open_file);
+    reads_.reserve(kMaxRememberedReads);
     // Without a module libdwfl cannot tell the architecture, and there would
     // be no CFI to unwind with anyway.
     if (module_count_ > 0)
@@ -147,16 +151,70 @@ Dwfl_Module* ProcessUnwinder::report_module(const Mapping& mapping, uint32_t tgi
 }
 
 std::vector<uint64_t> ProcessUnwinder::unwind(const StackSnapshot& snapshot, size_t max_frames) {
-    FrameCollector collector{max_frames == 0 ? 1 : max_frames, {}};
+    max_frames = max_frames == 0 ? 1 : max_frames;
+    std::vector<uint64_t> addresses;
     if (attached_) {
-        current_snapshot_ = &snapshot;
-        // The result only says why the walk ended; the frames found are the answer.
-        dwfl_getthread_frames(dwfl_.get(), snapshot_thread, collect_frame, &collector);
-        current_snapshot_ = nullptr;
+        if (const std::vector<uint64_t>* known = memo_.find(snapshot, max_frames)) {
+            ++remembered_unwinds_;
+            addresses = *known;
+        } else {
+            addresses = unwind_with_libdwfl(snapshot, max_frames);
+        }
     }
-    if (collector.addresses.empty() && snapshot.ip() != 0)
-        collector.addresses.push_back(snapshot.ip());
-    return std::move(collector.addresses);
+    if (addresses.empty() && snapshot.ip() != 0)
+        addresses.push_back(snapshot.ip());
+    return addresses;
+}
+
+// Unwinds with libdwfl and remembers the unwind. The first unwind from a
+// place (rip, rsp, rbp) is remembered by all its inputs; from the second on,
+// a walk with fewer inputs finds what decided it (UnwindMemo).
+std::vector<uint64_t> ProcessUnwinder::unwind_with_libdwfl(const StackSnapshot& snapshot,
+                                                           size_t max_frames) {
+    ++full_unwinds_;
+    const bool place_known = memo_.knows_place(snapshot);
+    Walk walk = walk_frames(snapshot, max_frames, UnwindMemo::Inputs::all_registers);
+    if (!walk.remembered)
+        return std::move(walk.frames);
+    UnwindMemo::Inputs inputs = UnwindMemo::Inputs::all_registers;
+    if (place_known) {
+        std::vector<UnwindMemo::Read> guessed = walk.reads;
+        UnwindMemo::guess_important(guessed, walk.frames);
+        poisoned_ = &guessed;
+        const Walk check = walk_frames(snapshot, max_frames, UnwindMemo::Inputs::frame_registers);
+        poisoned_ = nullptr;
+        if (agree(walk, check)) {
+            inputs = UnwindMemo::Inputs::frame_registers;
+            walk.reads = std::move(guessed);
+        }
+    }
+    memo_.remember(snapshot, max_frames, inputs, std::move(walk.reads), walk.frames);
+    return std::move(walk.frames);
+}
+
+// Same frames, same outcome, the same reads made with the same success.
+bool ProcessUnwinder::agree(const Walk& full, const Walk& check) {
+    if (!check.remembered || check.status != full.status || check.frames != full.frames ||
+        check.reads.size() != full.reads.size())
+        return false;
+    for (size_t i = 0; i < full.reads.size(); ++i)
+        if (check.reads[i].address != full.reads[i].address || check.reads[i].ok != full.reads[i].ok)
+            return false;
+    return true;
+}
+
+ProcessUnwinder::Walk ProcessUnwinder::walk_frames(const StackSnapshot& snapshot, size_t max_frames,
+                                                   UnwindMemo::Inputs inputs) {
+    FrameCollector collector{max_frames, {}};
+    current_snapshot_ = &snapshot;
+    given_registers_ = inputs;
+    reads_.clear();
+    reads_overflowed_ = false;
+    // The status says why the walk ended (the frames found are the answer):
+    // compared between the two walks of one snapshot.
+    const int status = dwfl_getthread_frames(dwfl_.get(), snapshot_thread, collect_frame, &collector);
+    current_snapshot_ = nullptr;
+    return {std::move(collector.addresses), reads_, status, !reads_overflowed_};
 }
 
 pid_t ProcessUnwinder::next_thread(Dwfl*, void* unwinder, void** thread_argument) {
@@ -175,20 +233,36 @@ bool ProcessUnwinder::get_thread(Dwfl*, pid_t tid, void* unwinder, void** thread
 
 bool ProcessUnwinder::read_memory(Dwfl*, Dwarf_Addr address, Dwarf_Word* result,
                                   void* unwinder) {
-    const StackSnapshot* snapshot = static_cast<ProcessUnwinder*>(unwinder)->current_snapshot_;
-    if (!snapshot || !snapshot->stack || address < snapshot->stack_address)
+    auto* self = static_cast<ProcessUnwinder*>(unwinder);
+    if (!self->current_snapshot_)
         return false;
-    uint64_t offset = address - snapshot->stack_address;
-    if (snapshot->stack_size < sizeof *result || offset > snapshot->stack_size - sizeof *result)
-        return false;
-    std::memcpy(result, snapshot->stack + offset, sizeof *result);
-    return true;
+    UnwindMemo::Read read{address, 0, false, true};
+    read.ok = UnwindMemo::read(*self->current_snapshot_, address, &read.value);
+    // The checking walk: an unimportant read of the first walk answers poison.
+    const size_t index = self->reads_.size();
+    const std::vector<UnwindMemo::Read>* guessed = self->poisoned_;
+    const bool poison = read.ok && guessed && index < guessed->size() && !(*guessed)[index].important;
+    // The memo needs every read, failed ones too. No allocation here (this
+    // is called from C): past the room reserved, the unwind is not remembered.
+    if (self->reads_.size() < self->reads_.capacity())
+        self->reads_.push_back(read);
+    else
+        self->reads_overflowed_ = true;
+    *result = poison ? UnwindMemo::poison(index) : read.value;
+    return read.ok;
 }
 
 bool ProcessUnwinder::set_initial_registers(Dwfl_Thread* thread, void* unwinder) {
-    const StackSnapshot* snapshot = static_cast<ProcessUnwinder*>(unwinder)->current_snapshot_;
-    if (!snapshot ||
-        !dwfl_thread_state_registers(thread, 0, dwarf_register::count, snapshot->registers.data()))
+    const auto* self = static_cast<ProcessUnwinder*>(unwinder);
+    const StackSnapshot* snapshot = self->current_snapshot_;
+    if (!snapshot)
+        return false;
+    // The registers not given are undefined to libdwfl: a step that needs
+    // one fails.
+    const bool all = self->given_registers_ == UnwindMemo::Inputs::all_registers;
+    const size_t first = all ? 0 : UnwindMemo::kFirstFrameRegister;
+    const size_t count = all ? dwarf_register::count : UnwindMemo::kFrameRegisterCount;
+    if (!dwfl_thread_state_registers(thread, int(first), unsigned(count), snapshot->registers.data() + first))
         return false;
     dwfl_thread_state_register_pc(thread, snapshot->ip());
     return true;

@@ -15,6 +15,7 @@
 #include "symbolize/process_maps.hpp"
 #include "symbolize/unique_fd.hpp"
 #include "unwind/stack_snapshot.hpp"
+#include "unwind/unwind_memo.hpp"
 
 namespace waketrace::detail {
 
@@ -39,8 +40,14 @@ public:
 
     // Code addresses, innermost first: the snapshot's ip, then return
     // addresses, at most max_frames (>= 1). Never fails: an unwind that
-    // cannot go on returns what it found, at least a nonzero ip.
+    // cannot go on returns what it found, at least a nonzero ip. A snapshot
+    // an earlier unwind would repeat exactly (UnwindMemo) gets its answer
+    // without unwinding.
     std::vector<uint64_t> unwind(const StackSnapshot& snapshot, size_t max_frames);
+
+    // Unwinds answered from the memo, and done, so far.
+    uint64_t remembered_unwinds() const noexcept { return remembered_unwinds_; }
+    uint64_t full_unwinds() const noexcept { return full_unwinds_; }
 
     size_t module_count() const noexcept { return module_count_; }
 
@@ -49,6 +56,15 @@ private:
         void operator()(Dwfl* dwfl) const noexcept { dwfl_end(dwfl); }
     };
 
+    struct Walk {
+        std::vector<uint64_t> frames;
+        std::vector<UnwindMemo::Read> reads;
+        int status;       // dwfl_getthread_frames's
+        bool remembered;  // every read was recorded
+    };
+    std::vector<uint64_t> unwind_with_libdwfl(const StackSnapshot& snapshot, size_t max_frames);
+    Walk walk_frames(const StackSnapshot& snapshot, size_t max_frames, UnwindMemo::Inputs inputs);
+    static bool agree(const Walk& full, const Walk& check);
     void report_modules(const ProcessMaps& maps, uint32_t tgid, const OpenMappedFile& open_file);
     Dwfl_Module* report_module(const Mapping& mapping, uint32_t tgid,
                                const OpenMappedFile& open_file);
@@ -67,6 +83,15 @@ private:
     // keeps nothing of a thread between dwfl_getthread_frames calls, so one
     // attachment serves every snapshot of the process in turn.
     const StackSnapshot* current_snapshot_ = nullptr;
+    std::vector<UnwindMemo::Read> reads_;  // the current unwind's, in order
+    bool reads_overflowed_ = false;        // more than reads_ has room for
+    UnwindMemo::Inputs given_registers_ = UnwindMemo::Inputs::all_registers;
+    // In a checking walk: the first walk's reads, the unimportant answered
+    // with poison.
+    const std::vector<UnwindMemo::Read>* poisoned_ = nullptr;
+    UnwindMemo memo_;
+    uint64_t remembered_unwinds_ = 0;
+    uint64_t full_unwinds_ = 0;
 };
 
 }  // namespace waketrace::detail

@@ -8,6 +8,23 @@ namespace waketrace::detail {
 
 namespace {
 
+// The mappings a ProcessUnwinder reports: all it depends on.
+std::vector<Mapping> code_mappings(const ProcessMaps& maps) {
+    std::vector<Mapping> code;
+    for (const Mapping& mapping : maps.mappings())
+        if (mapping.executable && mapping.is_file())
+            code.push_back(mapping);
+    return code;
+}
+
+bool same_code(const std::vector<Mapping>& a, const std::vector<Mapping>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const Mapping& x, const Mapping& y) {
+        return x.start == y.start && x.end == y.end && x.file_offset == y.file_offset &&
+               x.inode == y.inode && x.dev_major == y.dev_major && x.dev_minor == y.dev_minor &&
+               x.deleted == y.deleted && x.path == y.path;
+    });
+}
+
 bool same_owner(const std::weak_ptr<const ProcessMaps>& a,
                 const std::shared_ptr<const ProcessMaps>& b) {
     return !a.owner_before(b) && !b.owner_before(a);
@@ -49,10 +66,16 @@ ProcessUnwinder& UserStackUnwinder::unwinder_for(const std::shared_ptr<const Pro
         return *processes_.back().unwinder;
     }
 
-    auto unwinder = std::make_unique<ProcessUnwinder>(*maps, tgid, open_file_);
+    std::vector<Mapping> code = code_mappings(*maps);
+    found = std::find_if(processes_.begin(), processes_.end(), [&](const CachedProcess& p) {
+        return p.tgid == tgid && same_code(p.code, code);
+    });
+    std::shared_ptr<ProcessUnwinder> unwinder =
+        found != processes_.end() ? found->unwinder
+                                  : std::make_shared<ProcessUnwinder>(*maps, tgid, open_file_);
     if (processes_.size() >= max_processes_)
         processes_.erase(processes_.begin());
-    processes_.push_back({maps, maps.get(), std::move(unwinder)});
+    processes_.push_back({maps, maps.get(), tgid, std::move(code), std::move(unwinder)});
     return *processes_.back().unwinder;
 }
 

@@ -18,8 +18,12 @@ namespace waketrace::detail {
 // Setting up a process (opening its files, indexing their CFI) costs far more
 // than an unwind, so the set-up is kept per ProcessMaps object, identified by
 // the shared_ptr (not by pid: a new maps snapshot after exec or dlopen gets a
-// fresh set-up). The least recently used is dropped past `max_processes`, and
-// one whose maps the caller released is dropped at the next unwind.
+// fresh set-up), except that a new maps object whose code mappings are those
+// of a cached one (the same files at the same places: only data mappings
+// changed, as when a thread or a malloc arena maps memory, or the profiler
+// itself maps a file) shares that set-up. The least recently used maps
+// object is dropped past `max_processes`, and one the caller released is
+// dropped at the next unwind; a set-up goes with the last one using it.
 //
 // Thread safety: one thread at a time.
 class UserStackUnwinder {
@@ -42,6 +46,7 @@ public:
     std::vector<uint64_t> unwind(const std::shared_ptr<const ProcessMaps>& maps,
                                  const StackSnapshot& snapshot);
 
+    // Maps objects cached (each with a set-up, possibly shared).
     size_t cached_processes() const noexcept { return processes_.size(); }
 
 private:
@@ -50,7 +55,9 @@ private:
         // a released one was is not taken for it.
         std::weak_ptr<const ProcessMaps> owner;
         const ProcessMaps* maps;
-        std::unique_ptr<ProcessUnwinder> unwinder;
+        uint32_t tgid;
+        std::vector<Mapping> code;  // what the set-up was made from (code_mappings())
+        std::shared_ptr<ProcessUnwinder> unwinder;  // shared by equal code
     };
 
     ProcessUnwinder& unwinder_for(const std::shared_ptr<const ProcessMaps>& maps, uint32_t tgid);

@@ -83,6 +83,15 @@ static void options_are_validated(void)
 	profiler = wt_profiler_new(&opts);
 	EXPECT(profiler != NULL);
 	wt_profiler_free(profiler);
+	/* carved from reserved[] later: a power of two number of pages */
+	opts.dwarf_ring_bytes = 5000;
+	EXPECT(wt_profiler_new(&opts) == NULL && errno == EINVAL);
+	EXPECT(strstr(wt_last_error(), "dwarf_ring_bytes") != NULL);
+	opts.dwarf_ring_bytes = 1u << 20;
+	profiler = wt_profiler_new(&opts);
+	EXPECT(profiler != NULL);
+	wt_profiler_free(profiler);
+	opts.dwarf_ring_bytes = 0;
 	opts.stack_sample_percent = 0;
 
 	memset(&old, 0, sizeof(old));

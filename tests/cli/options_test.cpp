@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include <cstdint>
 #include <string>
@@ -207,6 +208,25 @@ TEST_CASE("--dwarf and its stack copy size")
     for (const char* bad : {"0", "512", "1500", "32768", "-1024", "4k"}) {
         INFO(bad);
         CHECK_THROWS_AS(parse({"--dwarf-stack-size", bad}), UsageError);
+    }
+}
+
+TEST_CASE("--dwarf-ring-size: a power of two number of pages, implying --dwarf")
+{
+    const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    CHECK(parse({"--dwarf"}).config.dwarf_ring_bytes == 0U);  // the library's default
+    const Options sized = parse({"--dwarf-ring-size", std::to_string(64 * page).c_str()});
+    CHECK(sized.config.dwarf_ring_bytes == 64 * page);
+    CHECK(sized.config.dwarf_stack_bytes == 8192U);
+    CHECK(parse({"--dwarf-stack-size=4096", "--dwarf-ring-size", std::to_string(page).c_str()})
+              .config.dwarf_stack_bytes == 4096U);
+    CHECK(parse({"--dwarf-ring-size=1073741824"}).config.dwarf_ring_bytes == 1073741824U);
+    for (const std::string& bad : {std::string("0"), std::to_string(page / 2), std::to_string(3 * page),
+                                  std::to_string(page + 1), std::string("2147483648"),
+                                  std::string("-4096"), std::string("16M")}) {
+        INFO(bad);
+        CHECK_THROWS_WITH(parse({"--dwarf-ring-size", bad.c_str()}),
+                          Catch::Contains("invalid --dwarf-ring-size value '" + bad + "'"));
     }
 }
 

@@ -51,6 +51,9 @@ void check(const Config& config, const wt_profiler_opts& opts, size_t declared) 
                sizeof opts.dwarf_stack_bytes) &&
         config.dwarf_stack_bytes != opts.dwarf_stack_bytes)
         std::abort();
+    if (covers(declared, offsetof(wt_profiler_opts, dwarf_ring_bytes), sizeof opts.dwarf_ring_bytes) &&
+        config.dwarf_ring_bytes != opts.dwarf_ring_bytes)
+        std::abort();
     const bool has_log = covers(declared, offsetof(wt_profiler_opts, log), sizeof opts.log) &&
                          opts.log != nullptr;
     if (has_log != static_cast<bool>(config.log))

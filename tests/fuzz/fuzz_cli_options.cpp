@@ -3,6 +3,8 @@
 // The waketrace command line parser. The input is argv without argv[0], the
 // arguments separated by NUL bytes. Any command line is either refused with a
 // UsageError or gives options that keep the parser's own promises.
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -54,6 +56,10 @@ void check(const Options& options) {
     if (config.stack_sample_percent < 1 || config.stack_sample_percent > 100)
         std::abort();
     if (config.dwarf_stack_bytes % 1024 != 0 || config.dwarf_stack_bytes > 16384)
+        std::abort();
+    // A ring size the parser accepts is one the library accepts.
+    const uint32_t ring = config.dwarf_ring_bytes;
+    if (ring != 0 && ((ring & (ring - 1)) != 0 || ring % uint32_t(sysconf(_SC_PAGESIZE)) != 0))
         std::abort();
 }
 

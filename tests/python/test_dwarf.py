@@ -44,3 +44,31 @@ def test_dwarf_stack_bytes_is_validated():
     for bad in (1000, 32768, -1):
         with pytest.raises(ValueError):
             waketrace.Profiler(dwarf_stack_bytes=bad)
+
+
+def test_dwarf_ring_bytes_is_validated():
+    page = os.sysconf("SC_PAGESIZE")
+    for bad in (page // 2, 3 * page, page + 1, 2**31, -1, 2**32):
+        with pytest.raises(ValueError, match="dwarf_ring_bytes"):
+            waketrace.Profiler(dwarf_stack_bytes=8192, dwarf_ring_bytes=bad)
+    waketrace.Profiler(dwarf_stack_bytes=8192, dwarf_ring_bytes=64 * page)  # accepted
+
+
+def test_dwarf_ring_bytes_sizes_the_ring(privileged):
+    # One page holds no 8 KiB stack copy: every user stack of the run is
+    # lost to the ring, and counted.
+    program = subprocess.Popen([os.environ["DEEP_BLOCKER"], str(ROUNDS), "20"],
+                               stdin=subprocess.PIPE)
+    try:
+        with waketrace.Profiler(pids=[program.pid], dwarf_stack_bytes=8192,
+                                dwarf_ring_bytes=os.sysconf("SC_PAGESIZE")) as profiler:
+            program.stdin.write(b"g")
+            program.stdin.close()
+            assert program.wait(timeout=30) == 0
+        profile = profiler.results()
+    finally:
+        program.kill()
+        program.wait()
+    assert profile.losses.user_stack_events >= ROUNDS, profile.losses
+    assert profile.chains
+    assert all(c.user_stack.status != "ok" for c in profile.chains)

@@ -238,6 +238,29 @@ def test_map_capacity_options_are_checked(waketrace):
     assert "--max-chains N" in help_text and "--max-off-cpu-threads N" in help_text
 
 
+def test_dwarf_ring_size_is_checked(waketrace):
+    page = os.sysconf("SC_PAGESIZE")
+    for bad in ("0", str(page // 2), str(3 * page), str(page + 1), "2147483648", "16M"):
+        result = run([waketrace, "--dwarf-ring-size", bad, "1"])
+        assert result.returncode == 2, (bad, result.stderr)
+        assert f"invalid --dwarf-ring-size value '{bad}'" in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    help_text = run([waketrace, "--help"]).stdout
+    assert "--dwarf-ring-size BYTES" in help_text
+
+
+def test_a_tiny_dwarf_ring_is_used_and_its_losses_advise_a_larger_one(waketrace, demo, privileged):
+    page = os.sysconf("SC_PAGESIZE")
+    # One page holds no 8 KiB stack copy: every user stack is lost, and said so.
+    result = run([waketrace, "-f", "--dwarf-ring-size", str(page), "--", demo, "20", "2"])
+    assert result.returncode == 0, result.stderr
+    warning = re.search(r"WARNING: (\d+) user stacks lost: the --dwarf ring buffer was full "
+                        r"\(rerun with --dwarf-ring-size (\d+),", result.stderr)
+    assert warning, result.stderr
+    assert int(warning.group(1)) > 0
+    assert int(warning.group(2)) == 4 * page
+
+
 CHAIN_MAP_FULL = re.compile(r"WARNING: (\d+) off-CPU periods lost to a full chain map "
                             r"\(rerun with (--max-chains) (\d+)\b")
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -73,6 +74,25 @@ std::shared_ptr<const ProcessMaps> own_maps() {
     std::optional<ProcessMaps> maps = ProcessMaps::read(static_cast<uint32_t>(getpid()));
     REQUIRE(maps);
     return std::make_shared<const ProcessMaps>(std::move(*maps));
+}
+
+// The same maps, but the first executable file mapping's inode changed: to
+// the unwinder, another file there.
+ProcessMaps with_other_inode(const ProcessMaps& maps) {
+    std::string text;
+    bool changed = false;
+    for (const Mapping& m : maps.mappings()) {
+        uint64_t inode = m.inode;
+        if (m.executable && m.is_file() && !changed) {
+            inode += 1;
+            changed = true;
+        }
+        text += fmt::format("{:x}-{:x} {}p {:08x} {:02x}:{:02x} {} {}\n", m.start, m.end,
+                            m.executable ? "r-x" : "r--", m.file_offset, m.dev_major, m.dev_minor,
+                            inode, m.path);
+    }
+    REQUIRE(changed);
+    return ProcessMaps::parse(text);
 }
 
 // libc's qsort, or in a sanitizer build the runtime that intercepts it.
@@ -249,18 +269,23 @@ TEST_CASE("processes are set up once per maps object, within a bound", "[unwind]
     CHECK(opens == opens_per_setup);
     CHECK(unwinder.cached_processes() == 1);
 
-    // Equal contents, another object: another set-up, same answer.
+    // Equal code mappings, another object (a new snapshot of the process
+    // after a data mapping came or went): the set-up is shared.
     auto second_maps = std::make_shared<const ProcessMaps>(*maps);
     CHECK(unwinder.unwind(second_maps, view_of(*capture)) == first);
-    CHECK(opens == 2 * opens_per_setup);
+    CHECK(opens == opens_per_setup);
     CHECK(unwinder.cached_processes() == 2);
 
-    auto third_maps = std::make_shared<const ProcessMaps>(*maps);
-    unwinder.unwind(third_maps, view_of(*capture));
+    // Other code (here one file's inode differs: another file): a set-up
+    // of its own, and the least recently used maps object (maps) goes.
+    auto third_maps = std::make_shared<const ProcessMaps>(with_other_inode(*maps));
+    CHECK(unwinder.unwind(third_maps, view_of(*capture)) == first);
+    CHECK(opens == 2 * opens_per_setup);
     CHECK(unwinder.cached_processes() == 2);
-    // The least recently used (maps) went; second_maps is still set up.
+    // second_maps is still set up; maps shares its set-up again.
     unwinder.unwind(second_maps, view_of(*capture));
-    CHECK(opens == 3 * opens_per_setup);
+    unwinder.unwind(maps, view_of(*capture));
+    CHECK(opens == 2 * opens_per_setup);
 
     // Released maps are dropped at the next unwind.
     second_maps.reset();
@@ -312,4 +337,68 @@ TEST_CASE("a code file truncated after set-up is unwound through from its copy",
 
     CHECK(unwinder.unwind(view_of(*capture), 127) == untouched);
     ::unlink(cut_path.c_str());
+}
+
+// The memo (unwind/unwind_memo.hpp): a snapshot answered from it must get
+// what a fresh unwinder, which remembers nothing, would find.
+namespace {
+
+std::vector<uint64_t> fresh_unwind(const std::shared_ptr<const ProcessMaps>& maps, const StackSnapshot& snapshot) {
+    ProcessUnwinder fresh(*maps, static_cast<uint32_t>(getpid()), open_mapped_file);
+    return fresh.unwind(snapshot, 127);
+}
+
+}  // namespace
+
+TEST_CASE("an unwind from a place seen before is remembered by what decided it", "[unwind]") {
+    auto capture = capture_with(unwind_test_call_outer);
+    auto maps = own_maps();
+    ProcessUnwinder unwinder(*maps, static_cast<uint32_t>(getpid()), open_mapped_file);
+    const std::vector<uint64_t> first = unwinder.unwind(view_of(*capture), 127);
+    REQUIRE(first.size() >= 5);
+    CHECK(unwinder.full_unwinds() == 1);
+
+    // The same snapshot again: answered from the memo.
+    CHECK(unwinder.unwind(view_of(*capture), 127) == first);
+    CHECK(unwinder.remembered_unwinds() == 1);
+
+    // Other values in registers no frame rule uses (rax, rcx, r11: a
+    // syscall's scratch), as at the next blocking: unwound once more with a
+    // check, then remembered without them.
+    for (uint64_t round = 1; round <= 3; ++round) {
+        auto later = std::make_unique<unwfixture_snapshot>(*capture);
+        for (size_t reg : {waketrace::detail::dwarf_register::rax, waketrace::detail::dwarf_register::rcx,
+                           waketrace::detail::dwarf_register::r11})
+            later->registers[reg] += round;
+        CHECK(unwinder.unwind(view_of(*later), 127) == first);
+        CHECK(unwinder.unwind(view_of(*later), 127) == fresh_unwind(maps, view_of(*later)));
+    }
+    CHECK(unwinder.full_unwinds() == 2);
+    CHECK(unwinder.remembered_unwinds() == 6);
+}
+
+TEST_CASE("a snapshot whose return address differs is not answered from the memo", "[unwind]") {
+    auto capture = capture_with(unwind_test_call_outer);
+    auto maps = own_maps();
+    ProcessUnwinder unwinder(*maps, static_cast<uint32_t>(getpid()), open_mapped_file);
+    const std::vector<uint64_t> first = unwinder.unwind(view_of(*capture), 127);
+    REQUIRE(first.size() >= 3);
+    auto again = std::make_unique<unwfixture_snapshot>(*capture);
+    again->registers[waketrace::detail::dwarf_register::rax] += 1;
+    REQUIRE(unwinder.unwind(view_of(*again), 127) == first);  // remembered by rip, rsp, rbp
+
+    // The first return address on the stack moved one function up (the same
+    // caller, another call site): a new unwind, as a fresh unwinder would see it.
+    auto moved = std::make_unique<unwfixture_snapshot>(*again);
+    uint64_t* words = reinterpret_cast<uint64_t*>(moved->stack);
+    size_t slot = 0;
+    while (slot < moved->stack_size / 8 && words[slot] != first[1])
+        ++slot;
+    REQUIRE(slot < moved->stack_size / 8);
+    words[slot] = first[2];
+    const size_t full_before = unwinder.full_unwinds();
+    const std::vector<uint64_t> frames = unwinder.unwind(view_of(*moved), 127);
+    CHECK(unwinder.full_unwinds() == full_before + 1);
+    CHECK(frames == fresh_unwind(maps, view_of(*moved)));
+    CHECK(frames != first);
 }
