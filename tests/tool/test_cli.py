@@ -270,13 +270,18 @@ def test_a_full_chain_map_advises_a_larger_max_chains_that_works(waketrace, demo
     assert result.returncode == 0, result.stderr
     warning = CHAIN_MAP_FULL.search(result.stderr)
     assert warning, result.stderr
-    lost, option, suggested = int(warning[1]), warning[2], int(warning[3])
-    assert suggested > 2
-    # The advice is a command line the tool takes, and it keeps more.
-    rerun = run([waketrace, "-f", option, str(suggested), "--", demo, "20", "2"])
-    assert rerun.returncode == 0, rerun.stderr
-    again = CHAIN_MAP_FULL.search(rerun.stderr)
-    assert again is None or int(again[1]) < lost, (result.stderr, rerun.stderr)
+    assert int(warning[3]) > 2
+    # The advice is a command line the tool takes, and following it ends the
+    # losses. Not always at once: the map grows into user space, so what it
+    # loses is the new chains of one 50 ms burst past half the map, which
+    # varies from run to run; each rerun offers four times the map again.
+    for _ in range(4):
+        rerun = run([waketrace, "-f", warning[2], warning[3], "--", demo, "20", "2"])
+        assert rerun.returncode == 0, rerun.stderr
+        warning = CHAIN_MAP_FULL.search(rerun.stderr)
+        if warning is None:
+            break
+    assert warning is None, (result.stderr, rerun.stderr)
     assert len(folded_lines(rerun.stdout)) > len(folded_lines(result.stdout))
 
 
