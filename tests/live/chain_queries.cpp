@@ -34,6 +34,8 @@ uint64_t count_blocked_in(const Profile& profile, uint32_t tid, std::string_view
     return count;
 }
 
+uint64_t losses_on_our_side(const Losses& losses) { return losses.total() - losses.missed_switch_ins; }
+
 std::string describe_chains(const Profile& profile, uint32_t tid) {
     std::string text;
     for (const WakeChain* chain : chains_of_target(profile, tid)) {

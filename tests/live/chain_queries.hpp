@@ -17,6 +17,9 @@ uint64_t sum_blocked_ns(const std::vector<const WakeChain*>& chains);
 uint64_t count_blocked_in(const Profile& profile, uint32_t tid, std::string_view symbol_part);
 // Every loss counter by name, for failure messages.
 std::string describe(const Losses& losses);
+// Every loss but missed_switch_ins: switches the host's kernel did not
+// report (README, "What is counted") can end any period, whatever the test.
+uint64_t losses_on_our_side(const Losses& losses);
 // `tid`'s chains a line each (count, waker context and tid, kernel stack
 // top), for failure messages.
 std::string describe_chains(const Profile& profile, uint32_t tid);

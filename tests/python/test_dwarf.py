@@ -23,7 +23,8 @@ def test_dwarf_unwinding_and_source_lines(privileged):
     finally:
         program.kill()
         program.wait()
-    assert profile.losses.total == 0, profile.losses
+    # missed_switch_ins: switches the host did not report (README, "What is counted").
+    assert profile.losses.total - profile.losses.missed_switch_ins == 0, profile.losses
     # Blocking waits only: a busy machine may also preempt the reader.
     deep = [c for c in profile.chains
             if has_frame(c.user_stack, "level_c") and c.wakers[0].context != "preempted"]

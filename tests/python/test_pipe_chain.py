@@ -57,7 +57,8 @@ def test_every_round_is_counted_and_timed(pipe_run):
     assert sum(chain.count for chain in chains) == ROUNDS, describe(profile)
     blocked_ns = sum(chain.blocked_ns for chain in chains)
     assert blocked_ns == pytest.approx(work.slept_ns, rel=0.15)
-    assert profile.losses.total == 0, repr(profile.losses)
+    # missed_switch_ins: switches the host did not report (README, "What is counted").
+    assert profile.losses.total - profile.losses.missed_switch_ins == 0, repr(profile.losses)
 
 
 def test_folded_lines_name_target_and_waker(pipe_run):
