@@ -8,7 +8,7 @@
 #   scripts/fuzz.sh TARGET [SECONDS]     one fuzzer (e.g. perf_map 600)
 #   scripts/fuzz.sh all SECONDS [ARGS]   every fuzzer for SECONDS; ARGS go to
 #                                        libFuzzer (e.g. -jobs=2 -workers=2)
-#   scripts/fuzz.sh --build              configure and build only (scripts/test.sh)
+#   scripts/fuzz.sh --build              configure and build only (scripts/test.sh --all)
 # Targets: the names in tests/fuzz/meson.build (perf_map, process_maps,
 # kallsyms, elf_symbols, demangle, unwinder, cli_options, c_options).
 # Inputs that reach new code gather in build-fuzz/tests/fuzz/work/TARGET/corpus,
