@@ -145,18 +145,18 @@ void Profiler::start() {
     // taken again): those only earlier runs met are forgotten once attached.
     const uint64_t run = impl.symbolizer.begin_run();
     for (uint32_t pid : impl.config.pids)
-        impl.symbolizer.remember_process(pid);
+        impl.symbolizer.processes().remember(pid);
     auto process_reader = std::make_unique<detail::RingReader>(
         capture->process_events_fd(),
-        [symbolizer = &impl.symbolizer](const void* data, size_t size) {
+        [processes = &impl.symbolizer.processes()](const void* data, size_t size) {
             if (size >= sizeof(wt_process_event))
-                symbolizer->remember_process(static_cast<const wt_process_event*>(data)->tgid);
+                processes->remember(static_cast<const wt_process_event*>(data)->tgid);
         },
         on_library_thread);
     std::unique_ptr<detail::EventChains> event_chains;
     std::unique_ptr<detail::RingReader> stack_event_reader;
     if (impl.config.dwarf_stack_bytes) {
-        event_chains = detail::unwinding_event_chains(impl.symbolizer);
+        event_chains = detail::unwinding_event_chains(impl.symbolizer.processes());
         stack_event_reader = std::make_unique<detail::RingReader>(
             capture->stack_events_fd(),
             [chains = event_chains.get()](const void* data, size_t size) { chains->on_record(data, size); },

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Prints 'N passed, N failed, N skipped' over the meson test logs of the
 given build directories; exits 1 if anything failed or nothing ran.
   count_results.py [--log LOGBASE] BUILD...

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The main job: set up if needed, then run waketrace on the bundled demo
 # workload (two threads bouncing a token through pipes, with sleeps) and
 # print the wake chains it found. Extra arguments go to waketrace.

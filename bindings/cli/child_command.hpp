@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // `waketrace -- COMMAND`: the command is forked first and held before exec
 // until tracing is attached, so its very first block is seen, and the
 // profiler is filtered to its pid before it exists as that program.

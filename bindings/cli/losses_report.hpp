@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Tells the user, on stderr, everything the profile is missing and what to do.
 #pragma once
 

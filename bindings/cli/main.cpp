@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // waketrace: bcc offwaketime's command line on top of libwaketrace.
 #include <fmt/format.h>
 #include <signal.h>

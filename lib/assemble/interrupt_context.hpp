@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Which kind of interrupt a waking ran in, told from its kernel stack. The
 // BPF program flags wakings that ran off the task's own stack, but an
 // interrupt taken in user mode runs on the task stack, and softirq work done

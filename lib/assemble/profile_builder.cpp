@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "assemble/profile_builder.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Decoded records + symbols -> the public Profile: names every frame, hides
 // the tracing machinery's own frames, settles interrupt contexts (merging the
 // chains that then fall together), scales sampled chains, sums per-thread

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "capture/btf_scan.hpp"
 
 #include <fcntl.h>
@@ -12,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "symbolize/unique_fd.hpp"
+#include "support/unique_fd.hpp"
 
 namespace waketrace::detail {
 namespace {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Answers the kernel probe's few questions about the kernel's BTF by
 // streaming the file through one small buffer, instead of parsing all of it
 // into memory. libbpf parses the same 5-6 MB again to load the program, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What the running kernel offers, probed once when a profiler starts. Every
 // kernel difference the BPF program must know about is decided here.
 #pragma once

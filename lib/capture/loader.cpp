@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "capture/loader.hpp"
 
 #include "capture/dwarf_ring.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Owns the BPF side of one profiler: opens the embedded program, sets its
 // filters and map sizes, loads, attaches, and reads back what it gathered.
 // The only file that sees the skeleton.

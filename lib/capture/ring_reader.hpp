@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Reads one of the program's BPF ring buffers on a background thread, so
 // what the kernel sends is handled while the profile runs: new processes
 // have their memory maps read while they are still alive, and --dwarf
@@ -14,7 +15,7 @@
 #include <thread>
 
 #include "support/left_out_thread.hpp"
-#include "symbolize/unique_fd.hpp"
+#include "support/unique_fd.hpp"
 
 struct ring_buffer;
 

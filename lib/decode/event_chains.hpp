@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // --dwarf mode: the chains the program cannot sum in the kernel, because
 // their user stacks are only known once unwound here. The program sends
 // each user stack snapshot and each finished off-CPU period through a ring
@@ -16,7 +17,7 @@
 #include <vector>
 
 #include "capture/loader.hpp"
-#include "symbolize/symbolizer.hpp"
+#include "process/process_registry.hpp"
 #include "waketrace_abi.h"
 
 namespace waketrace::detail {
@@ -26,7 +27,7 @@ public:
     // A snapshot unwound: code addresses, innermost first, and the image of
     // the process they belong to (an exec later does not change their names).
     struct UnwoundStack {
-        Symbolizer::ProcessImage image;
+        ProcessImage image;
         std::vector<uint64_t> addresses;
     };
     using Unwind = std::function<UnwoundStack(const wt_user_stack_event& snapshot)>;

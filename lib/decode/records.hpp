@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Turns the BPF maps' raw entries into plain records: stack ids become
 // address lists or the reason they are missing, context codes become enums,
 // drop counters become Losses. No symbols yet.
@@ -8,7 +9,7 @@
 
 #include "capture/chain_growth.hpp"
 #include "capture/loader.hpp"
-#include "symbolize/symbolizer.hpp"
+#include "process/process_registry.hpp"
 #include "waketrace/profiler.hpp"
 #include "waketrace_abi.h"
 
@@ -20,7 +21,7 @@ struct DecodedStack {
     std::vector<uint64_t> addresses;  // innermost first
     // --dwarf user stacks: the process image the addresses were taken in;
     // null: name them with the process's latest image.
-    Symbolizer::ProcessImage image;
+    ProcessImage image;
 };
 
 struct DecodedTask {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "decode/snapshot_unwinding.hpp"
 
 #include <algorithm>
@@ -13,10 +14,10 @@ namespace {
 // Turns ring buffer snapshots into addresses.
 class SnapshotUnwinding {
 public:
-    explicit SnapshotUnwinding(Symbolizer& symbolizer)
-        : symbolizer_(symbolizer),
-          unwinder_([&symbolizer](uint32_t tgid, const Mapping& mapping) {
-              return symbolizer.open_file(tgid, mapping);
+    explicit SnapshotUnwinding(ProcessRegistry& processes)
+        : processes_(processes),
+          unwinder_([&processes](uint32_t tgid, const Mapping& mapping) {
+              return processes.open_copy(tgid, mapping);
           }) {}
 
     EventChains::UnwoundStack unwind(const wt_user_stack_event& event) {
@@ -28,7 +29,7 @@ public:
         snapshot.stack = event.stack;
         snapshot.stack_size = event.stack_size;
 
-        Symbolizer::ProcessImage image = symbolizer_.process_image(event.tgid);
+        ProcessImage image = processes_.image(event.tgid);
         std::vector<uint64_t> addresses = unwinder_.unwind(maps_of(image), snapshot);
         // The remembered map predates the stack (a process seen while its
         // loader was still mapping libraries, a dlopen since): the ip is in
@@ -36,8 +37,8 @@ public:
         // unwind again.
         if (!image->maps().find(snapshot.ip()) && image != refreshed_from_) {
             refreshed_from_ = image;
-            symbolizer_.remember_process(event.tgid);
-            image = symbolizer_.process_image(event.tgid);
+            processes_.remember(event.tgid);
+            image = processes_.image(event.tgid);
             if (image != refreshed_from_)
                 addresses = unwinder_.unwind(maps_of(image), snapshot);
         }
@@ -46,23 +47,23 @@ public:
 
 private:
     // The unwinder caches per maps object: one per image, sharing its life.
-    static std::shared_ptr<const ProcessMaps> maps_of(const Symbolizer::ProcessImage& image) {
+    static std::shared_ptr<const ProcessMaps> maps_of(const ProcessImage& image) {
         return std::shared_ptr<const ProcessMaps>(image, &image->maps());
     }
 
-    Symbolizer& symbolizer_;
+    ProcessRegistry& processes_;
     UserStackUnwinder unwinder_;
-    Symbolizer::ProcessImage refreshed_from_;
+    ProcessImage refreshed_from_;
 };
 
 }  // namespace
 
-std::unique_ptr<EventChains> unwinding_event_chains(Symbolizer& symbolizer) {
-    auto unwinding = std::make_shared<SnapshotUnwinding>(symbolizer);
+std::unique_ptr<EventChains> unwinding_event_chains(ProcessRegistry& processes) {
+    auto unwinding = std::make_shared<SnapshotUnwinding>(processes);
     return std::make_unique<EventChains>(
         [unwinding](const wt_user_stack_event& event) { return unwinding->unwind(event); },
         // In stream order: the snapshots before it keep the old map.
-        [&symbolizer](uint32_t tgid) { symbolizer.remember_process(tgid); });
+        [&processes](uint32_t tgid) { processes.remember(tgid); });
 }
 
 }  // namespace waketrace::detail

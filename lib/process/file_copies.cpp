@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "symbolize/file_copies.hpp"
+#include "process/file_copies.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "symbolize/private_copy.hpp"
+#include "process/private_copy.hpp"
 #include "waketrace/profiler.hpp"
 
 namespace waketrace::detail {

@@ -13,7 +13,7 @@
 #include <string>
 #include <tuple>
 
-#include "symbolize/unique_fd.hpp"
+#include "support/unique_fd.hpp"
 
 namespace waketrace::detail {
 

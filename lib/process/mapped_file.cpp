@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "symbolize/mapped_file.hpp"
+#include "process/mapped_file.hpp"
 
 #include <fcntl.h>
 

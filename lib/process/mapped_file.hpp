@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "symbolize/process_maps.hpp"
-#include "symbolize/unique_fd.hpp"
+#include "process/process_maps.hpp"
+#include "support/unique_fd.hpp"
 
 namespace waketrace::detail {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "symbolize/pinned_files.hpp"
+#include "process/pinned_files.hpp"
 
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <tuple>
 
-#include "symbolize/mapped_file.hpp"
+#include "process/mapped_file.hpp"
 
 namespace waketrace::detail {
 

@@ -11,8 +11,8 @@
 #include <memory>
 #include <mutex>
 
-#include "symbolize/process_maps.hpp"
-#include "symbolize/unique_fd.hpp"
+#include "process/process_maps.hpp"
+#include "support/unique_fd.hpp"
 
 namespace waketrace::detail {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "symbolize/private_copy.hpp"
+#include "process/private_copy.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>

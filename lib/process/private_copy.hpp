@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "symbolize/unique_fd.hpp"
+#include "support/unique_fd.hpp"
 
 namespace waketrace::detail {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "symbolize/process_maps.hpp"
+#include "process/process_maps.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "symbolize/read_file.hpp"
+#include "support/read_file.hpp"
 #include "waketrace/profiler.hpp"
 
 namespace waketrace::detail {

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "symbolize/process_snapshot.hpp"
+#include "process/process_snapshot.hpp"
 
 #include <fcntl.h>
 
 #include <algorithm>
 #include <cerrno>
 
-#include "symbolize/mapped_file.hpp"
+#include "process/mapped_file.hpp"
 
 namespace waketrace::detail {
 

@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "symbolize/pinned_files.hpp"
-#include "symbolize/process_maps.hpp"
-#include "symbolize/unique_fd.hpp"
+#include "process/pinned_files.hpp"
+#include "process/process_maps.hpp"
+#include "support/unique_fd.hpp"
 
 namespace waketrace::detail {
 

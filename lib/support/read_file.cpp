@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "symbolize/read_file.hpp"
+#include "support/read_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "symbolize/unique_fd.hpp"
+#include "support/unique_fd.hpp"
 #include "waketrace/profiler.hpp"
 
 namespace waketrace::detail {

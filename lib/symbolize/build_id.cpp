@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "symbolize/private_copy.hpp"
+#include "process/private_copy.hpp"
 
 namespace waketrace::detail {
 

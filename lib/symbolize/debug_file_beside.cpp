@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 
 #include "symbolize/build_id.hpp"
-#include "symbolize/private_copy.hpp"
+#include "process/private_copy.hpp"
 #include "waketrace/profiler.hpp"
 
 namespace waketrace::detail {

@@ -17,8 +17,8 @@
 #include <string>
 #include <string_view>
 
-#include "symbolize/private_copy.hpp"
-#include "symbolize/unique_fd.hpp"
+#include "process/private_copy.hpp"
+#include "support/unique_fd.hpp"
 
 namespace waketrace::detail {
 

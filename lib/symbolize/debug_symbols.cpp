@@ -16,7 +16,7 @@
 
 #include "symbolize/debug_file_beside.hpp"
 #include "symbolize/demangle.hpp"
-#include "symbolize/private_copy.hpp"
+#include "process/private_copy.hpp"
 
 namespace waketrace::detail {
 

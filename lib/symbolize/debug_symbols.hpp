@@ -16,9 +16,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "symbolize/private_copy.hpp"
+#include "process/private_copy.hpp"
 #include "symbolize/symbol_table.hpp"
-#include "symbolize/unique_fd.hpp"
+#include "support/unique_fd.hpp"
 #include "waketrace/profiler.hpp"
 
 namespace waketrace::detail {

@@ -7,7 +7,7 @@
 #include <charconv>
 #include <limits>
 
-#include "symbolize/read_file.hpp"
+#include "support/read_file.hpp"
 
 namespace waketrace::detail {
 

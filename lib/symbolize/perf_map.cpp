@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "symbolize/read_file.hpp"
+#include "support/read_file.hpp"
 #include "waketrace/profiler.hpp"
 
 namespace waketrace::detail {

@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "symbolize/unique_fd.hpp"
+#include "support/unique_fd.hpp"
 
 namespace waketrace::detail {
 

@@ -12,42 +12,13 @@
 
 #include "symbolize/build_id.hpp"
 #include "symbolize/debug_symbols.hpp"
-#include "symbolize/private_copy.hpp"
+#include "process/private_copy.hpp"
 
 namespace waketrace::detail {
 
 namespace {
 
 constexpr std::string_view vmlinux_module = "[kernel]";
-
-// The symbolic name of the errno values a file read fails with for want of
-// resources, which the warning names so the user knows what to raise.
-std::string_view errno_name(int errno_value) {
-    switch (errno_value) {
-    case EMFILE: return "EMFILE";
-    case ENFILE: return "ENFILE";
-    case EFBIG: return "EFBIG";
-    case ENOMEM: return "ENOMEM";
-    case ENOSPC: return "ENOSPC";
-    default: return {};
-    }
-}
-
-// Causes that pass: a file that failed for one of them is tried again at the
-// next address that needs it, rather than left unresolved for good.
-bool is_shortage(int errno_value) {
-    return errno_value == EMFILE || errno_value == ENFILE || errno_value == ENOMEM;
-}
-
-std::string_view advice_for(int errno_value) {
-    switch (errno_value) {
-    case EMFILE: return "raise the limit on open files (ulimit -n)";
-    case ENFILE: return "the system is out of file descriptors";
-    case EFBIG: return "such files are not read";
-    case ENOMEM: return "not enough memory";
-    default: return {};
-    }
-}
 
 Frame unresolved_frame(uint64_t address, std::string_view module) {
     Frame frame;
@@ -65,9 +36,10 @@ bool Symbolizer::FileKey::operator<(const FileKey& other) const {
 
 Symbolizer::Symbolizer(Log log, std::string kallsyms_path,
                        std::vector<std::string> debug_directories)
-    : log_(std::move(log)),
-      kallsyms_path_(std::move(kallsyms_path)),
-      debuginfo_path_(debuginfo_path_for(debug_directories)) {}
+    : kallsyms_path_(std::move(kallsyms_path)),
+      debuginfo_path_(debuginfo_path_for(debug_directories)),
+      unreadable_(std::move(log)),
+      processes_(unreadable_) {}
 
 Symbolizer::~Symbolizer() = default;
 
@@ -75,139 +47,12 @@ size_t Symbolizer::files_parsed() const {
     return files_parsed_.load();
 }
 
-size_t Symbolizer::files_unreadable() const {
-    return files_unreadable_.load();
-}
-
-// A lack of resources is worth a warning (once per cause, as every later file
-// fails alike); a file simply gone is not.
-void Symbolizer::report_unreadable(int errno_value, std::string_view message) {
-    ++files_unreadable_;
-    std::string_view name = errno_name(errno_value);
-    bool first = false;
-    if (!name.empty()) {
-        std::lock_guard<std::mutex> lock(reported_mutex_);
-        first = reported_causes_.insert(errno_value).second;
-    }
-    if (first)
-        log(LogLevel::warning,
-            fmt::format("{} ({}): frames in files that cannot be read stay unresolved; {}",
-                        message, name, advice_for(errno_value)));
-    else
-        log(LogLevel::debug, message);
-}
-
-void Symbolizer::log(LogLevel level, std::string_view message) const {
-    if (log_)
-        log_(level, message);
-}
-
-// --- processes -------------------------------------------------------------
-
-void Symbolizer::remember_process(uint32_t tgid) {
-    try {
-        if (std::optional<ProcessSnapshot> snapshot = ProcessSnapshot::take(tgid, pinned_files_))
-            store_snapshot(std::move(*snapshot));
-    } catch (const Error& error) {
-        // No access to this process: its frames will stay unresolved, and
-        // user_frames() says so when they are asked for. A lack of fds is
-        // worth a warning now.
-        if (is_shortage(error.errno_value()))
-            report_unreadable(error.errno_value(),
-                              fmt::format("process {}: {}", tgid, error.what()));
-    }
-}
-
-void Symbolizer::store_snapshot(ProcessSnapshot snapshot) {
-    std::lock_guard<std::mutex> lock(processes_mutex_);
-    StoredSnapshot& stored = processes_[snapshot.tgid()];
-    stored.run = run_;
-    // A zombie's maps read as empty: the snapshot taken while it ran is better.
-    if (snapshot.maps().empty() && stored.snapshot && !stored.snapshot->maps().empty())
-        return;
-    stored.snapshot = std::make_shared<const ProcessSnapshot>(std::move(snapshot));
-}
-
-uint64_t Symbolizer::begin_run() {
-    std::lock_guard<std::mutex> lock(processes_mutex_);
-    return ++run_;
-}
-
 void Symbolizer::forget_runs_before(uint64_t run) {
-    std::vector<uint32_t> forgotten;
-    {
-        std::lock_guard<std::mutex> lock(processes_mutex_);
-        for (auto it = processes_.begin(); it != processes_.end();) {
-            if (it->second.run < run) {
-                forgotten.push_back(it->first);
-                it = processes_.erase(it);
-            } else {
-                ++it;
-            }
-        }
-    }
+    std::vector<uint32_t> forgotten = processes_.forget_runs_before(run);
     // A tgid may come back as another process: its JIT symbols must not.
     std::lock_guard<std::mutex> lock(symbolize_mutex_);
     for (uint32_t tgid : forgotten)
         perf_maps_.erase(tgid);
-}
-
-size_t Symbolizer::processes_remembered() {
-    std::lock_guard<std::mutex> lock(processes_mutex_);
-    return processes_.size();
-}
-
-Symbolizer::SnapshotPtr Symbolizer::snapshot_of(uint32_t tgid) {
-    {
-        std::lock_guard<std::mutex> lock(processes_mutex_);
-        auto found = processes_.find(tgid);
-        if (found != processes_.end())
-            return found->second.snapshot;
-    }
-    // Never announced (or announced too late): take it now, and remember
-    // even a failure as empty maps so the next stack of this process does
-    // not try again.
-    std::optional<ProcessSnapshot> snapshot;
-    try {
-        snapshot = ProcessSnapshot::take(tgid, pinned_files_);
-    } catch (const Error& error) {
-        if (is_shortage(error.errno_value()))
-            report_unreadable(error.errno_value(),
-                              fmt::format("process {}: {}", tgid, error.what()));
-        else
-            log(LogLevel::debug, fmt::format("process {}: {}", tgid, error.what()));
-    }
-    store_snapshot(snapshot ? std::move(*snapshot) : ProcessSnapshot::empty(tgid));
-    std::lock_guard<std::mutex> lock(processes_mutex_);
-    return processes_[tgid].snapshot;
-}
-
-Symbolizer::ProcessImage Symbolizer::process_image(uint32_t tgid) {
-    return snapshot_of(tgid);
-}
-
-UniqueFd Symbolizer::open_file(uint32_t tgid, const Mapping& mapping) {
-    int error = 0;
-    return copy_of_file(*snapshot_of(tgid), mapping, error);
-}
-
-UniqueFd Symbolizer::copy_of_file(const ProcessSnapshot& process, const Mapping& mapping,
-                                  int& error) {
-    UniqueFd fd = process.open_file(mapping);
-    if (!fd) {
-        error = errno;
-        report_unreadable(error, fmt::format("cannot open {}{} mapped by process {}: {}",
-                                             mapping.path, mapping.deleted ? " (deleted)" : "",
-                                             process.tgid(), std::strerror(error)));
-        return fd;
-    }
-    try {
-        return copies_.copy_of(fd.get(), mapping.path);
-    } catch (const Error& copy_error) {
-        error = copy_error.errno_value();
-        report_unreadable(error, copy_error.what());
-        return UniqueFd();
-    }
 }
 
 // --- kernel ----------------------------------------------------------------
@@ -247,7 +92,7 @@ void Symbolizer::prepare(const std::vector<uint32_t>& tgids, const std::atomic<b
         kernel_symbols();
     }
     for (uint32_t tgid : tgids) {
-        const SnapshotPtr process = snapshot_of(tgid);
+        const ProcessImage process = processes_.image(tgid);
         for (const Mapping& mapping : process->maps().mappings()) {
             if (cancelled.load(std::memory_order_relaxed))
                 return;
@@ -263,7 +108,7 @@ void Symbolizer::prepare(const std::vector<uint32_t>& tgids, const std::atomic<b
 // --- user ------------------------------------------------------------------
 
 std::vector<Frame> Symbolizer::user_frames(uint32_t tgid, const std::vector<uint64_t>& addresses) {
-    return user_frames(snapshot_of(tgid), addresses);
+    return user_frames(processes_.image(tgid), addresses);
 }
 
 std::vector<Frame> Symbolizer::user_frames(const ProcessImage& snapshot,
@@ -354,7 +199,7 @@ DebugSymbols* Symbolizer::debug_symbols_of(const ProcessSnapshot& process, const
     if (inserted) {
         int error = 0;
         entry->second = parse_file(process, mapping, error);
-        if (!entry->second && is_shortage(error)) {
+        if (!entry->second && UnreadableFiles::is_shortage(error)) {
             files_.erase(entry);
             return nullptr;
         }
@@ -366,7 +211,7 @@ DebugSymbols* Symbolizer::debug_symbols_of(const ProcessSnapshot& process, const
 // same build-id and the same bytes reuses what was parsed.
 std::shared_ptr<DebugSymbols> Symbolizer::parse_file(const ProcessSnapshot& process,
                                                      const Mapping& mapping, int& error) {
-    UniqueFd copy = copy_of_file(process, mapping, error);
+    UniqueFd copy = processes_.open_copy(process, mapping, error);
     if (!copy)
         return nullptr;
     std::string build_id = read_build_id(copy.get());
@@ -380,7 +225,7 @@ std::shared_ptr<DebugSymbols> Symbolizer::parse_file(const ProcessSnapshot& proc
         symbols = std::make_shared<DebugSymbols>(
             std::move(copy), mapping.path, debuginfo_path_,
             [this](int errno_value, std::string_view message) {
-                report_unreadable(errno_value, message);
+                unreadable_.report(errno_value, message);
             });
         if (symbols->symbol_count() == 0)
             log(LogLevel::debug,
@@ -391,7 +236,7 @@ std::shared_ptr<DebugSymbols> Symbolizer::parse_file(const ProcessSnapshot& proc
         if (error == ENOEXEC)
             log(LogLevel::debug, fmt::format("no symbols from {}", parse_error.what()));
         else
-            report_unreadable(error, parse_error.what());
+            unreadable_.report(error, parse_error.what());
         return nullptr;  // never cached by build-id: the genuine file may share it
     }
     if (!build_id.empty())

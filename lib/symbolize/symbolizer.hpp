@@ -17,13 +17,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "symbolize/file_copies.hpp"
+#include "process/process_maps.hpp"
+#include "process/process_registry.hpp"
+#include "process/unreadable_files.hpp"
+#include "support/unique_fd.hpp"
 #include "symbolize/kernel_symbols.hpp"
 #include "symbolize/perf_map.hpp"
-#include "symbolize/pinned_files.hpp"
-#include "symbolize/process_maps.hpp"
-#include "symbolize/process_snapshot.hpp"
-#include "symbolize/unique_fd.hpp"
 #include "waketrace/profiler.hpp"
 
 namespace waketrace::detail {
@@ -37,7 +36,7 @@ public:
     // Cheap: nothing is read until frames are asked for. `log` receives why
     // symbols are missing (kallsyms hidden, unreadable files, perf maps cut
     // at their cap); it is called from the thread of whichever call found
-    // out (kernel_frames(), user_frames(), prepare(), and remember_process()
+    // out (kernel_frames(), user_frames(), prepare(), and the process registry
     // or open_file() when no fd is left). Separate
     // debug files are looked for under `debug_directories` by build-id
     // (DIR/.build-id/xx/rest.debug) and by .gnu_debuglink (beside the file,
@@ -49,27 +48,9 @@ public:
     Symbolizer(const Symbolizer&) = delete;
     Symbolizer& operator=(const Symbolizer&) = delete;
 
-    // Snapshots /proc/TGID/maps now and keeps the process's executable files
-    // open, so its frames can still be named after it exits, even when its
-    // binary was deleted or replaced meanwhile. Calling again (on exec)
-    // refreshes the snapshot. Silently does nothing when the maps cannot be
-    // read (process gone, no access). Thread-safe: may run concurrently with
-    // every other call.
-    void remember_process(uint32_t tgid);
-
-    // What is remembered of `tgid` (read now if never remembered): its maps
-    // and pinned files, the same object until remember_process() refreshes
-    // it (on exec), so callers may cache per image, and name addresses with
-    // the image they were taken in. Never null. Thread-safe.
-    using ProcessImage = std::shared_ptr<const ProcessSnapshot>;
-    ProcessImage process_image(uint32_t tgid);
-    // A new fd of the private copy (private_copy.hpp) of the file behind
-    // `mapping` (one of process_maps(tgid)): copied from the fd pinned when
-    // the process was remembered, or opened now; the copy is shared with
-    // every other reader of the file, and safe to mmap whatever the process
-    // does to the file. Invalid when the file cannot be opened or copied
-    // (the reason is logged as for user_frames()). Thread-safe.
-    UniqueFd open_file(uint32_t tgid, const Mapping& mapping);
+    // The processes whose frames this names: remember them there (on
+    // announcement, on exec) so that their frames can be named later.
+    ProcessRegistry& processes() { return processes_; }
 
     // Kernel stack addresses -> frames. Loads kallsyms on the first call.
     // Never throws: what cannot be resolved keeps its address, module "[kernel]".
@@ -88,17 +69,11 @@ public:
     // process has exec'd since (--dwarf stacks know their image).
     std::vector<Frame> user_frames(const ProcessImage& image, const std::vector<uint64_t>& addresses);
 
-    // Runs: a Profiler starting again takes new snapshots of the processes
-    // it meets, so the old ones (of processes long gone, or met once as a
-    // waker) need not be kept for ever. begin_run() is called before the new
-    // run remembers anything; once it is certain (attached),
-    // forget_runs_before() drops every snapshot, and perf map, that no call
-    // since stored. Snapshots still held elsewhere (a stack of the old run)
-    // live on there. Thread-safe.
-    uint64_t begin_run();
+    // Runs (ProcessRegistry::begin_run): forget_runs_before() also drops the
+    // perf maps of the processes it forgets, since a tgid may come back as
+    // another process. Thread-safe.
+    uint64_t begin_run() { return processes_.begin_run(); }
     void forget_runs_before(uint64_t run);
-    // Processes with a snapshot, for tests and stats.
-    size_t processes_remembered();
 
     // Loads now what naming frames will need later, so that naming them is
     // quick: kallsyms, and the symbol tables and DWARF of the executable
@@ -121,11 +96,9 @@ public:
     // want of fds or memory is tried again at the next address that needs
     // it (addresses already named keep their unresolved frames). For tests
     // and stats.
-    size_t files_unreadable() const;
+    size_t files_unreadable() const { return unreadable_.count(); }
 
 private:
-    using SnapshotPtr = std::shared_ptr<const ProcessSnapshot>;
-
     // One ELF file however many processes map it.
     struct FileKey {
         uint32_t dev_major;
@@ -144,8 +117,6 @@ private:
         std::unordered_map<uint64_t, std::vector<Frame>> by_address;
     };
 
-    void store_snapshot(ProcessSnapshot snapshot);
-    SnapshotPtr snapshot_of(uint32_t tgid);
     const KernelSymbols* kernel_symbols();
     ProcessFrames& frames_of(const ProcessImage& snapshot);  // swept of dead snapshots now and then
     std::vector<Frame> frames_at(const ProcessSnapshot& process, uint64_t address);
@@ -155,29 +126,13 @@ private:
     std::shared_ptr<DebugSymbols> parse_file(const ProcessSnapshot& process, const Mapping& mapping,
                                              int& error);
     std::shared_ptr<DebugSymbols> parsed_copy(const std::string& build_id, const UniqueFd& copy) const;
-    UniqueFd copy_of_file(const ProcessSnapshot& process, const Mapping& mapping, int& error);
-    void report_unreadable(int errno_value, std::string_view message);
-    void log(LogLevel level, std::string_view message) const;
+    void log(LogLevel level, std::string_view message) const { unreadable_.log(level, message); }
 
-    Log log_;
     std::string kallsyms_path_;
     std::string debuginfo_path_;  // libdwfl's spelling of the debug directories
 
-    // One fd per distinct executable file, shared by every snapshot.
-    PinnedFiles pinned_files_;
-    // What is read of those files: private copies, one per file.
-    FileCopies copies_;
-    std::atomic<size_t> files_unreadable_{0};
-    std::mutex reported_mutex_;
-    std::set<int> reported_causes_;  // errno values already logged as warnings
-    // Held only to look up or replace a snapshot, never during file I/O.
-    std::mutex processes_mutex_;
-    struct StoredSnapshot {
-        SnapshotPtr snapshot;
-        uint64_t run = 0;  // the begin_run() it was stored in
-    };
-    std::unordered_map<uint32_t, StoredSnapshot> processes_;
-    uint64_t run_ = 0;
+    UnreadableFiles unreadable_;  // before processes_, which reports to it
+    ProcessRegistry processes_;
 
     // Serialises the frame calls and guards the caches below.
     std::mutex symbolize_mutex_;

@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "symbolize/private_copy.hpp"
+#include "process/private_copy.hpp"
 
 namespace waketrace::detail {
 

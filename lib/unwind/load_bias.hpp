@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "symbolize/process_maps.hpp"
+#include "process/process_maps.hpp"
 
 namespace waketrace::detail {
 

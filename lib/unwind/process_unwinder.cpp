@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "symbolize/private_copy.hpp"
+#include "process/private_copy.hpp"
 #include "unwind/load_bias.hpp"
 #include "waketrace/profiler.hpp"
 

@@ -12,8 +12,8 @@
 #include <memory>
 #include <vector>
 
-#include "symbolize/process_maps.hpp"
-#include "symbolize/unique_fd.hpp"
+#include "process/process_maps.hpp"
+#include "support/unique_fd.hpp"
 #include "unwind/stack_snapshot.hpp"
 #include "unwind/unwind_memo.hpp"
 

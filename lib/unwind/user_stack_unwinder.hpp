@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "symbolize/process_maps.hpp"
+#include "process/process_maps.hpp"
 #include "unwind/process_unwinder.hpp"
 #include "unwind/stack_snapshot.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Telling hardirq, softirq and NMI wakings apart by their kernel stacks.
 #include <catch2/catch.hpp>
 

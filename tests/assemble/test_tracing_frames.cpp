@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The tracing machinery's own frames never reach results.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Decoding of raw map values: pure logic.
 #include <catch2/catch.hpp>
 

@@ -12,7 +12,7 @@
 
 #include "memory_file.hpp"
 #include "symbolize/kernel_symbols.hpp"
-#include "symbolize/read_file.hpp"
+#include "support/read_file.hpp"
 
 using waketrace::detail::KernelSymbols;
 

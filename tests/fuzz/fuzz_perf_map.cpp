@@ -17,7 +17,7 @@
 #include <fmt/format.h>
 
 #include "symbolize/perf_map.hpp"
-#include "symbolize/unique_fd.hpp"
+#include "support/unique_fd.hpp"
 
 using waketrace::detail::PerfMap;
 using waketrace::detail::PerfMapSymbol;

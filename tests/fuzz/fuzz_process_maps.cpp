@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "symbolize/process_maps.hpp"
+#include "process/process_maps.hpp"
 
 using waketrace::detail::Mapping;
 using waketrace::detail::ProcessMaps;

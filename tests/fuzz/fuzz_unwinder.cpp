@@ -19,8 +19,8 @@
 #include <optional>
 #include <vector>
 
-#include "symbolize/mapped_file.hpp"
-#include "symbolize/process_maps.hpp"
+#include "process/mapped_file.hpp"
+#include "process/process_maps.hpp"
 #include "unwind/user_stack_unwinder.hpp"
 
 using waketrace::detail::Mapping;

@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "symbolize/unique_fd.hpp"
+#include "support/unique_fd.hpp"
 
 namespace waketrace::fuzz {
 

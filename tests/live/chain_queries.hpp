@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Questions tests ask of a Profile.
 #pragma once
 

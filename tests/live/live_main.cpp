@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Main of the live BPF tests. They need CAP_BPF + CAP_PERFMON (or root): on a
 // machine without them the whole binary is skipped (exit 77, meson's SKIP)
 // with a message -- except under CI=true, where it runs and fails, because a

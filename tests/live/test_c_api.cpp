@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The C API over a real workload: what the packed profile holds must be
 // what the workload did, and every pointer must be usable until it is freed.
 #include <catch2/catch.hpp>

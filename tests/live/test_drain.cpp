@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Periodic drain: each drain returns what happened since the previous one,
 // while the profiler keeps running.
 #include <catch2/catch.hpp>

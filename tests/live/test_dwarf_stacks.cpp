@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // --dwarf mode against programs the tests build: user stacks must cross
 // libc's read() and name every caller up to main (a C program without frame
 // pointers, also after it exited and its binary is gone), with inlined

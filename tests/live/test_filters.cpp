@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Each filter, checked against workloads whose behaviour is known.
 #include <catch2/catch.hpp>
 #include <sys/wait.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A thread in a loop of short nanosleeps is woken by the hrtimer interrupt:
 // the waker must be flagged as hard IRQ context, with the timer path in its
 // kernel stack and no stack of whatever task the interrupt hit.

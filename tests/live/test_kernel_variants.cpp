@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Kernel differences, exercised on this kernel by overriding what the probe
 // found: sched_switch without prev_state (before 5.18) reads the task's state
 // through CO-RE instead; without bpf_task_pt_regs (before 5.15) user stacks

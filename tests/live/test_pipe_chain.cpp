@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Two threads pass a token through a pipe with known sleeps before each
 // write: the profiler must blame the writer, in the pipe write path, for the
 // reader's time blocked in the pipe read path, and measure that time.

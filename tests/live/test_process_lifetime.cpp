@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A process that blocks, is woken, and exits before the profile is read must
 // still be named: its memory map was read when it was first seen.
 #include <catch2/catch.hpp>

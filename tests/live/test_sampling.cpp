@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Stack sampling: stacks for a fraction of blocking events, while every
 // event's time is still measured exactly per thread.
 #include <catch2/catch.hpp>

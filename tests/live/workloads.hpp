@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Real workloads with known off-CPU behaviour, for checking what the profiler
 // saw against what happened. Each one starts its threads first (so their tids
 // can be given to the profiler), then runs when run() is called.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Executes examples/notebook/waketrace.ipynb headlessly, as a reader would,
 and checks that its table of top chains shows the consumer thread woken by
 the producer. The notebook path and PYTHONPATH come from meson."""

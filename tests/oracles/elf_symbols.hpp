@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "symbolize/symbol_table.hpp"
-#include "symbolize/unique_fd.hpp"
+#include "support/unique_fd.hpp"
 
 namespace waketrace::test {
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The Profiler's contract where no kernel work is involved: config
 // validation, errors before start, stop() without start.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The rule for Python tests that need what a user's machine may lack (root
 for BPF, an installed tool): skip there with the reason, but fail under
 CI=true, where a skipped test would pass for one that never ran. Every test

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A chain map of two: half of it is one chain, so each look of the
 library's thread (every 50 ms) moves the reader's pipe chain to user space.
 The profile says how often, and no period goes missing on the way."""

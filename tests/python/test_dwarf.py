@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """dwarf_stack_bytes from Python: a program built without frame pointers is
 named through libc up to main, and frames carry source files and lines."""
 import os

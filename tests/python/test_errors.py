@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Each failure surfaces as the Python exception for its errno, with the
 library's message (it says what to do)."""
 import errno

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A thread waiting on a threading.Event (futex_wait) is woken by the thread
 that sets it (futex_wake): the waker is that thread, and the time blocked is
 the setter's sleeps."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """start/stop/results/drain, the context manager and the log callback, on
 real threads."""
 import os

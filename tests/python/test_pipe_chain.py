@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Two Python threads pass a token through a pipe with known sleeps: the
 reader's time blocked in pipe_read must be blamed on the writer, in
 pipe_write, and measured. The one profile also serves the output tests."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Start/stop/results cycles of Profilers in one Python process: each cycle
 sees its workload, and fds and memory stay flat after the first cycles. CI
 runs 25; bench/lifecycle.sh runs 300, the count that once grew the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Stack sampling from Python: every blocking event is timed (exact
 per-thread totals) while only some have stacks (scaled-up chains)."""
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Real Python threads that block and wake each other in known ways.
 
 Each workload creates its threads at once, so their tids are known and a

@@ -18,7 +18,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "symbolize/process_maps.hpp"
+#include "process/process_maps.hpp"
 
 namespace symfixture {
 

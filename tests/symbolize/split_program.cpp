@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "symbolize/build_id.hpp"
-#include "symbolize/unique_fd.hpp"
+#include "support/unique_fd.hpp"
 
 namespace symfixture {
 

@@ -24,7 +24,7 @@
 
 #include "fixtures.hpp"
 #include "split_program.hpp"
-#include "symbolize/unique_fd.hpp"
+#include "support/unique_fd.hpp"
 
 using waketrace::detail::UniqueFd;
 

@@ -7,7 +7,7 @@
 
 #include "fixtures.hpp"
 #include "elf_symbols.hpp"
-#include "symbolize/process_maps.hpp"
+#include "process/process_maps.hpp"
 #include "waketrace/profiler.hpp"
 
 using waketrace::test::ElfSymbols;

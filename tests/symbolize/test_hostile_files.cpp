@@ -25,10 +25,10 @@
 #include "fixtures.hpp"
 #include "split_program.hpp"
 #include "symbolize/debug_symbols.hpp"
-#include "symbolize/private_copy.hpp"
-#include "symbolize/process_maps.hpp"
+#include "process/private_copy.hpp"
+#include "process/process_maps.hpp"
 #include "symbolize/symbolizer.hpp"
-#include "symbolize/unique_fd.hpp"
+#include "support/unique_fd.hpp"
 
 using waketrace::Frame;
 using waketrace::LogLevel;
@@ -230,7 +230,7 @@ TEST_CASE("a library truncated under the symbolizer neither crashes it nor costs
     }
     SECTION("cut before it was ever read") {
         Symbolizer symbolizer;
-        symbolizer.remember_process(self());  // the file is pinned, then cut
+        symbolizer.processes().remember(self());  // the file is pinned, then cut
         REQUIRE(::truncate(file.path().c_str(), 0) == 0);
 
         std::vector<Frame> frames =
@@ -293,7 +293,7 @@ TEST_CASE("no fd left to open a file with is a warning naming EMFILE, not silenc
     const std::string library_path = symfixture::canonical_path(SYMFIXTURE_LIBRARY);
     LogCapture log;
     Symbolizer symbolizer(log.callback());
-    symbolizer.remember_process(self());  // maps read while fds were plenty
+    symbolizer.processes().remember(self());  // maps read while fds were plenty
 
     std::vector<Frame> starved;
     {

@@ -7,7 +7,7 @@
 
 #include "fixtures.hpp"
 #include "symbolize/kernel_symbols.hpp"
-#include "symbolize/read_file.hpp"
+#include "support/read_file.hpp"
 
 using waketrace::detail::KernelSymbols;
 

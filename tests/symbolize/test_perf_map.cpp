@@ -16,8 +16,8 @@
 #include <fmt/format.h>
 
 #include "symbolize/perf_map.hpp"
-#include "symbolize/read_file.hpp"
-#include "symbolize/unique_fd.hpp"
+#include "support/read_file.hpp"
+#include "support/unique_fd.hpp"
 
 using waketrace::detail::PerfMap;
 using waketrace::detail::PerfMapOwner;

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "fixtures.hpp"
-#include "symbolize/process_maps.hpp"
+#include "process/process_maps.hpp"
 
 using waketrace::detail::Mapping;
 using waketrace::detail::ProcessMaps;

@@ -17,9 +17,9 @@
 
 #include "fixtures.hpp"
 #include "elf_symbols.hpp"
-#include "symbolize/mapped_file.hpp"
-#include "symbolize/pinned_files.hpp"
-#include "symbolize/process_snapshot.hpp"
+#include "process/mapped_file.hpp"
+#include "process/pinned_files.hpp"
+#include "process/process_snapshot.hpp"
 #include "waketrace/profiler.hpp"
 
 using waketrace::test::ElfSymbols;

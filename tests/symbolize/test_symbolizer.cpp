@@ -107,7 +107,7 @@ TEST_CASE("a remembered process is named after it exits", "[symbolizer]") {
     uint32_t pid = static_cast<uint32_t>(program.pid());
     uint64_t worker = program.worker_address();
     Symbolizer symbolizer;
-    symbolizer.remember_process(pid);
+    symbolizer.processes().remember(pid);
     program.stop();
 
     std::vector<Frame> frames = symbolizer.user_frames(pid, {worker + 1});
@@ -124,19 +124,19 @@ TEST_CASE("a new run forgets the processes only earlier runs remembered", "[symb
     const auto again_pid = static_cast<uint32_t>(met_again.pid());
     Symbolizer symbolizer;
     const uint64_t first_run = symbolizer.begin_run();
-    symbolizer.remember_process(once_pid);
-    symbolizer.remember_process(again_pid);
+    symbolizer.processes().remember(once_pid);
+    symbolizer.processes().remember(again_pid);
     symbolizer.forget_runs_before(first_run);  // both stored in this run: kept
-    CHECK(symbolizer.processes_remembered() == 2);
+    CHECK(symbolizer.processes().size() == 2);
 
     const uint64_t second_run = symbolizer.begin_run();
-    symbolizer.remember_process(again_pid);
+    symbolizer.processes().remember(again_pid);
     symbolizer.forget_runs_before(second_run);
-    CHECK(symbolizer.processes_remembered() == 1);
+    CHECK(symbolizer.processes().size() == 1);
     // The forgotten one is read again when asked about, while it runs.
     CHECK(symbolizer.user_frames(once_pid, {met_once.worker_address()}).at(0).symbol ==
           "symfixture_program_worker");
-    CHECK(symbolizer.processes_remembered() == 2);
+    CHECK(symbolizer.processes().size() == 2);
 }
 
 TEST_CASE("a process never remembered is read when first asked about", "[symbolizer]") {
@@ -151,7 +151,7 @@ TEST_CASE("a process never remembered is read when first asked about", "[symboli
 TEST_CASE("a process gone before it was remembered gives unresolved frames", "[symbolizer]") {
     uint32_t pid = static_cast<uint32_t>(symfixture::exited_pid());
     Symbolizer symbolizer;
-    symbolizer.remember_process(pid);  // silently nothing to remember
+    symbolizer.processes().remember(pid);  // silently nothing to remember
     std::vector<Frame> frames = symbolizer.user_frames(pid, {0x401000, 0x7f0000001000});
     REQUIRE(frames.size() == 2);
     CHECK_FALSE(frames[0].resolved());
@@ -178,13 +178,13 @@ TEST_CASE("a library deleted after loading", "[symbolizer]") {
     }
 }
 
-TEST_CASE("remember_process may run while frames are resolved", "[symbolizer]") {
+TEST_CASE("remembering a process may run while frames are resolved", "[symbolizer]") {
     symfixture::LoadedLibrary library(SYMFIXTURE_LIBRARY);
     Symbolizer symbolizer;
     std::atomic<bool> done{false};
     std::thread rememberer([&] {
         while (!done)
-            symbolizer.remember_process(self());
+            symbolizer.processes().remember(self());
     });
     bool all_resolved = true;
     for (int round = 0; round < 200; ++round) {

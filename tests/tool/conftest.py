@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Shared fixtures for the waketrace command's tests: paths of the built
 tool and demo come from meson through the environment."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The waketrace command end to end: offwaketime's options and layouts, the
 `-- COMMAND` mode, signals, and its exit statuses."""
 import os

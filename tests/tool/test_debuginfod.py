@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """waketrace --dwarf on a stripped program whose debug information only a
 debuginfod server has: the frames are named through DEBUGINFOD_URLS, as the
 symbolizer tests check without the profiler."""

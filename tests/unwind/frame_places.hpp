@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "elf_symbols.hpp"
-#include "symbolize/process_maps.hpp"
+#include "process/process_maps.hpp"
 
 namespace unwfixture {
 

@@ -5,8 +5,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "symbolize/process_maps.hpp"
-#include "symbolize/unique_fd.hpp"
+#include "process/process_maps.hpp"
+#include "support/unique_fd.hpp"
 #include "unwind/load_bias.hpp"
 #include "unwind_fixture.h"
 

@@ -13,8 +13,8 @@
 #include <string>
 
 #include "frame_places.hpp"
-#include "symbolize/mapped_file.hpp"
-#include "symbolize/process_maps.hpp"
+#include "process/mapped_file.hpp"
+#include "process/process_maps.hpp"
 #include "unwind/process_unwinder.hpp"
 #include "unwind/user_stack_unwinder.hpp"
 #include "unwind_fixture.h"
