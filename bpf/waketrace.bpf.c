@@ -69,6 +69,10 @@ __u64 drops[WT_DROP_NR] = {};
  * moves the entries to user space before the map fills (ChainGrowth). */
 __u64 chains_created = 0;
 __u64 thread_totals_created = 0;
+/* Stacks store_stack() added: user space moves them out the same way
+ * (ChainGrowth), which is safe because a stack's id is a hash of its
+ * frames: the id means the same stack before and after the move. */
+__u64 stacks_created = 0;
 
 /* Kernel and user stacks, keyed by a hash of their frames (see
  * store_stack()); user space sets the entries before load. */
@@ -441,8 +445,10 @@ static __always_inline __s32 store_stack(const struct wt_stack_frames *stack)
 	stored = bpf_map_lookup_elem(&stacks, &id);
 	if (!stored) {
 		err = bpf_map_update_elem(&stacks, &id, stack, BPF_NOEXIST);
-		if (!err)
+		if (!err) {
+			__sync_fetch_and_add(&stacks_created, 1);
 			return id;
+		}
 		if (err != -EEXIST /* another CPU stored it first */) {
 			count_drop(WT_DROP_STACK_MAP_FULL);
 			return -ENOMEM;

@@ -41,10 +41,12 @@ void ChainSums::add(const wt_thread_key& key, const wt_chain_value& value) {
     add_times(threads[any_generation], value);
 }
 
-ChainGrowth::ChainGrowth(BpfCapture& capture, uint64_t chain_capacity, uint64_t thread_capacity, Log log)
+ChainGrowth::ChainGrowth(BpfCapture& capture, uint64_t chain_capacity, uint64_t thread_capacity,
+                         uint64_t stack_capacity, Log log)
     : capture_(capture),
       chain_capacity_(chain_capacity),
       thread_capacity_(thread_capacity),
+      stack_capacity_(stack_capacity),
       log_(std::move(log)),
       thread_(start_left_out_thread(
           [this](uint32_t tid) {
@@ -70,6 +72,8 @@ void ChainGrowth::watch() {
     while (!wake_.wait_for(wake_lock, kWatchInterval, [this] { return stopping_; })) {
         wake_lock.unlock();
         try {
+            if (half_full(capture_.stack_entries(), stack_capacity_))
+                move_stacks();
             const std::lock_guard<std::mutex> lock(mutex_);
             if (wants_move()) {
                 const auto began = std::chrono::steady_clock::now();
@@ -87,6 +91,23 @@ void ChainGrowth::watch() {
         }
         wake_lock.lock();
     }
+}
+
+// Only this thread takes stacks, so it needs no lock but the archive's.
+void ChainGrowth::move_stacks() {
+    const auto began = std::chrono::steady_clock::now();
+    const uint64_t moved =
+        capture_.take_stacks([this](int32_t id, std::vector<uint64_t> frames) { stacks_.add(id, std::move(frames)); });
+    const auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
+    if (log_)
+        log_(LogLevel::info, fmt::format("moved {} stacks to user space in {} ms (the kernel stack map was "
+                                         "half full; {} distinct stacks kept there)",
+                                         moved, took.count(), stacks_.size()));
+}
+
+StackArchive::Lookup ChainGrowth::stack(int32_t stack_id) const {
+    return stacks_.find(stack_id, capture_.stack(stack_id));
 }
 
 bool ChainGrowth::wants_move() const {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// Lets the chain map (and the per-thread totals map) grow past the kernel
-// map's fixed size: a library thread watches how full the kernel maps are
-// and, past half full, moves their entries into sums kept in user space.
-// results() and drain() then read the sums and the kernel maps together.
+// Lets the chain map (and the per-thread totals map, and the stack map) grow
+// past the kernel map's fixed size: a library thread watches how full the
+// kernel maps are and, past half full, moves their entries into sums (and a
+// StackArchive) kept in user space. results() and drain() then read user
+// space and the kernel maps together.
 #pragma once
 
 #include <atomic>
@@ -16,6 +17,7 @@
 #include <unordered_map>
 
 #include "capture/loader.hpp"
+#include "capture/stack_archive.hpp"
 #include "support/left_out_thread.hpp"
 #include "waketrace/profiler.hpp"
 #include "waketrace_abi.h"
@@ -50,9 +52,9 @@ class ChainGrowth {
 public:
     using Log = std::function<void(LogLevel, std::string_view)>;
     // Watches `capture`'s maps until stop_watching() or destruction.
-    // `chain_capacity` and `thread_capacity` are the kernel maps' sizes.
+    // The capacities are the kernel maps' sizes.
     ChainGrowth(BpfCapture& capture, uint64_t chain_capacity, uint64_t thread_capacity,
-                Log log);
+                uint64_t stack_capacity, Log log);
     ~ChainGrowth();
     ChainGrowth(const ChainGrowth&) = delete;
     ChainGrowth& operator=(const ChainGrowth&) = delete;
@@ -67,10 +69,14 @@ public:
     // Times entries were moved to user space because a kernel map passed
     // half full, since the profiler started.
     uint64_t moves() const noexcept { return moves_; }
+    // A stack id's frames, from the kernel's stack map or, once moved, the
+    // archive. Thread-safe.
+    StackArchive::Lookup stack(int32_t stack_id) const;
 
 private:
     void watch();
     bool wants_move() const;
+    void move_stacks();
     // Seals the current generation and moves every sealed entry into sums_.
     // Holds mutex_.
     uint64_t move_sealed();
@@ -78,9 +84,11 @@ private:
     BpfCapture& capture_;
     const uint64_t chain_capacity_;
     const uint64_t thread_capacity_;
+    const uint64_t stack_capacity_;
     Log log_;
     mutable std::mutex mutex_;  // guards sums_ and every take from the kernel maps
     ChainSums sums_;
+    StackArchive stacks_;  // has its own lock: readers of stacks never wait for a move
     std::atomic<uint64_t> moves_{0};
     std::mutex wake_mutex_;
     std::condition_variable wake_;

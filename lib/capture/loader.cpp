@@ -265,6 +265,10 @@ uint64_t entries_left(const __u64* created, uint64_t taken) {
 
 }  // namespace
 
+uint64_t BpfCapture::stack_entries() const {
+    return entries_left(&skel_->bss->stacks_created, stacks_taken_);
+}
+
 uint64_t BpfCapture::chain_entries() const {
     return entries_left(&skel_->bss->chains_created, chains_taken_);
 }
@@ -282,6 +286,34 @@ std::vector<uint64_t> BpfCapture::stack(int32_t stack_id) const {
     // A stack shorter than WT_MAX_STACK_DEPTH ends with a zero.
     frames.erase(std::find(frames.begin(), frames.end(), 0), frames.end());
     return frames;
+}
+
+uint64_t BpfCapture::take_stacks(const std::function<void(int32_t, std::vector<uint64_t>)>& visit) {
+    const bpf_map* map = skel_->maps.stacks;
+    // Keys first: deleting while walking with get_next_key can restart the walk.
+    std::vector<int32_t> ids;
+    int32_t next = 0;
+    const int32_t* previous = nullptr;
+    int32_t current = 0;
+    while (bpf_map__get_next_key(map, previous, &next, sizeof(next)) == 0) {
+        ids.push_back(next);
+        current = next;
+        previous = &current;
+    }
+    uint64_t taken = 0;
+    std::vector<uint64_t> frames(WT_MAX_STACK_DEPTH);
+    for (int32_t id : ids) {
+        // Visited before it is deleted, so a reader that misses it in the
+        // map finds the copy (a stored stack never changes meanwhile).
+        if (bpf_map__lookup_elem(map, &id, sizeof(id), frames.data(), frames.size() * sizeof(uint64_t),
+                                 0) != 0)
+            continue;
+        visit(id, {frames.begin(), std::find(frames.begin(), frames.end(), 0)});
+        if (bpf_map__delete_elem(map, &id, sizeof(id), 0) == 0)
+            ++taken;
+    }
+    stacks_taken_ += taken;
+    return taken;
 }
 
 DropCounts BpfCapture::drops() const {

@@ -62,6 +62,13 @@ public:
     uint64_t thread_total_entries() const;
     // Frame addresses of a stack id, innermost first; empty if the id is gone.
     std::vector<uint64_t> stack(int32_t stack_id) const;
+    // Removes every stack from the stack map, visiting each (its id and
+    // frames) before it is removed. The program never changes a stored stack, and its id is
+    // a hash of its frames, so a copy taken here names the same stack as any
+    // later entry under that id (bar a hash collision). Returns how many.
+    uint64_t take_stacks(const std::function<void(int32_t, std::vector<uint64_t>)>& visit);
+    // Stacks in the stack map now; only the thread that takes may ask.
+    uint64_t stack_entries() const;
     DropCounts drops() const;
     int process_events_fd() const;
     // --dwarf mode's user stack snapshots and periods (wt_*_event records).
@@ -78,6 +85,7 @@ private:
     bool tp_btf_ = false;
     uint64_t chains_taken_ = 0;
     uint64_t thread_totals_taken_ = 0;
+    uint64_t stacks_taken_ = 0;
     // Every library thread of the process is left out, other Profilers' too
     // (support/library_threads.hpp); dropped before the skeleton.
     std::unique_ptr<ExclusionRegistration> library_threads_;

@@ -12,18 +12,23 @@ namespace waketrace::detail {
 namespace {
 
 // Stack ids repeat across chains (one waker stack wakes many targets): read
-// each from the kernel once per decode. In --dwarf mode user stack ids name
-// stacks unwound in user space instead.
+// each from the kernel (or, once moved, from `growth`'s archive) once per
+// decode. In --dwarf mode user stack ids name stacks unwound in user space
+// instead.
 class StackReader {
 public:
-    StackReader(const BpfCapture& capture, const EventChains* unwound)
-        : capture_(capture), unwound_(unwound) {}
+    StackReader(const BpfCapture& capture, const ChainGrowth* growth, const EventChains* unwound)
+        : capture_(capture), growth_(growth), unwound_(unwound) {}
 
     DecodedStack read_kernel(int32_t stack_id) { return read(stack_id, kernel_cache_, nullptr); }
     DecodedStack read_user(int32_t stack_id) { return read(stack_id, user_cache_, unwound_); }
 
 private:
-    using Cache = std::unordered_map<int32_t, EventChains::UnwoundStack>;
+    // A stack's addresses, or the collision that makes its id ambiguous.
+    struct Resolved : EventChains::UnwoundStack {
+        bool collision = false;
+    };
+    using Cache = std::unordered_map<int32_t, Resolved>;
 
     DecodedStack read(int32_t stack_id, Cache& cache, const EventChains* unwound) {
         DecodedStack stack;
@@ -35,14 +40,26 @@ private:
         }
         auto [it, inserted] = cache.try_emplace(stack_id);
         if (inserted)
-            it->second = unwound ? unwound->user_stack(stack_id)
-                                 : EventChains::UnwoundStack{nullptr, capture_.stack(stack_id)};
+            it->second = unwound ? Resolved{unwound->user_stack(stack_id), false} : captured(stack_id);
+        if (it->second.collision) {
+            stack.status = StackStatus::collision;
+            stack.error = -EEXIST;
+            return stack;
+        }
         stack.addresses = it->second.addresses;
         stack.image = it->second.image;
         return stack;
     }
 
+    Resolved captured(int32_t stack_id) const {
+        if (!growth_)
+            return {{nullptr, capture_.stack(stack_id)}, false};
+        StackArchive::Lookup found = growth_->stack(stack_id);
+        return {{nullptr, std::move(found.frames)}, found.collision};
+    }
+
     const BpfCapture& capture_;
+    const ChainGrowth* growth_;
     const EventChains* unwound_;
     Cache kernel_cache_;
     Cache user_cache_;
@@ -121,7 +138,7 @@ Losses to_losses(const DropCounts& drops) noexcept {
 
 DecodedProfile decode_profile(const BpfCapture& capture, const EventChains* unwound) {
     DecodedProfile decoded;
-    StackReader stacks(capture, unwound);
+    StackReader stacks(capture, nullptr, unwound);
     auto add_chain = [&](const wt_chain_key& key, const wt_chain_value& value) {
         decoded.chains.push_back(decode_chain(key, value, stacks));
     };
@@ -140,10 +157,10 @@ namespace {
 // Decodes the chains and thread totals in `sums`, plus, in --dwarf mode, the
 // chains `add_unwound` hands over.
 template <typename AddUnwound>
-DecodedProfile decode_sums(const BpfCapture& capture, const ChainSums& sums, const EventChains* unwound,
-                           const AddUnwound& add_unwound) {
+DecodedProfile decode_sums(const BpfCapture& capture, const ChainGrowth& growth, const ChainSums& sums,
+                           const EventChains* unwound, const AddUnwound& add_unwound) {
     DecodedProfile decoded;
-    StackReader stacks(capture, unwound);
+    StackReader stacks(capture, &growth, unwound);
     for (const auto& [key, value] : sums.chains)
         decoded.chains.push_back(decode_chain(key, value, stacks));
     if (unwound)
@@ -159,12 +176,12 @@ DecodedProfile decode_sums(const BpfCapture& capture, const ChainSums& sums, con
 
 DecodedProfile decode_profile(const BpfCapture& capture, const ChainGrowth& growth,
                               const EventChains* unwound) {
-    return decode_sums(capture, growth.read(), unwound,
+    return decode_sums(capture, growth, growth.read(), unwound,
                        [&](const ChainVisitor& visit) { unwound->for_each_chain(visit); });
 }
 
 DecodedProfile take_decoded_profile(BpfCapture& capture, ChainGrowth& growth, EventChains* unwound) {
-    return decode_sums(capture, growth.take(), unwound,
+    return decode_sums(capture, growth, growth.take(), unwound,
                        [&](const ChainVisitor& visit) { unwound->take_chains(visit); });
 }
 

@@ -188,3 +188,106 @@ TEST_CASE("the chain map grows into user space instead of filling") {
     const std::lock_guard<std::mutex> lock(log_mutex);
     check(pairs, outcome, logged_moves, !draining);
 }
+
+namespace {
+
+// Stacks a chain lost or came back without frames: with the stack map
+// moved to user space when half full, there must be none. (A hardirq
+// waker's user stack is never taken: not a loss.)
+struct StackTally {
+    uint64_t missing = 0;  // lost, or ok without frames
+    std::set<std::vector<uint64_t>> distinct;
+    void add(const wt::Stack& stack) {
+        if (stack.status == wt::StackStatus::not_captured || stack.status == wt::StackStatus::irq_dropped)
+            return;
+        if (stack.status != wt::StackStatus::ok || stack.frames.empty()) {
+            ++missing;
+            return;
+        }
+        distinct.insert(addresses(stack));
+    }
+    void add(const wt::Profile& profile) {
+        for (const wt::WakeChain& chain : profile.chains) {
+            add(chain.kernel_stack);
+            add(chain.user_stack);
+            for (const wt::Waker& waker : chain.wakers) {
+                add(waker.kernel_stack);
+                add(waker.user_stack);
+            }
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("the stack map is moved to user space instead of filling") {
+    const bool draining = GENERATE(false, true);
+    INFO((draining ? "draining every 250 ms" : "results() at the end"));
+    // Half of it, 20 new stacks, is more than the workload starts within one
+    // 50 ms look of the library's thread.
+    constexpr uint32_t kStackSlots = 40;
+    auto pairs = make_pairs();
+    std::mutex log_mutex;
+    uint64_t stack_moves = 0;
+    wt::Config config;
+    config.stack_storage_size = kStackSlots;
+    config.min_block_us = 0;
+    for (const auto& pair : pairs)
+        for (pid_t tid : pair->tids())
+            config.tids.push_back(uint32_t(tid));
+    config.log = [&](wt::LogLevel level, std::string_view message) {
+        if (level == wt::LogLevel::info && message.find("stacks to user space") != std::string_view::npos) {
+            const std::lock_guard<std::mutex> lock(log_mutex);
+            ++stack_moves;
+        }
+    };
+    wt::Profiler profiler(config);
+    Outcome outcome;
+    StackTally stacks;
+    auto take = [&](const wt::Profile& profile) {
+        outcome.add(profile);
+        stacks.add(profile);
+    };
+    profiler.start();
+    for (auto& pair : pairs)
+        pair->start();
+    auto all_finished = [&] {
+        for (const auto& pair : pairs)
+            if (!pair->finished())
+                return false;
+        return true;
+    };
+    if (draining) {
+        while (!all_finished()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+            take(profiler.drain());
+        }
+    }
+    for (auto& pair : pairs)
+        pair->wait_finished();
+    profiler.stop();
+    const wt::Profile last = draining ? profiler.drain() : profiler.results();
+    take(last);
+
+    const std::lock_guard<std::mutex> lock(log_mutex);
+    INFO(stacks.distinct.size() << " distinct stacks, " << stacks.missing << " missing, " << stack_moves
+                                << " moves of the stack map");
+    // Four pairs at 32 depths: more stacks than the map has slots.
+    CHECK(stacks.distinct.size() > kStackSlots);
+    CHECK(stack_moves > 0);
+    CHECK(stacks.missing == 0);
+    CHECK(last.losses.stack_map_full == 0);
+    CHECK(last.losses.stack_collisions == 0);
+    CHECK(outcome.duplicated_chains == 0);
+    uint64_t done = 0;
+    uint64_t seen = 0;
+    for (const auto& pair : pairs)
+        for (pid_t tid : pair->tids()) {
+            done += pair->periods(tid);
+            const auto it = outcome.seen.find(uint32_t(tid));
+            seen += it == outcome.seen.end() ? 0 : it->second;
+        }
+    INFO(done << " periods done, " << seen << " seen, " << outcome.lost << " counted as lost");
+    if (outcome.skipped_runs == 0)
+        CHECK(seen + outcome.lost == done);
+}
