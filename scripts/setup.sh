@@ -9,6 +9,7 @@ packages=(
   meson ninja-build pkg-config g++ clang bpftool        # build, BPF compile + skeleton
   libclang-rt-dev                                       # libFuzzer + sanitizers for clang (scripts/fuzz.sh)
   libbpf-dev libelf-dev libdw-dev libfmt-dev zlib1g-dev # the library (zlib: debuglink CRCs)
+  libiberty-dev                                         # the demangler (linked in statically)
   catch2 python3 python3-pytest util-linux              # tests (setpriv is in util-linux)
   abigail-tools                                         # the ABI check
   debuginfod                                            # a real debuginfod server for the symbolizer tests

@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Symbol names come from whatever binaries the profiled processes map, so the
-// demanglers read hostile text: the Rust v0 reader (written here) and the
-// C++ and legacy Rust path around __cxa_demangle.
+// demangler reads hostile text: libiberty's C++ and Rust (legacy and v0)
+// readers, and the code around them that keeps a name from turning empty.
+// libiberty comes from Debian, built without coverage or sanitizers: a memory
+// error inside it shows only when it crashes.
 #include <cstdint>
 #include <cstdlib>
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include "symbolize/demangle.hpp"
-#include "symbolize/rust_v0_demangle.hpp"
+
+namespace {
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+    return text.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view name(reinterpret_cast<const char*>(data), size);
@@ -19,9 +27,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string readable = waketrace::detail::demangle(name);
     if (readable.empty() != name.empty())
         std::abort();
-    // The v0 reader on its own too, also for names without the "_R" prefix.
-    const std::optional<std::string> rust = waketrace::detail::demangle_rust_v0(name);
-    if (rust && rust->empty())
+    // Only mangled names change: Itanium C++ ("_Z", and GCC's "_GLOBAL_"
+    // constructor names), legacy Rust (Itanium-style) and Rust v0 ("_R").
+    // Anything else comes back byte for byte, also past a NUL.
+    if (readable != name && !starts_with(name, "_Z") && !starts_with(name, "_R") &&
+        !starts_with(name, "_GLOBAL_"))
         std::abort();
     return 0;
 }

@@ -28,6 +28,15 @@ TEST_CASE("legacy Rust names read as Rust paths", "[demangle]") {
           "<alloc::vec::Vec<T> as core::ops::drop::Drop>::drop");
 }
 
+TEST_CASE("legacy Rust names read every $u..$ escape", "[demangle]") {
+    // '!' (the never type) and '=' (in "Output = u8"): rustc writes any
+    // character an identifier cannot hold as its code in hex.
+    CHECK(demangle("_ZN40_$LT$$u21$$u20$as$u20$mycrate..Speak$GT$5speak17h0123456789abcdefE") ==
+          "<! as mycrate::Speak>::speak");
+    CHECK(demangle("_ZN7mycrate23Output$u20$$u3d$$u20$u817h0123456789abcdefE") ==
+          "mycrate::Output = u8");
+}
+
 TEST_CASE("a C++ name ending like a Rust hash keeps its last part", "[demangle]") {
     // Only names whose mangling ends in the hash segment lose it.
     CHECK(demangle("_ZN3foo17h0123456789abcdefEv") == "foo::h0123456789abcdef()");
@@ -59,6 +68,15 @@ TEST_CASE("Rust v0 names read as Rust paths, without crate hashes", "[demangle]"
                    "FnOnceThEE9call_once6vtableB8_") ==
           "<lib::entry::{closure#0} as core::ops::function::FnOnce<(u8,)>>::call_once::"
           "{shim:vtable#0}");
+    // A function pointer type over any lifetime, named as rustc writes it.
+    CHECK(demangle("_RINvCs1234_7mycrate3fooFG_RL0_hEuE") == "mycrate::foo::<for<'a> fn(&'a u8)>");
+}
+
+// Rust spells non-ASCII identifiers in punycode ("café": "caf-dma", with '_'
+// for '-'), after a 'u'.
+TEST_CASE("Rust v0 identifiers in punycode read as Unicode", "[demangle]") {
+    CHECK(demangle("_RNvCs1234_7mycrateu7caf_dma") == "mycrate::caf\u00e9");
+    CHECK(demangle("_RNvCs_u9gre_6ka8i3foo") == "gr\u00f6\u00dfe::foo");
 }
 
 TEST_CASE("names that only look like Rust v0 stay as they are", "[demangle]") {
@@ -66,7 +84,6 @@ TEST_CASE("names that only look like Rust v0 stay as they are", "[demangle]") {
     CHECK(demangle("_Resume") == "_Resume");
     CHECK(demangle("_RNvCs1234_7mycrate") == "_RNvCs1234_7mycrate");  // identifier missing
     CHECK(demangle("_RNvB0_3foo") == "_RNvB0_3foo");                  // backref to itself
-    CHECK(demangle("_RNvCs_u7mycrate3foo") == "_RNvCs_u7mycrate3foo");  // punycode: not read
     // Valid v0, but read as nothing: an empty name would mean "unresolved".
     CHECK(demangle("_RC0") == "_RC0");
 }
