@@ -13,6 +13,7 @@ packages=(
   catch2 python3 python3-pytest util-linux              # tests (setpriv is in util-linux)
   abigail-tools                                         # the ABI check
   debuginfod                                            # a real debuginfod server for the symbolizer tests
+  mandoc groff-base                                     # lint the waketrace(8) man page (tests/manpage)
   pybind11-dev python3-dev                              # the Python module
   python3-pandas python3-nbconvert python3-ipykernel python3-nbformat  # notebook example
   libbenchmark-dev                                      # Google Benchmark example
