@@ -131,6 +131,7 @@ Profile build_profile(DecodedProfile decoded_profile, const Losses& losses, uint
                       Symbolizer& symbolizer) {
     Profile profile;
     profile.losses = losses;
+    profile.losses.stack_collisions += decoded_profile.stack_collisions;
     profile.stack_sample_percent = stack_sample_percent;
     profile.chains.reserve(decoded_profile.chains.size());
     std::unordered_map<std::string, size_t> index_of;

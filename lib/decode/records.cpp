@@ -22,6 +22,7 @@ public:
 
     DecodedStack read_kernel(int32_t stack_id) { return read(stack_id, kernel_cache_, nullptr); }
     DecodedStack read_user(int32_t stack_id) { return read(stack_id, user_cache_, unwound_); }
+    uint64_t collisions() const { return collisions_; }
 
 private:
     // A stack's addresses, or the collision that makes its id ambiguous.
@@ -42,6 +43,7 @@ private:
         if (inserted)
             it->second = unwound ? Resolved{unwound->user_stack(stack_id), false} : captured(stack_id);
         if (it->second.collision) {
+            ++collisions_;
             stack.status = StackStatus::collision;
             stack.error = -EEXIST;
             return stack;
@@ -63,6 +65,7 @@ private:
     const EventChains* unwound_;
     Cache kernel_cache_;
     Cache user_cache_;
+    uint64_t collisions_ = 0;  // stacks read as collisions, counting repeats
 };
 
 std::string comm_of(const char (&comm)[WT_COMM_LEN]) {
@@ -169,6 +172,7 @@ DecodedProfile decode_sums(const BpfCapture& capture, const ChainGrowth& growth,
         });
     for (const auto& [key, value] : sums.threads)
         decoded.threads.push_back(decode_thread(key, value));
+    decoded.stack_collisions = stacks.collisions();
     return decoded;
 }
 

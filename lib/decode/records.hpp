@@ -50,6 +50,10 @@ struct DecodedThread {
 struct DecodedProfile {
     std::vector<DecodedChain> chains;
     std::vector<DecodedThread> threads;  // empty unless stacks are sampled
+    // Stacks of these chains whose id was found to name two different
+    // stacks over time (StackArchive): reported as collisions, and counted
+    // with the program's own collisions in Losses::stack_collisions.
+    uint64_t stack_collisions = 0;
 };
 
 StackStatus stack_status(int32_t stack_id) noexcept;
