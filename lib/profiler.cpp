@@ -242,28 +242,4 @@ Profile Profiler::drain() {
     return profile;
 }
 
-std::string_view to_string(WakerContext context) noexcept {
-    switch (context) {
-    case WakerContext::task: return "task";
-    case WakerContext::hardirq: return "hardirq";
-    case WakerContext::softirq: return "softirq";
-    case WakerContext::nmi: return "nmi";
-    case WakerContext::preempted: return "preempted";
-    case WakerContext::unseen: return "unseen";
-    }
-    return "unknown";
-}
-
-std::string_view to_string(StackStatus status) noexcept {
-    switch (status) {
-    case StackStatus::ok: return "ok";
-    case StackStatus::not_captured: return "not captured";
-    case StackStatus::irq_dropped: return "dropped (interrupt context)";
-    case StackStatus::collision: return "lost (stack map collision)";
-    case StackStatus::map_full: return "lost (stack map full)";
-    case StackStatus::error: return "lost (capture error)";
-    }
-    return "unknown";
-}
-
 }  // namespace waketrace

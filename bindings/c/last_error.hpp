@@ -9,7 +9,7 @@
 #include <new>
 #include <string>
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 namespace waketrace::c_api {
 

@@ -3,7 +3,7 @@
 // every pointer inside borrows from it.
 #pragma once
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/profile.hpp"
 #include "waketrace/waketrace.h"
 
 #include <cstdint>

@@ -11,6 +11,7 @@
 #include "captured_profile.hpp"
 #include "config_from_python.hpp"
 #include "module_parts.hpp"
+#include "waketrace/profiler.hpp"
 
 namespace py = pybind11;
 

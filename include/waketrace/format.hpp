@@ -17,7 +17,8 @@
 #include <string>
 #include <string_view>
 
-#include <waketrace/profiler.hpp>
+#include <waketrace/config.hpp>
+#include <waketrace/profile.hpp>
 
 namespace waketrace {
 

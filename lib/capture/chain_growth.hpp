@@ -17,7 +17,7 @@
 
 #include "capture/loader.hpp"
 #include "support/left_out_thread.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/config.hpp"
 #include "waketrace_abi.h"
 
 namespace waketrace::detail {

@@ -9,7 +9,7 @@
 #include "capture/chain_growth.hpp"
 #include "capture/loader.hpp"
 #include "symbolize/symbolizer.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/profile.hpp"
 #include "waketrace_abi.h"
 
 namespace waketrace::detail {

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "waketrace/format.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/profile.hpp"
 
 namespace waketrace::format_internal {
 

@@ -24,7 +24,8 @@
 #include "symbolize/process_maps.hpp"
 #include "symbolize/process_snapshot.hpp"
 #include "symbolize/unique_fd.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/config.hpp"
+#include "waketrace/profile.hpp"
 
 namespace waketrace::detail {
 

@@ -20,7 +20,7 @@
 #include "symbolize/mapped_file.hpp"
 #include "symbolize/pinned_files.hpp"
 #include "symbolize/process_snapshot.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 using waketrace::test::ElfSymbols;
 using waketrace::detail::Mapping;
