@@ -27,8 +27,8 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
-#include <waketrace/format.hpp>
-#include <waketrace/profiler.hpp>
+#include "format/format.hpp"
+#include "profiler_engine.hpp"
 
 namespace {
 
@@ -152,7 +152,7 @@ public:
     void print_report(std::FILE* out, const char* benchmark, size_t top) const;
 
 private:
-    std::optional<waketrace::Profiler> profiler_;
+    std::optional<waketrace::detail::ProfilerEngine> profiler_;
     bool unavailable_ = false;
     pid_t tid_ = 0;
     pid_t worker_tid_ = 0;

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "waketrace/format.hpp"
+#include "format/format.hpp"
 #include "waketrace/profile.hpp"
 
 namespace waketrace::format_internal {

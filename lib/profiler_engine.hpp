@@ -1,36 +1,42 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// libwaketrace C++ API: why threads were not running, and who woke them.
+// The profiler itself, in process: validates a Config, then runs the data
+// path capture -> decode -> symbolize/assemble on demand. Internal: the C ABI
+// (bindings/c), the waketrace command, the Python module and the tests use
+// it directly, as they need what the C ABI does not carry (Error::hint() in
+// each one's own words, the Config in C++ terms). C++ programs outside the
+// tree use waketrace::Profiler (include/waketrace/profiler.hpp), the installed
+// header-only layer over the C ABI, which keeps the same methods.
 //
 //     waketrace::Config config;
 //     config.tids = {worker_tid};
-//     waketrace::Profiler profiler(config);
-//     profiler.start();
+//     waketrace::detail::ProfilerEngine engine(config);
+//     engine.start();
 //     ... run the workload ...
-//     profiler.stop();
-//     for (const waketrace::WakeChain& chain : profiler.results().chains) ...
+//     engine.stop();
+//     for (const waketrace::WakeChain& chain : engine.results().chains) ...
 //
-// Thread safety: one Profiler may be used from one thread at a time; separate
-// Profilers are independent (they share no state and may run at once).
+// Thread safety: one engine may be used from one thread at a time; separate
+// engines are independent (they share no state and may run at once).
 #pragma once
 
 #include <memory>
 
-#include <waketrace/config.hpp>
-#include <waketrace/error.hpp>
-#include <waketrace/profile.hpp>
+#include "waketrace/config.hpp"
+#include "waketrace/error.hpp"
+#include "waketrace/profile.hpp"
 
-namespace waketrace {
+namespace waketrace::detail {
 
-class Profiler {
+class ProfilerEngine {
 public:
     // Validates the config (throws Error with EINVAL). No kernel work yet.
-    explicit Profiler(Config config);
-    ~Profiler();
-    Profiler(Profiler&&) noexcept;
-    Profiler& operator=(Profiler&&) noexcept;
-    Profiler(const Profiler&) = delete;
-    Profiler& operator=(const Profiler&) = delete;
+    explicit ProfilerEngine(Config config);
+    ~ProfilerEngine();
+    ProfilerEngine(ProfilerEngine&&) noexcept;
+    ProfilerEngine& operator=(ProfilerEngine&&) noexcept;
+    ProfilerEngine(const ProfilerEngine&) = delete;
+    ProfilerEngine& operator=(const ProfilerEngine&) = delete;
 
     // Loads and attaches the BPF program. Throws Error: EPERM (missing
     // capability, named in the message), ENOTSUP (no BTF), ESRCH (a pid or
@@ -58,4 +64,4 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace waketrace
+}  // namespace waketrace::detail
