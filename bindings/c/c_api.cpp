@@ -12,18 +12,12 @@
 #include "options.hpp"
 #include "profile_packing.hpp"
 #include "profiler_engine.hpp"
+#include "waketrace/c_bridge.hpp"
 #include "waketrace/waketrace.h"
 
 namespace wt = waketrace;
 using wt::c_api::guarded;
 using wt::c_api::guarded_pointer;
-
-// The C constants are the C++ enums' values: keep them in step.
-static_assert(WT_WAKER_TASK == int(wt::WakerContext::task) && WT_WAKER_UNSEEN == int(wt::WakerContext::unseen));
-static_assert(WT_WAKER_HARDIRQ == int(wt::WakerContext::hardirq) && WT_WAKER_NMI == int(wt::WakerContext::nmi));
-static_assert(WT_STACK_OK == int(wt::StackStatus::ok) && WT_STACK_ERROR == int(wt::StackStatus::error));
-static_assert(WT_STACK_COLLISION == int(wt::StackStatus::collision));
-static_assert(WT_LOG_WARNING == int(wt::LogLevel::warning) && WT_LOG_DEBUG == int(wt::LogLevel::debug));
 
 struct wt_profiler {
     wt::Config config;
@@ -156,7 +150,7 @@ char* wt_profile_format(const wt_profile* profile, uint32_t format, uint32_t sta
         if (stacks > WT_STACKS_USER_ONLY)
             throw wt::Error(EINVAL, "stacks must be one of WT_STACKS_*");
         const wt::FormatOptions options{wt::StackKinds(stacks), (format & WT_FORMAT_DELIMITER) != 0};
-        const wt::Profile unpacked = wt::c_api::unpack_profile(*profile);
+        const wt::Profile unpacked = wt::c_bridge::profile_from(*profile);
         const std::string text = layout == WT_FORMAT_FOLDED ? wt::format_folded(unpacked, options)
                                                             : wt::format_text(unpacked, options);
         char* copy = static_cast<char*>(std::malloc(text.size() + 1));

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// libwaketrace C++ API: why threads were not running, and who woke them.
+//
+//     waketrace::Config config;
+//     config.tids = {worker_tid};
+//     waketrace::Profiler profiler(config);   // throws waketrace::Error (EINVAL)
+//     profiler.start();                       // Error with errno and what to do
+//     ... run the workload ...
+//     profiler.stop();
+//     waketrace::CapturedProfile captured = profiler.results();
+//     for (const waketrace::WakeChain& chain : captured.profile().chains) ...
+//     std::string folded = captured.folded();  // for flamegraph.pl
+//
+// Header-only, over the stable C ABI (waketrace.h): build with C++17 and
+// `pkg-config --cflags --libs waketrace`. The C++ types are compiled into the
+// program and libwaketrace.so exports only versioned C symbols, so a program
+// built against this header keeps working with later libwaketrace.so.0.
+//
+// Thread safety: one Profiler may be used from one thread at a time; separate
+// Profilers are independent (they share no state and may run at once). A
+// CapturedProfile is immutable: any threads may read and format it at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <waketrace/c_bridge.hpp>
+#include <waketrace/config.hpp>
+#include <waketrace/error.hpp>
+#include <waketrace/profile.hpp>
+#include <waketrace/waketrace.h>
+
+namespace waketrace {
+
+// What Profiler::results() and drain() return: the profile as C++ values,
+// and the library's own copy of it, from which text() and folded() render
+// the waketrace command's layouts. Copies share that library copy.
+class CapturedProfile {
+public:
+    const Profile& profile() const& noexcept { return profile_; }
+    // From a temporary (profiler.results().profile()): a Profile of its own.
+    Profile profile() && { return std::move(profile_); }
+
+    // offwaketime's default layout (the waketrace command's output), and its
+    // -f layout, one folded line per chain for flamegraph.pl. delimiter
+    // (offwaketime -d): a "-" between the user and the kernel part of each
+    // stack. Stacks the Config did not ask for are left out, not shown as
+    // missing. Throws Error (ENOMEM).
+    std::string text(bool delimiter = false) const { return formatted(WT_FORMAT_TEXT, delimiter); }
+    std::string folded(bool delimiter = false) const { return formatted(WT_FORMAT_FOLDED, delimiter); }
+
+private:
+    friend class Profiler;
+    // Takes ownership of `packed`, a wt_profile of a profiler with Config::stacks `stacks`.
+    CapturedProfile(wt_profile* packed, StackKinds stacks)
+        : packed_(packed, c_bridge::FreeProfile{}), stacks_(stacks), profile_(c_bridge::profile_from(*packed_)) {}
+
+    std::string formatted(uint32_t layout, bool delimiter) const {
+        const std::unique_ptr<char, c_bridge::FreeString> text(c_bridge::checked(wt_profile_format(
+            packed_.get(), layout | (delimiter ? WT_FORMAT_DELIMITER : 0u), uint32_t(stacks_))));
+        return text.get();
+    }
+
+    std::shared_ptr<const wt_profile> packed_;
+    StackKinds stacks_;
+    Profile profile_;
+};
+
+// Profiles off-CPU time and wake-ups of the threads a Config selects.
+class Profiler {
+public:
+    // Validates the config and creates the library's profiler; no kernel
+    // work yet. Throws Error: EINVAL (the message names the field), ENOMEM.
+    // Config::log, when set, is called from the library's threads too, also
+    // while stop() and the destructor run; an exception it throws is dropped.
+    explicit Profiler(Config config) : state_(std::make_unique<State>()) {
+        State& state = *state_;
+        state.config = std::move(config);
+        wt_profiler_opts opts = c_bridge::options_from(state.config);
+        if (state.config.log) {
+            opts.log = &c_bridge::call_log;
+            opts.log_ctx = &state.config.log;  // on the heap: stays put when the Profiler moves
+        }
+        state.handle.reset(c_bridge::checked(wt_profiler_new(&opts)));
+        for (uint32_t pid : state.config.pids)
+            c_bridge::checked(wt_profiler_add_pid(state.handle.get(), pid));
+        for (uint32_t tid : state.config.tids)
+            c_bridge::checked(wt_profiler_add_tid(state.handle.get(), tid));
+    }
+    // Stops; profiles already returned stay valid.
+    ~Profiler() = default;
+    Profiler(Profiler&&) noexcept = default;
+    Profiler& operator=(Profiler&&) noexcept = default;
+    Profiler(const Profiler&) = delete;
+    Profiler& operator=(const Profiler&) = delete;
+
+    // Loads and attaches the BPF program. Throws Error: EPERM (a missing
+    // capability, named in the message), ENOTSUP (no BTF, or --dwarf on a
+    // kernel before 5.15), ESRCH (a pid or tid does not exist), EBUSY
+    // (already running), EMFILE (too few file descriptors left), or the
+    // libbpf error; when setting an option would tell more, hint() names it
+    // (Config::log for the verifier's log). Starting again after stop()
+    // begins a new run: results() then holds only what came after.
+    void start() {
+        State& state = live_state();
+        c_bridge::checked(wt_profiler_start(state.handle.get()));
+        state.running = true;
+    }
+    // Detaches. Idempotent; results() stays readable afterwards.
+    void stop() noexcept {
+        if (!state_)
+            return;
+        wt_profiler_stop(state_->handle.get());  // fails only for a NULL profiler
+        state_->running = false;
+    }
+    bool running() const noexcept { return state_ && state_->running; }
+
+    // Reads, symbolizes and returns what was captured since start(). Valid
+    // while running (a snapshot) and after stop(). Throws Error: EINVAL
+    // before start(), ENOMEM.
+    CapturedProfile results() {
+        State& state = live_state();
+        return CapturedProfile(c_bridge::checked(wt_profiler_results(state.handle.get())), state.config.stacks);
+    }
+    // Like results(), then forgets the chains returned, so the next drain()
+    // returns only what came after: for exporting every N seconds while
+    // running. Losses and duration are those since the previous drain (or
+    // start). Throws Error: EINVAL before start(), ENOMEM.
+    CapturedProfile drain() {
+        State& state = live_state();
+        return CapturedProfile(c_bridge::checked(wt_profiler_drain(state.handle.get())), state.config.stacks);
+    }
+
+private:
+    struct State {
+        Config config;
+        // Declared after config, so destroyed first: the library's threads,
+        // which may call config.log, end before it does.
+        std::unique_ptr<wt_profiler, c_bridge::FreeProfiler> handle;
+        bool running = false;
+    };
+
+    State& live_state() {
+        if (!state_)
+            throw Error(EINVAL, "this Profiler was moved from");
+        return *state_;
+    }
+
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace waketrace
