@@ -7,29 +7,23 @@
 
 #include <fmt/format.h>
 
+#include "format/format.hpp"
 #include "last_error.hpp"
 #include "options.hpp"
 #include "profile_packing.hpp"
-#include "waketrace/format.hpp"
-#include "waketrace/profiler.hpp"
+#include "profiler_engine.hpp"
+#include "waketrace/c_bridge.hpp"
 #include "waketrace/waketrace.h"
 
 namespace wt = waketrace;
 using wt::c_api::guarded;
 using wt::c_api::guarded_pointer;
 
-// The C constants are the C++ enums' values: keep them in step.
-static_assert(WT_WAKER_TASK == int(wt::WakerContext::task) && WT_WAKER_UNSEEN == int(wt::WakerContext::unseen));
-static_assert(WT_WAKER_HARDIRQ == int(wt::WakerContext::hardirq) && WT_WAKER_NMI == int(wt::WakerContext::nmi));
-static_assert(WT_STACK_OK == int(wt::StackStatus::ok) && WT_STACK_ERROR == int(wt::StackStatus::error));
-static_assert(WT_STACK_COLLISION == int(wt::StackStatus::collision));
-static_assert(WT_LOG_WARNING == int(wt::LogLevel::warning) && WT_LOG_DEBUG == int(wt::LogLevel::debug));
-
 struct wt_profiler {
     wt::Config config;
     // Made at start, from the config as it is then; kept after stop so its
     // results stay readable.
-    std::unique_ptr<wt::Profiler> profiler;
+    std::unique_ptr<wt::detail::ProfilerEngine> engine;
 };
 
 namespace {
@@ -43,7 +37,7 @@ int require(const void* pointer, const char* what) {
 int add_target(wt_profiler* handle, uint32_t id, std::vector<uint32_t> wt::Config::*list, const char* what) {
     return guarded([&] {
         require(handle, "profiler");
-        if (handle->profiler && handle->profiler->running())
+        if (handle->engine && handle->engine->running())
             throw wt::Error(EBUSY, std::string("cannot add a ") + what + " while the profiler runs");
         if (id == 0)
             throw wt::Error(EINVAL, std::string(what) + " 0 is the idle task and cannot be profiled");
@@ -52,11 +46,11 @@ int add_target(wt_profiler* handle, uint32_t id, std::vector<uint32_t> wt::Confi
     });
 }
 
-wt::Profiler& started(wt_profiler* handle) {
+wt::detail::ProfilerEngine& started(wt_profiler* handle) {
     require(handle, "profiler");
-    if (!handle->profiler)
+    if (!handle->engine)
         throw wt::Error(EINVAL, "the profiler was never started");
-    return *handle->profiler;
+    return *handle->engine;
 }
 
 }  // namespace
@@ -74,14 +68,14 @@ wt_profiler* wt_profiler_new(const wt_profiler_opts* opts) {
     return guarded_pointer([&] {
         auto handle = std::make_unique<wt_profiler>();
         handle->config = wt::c_api::config_from(opts);
-        wt::Profiler validate_only(handle->config);  // EINVAL now rather than at start
+        wt::detail::ProfilerEngine validate_only(handle->config);  // EINVAL now rather than at start
         return handle.release();
     });
 }
 
 void wt_profiler_free(wt_profiler* handle) {
     guarded([&] {
-        delete handle;  // ~Profiler stops
+        delete handle;  // ~ProfilerEngine stops
         return 0;
     });
 }
@@ -97,11 +91,11 @@ int wt_profiler_add_tid(wt_profiler* handle, uint32_t tid) {
 int wt_profiler_start(wt_profiler* handle) {
     return guarded([&] {
         require(handle, "profiler");
-        if (handle->profiler && handle->profiler->running())
+        if (handle->engine && handle->engine->running())
             throw wt::Error(EBUSY, "the profiler is already running");
-        auto profiler = std::make_unique<wt::Profiler>(handle->config);
-        profiler->start();
-        handle->profiler = std::move(profiler);
+        auto engine = std::make_unique<wt::detail::ProfilerEngine>(handle->config);
+        engine->start();
+        handle->engine = std::move(engine);
         return 0;
     });
 }
@@ -109,8 +103,8 @@ int wt_profiler_start(wt_profiler* handle) {
 int wt_profiler_stop(wt_profiler* handle) {
     return guarded([&] {
         require(handle, "profiler");
-        if (handle->profiler)
-            handle->profiler->stop();
+        if (handle->engine)
+            handle->engine->stop();
         return 0;
     });
 }
@@ -156,7 +150,7 @@ char* wt_profile_format(const wt_profile* profile, uint32_t format, uint32_t sta
         if (stacks > WT_STACKS_USER_ONLY)
             throw wt::Error(EINVAL, "stacks must be one of WT_STACKS_*");
         const wt::FormatOptions options{wt::StackKinds(stacks), (format & WT_FORMAT_DELIMITER) != 0};
-        const wt::Profile unpacked = wt::c_api::unpack_profile(*profile);
+        const wt::Profile unpacked = wt::c_bridge::profile_from(*profile);
         const std::string text = layout == WT_FORMAT_FOLDED ? wt::format_folded(unpacked, options)
                                                             : wt::format_text(unpacked, options);
         char* copy = static_cast<char*>(std::malloc(text.size() + 1));

@@ -9,13 +9,15 @@
 #include <new>
 #include <string>
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 namespace waketrace::c_api {
 
 void set_last_error(int errno_value, std::string message) noexcept;
 // An Error in C terms: an option it names by its Config member is named as
-// the wt_profiler_opts field, which has the same name.
+// the wt_profiler_opts field, which has the same name. The installed C++
+// layer reads this wording back into the Error (c_bridge::error_from in
+// waketrace/c_bridge.hpp; tests/cxx_api checks the round trip).
 std::string c_message(const Error& error);
 void clear_last_error() noexcept;
 const char* last_error_message() noexcept;

@@ -3,7 +3,8 @@
 // know must be zero.
 #pragma once
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/config.hpp"
+#include "waketrace/error.hpp"
 #include "waketrace/waketrace.h"
 
 namespace waketrace::c_api {

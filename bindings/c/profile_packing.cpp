@@ -179,26 +179,6 @@ wt_profile* pack_into(Packer& packer, const Profile& profile) {
     return out;
 }
 
-Stack unpack_stack(const wt_profile& profile, const wt_stack& stack) {
-    Stack out{StackStatus(stack.status), stack.error, {}};
-    for (size_t i = 0; i < stack.nr_frames; ++i) {
-        const wt_frame& frame = stack.frames[i];
-        Frame& unpacked = out.frames.emplace_back();
-        unpacked.address = frame.address;
-        unpacked.symbol = frame.symbol ? frame.symbol : "";
-        unpacked.module = frame.module ? frame.module : "";
-        unpacked.offset = frame.offset;
-        if (const FrameDetails* details = frame_details(profile, frame)) {
-            unpacked.file = details->file ? details->file : "";
-            unpacked.line = details->line;
-            unpacked.inlined = details->inlined != 0;
-        }
-    }
-    return out;
-}
-
-Task unpack_task(const wt_task& task) { return {task.tid, task.tgid, task.comm ? task.comm : ""}; }
-
 }  // namespace
 
 // The block: [BlockHeader][wt_profile, arrays, strings][wt_frame x N][FrameDetails x N]
@@ -231,38 +211,6 @@ const FrameDetails* frame_details(const wt_profile& profile, const wt_frame& fra
     if (before(&frame, header->frames) || !before(&frame, header->frames + header->nr_frames))
         return nullptr;
     return &header->details[&frame - header->frames];
-}
-
-Profile unpack_profile(const wt_profile& profile) {
-    Profile out;
-    out.duration_ns = profile.duration_ns;
-    const wt_losses& losses = profile.losses;
-    out.losses = {losses.stack_collisions,   losses.stack_map_full, losses.stack_errors,
-                  losses.chain_map_full,     losses.missed_switch_outs, losses.process_events,
-                  losses.thread_map_full,    losses.user_stack_events, losses.period_events,
-                  losses.missed_switch_ins,  profile.skipped_runs};
-    out.stack_sample_percent = profile.stack_sample_percent;
-    out.chain_map_moves = profile.chain_map_moves;
-    for (size_t i = 0; i < profile.nr_chains; ++i) {
-        const wt_chain& chain = profile.chains[i];
-        WakeChain unpacked;
-        unpacked.target = unpack_task(chain.target);
-        unpacked.kernel_stack = unpack_stack(profile, chain.kernel_stack);
-        unpacked.user_stack = unpack_stack(profile, chain.user_stack);
-        for (size_t w = 0; w < chain.nr_wakers; ++w) {
-            const wt_waker& waker = chain.wakers[w];
-            unpacked.wakers.push_back({WakerContext(waker.context), unpack_task(waker.task),
-                                       unpack_stack(profile, waker.kernel_stack),
-                                       unpack_stack(profile, waker.user_stack)});
-        }
-        unpacked.total_ns = chain.total_ns;
-        unpacked.blocked_ns = chain.blocked_ns;
-        unpacked.runqueue_ns = chain.runqueue_ns;
-        unpacked.max_ns = chain.max_ns;
-        unpacked.count = chain.count;
-        out.chains.push_back(std::move(unpacked));
-    }
-    return out;
 }
 
 }  // namespace waketrace::c_api

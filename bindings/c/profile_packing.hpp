@@ -1,9 +1,10 @@
-// A C++ Profile <-> the C API's wt_profile. The C form is one malloc'd block
-// (structs, arrays and strings together), so one free() releases it and
-// every pointer inside borrows from it.
+// A C++ Profile -> the C API's wt_profile (and back: profile_from() in
+// waketrace/c_bridge.hpp). The C form is one malloc'd block (structs, arrays
+// and strings together), so one free() releases it and every pointer inside
+// borrows from it.
 #pragma once
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/profile.hpp"
 #include "waketrace/waketrace.h"
 
 #include <cstdint>
@@ -22,7 +23,5 @@ wt_profile* pack_profile(const Profile& profile);
 void free_profile(wt_profile* profile) noexcept;
 // Details of a frame of `profile`; null for a wt_frame not in it.
 const FrameDetails* frame_details(const wt_profile& profile, const wt_frame& frame) noexcept;
-// Back to C++, for the formatters.
-Profile unpack_profile(const wt_profile& profile);
 
 }  // namespace waketrace::c_api

@@ -4,7 +4,8 @@
 
 #include <cstdio>
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/config.hpp"
+#include "waketrace/profile.hpp"
 
 namespace waketrace::cli {
 

@@ -11,11 +11,11 @@
 #include <string>
 
 #include "child_command.hpp"
+#include "format/format.hpp"
 #include "losses_report.hpp"
 #include "options.hpp"
+#include "profiler_engine.hpp"
 #include "report_output.hpp"
-#include "waketrace/format.hpp"
-#include "waketrace/profiler.hpp"
 
 namespace {
 
@@ -103,7 +103,7 @@ int run(const waketrace::cli::Options& options) {
     sigaddset(&signals, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    waketrace::Profiler profiler(config);
+    waketrace::detail::ProfilerEngine profiler(config);
     profiler.start();
     if (!options.folded) {
         const std::string header = waketrace::format_text_header(

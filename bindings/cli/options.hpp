@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include <waketrace/profiler.hpp>
+#include <waketrace/config.hpp>
 
 namespace waketrace::cli {
 

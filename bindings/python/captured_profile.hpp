@@ -3,7 +3,8 @@
 // What Profiler.results() and .drain() hand to Python.
 #pragma once
 
-#include <waketrace/profiler.hpp>
+#include <waketrace/config.hpp>
+#include <waketrace/profile.hpp>
 
 namespace waketrace::python {
 

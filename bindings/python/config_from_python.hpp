@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include <waketrace/profiler.hpp>
+#include <waketrace/config.hpp>
 
 namespace waketrace::python {
 

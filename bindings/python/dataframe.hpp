@@ -6,7 +6,7 @@
 
 #include <pybind11/pybind11.h>
 
-#include <waketrace/profiler.hpp>
+#include <waketrace/profile.hpp>
 
 namespace waketrace::python {
 

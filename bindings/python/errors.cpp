@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <string>
 
-#include <waketrace/profiler.hpp>
+#include <waketrace/error.hpp>
 
 #include "module_parts.hpp"
 

@@ -8,7 +8,7 @@
 #include <functional>
 #include <string_view>
 
-#include <waketrace/profiler.hpp>
+#include <waketrace/config.hpp>
 
 namespace waketrace::python {
 

@@ -6,7 +6,8 @@
 
 #include <string_view>
 
-#include <waketrace/profiler.hpp>
+#include <waketrace/config.hpp>
+#include <waketrace/profile.hpp>
 
 namespace waketrace::python {
 

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include <waketrace/format.hpp>
+#include "format/format.hpp"
 
 #include "captured_profile.hpp"
 #include "dataframe.hpp"

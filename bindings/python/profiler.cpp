@@ -11,6 +11,7 @@
 #include "captured_profile.hpp"
 #include "config_from_python.hpp"
 #include "module_parts.hpp"
+#include "profiler_engine.hpp"
 
 namespace py = pybind11;
 
@@ -22,7 +23,7 @@ namespace {
 class PythonProfiler {
 public:
     explicit PythonProfiler(Config config)
-        : stacks_(config.stacks), profiler_(std::make_unique<Profiler>(std::move(config))) {}
+        : stacks_(config.stacks), profiler_(std::make_unique<detail::ProfilerEngine>(std::move(config))) {}
     // Python frees this with the GIL held, but the Profiler's end joins its
     // threads, and one of them may be waiting for the GIL to log: let go of
     // it first.
@@ -52,19 +53,19 @@ private:
 
     const StackKinds stacks_;
     std::mutex mutex_;
-    std::unique_ptr<Profiler> profiler_;
+    std::unique_ptr<detail::ProfilerEngine> profiler_;
 };
 
-void PythonProfiler::start() { without_gil([](Profiler& p) { p.start(); }); }
-void PythonProfiler::stop() { without_gil([](Profiler& p) { p.stop(); }); }
-bool PythonProfiler::running() { return without_gil([](Profiler& p) { return p.running(); }); }
+void PythonProfiler::start() { without_gil([](detail::ProfilerEngine& p) { p.start(); }); }
+void PythonProfiler::stop() { without_gil([](detail::ProfilerEngine& p) { p.stop(); }); }
+bool PythonProfiler::running() { return without_gil([](detail::ProfilerEngine& p) { return p.running(); }); }
 
 CapturedProfile PythonProfiler::results() {
-    return without_gil([this](Profiler& p) { return CapturedProfile{p.results(), stacks_}; });
+    return without_gil([this](detail::ProfilerEngine& p) { return CapturedProfile{p.results(), stacks_}; });
 }
 
 CapturedProfile PythonProfiler::drain() {
-    return without_gil([this](Profiler& p) { return CapturedProfile{p.drain(), stacks_}; });
+    return without_gil([this](detail::ProfilerEngine& p) { return CapturedProfile{p.drain(), stacks_}; });
 }
 
 std::unique_ptr<PythonProfiler> make_profiler(std::optional<std::vector<long long>> pids,

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include <waketrace/format.hpp>
+#include "format/format.hpp"
 
 #include "module_parts.hpp"
 #include "option_names.hpp"

@@ -7,6 +7,10 @@
 // iteration as counters, and after the benchmarks the program prints where
 // the thread waited in the last run and who woke it.
 //
+// It uses only the installed C++ API (<waketrace/profiler.hpp>, header-only
+// over libwaketrace.so's C ABI); built outside the tree:
+//     c++ -std=c++17 -O2 handoff_bench.cpp $(pkg-config --cflags --libs waketrace benchmark)
+//
 // Tracing needs root (CAP_BPF and CAP_PERFMON). Without it the library's
 // message is printed and the benchmark still runs, unprofiled.
 //
@@ -15,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cinttypes>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -25,9 +30,6 @@
 #include <thread>
 
 #include <benchmark/benchmark.h>
-#include <fmt/format.h>
-
-#include <waketrace/format.hpp>
 #include <waketrace/profiler.hpp>
 
 namespace {
@@ -127,7 +129,7 @@ public:
     void end_run(benchmark::State& state, pid_t worker_tid) {
         if (!profiler_)
             return;
-        last_ = profiler_->drain();
+        last_ = profiler_->drain().profile();
         iterations_ = state.iterations();
         worker_tid_ = worker_tid;
         uint64_t total = 0, blocked = 0, runqueue = 0;
@@ -182,6 +184,14 @@ std::string waited_in(const waketrace::WakeChain& chain) {
 
 // "pthread_cond_broadcast > futex_wake": the waker's call into the kernel,
 // then the kernel function that did the wake-up.
+// "handoff-worker 1234" for a task; "[hardirq]", "[preempted]", "[unseen]"...
+// for wake-ups no task made.
+std::string waker_label(const waketrace::Waker& waker) {
+    if (waker.context != waketrace::WakerContext::task)
+        return "[" + std::string(waketrace::to_string(waker.context)) + "]";
+    return (waker.task.comm.empty() ? "[unknown]" : waker.task.comm) + " " + std::to_string(waker.task.tid);
+}
+
 std::string woken_from(const waketrace::Waker& waker) {
     const std::string kernel = innermost(waker.kernel_stack, {"wake_up", "wake_function"});
     if (waker.user_stack.frames.empty())
@@ -192,26 +202,23 @@ std::string woken_from(const waketrace::Waker& waker) {
 void WaitProfile::print_report(std::FILE* out, const char* benchmark, size_t top) const {
     if (!profiler_)
         return;
-    fmt::print(out, "\n{}: where thread {} waited in the last run ({} iterations), worker {} {}:\n",
-               benchmark, tid_, iterations_, kWorkerName, worker_tid_);
-    fmt::print(out, "  {:>10} {:>10} {:>10} {:>8}  {:<24} {:<24} {}\n", "total_ms", "blocked_ms",
-               "runq_ms", "waits", "waker", "waited in", "woken from");
+    std::fprintf(out, "\n%s: where thread %d waited in the last run (%" PRId64 " iterations), worker %s %d:\n",
+                 benchmark, int(tid_), iterations_, kWorkerName, int(worker_tid_));
+    std::fprintf(out, "  %10s %10s %10s %8s  %-24s %-24s %s\n", "total_ms", "blocked_ms", "runq_ms", "waits",
+                 "waker", "waited in", "woken from");
     // Chains come in ascending order of total time: print the largest first.
     const auto& chains = last_.chains;
     for (size_t i = 0; i < chains.size() && i < top; ++i) {
         const waketrace::WakeChain& chain = chains[chains.size() - 1 - i];
         const waketrace::Waker& waker = chain.wakers.at(0);
-        std::string who = waketrace::waker_name(waker);
-        if (waker.context == waketrace::WakerContext::task)
-            who += fmt::format(" {}", waker.task.tid);
-        fmt::print(out, "  {:>10.3f} {:>10.3f} {:>10.3f} {:>8}  {:<24} {:<24} {}\n", ms(chain.total_ns),
-                   ms(chain.blocked_ns), ms(chain.runqueue_ns), chain.count, who, waited_in(chain),
-                   woken_from(waker));
+        std::fprintf(out, "  %10.3f %10.3f %10.3f %8" PRIu64 "  %-24s %-24s %s\n", ms(chain.total_ns),
+                     ms(chain.blocked_ns), ms(chain.runqueue_ns), chain.count, waker_label(waker).c_str(),
+                     waited_in(chain).c_str(), woken_from(waker).c_str());
     }
     const waketrace::Losses& losses = last_.losses;
     if (losses.total() != 0)
-        fmt::print(stderr, "{}: {} stacks or off-CPU periods were lost (waketrace::Losses)\n", benchmark,
-                   losses.total());
+        std::fprintf(stderr, "%s: %" PRIu64 " stacks or off-CPU periods were lost (waketrace::Losses)\n",
+                     benchmark, losses.total());
 }
 
 WaitProfile wait_profile;

@@ -9,7 +9,7 @@
 
 #include "decode/records.hpp"
 #include "symbolize/symbolizer.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/profile.hpp"
 
 namespace waketrace::detail {
 

@@ -19,7 +19,7 @@
 #include "capture/loader.hpp"
 #include "capture/stack_archive.hpp"
 #include "support/left_out_thread.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/config.hpp"
 #include "waketrace_abi.h"
 
 namespace waketrace::detail {

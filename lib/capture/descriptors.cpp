@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 namespace waketrace::detail {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/config.hpp"
 
 namespace waketrace::detail {
 

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string_view>
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 namespace waketrace::detail {
 namespace {

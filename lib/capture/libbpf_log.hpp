@@ -15,7 +15,7 @@
 #include <functional>
 #include <string_view>
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/config.hpp"
 
 namespace waketrace::detail {
 

@@ -12,7 +12,8 @@
 
 #include "capture/kernel_probe.hpp"
 #include "support/library_threads.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/config.hpp"
+#include "waketrace/error.hpp"
 #include "waketrace_abi.h"
 
 struct waketrace_bpf;

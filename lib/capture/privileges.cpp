@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <string>
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38

@@ -8,7 +8,7 @@
 #include <cerrno>
 
 #include "support/left_out_thread.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 namespace waketrace::detail {
 namespace {

@@ -10,7 +10,7 @@
 #include "capture/chain_growth.hpp"
 #include "capture/loader.hpp"
 #include "process/process_registry.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/profile.hpp"
 #include "waketrace_abi.h"
 
 namespace waketrace::detail {

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "format/stack_walk.hpp"
-#include "waketrace/format.hpp"
+#include "format/format.hpp"
 
 namespace waketrace {
 namespace {

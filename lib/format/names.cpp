@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "format/stack_walk.hpp"
-#include "waketrace/format.hpp"
+#include "format/format.hpp"
 
 namespace waketrace {
 

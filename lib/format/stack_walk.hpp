@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "waketrace/format.hpp"
-#include "waketrace/profiler.hpp"
+#include "format/format.hpp"
+#include "waketrace/profile.hpp"
 
 namespace waketrace::format_internal {
 

@@ -4,7 +4,7 @@
 // any), but the outputs are text that must print and encode anywhere.
 #include <cstdint>
 
-#include "waketrace/format.hpp"
+#include "format/format.hpp"
 
 namespace waketrace {
 namespace {

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "process/private_copy.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 namespace waketrace::detail {
 

@@ -13,7 +13,7 @@
 
 #include <fmt/format.h>
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 namespace waketrace::detail {
 

@@ -19,6 +19,7 @@
 #include "process/process_snapshot.hpp"
 #include "process/unreadable_files.hpp"
 #include "support/unique_fd.hpp"
+#include "waketrace/error.hpp"
 
 namespace waketrace::detail {
 

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <utility>
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/config.hpp"
 
 namespace waketrace::detail {
 

@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "support/unique_fd.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 namespace waketrace::detail {
 

@@ -14,7 +14,7 @@
 
 #include "symbolize/build_id.hpp"
 #include "process/private_copy.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 namespace waketrace::detail {
 

@@ -19,7 +19,8 @@
 #include "process/private_copy.hpp"
 #include "symbolize/symbol_table.hpp"
 #include "support/unique_fd.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
+#include "waketrace/profile.hpp"
 
 namespace waketrace::detail {
 

@@ -8,7 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
+#include "waketrace/profile.hpp"
 
 namespace waketrace::detail {
 

@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 
 #include "support/read_file.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 namespace waketrace::detail {
 

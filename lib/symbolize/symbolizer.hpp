@@ -23,7 +23,8 @@
 #include "support/unique_fd.hpp"
 #include "symbolize/kernel_symbols.hpp"
 #include "symbolize/perf_map.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/config.hpp"
+#include "waketrace/profile.hpp"
 
 namespace waketrace::detail {
 

@@ -11,7 +11,7 @@
 
 #include "process/private_copy.hpp"
 #include "unwind/load_bias.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 namespace waketrace::detail {
 

@@ -53,11 +53,11 @@ def test_reports_its_own_thread_woken_by_the_worker(privileged, handoff_bench):
 
     # The longest with a waker seen: in a futex, until the worker's
     # futex_wake (notify_all, or the unlock of the mutex). A wake that races
-    # ahead of the waiter's switch-out shows as "[unseen waker]" (more often
-    # on a slow build, e.g. under the sanitizers); here it can only be the
-    # worker too.
+    # ahead of the waiter's switch-out shows as "[unseen]" (more often on a
+    # slow build, e.g. under the sanitizers); here it can only be the worker
+    # too.
     worker = f"handoff-worker {worker_tid}"
-    seen = [chain for chain in chains if chain[4] not in ("[unseen waker]", "[preempted]")]
+    seen = [chain for chain in chains if chain[4] not in ("[unseen]", "[preempted]")]
     assert seen, out
     _, blocked, _, _, waker, waited, woken = seen[0]
     assert waker == worker, out
@@ -66,7 +66,7 @@ def test_reports_its_own_thread_woken_by_the_worker(privileged, handoff_bench):
     # One wait per iteration for the answer, and at times a second one for
     # the mutex, when the worker still holds it after notifying.
     by_worker = [(total, waits) for total, _, _, waits, waker, _, _ in chains
-                 if waker in (worker, "[unseen waker]")]
+                 if waker in (worker, "[unseen]")]
     assert iterations / 2 <= sum(waits for _, waits in by_worker) <= 2 * iterations, out
 
     # The off-CPU counter is per iteration over all chains, the rows the

@@ -1,50 +1,14 @@
-"""examples/c/profile_pid, the C API example, run on the demo workload: the
-demo's pong thread reads a pipe that its ping thread writes after sleeping
-SLEEP_MS, so over a traced second pong is blocked almost all the time, woken
-by ping in the pipe code, and ping is woken by the timer interrupt."""
-import pathlib
+"""examples/c/profile_pid, the C API example, run on the demo workload
+(conftest.pingpong): over a traced second pong is blocked almost all the
+time, woken by ping in the pipe code, and ping is woken by the timer
+interrupt."""
 import re
-import subprocess
-import time
 
 import pytest
 
-from conftest import run, unprivileged
+from conftest import parse_folded, run, thread_ids, unprivileged
 
-ROUNDS = 400  # 4 s of rounds: the workload outlives the one traced second
-SLEEP_MS = 10
 TRACED_US = 1_000_000
-
-
-def thread_ids(pid):
-    """{comm: tid} of the process's threads."""
-    tids = {}
-    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
-        try:
-            tids[(task / "comm").read_text().strip()] = int(task.name)
-        except FileNotFoundError:  # the thread just exited
-            pass
-    return tids
-
-
-@pytest.fixture
-def pingpong(demo):
-    """The demo, running, once both its threads have their names."""
-    workload = subprocess.Popen([demo, str(ROUNDS), str(SLEEP_MS)], stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not {"demo-ping", "demo-pong"} <= thread_ids(workload.pid).keys():
-        assert time.monotonic() < deadline, "the demo's threads never got their names"
-        time.sleep(0.01)
-    yield workload
-    workload.kill()
-    workload.wait()
-
-
-def parse_folded(line):
-    """(target comm and frames root first, waker frames then waker name, µs)."""
-    stack, value = line.rsplit(" ", 1)
-    target, waker = stack.split(";--;", 1)
-    return target.split(";"), waker.split(";"), int(value)
 
 
 def test_folded_pipe_ping_pong(privileged, profile_pid, pingpong):

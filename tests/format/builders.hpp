@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include <waketrace/profiler.hpp>
+#include <waketrace/profile.hpp>
 
 namespace waketrace::test {
 

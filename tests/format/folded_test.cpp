@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <catch2/catch.hpp>
 
-#include <waketrace/format.hpp>
+#include "format/format.hpp"
 
 #include "builders.hpp"
 

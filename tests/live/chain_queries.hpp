@@ -6,7 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/config.hpp"
+#include "waketrace/profile.hpp"
 
 namespace waketrace::test {
 
@@ -24,17 +25,4 @@ uint64_t losses_on_our_side(const Losses& losses);
 // `tid`'s chains a line each (count, waker context and tid, kernel stack
 // top), for failure messages.
 std::string describe_chains(const Profile& profile, uint32_t tid);
-// Running a profiler around `workload` with `config`, returning the results.
-template <typename Workload>
-Profile profile_while(Config config, Workload& workload);
-
 }  // namespace waketrace::test
-
-template <typename Workload>
-waketrace::Profile waketrace::test::profile_while(Config config, Workload& workload) {
-    Profiler profiler(std::move(config));
-    profiler.start();
-    workload.run();
-    profiler.stop();
-    return profiler.results();
-}

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "counted_ping_pong.hpp"
-#include "waketrace/profiler.hpp"
+#include "profiler_engine.hpp"
 
 namespace wt = waketrace;
 
@@ -162,7 +162,7 @@ TEST_CASE("the chain map grows into user space instead of filling") {
             ++logged_moves;
         }
     };
-    wt::Profiler profiler(config);
+    wt::detail::ProfilerEngine profiler(config);
     Outcome outcome;
     outcome.sampled = sampled;
     profiler.start();
@@ -241,7 +241,7 @@ TEST_CASE("the stack map is moved to user space instead of filling") {
             ++stack_moves;
         }
     };
-    wt::Profiler profiler(config);
+    wt::detail::ProfilerEngine profiler(config);
     Outcome outcome;
     StackTally stacks;
     auto take = [&](const wt::Profile& profile) {

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "chain_queries.hpp"
+#include "profiler_engine.hpp"
 #include "workloads.hpp"
 
 namespace wt = waketrace;
@@ -14,7 +15,7 @@ TEST_CASE("drain returns each period's chains once, while running") {
     wt::test::PipeTokenPass second(2, 10ms);
     wt::Config config;
     config.tids = {uint32_t(first.reader_tid()), uint32_t(second.reader_tid())};
-    wt::Profiler profiler(config);
+    wt::detail::ProfilerEngine profiler(config);
     profiler.start();
 
     first.run();

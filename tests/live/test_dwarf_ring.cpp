@@ -12,7 +12,7 @@
 #include <map>
 
 #include "counted_ping_pong.hpp"
-#include "waketrace/profiler.hpp"
+#include "profiler_engine.hpp"
 
 namespace wt = waketrace;
 using Channel = wt::test::PingPongPlan::Channel;
@@ -43,7 +43,7 @@ wt::Config dwarf_config(const wt::test::CountedPingPong& game, uint32_t ring_byt
 // Plays the game under `config`; the profile is a drain() made as soon as
 // both threads are parked (still running: nothing has stopped the reader).
 Tally play_and_drain(wt::test::CountedPingPong& game, const wt::Config& config) {
-    wt::Profiler profiler(config);
+    wt::detail::ProfilerEngine profiler(config);
     profiler.start();
     game.start();
     game.wait_finished();

@@ -15,8 +15,9 @@
 #include <vector>
 
 #include "chain_queries.hpp"
+#include "format/format.hpp"
+#include "profiler_engine.hpp"
 #include "workloads.hpp"
-#include "waketrace/format.hpp"
 
 namespace wt = waketrace;
 namespace fs = std::filesystem;
@@ -150,7 +151,7 @@ Run run_under_dwarf_profiler(const std::string& path, AfterExit after_exit) {
     wt::Config config;
     config.pids = {uint32_t(program.pid())};
     config.dwarf_stack_bytes = 8192;
-    wt::Profiler profiler(config);
+    wt::detail::ProfilerEngine profiler(config);
     profiler.start();
     program.go();
     const pid_t pid = program.pid();
@@ -242,7 +243,7 @@ TEST_CASE("--dwarf: a process that execs is named with the right program before 
     wt::Config config;
     config.pids = {uint32_t(child)};
     config.dwarf_stack_bytes = 8192;
-    wt::Profiler profiler(config);
+    wt::detail::ProfilerEngine profiler(config);
     profiler.start();
     REQUIRE(write(token[1], "1", 1) == 1);  // ends the wait from before the start
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -281,7 +282,7 @@ TEST_CASE("--dwarf: a process truncating a library it is blocked in does not tak
     wt::Config config;
     config.pids = {uint32_t(program.pid())};
     config.dwarf_stack_bytes = 8192;
-    wt::Profiler profiler(config);
+    wt::detail::ProfilerEngine profiler(config);
     profiler.start();
     program.go();
     const pid_t pid = program.pid();

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "chain_queries.hpp"
+#include "profile_while.hpp"
 #include "workloads.hpp"
 
 namespace wt = waketrace;

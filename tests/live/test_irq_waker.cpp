@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "chain_queries.hpp"
+#include "profile_while.hpp"
 #include "workloads.hpp"
 
 namespace wt = waketrace;

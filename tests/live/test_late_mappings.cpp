@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "chain_queries.hpp"
+#include "profiler_engine.hpp"
 
 namespace wt = waketrace;
 
@@ -29,7 +30,7 @@ TEST_CASE("a library opened after the process was first seen is named after it e
     wt::Config config;
     config.pids = {uint32_t(child)};
     config.stacks = wt::StackKinds::user_only;
-    wt::Profiler profiler(config);
+    wt::detail::ProfilerEngine profiler(config);
     profiler.start();
     REQUIRE(write(go[1], "g", 1) == 1);
     close(go[1]);

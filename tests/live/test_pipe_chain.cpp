@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "chain_queries.hpp"
+#include "profile_while.hpp"
 #include "workloads.hpp"
 
 namespace wt = waketrace;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "chain_queries.hpp"
+#include "profiler_engine.hpp"
 #include "workloads.hpp"
 
 namespace wt = waketrace;
@@ -43,7 +44,7 @@ TEST_CASE("a process that exited before the results are read is still named") {
 
     wt::Config config;
     config.pids = {uint32_t(child)};
-    wt::Profiler profiler(config);
+    wt::detail::ProfilerEngine profiler(config);
     profiler.start();
     REQUIRE(write(fds[1], "a", 1) == 1);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

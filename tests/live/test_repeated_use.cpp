@@ -17,6 +17,7 @@
 
 #include "chain_queries.hpp"
 #include "process_usage.hpp"
+#include "profiler_engine.hpp"
 #include "workloads.hpp"
 
 namespace wt = waketrace;
@@ -106,7 +107,7 @@ private:
 
 // One cycle: each of the workload's blocked pipe reads in this cycle's profile.
 template <typename Workload>
-void run_cycle(wt::Profiler& profiler, Workload& work, pid_t reader) {
+void run_cycle(wt::detail::ProfilerEngine& profiler, Workload& work, pid_t reader) {
     profiler.start();
     work.run();
     profiler.stop();
@@ -126,12 +127,12 @@ TEST_CASE("start/stop/results cycles leave no fds, BPF objects or memory behind"
                             : "a new Profiler (a new thread's tid) each cycle");
     // One Profiler for every cycle, holding its capture between them.
     std::unique_ptr<EchoChild> child;
-    std::unique_ptr<wt::Profiler> kept;
+    std::unique_ptr<wt::detail::ProfilerEngine> kept;
     if (one_profiler) {
         child = std::make_unique<EchoChild>();
         wt::Config config;
         config.pids = {uint32_t(child->pid())};
-        kept = std::make_unique<wt::Profiler>(config);
+        kept = std::make_unique<wt::detail::ProfilerEngine>(config);
     }
     const wt::test::ProcessUsage before = wt::test::process_usage();
     wt::test::ProcessUsage after_first;
@@ -145,7 +146,7 @@ TEST_CASE("start/stop/results cycles leave no fds, BPF objects or memory behind"
             wt::test::PipeTokenPass work(kRounds, 1ms);
             wt::Config config;
             config.tids = {uint32_t(work.reader_tid())};
-            wt::Profiler profiler(config);
+            wt::detail::ProfilerEngine profiler(config);
             run_cycle(profiler, work, work.reader_tid());
             maps_per_capture = std::max(maps_per_capture, wt::test::process_usage().bpf_held.maps);
         }  // the Profiler and the workload's pipe and threads are gone here

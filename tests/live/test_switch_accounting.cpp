@@ -14,6 +14,7 @@
 
 #include "chain_queries.hpp"
 #include "counted_ping_pong.hpp"
+#include "profiler_engine.hpp"
 
 namespace wt = waketrace;
 using Channel = wt::test::PingPongPlan::Channel;
@@ -63,7 +64,7 @@ Outcome profile_ping_pong(wt::test::CountedPingPong& game, wt::Config config,
     for (pid_t tid : game.tids())
         config.tids.push_back(uint32_t(tid));
     config.min_block_us = 0;  // every period, however short
-    wt::Profiler profiler(config);
+    wt::detail::ProfilerEngine profiler(config);
     Outcome outcome;
     profiler.start();
     game.start();

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "chain_queries.hpp"
+#include "profile_while.hpp"
 
 namespace wt = waketrace;
 

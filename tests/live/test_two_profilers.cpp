@@ -12,6 +12,7 @@
 #include <string>
 
 #include "chain_queries.hpp"
+#include "profiler_engine.hpp"
 #include "workloads.hpp"
 
 namespace wt = waketrace;
@@ -46,7 +47,7 @@ std::set<uint32_t> threads_of_this_process() {
 
 // Threads that `profiler.start()` added to this process: its library threads
 // (the preparation thread may have ended already, and then is no target).
-std::set<uint32_t> start_and_list_library_threads(wt::Profiler& profiler) {
+std::set<uint32_t> start_and_list_library_threads(wt::detail::ProfilerEngine& profiler) {
     const std::set<uint32_t> before = threads_of_this_process();
     profiler.start();
     std::set<uint32_t> added;
@@ -79,8 +80,8 @@ TEST_CASE("two Profilers at once, each filtering its own thread, see exactly the
     config_a.tids = {uint32_t(a.reader_tid())};
     wt::Config config_b;
     config_b.tids = {uint32_t(b.reader_tid())};
-    wt::Profiler profiler_a(config_a);
-    wt::Profiler profiler_b(config_b);
+    wt::detail::ProfilerEngine profiler_a(config_a);
+    wt::detail::ProfilerEngine profiler_b(config_b);
     profiler_a.start();
     profiler_b.start();
     wt::test::Together<wt::test::PipeTokenPass, wt::test::PipeTokenPass>{a, b}.run();
@@ -105,12 +106,12 @@ TEST_CASE("stopping and destroying one Profiler does not disturb another", "[two
     wt::test::PipeTokenPass b_after(kRounds, 5ms);
     wt::Config config_b;
     config_b.tids = {uint32_t(b_before.reader_tid()), uint32_t(b_after.reader_tid())};
-    wt::Profiler profiler_b(config_b);
+    wt::detail::ProfilerEngine profiler_b(config_b);
     wt::Profile profile_a;
     {
         wt::Config config_a;
         config_a.tids = {uint32_t(a.reader_tid())};
-        wt::Profiler profiler_a(config_a);
+        wt::detail::ProfilerEngine profiler_a(config_a);
         profiler_a.start();
         profiler_b.start();
         wt::test::Together<wt::test::PipeTokenPass, wt::test::PipeTokenPass>{a, b_before}.run();
@@ -133,11 +134,11 @@ TEST_CASE("stopping and destroying one Profiler does not disturb another", "[two
 TEST_CASE("a system-wide Profiler and one of this process with --state leave out each other's threads",
           "[two profilers]") {
     wt::test::PipeTokenPass work(kRounds, 5ms);
-    wt::Profiler system_wide{wt::Config{}};
+    wt::detail::ProfilerEngine system_wide{wt::Config{}};
     wt::Config config_own;
     config_own.pids = {uint32_t(getpid())};
     config_own.state_mask = 1;  // TASK_INTERRUPTIBLE: a pipe read's sleep, and the library threads' waits
-    wt::Profiler own_process(config_own);
+    wt::detail::ProfilerEngine own_process(config_own);
     const std::set<uint32_t> system_wide_threads = start_and_list_library_threads(system_wide);
     const std::set<uint32_t> own_process_threads = start_and_list_library_threads(own_process);
     REQUIRE(!system_wide_threads.empty());

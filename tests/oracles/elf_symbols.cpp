@@ -10,7 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
+#include "waketrace/profile.hpp"
 
 namespace waketrace::test {
 

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <string>
 
-#include "waketrace/profiler.hpp"
+#include "profiler_engine.hpp"
 
 namespace wt = waketrace;
 
@@ -13,7 +13,7 @@ namespace {
 
 int error_of(const wt::Config& config) {
     try {
-        wt::Profiler profiler(config);
+        wt::detail::ProfilerEngine profiler(config);
     } catch (const wt::Error& error) {
         return error.errno_value();
     }
@@ -41,13 +41,13 @@ TEST_CASE("the message says what was wrong") {
     wt::Config config;
     config.min_block_us = 10;
     config.max_block_us = 5;
-    CHECK_THROWS_WITH(wt::Profiler(config), Catch::Contains("min_block_us (10) is above max_block_us (5)"));
+    CHECK_THROWS_WITH(wt::detail::ProfilerEngine(config), Catch::Contains("min_block_us (10) is above max_block_us (5)"));
 }
 
 TEST_CASE("a pid that does not exist is ESRCH at start, before any privilege check") {
     wt::Config config;
     config.pids = {999'999'999};
-    wt::Profiler profiler(config);
+    wt::detail::ProfilerEngine profiler(config);
     try {
         profiler.start();
         FAIL("start() succeeded");
@@ -59,7 +59,7 @@ TEST_CASE("a pid that does not exist is ESRCH at start, before any privilege che
 }
 
 TEST_CASE("results before start is EINVAL; stop without start is harmless") {
-    wt::Profiler profiler(wt::Config{});
+    wt::detail::ProfilerEngine profiler(wt::Config{});
     profiler.stop();
     profiler.stop();
     CHECK_FALSE(profiler.running());

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "fixtures.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/profile.hpp"
 
 namespace symfixture {
 

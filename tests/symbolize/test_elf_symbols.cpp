@@ -8,7 +8,7 @@
 #include "fixtures.hpp"
 #include "elf_symbols.hpp"
 #include "process/process_maps.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 using waketrace::test::ElfSymbols;
 using waketrace::test::LoadSegment;

@@ -20,7 +20,7 @@
 #include "process/mapped_file.hpp"
 #include "process/pinned_files.hpp"
 #include "process/process_snapshot.hpp"
-#include "waketrace/profiler.hpp"
+#include "waketrace/error.hpp"
 
 using waketrace::test::ElfSymbols;
 using waketrace::detail::Mapping;

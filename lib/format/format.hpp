@@ -2,7 +2,9 @@
 //
 // libwaketrace output formats: a Profile rendered the way bcc's offwaketime
 // prints it, so existing habits and tools (flamegraph.pl --color=chain) keep
-// working.
+// working. Internal to the library and its bindings (not installed): C++
+// programs outside the tree format through the C ABI's wt_profile_format(),
+// as waketrace::CapturedProfile::text() and folded() do.
 //
 //     waketrace::FormatOptions options;
 //     options.stacks = config.stacks;
@@ -17,7 +19,8 @@
 #include <string>
 #include <string_view>
 
-#include <waketrace/profiler.hpp>
+#include "waketrace/config.hpp"
+#include "waketrace/profile.hpp"
 
 namespace waketrace {
 

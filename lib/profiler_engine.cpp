@@ -1,6 +1,8 @@
-// waketrace::Profiler: validates the config, then runs the data path
-// capture -> decode -> symbolize/assemble on demand.
-#include "waketrace/profiler.hpp"
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// waketrace::detail::ProfilerEngine: validates the config, then runs the data
+// path capture -> decode -> symbolize/assemble on demand.
+#include "profiler_engine.hpp"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -23,7 +25,7 @@
 #include "symbolize/background_preparation.hpp"
 #include "symbolize/symbolizer.hpp"
 
-namespace waketrace {
+namespace waketrace::detail {
 namespace {
 
 uint64_t monotonic_ns() {
@@ -46,7 +48,7 @@ void validate(const Config& config) {
         config.dwarf_stack_bytes > WT_MAX_USER_STACK_BYTES)
         invalid(fmt::format("dwarf_stack_bytes must be 0 or a multiple of {} up to {}, not {}",
                             WT_USER_STACK_CHUNK, WT_MAX_USER_STACK_BYTES, config.dwarf_stack_bytes));
-    if (const std::string problem = detail::dwarf_ring_bytes_problem(config.dwarf_ring_bytes); !problem.empty())
+    if (const std::string problem = dwarf_ring_bytes_problem(config.dwarf_ring_bytes); !problem.empty())
         invalid("dwarf_ring_bytes " + problem);
 #ifndef __x86_64__
     if (config.dwarf_stack_bytes)
@@ -73,40 +75,40 @@ void require_existing(const std::vector<uint32_t>& ids, const char* what) {
 
 }  // namespace
 
-struct Profiler::Impl {
+struct ProfilerEngine::Impl {
     explicit Impl(Config config_in) : config(std::move(config_in)), symbolizer(config.log) {}
 
     Config config;
     // Declared before the readers, whose threads call into them: destroyed after.
-    detail::Symbolizer symbolizer;
-    std::unique_ptr<detail::EventChains> event_chains;  // --dwarf mode only
-    std::unique_ptr<detail::BpfCapture> capture;
+    Symbolizer symbolizer;
+    std::unique_ptr<EventChains> event_chains;  // --dwarf mode only
+    std::unique_ptr<BpfCapture> capture;
     // Moves the kernel's chains to user space before its map fills.
-    std::unique_ptr<detail::ChainGrowth> growth;
-    std::unique_ptr<detail::RingReader> process_reader;
-    std::unique_ptr<detail::RingReader> stack_event_reader;  // --dwarf mode only
+    std::unique_ptr<ChainGrowth> growth;
+    std::unique_ptr<RingReader> process_reader;
+    std::unique_ptr<RingReader> stack_event_reader;  // --dwarf mode only
     // Symbol tables loading while tracing; cancelled when a new start() or
     // the profiler's end comes first.
-    std::unique_ptr<detail::BackgroundPreparation> preparation;
+    std::unique_ptr<BackgroundPreparation> preparation;
     bool running = false;
     uint64_t start_ns = 0;
     uint64_t stop_ns = 0;
     // Where the last drain() left off, so the next reports only what came after.
     uint64_t drained_at_ns = 0;
-    detail::DropCounts drained_drops{};
+    DropCounts drained_drops{};
     uint64_t drained_moves = 0;
 
     uint64_t now_or_stop_ns() const { return running ? monotonic_ns() : stop_ns; }
 };
 
-Profiler::Profiler(Config config) {
+ProfilerEngine::ProfilerEngine(Config config) {
     validate(config);
     impl_ = std::make_unique<Impl>(std::move(config));
 }
 
-Profiler::~Profiler() { stop(); }
-Profiler::Profiler(Profiler&&) noexcept = default;
-Profiler& Profiler::operator=(Profiler&& other) noexcept {
+ProfilerEngine::~ProfilerEngine() { stop(); }
+ProfilerEngine::ProfilerEngine(ProfilerEngine&&) noexcept = default;
+ProfilerEngine& ProfilerEngine::operator=(ProfilerEngine&& other) noexcept {
     if (this != &other) {
         stop();
         impl_ = std::move(other.impl_);
@@ -114,24 +116,24 @@ Profiler& Profiler::operator=(Profiler&& other) noexcept {
     return *this;
 }
 
-void Profiler::start() {
+void ProfilerEngine::start() {
     Impl& impl = *impl_;
     if (impl.running)
         throw Error(EBUSY, "the profiler is already running");
     require_existing(impl.config.pids, "process");
     require_existing(impl.config.tids, "thread");
-    detail::require_bpf_privileges();
-    detail::require_free_descriptors(detail::kDescriptorsToStart +
-                                     (impl.config.dwarf_stack_bytes ? detail::kDescriptorsForDwarf : 0));
+    require_bpf_privileges();
+    require_free_descriptors(kDescriptorsToStart +
+                                     (impl.config.dwarf_stack_bytes ? kDescriptorsForDwarf : 0));
     // What libbpf prints while this thread starts the profiler goes to its log.
-    const detail::LibbpfLogRoute libbpf_log(impl.config.log);
-    const detail::KernelFeatures features = detail::probe_kernel();
+    const LibbpfLogRoute libbpf_log(impl.config.log);
+    const KernelFeatures features = probe_kernel();
     if (impl.config.dwarf_stack_bytes && !features.task_pt_regs)
         throw Error(ENOTSUP, "DWARF stacks need the bpf_task_pt_regs helper (Linux 5.15 or later)");
 
     // Built aside and kept only once attached, so a failed start leaves the
     // previous results readable.
-    auto capture = std::make_unique<detail::BpfCapture>(impl.config, features);
+    auto capture = std::make_unique<BpfCapture>(impl.config, features);
     // The library's own threads are not what the user profiles: each leaves
     // itself out of every capture in the process as it starts
     // (support/library_threads.hpp), of this one directly too in case the
@@ -139,30 +141,30 @@ void Profiler::start() {
     // sends what libbpf prints on it to the log (the Impl outlives them too).
     auto on_library_thread = [capture = capture.get(), log = &impl.config.log](uint32_t tid) {
         capture->leave_out_thread(tid);
-        detail::route_libbpf_messages_until_thread_exit(*log);
+        route_libbpf_messages_until_thread_exit(*log);
     };
     // The processes this run meets are remembered anew (their snapshots
     // taken again): those only earlier runs met are forgotten once attached.
     const uint64_t run = impl.symbolizer.begin_run();
     for (uint32_t pid : impl.config.pids)
         impl.symbolizer.processes().remember(pid);
-    auto process_reader = std::make_unique<detail::RingReader>(
+    auto process_reader = std::make_unique<RingReader>(
         capture->process_events_fd(),
         [processes = &impl.symbolizer.processes()](const void* data, size_t size) {
             if (size >= sizeof(wt_process_event))
                 processes->remember(static_cast<const wt_process_event*>(data)->tgid);
         },
         on_library_thread);
-    std::unique_ptr<detail::EventChains> event_chains;
-    std::unique_ptr<detail::RingReader> stack_event_reader;
+    std::unique_ptr<EventChains> event_chains;
+    std::unique_ptr<RingReader> stack_event_reader;
     if (impl.config.dwarf_stack_bytes) {
-        event_chains = detail::unwinding_event_chains(impl.symbolizer.processes());
-        stack_event_reader = std::make_unique<detail::RingReader>(
+        event_chains = unwinding_event_chains(impl.symbolizer.processes());
+        stack_event_reader = std::make_unique<RingReader>(
             capture->stack_events_fd(),
             [chains = event_chains.get()](const void* data, size_t size) { chains->on_record(data, size); },
             on_library_thread);
     }
-    auto growth = std::make_unique<detail::ChainGrowth>(
+    auto growth = std::make_unique<ChainGrowth>(
         *capture, impl.config.max_chains,
         impl.config.stack_sample_percent < 100 ? impl.config.max_off_cpu_threads : 1,
         impl.config.stack_storage_size, impl.config.log);
@@ -171,7 +173,7 @@ void Profiler::start() {
     // only contend for the symbolizer.
     impl.preparation.reset();
     auto preparation =
-        std::make_unique<detail::BackgroundPreparation>(impl.symbolizer, impl.config.pids, on_library_thread);
+        std::make_unique<BackgroundPreparation>(impl.symbolizer, impl.config.pids, on_library_thread);
     capture->attach();
     impl.symbolizer.forget_runs_before(run);
     // Replaced before the capture: the old growth reads the old capture.
@@ -190,7 +192,7 @@ void Profiler::start() {
                                                     impl.capture->uses_tp_btf() ? "tp_btf" : "raw_tp"));
 }
 
-void Profiler::stop() noexcept {
+void ProfilerEngine::stop() noexcept {
     if (!impl_ || !impl_->running)
         return;
     impl_->capture->detach();
@@ -202,38 +204,38 @@ void Profiler::stop() noexcept {
     impl_->stop_ns = monotonic_ns();
 }
 
-bool Profiler::running() const noexcept { return impl_ && impl_->running; }
+bool ProfilerEngine::running() const noexcept { return impl_ && impl_->running; }
 
-Profile Profiler::results() {
+Profile ProfilerEngine::results() {
     Impl& impl = *impl_;
     if (!impl.capture)
         throw Error(EINVAL, "no results: the profiler was never started");
     if (impl.stack_event_reader)  // --dwarf, running: records waiting for a batch count too
         impl.stack_event_reader->catch_up();
-    detail::DecodedProfile decoded =
-        detail::decode_profile(*impl.capture, *impl.growth, impl.event_chains.get());
-    Profile profile = detail::build_profile(std::move(decoded), detail::to_losses(impl.capture->drops()),
+    DecodedProfile decoded =
+        decode_profile(*impl.capture, *impl.growth, impl.event_chains.get());
+    Profile profile = build_profile(std::move(decoded), to_losses(impl.capture->drops()),
                                             impl.config.stack_sample_percent, impl.symbolizer);
     profile.duration_ns = impl.now_or_stop_ns() - impl.start_ns;
     profile.chain_map_moves = impl.growth->moves();
     return profile;
 }
 
-Profile Profiler::drain() {
+Profile ProfilerEngine::drain() {
     Impl& impl = *impl_;
     if (!impl.capture)
         throw Error(EINVAL, "nothing to drain: the profiler was never started");
     if (impl.stack_event_reader)
         impl.stack_event_reader->catch_up();
     const uint64_t now_ns = impl.now_or_stop_ns();
-    const detail::DropCounts drops = impl.capture->drops();
+    const DropCounts drops = impl.capture->drops();
     const uint64_t moves = impl.growth->moves();
-    detail::DecodedProfile decoded =
-        detail::take_decoded_profile(*impl.capture, *impl.growth, impl.event_chains.get());
-    detail::DropCounts new_drops{};
+    DecodedProfile decoded =
+        take_decoded_profile(*impl.capture, *impl.growth, impl.event_chains.get());
+    DropCounts new_drops{};
     for (size_t i = 0; i < drops.size(); ++i)
         new_drops[i] = drops[i] - impl.drained_drops[i];
-    Profile profile = detail::build_profile(std::move(decoded), detail::to_losses(new_drops),
+    Profile profile = build_profile(std::move(decoded), to_losses(new_drops),
                                             impl.config.stack_sample_percent, impl.symbolizer);
     profile.duration_ns = now_ns - impl.drained_at_ns;
     profile.chain_map_moves = moves - impl.drained_moves;
@@ -243,28 +245,4 @@ Profile Profiler::drain() {
     return profile;
 }
 
-std::string_view to_string(WakerContext context) noexcept {
-    switch (context) {
-    case WakerContext::task: return "task";
-    case WakerContext::hardirq: return "hardirq";
-    case WakerContext::softirq: return "softirq";
-    case WakerContext::nmi: return "nmi";
-    case WakerContext::preempted: return "preempted";
-    case WakerContext::unseen: return "unseen";
-    }
-    return "unknown";
-}
-
-std::string_view to_string(StackStatus status) noexcept {
-    switch (status) {
-    case StackStatus::ok: return "ok";
-    case StackStatus::not_captured: return "not captured";
-    case StackStatus::irq_dropped: return "dropped (interrupt context)";
-    case StackStatus::collision: return "lost (stack map collision)";
-    case StackStatus::map_full: return "lost (stack map full)";
-    case StackStatus::error: return "lost (capture error)";
-    }
-    return "unknown";
-}
-
-}  // namespace waketrace
+}  // namespace waketrace::detail

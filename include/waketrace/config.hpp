@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// libwaketrace C++ API: what to profile and how (waketrace::Config), read by
+// the library's internals and by the installed header-only Profiler
+// (waketrace/profiler.hpp), which hands it to the C ABI.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace waketrace {
+
+enum class ThreadKind : uint8_t { all, user_only, kernel_only };
+enum class StackKinds : uint8_t { both, kernel_only, user_only };
+// Which tracepoint flavour to attach: the typed tp_btf (5.5+) or raw_tp.
+// `automatic` probes the kernel once at start() and prefers tp_btf.
+enum class AttachMode : uint8_t { automatic, tp_btf, raw_tp };
+enum class LogLevel : uint8_t { debug, info, warning };
+
+struct Config {
+    // Targets: a thread is profiled when it matches every non-empty filter.
+    // The profiler's own threads (ring readers, symbol loading) are never
+    // targets unless listed in `tids`; they still show as wakers.
+    std::vector<uint32_t> pids;  // process ids (tgid); a thread matches if its process is listed
+    std::vector<uint32_t> tids;  // thread ids
+    ThreadKind threads = ThreadKind::all;
+    // offwaketime's --state: 0 keeps only switches while runnable (preemption);
+    // N keeps blocking switches whose state has any bit of N (2: uninterruptible).
+    std::optional<uint32_t> state_mask;
+    // Off-CPU time bounds per event, microseconds, inclusive (offwaketime -m / -M).
+    uint64_t min_block_us = 1;
+    uint64_t max_block_us = UINT64_MAX;
+    StackKinds stacks = StackKinds::both;
+    // Capacities of the kernel maps. What does not fit is counted in Losses.
+    // Stacks the kernel map holds, kernel and user together. Not a cap on
+    // the profile either: once half full, the stacks are moved to user space.
+    uint32_t stack_storage_size = 16384;
+    // Distinct (target, waker) chains the kernel map holds. Not a cap on the
+    // profile: once the map is half full, a library thread moves its chains
+    // to user space (checked every 50 ms), so only a burst of more than
+    // max_chains / 2 new chains within one check can find it full.
+    uint32_t max_chains = 16384;
+    uint32_t max_off_cpu_threads = 16384; // threads off CPU at the same moment
+    AttachMode attach = AttachMode::automatic;
+    // Percentage (1-100) of blocking events whose stacks are taken. Below 100
+    // the time of every event is still measured (Profile::threads stays
+    // exact) and chain times are scaled up, so they are unbiased estimates;
+    // most of the per-switch cost (stack walks) is saved.
+    uint32_t stack_sample_percent = 100;
+    // How user stacks are taken. 0 (the default): the kernel walks frame
+    // pointers, which is cheap but stops at code built without them (Debian's
+    // libc, most distribution binaries). N (waketrace --dwarf): the kernel
+    // copies the user registers and the top N bytes of the user stack, and
+    // the library unwinds them with the binaries' CFI (.eh_frame), which
+    // names those callers too. N is a multiple of 1024 up to 16384; 8192
+    // covers most call chains. Costs a copy per stack and unwinding in a
+    // library thread (bench/RESULTS.md); needs x86_64 and Linux 5.15+.
+    uint32_t dwarf_stack_bytes = 0;
+    // --dwarf mode's ring buffer to the unwinding thread, bytes: a power of
+    // two number of pages, at most 1 GiB. 0 (the default) sizes it for the
+    // machine: 4,096 snapshots per CPU (at least 8,192), at most 32 MiB. What
+    // does not fit while the thread catches up is counted in
+    // Losses::user_stack_events and Losses::period_events.
+    uint32_t dwarf_ring_bytes = 0;
+    // Messages from the profiler and the BPF verifier; nullptr: dropped.
+    // Also called from the profiler's own threads while it runs: it must be
+    // safe to call from any thread.
+    std::function<void(LogLevel, std::string_view)> log;
+};
+
+}  // namespace waketrace

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// libwaketrace C++ API: what a profile holds -- wake chains (a target, its
+// wakers, their stacks and times), per-thread totals and losses. Plain values:
+// the library's stages build them, and the installed header-only Profiler
+// (waketrace/profiler.hpp) fills them from the C ABI's wt_profile.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace waketrace {
+
+struct Frame {
+    uint64_t address = 0;
+    std::string symbol;  // demangled; empty when unresolved (formats print "[unknown]")
+    std::string module;  // file path, "[kernel]" or a kernel module name
+    uint64_t offset = 0; // address - symbol start, when resolved
+    // Source position from DWARF debug info (the binary's own, or a separate
+    // debug file); empty / 0 when unknown.
+    std::string file;
+    uint32_t line = 0;
+    // A function inlined into the next (outer) frame: it has no address of
+    // its own, `address` repeats the outer frame's and `offset` is 0.
+    bool inlined = false;
+    bool resolved() const noexcept { return !symbol.empty(); }
+};
+
+// Why a stack has no frames.
+enum class StackStatus : uint8_t {
+    ok,
+    not_captured,  // excluded by Config::stacks, or a kernel thread's user stack
+    irq_dropped,   // user stack of the task an interrupt happened to interrupt
+    collision,     // another stack is stored under the same id (a 31-bit hash of the frames)
+    map_full,      // stack map full (raise stack_storage_size)
+    error,         // any other capture error (e.g. user memory not readable)
+};
+
+struct Stack {
+    StackStatus status = StackStatus::not_captured;
+    int error = 0;              // the kernel's -errno when status is collision/map_full/error
+    std::vector<Frame> frames;  // innermost (leaf) first
+};
+
+struct Task {
+    uint32_t tid = 0;
+    uint32_t tgid = 0;  // process id
+    std::string comm;
+};
+
+enum class WakerContext : uint8_t {
+    task,       // a task woke the target: Waker::task is that task
+    hardirq,    // woken from a hard interrupt (timers, devices): no task to blame
+    softirq,    // woken from a softirq
+    nmi,        // woken from an NMI
+    preempted,  // never blocked: switched out while runnable, no waker
+    unseen,     // blocked, but the waking raced ahead of the switch-out
+};
+
+struct Waker {
+    WakerContext context = WakerContext::task;
+    Task task;  // tid/tgid 0 and empty comm unless context == task
+    Stack kernel_stack;
+    Stack user_stack;
+};
+
+struct WakeChain {
+    Task target;
+    Stack kernel_stack;
+    Stack user_stack;
+    std::vector<Waker> wakers;  // wakers[0] woke the target; deeper levels woke the waker
+    uint64_t total_ns = 0;      // off CPU: switch-out -> switch-in
+    uint64_t blocked_ns = 0;    // switch-out -> waking
+    uint64_t runqueue_ns = 0;   // waking -> switch-in (all of total when preempted)
+    uint64_t max_ns = 0;        // longest single off-CPU period
+    uint64_t count = 0;         // off-CPU periods summed here
+};
+
+// Everything that did not make it into the results, per cause.
+struct Losses {
+    uint64_t stack_collisions = 0;   // stacks lost to an id (frame hash) another stack holds
+    uint64_t stack_map_full = 0;     // stacks lost to a full stack map
+    uint64_t stack_errors = 0;       // stacks lost to other capture errors
+    uint64_t chain_map_full = 0;     // off-CPU periods lost to a full chain map
+    uint64_t missed_switch_outs = 0; // off-CPU periods lost: too many threads off CPU at once
+    uint64_t process_events = 0;     // new processes not announced in time (may lose symbols)
+    uint64_t thread_map_full = 0;    // off-CPU periods missing from Profile::threads (sampling)
+    // --dwarf mode: the ring buffer to user space was full.
+    uint64_t user_stack_events = 0;  // user stacks lost (their chains show them as errors)
+    uint64_t period_events = 0;      // off-CPU periods lost
+    // Off-CPU periods lost because the kernel did not report the thread's
+    // switch back in: it was seen switching out again with its last period
+    // still open. Some virtualised hosts hide switches from their own agent's
+    // threads; see README, "What is counted".
+    uint64_t missed_switch_ins = 0;
+    // Runs of the BPF programs the kernel skipped because a BPF program was
+    // already running on that CPU (bpf_prog_info.recursion_misses): each may
+    // have lost a switch or a waking.
+    uint64_t skipped_runs = 0;
+    uint64_t total() const noexcept {
+        return stack_collisions + stack_map_full + stack_errors + chain_map_full +
+               missed_switch_outs + process_events + thread_map_full + user_stack_events +
+               period_events + missed_switch_ins + skipped_runs;
+    }
+};
+
+// One target thread's off-CPU time, whatever its stacks.
+struct ThreadTotal {
+    Task task;
+    uint64_t total_ns = 0;
+    uint64_t blocked_ns = 0;
+    uint64_t runqueue_ns = 0;
+    uint64_t max_ns = 0;
+    uint64_t count = 0;
+};
+
+struct Profile {
+    // Sorted by total_ns, ascending (like offwaketime). With stack sampling
+    // their times and counts are estimates (sampled values scaled up).
+    std::vector<WakeChain> chains;
+    // Exact per-thread totals, sampling or not; sorted by total_ns, ascending.
+    std::vector<ThreadTotal> threads;
+    uint32_t stack_sample_percent = 100;
+    Losses losses;
+    uint64_t duration_ns = 0;       // start() -> stop(), or since the last drain()
+    // Times the kernel's chain map (or, sampling, its per-thread totals
+    // map) passed half full and its entries were moved to user space, over
+    // the same span: the profile grew past Config::max_chains without loss.
+    uint64_t chain_map_moves = 0;
+};
+
+inline std::string_view to_string(WakerContext context) noexcept {
+    switch (context) {
+    case WakerContext::task: return "task";
+    case WakerContext::hardirq: return "hardirq";
+    case WakerContext::softirq: return "softirq";
+    case WakerContext::nmi: return "nmi";
+    case WakerContext::preempted: return "preempted";
+    case WakerContext::unseen: return "unseen";
+    }
+    return "unknown";
+}
+
+inline std::string_view to_string(StackStatus status) noexcept {
+    switch (status) {
+    case StackStatus::ok: return "ok";
+    case StackStatus::not_captured: return "not captured";
+    case StackStatus::irq_dropped: return "dropped (interrupt context)";
+    case StackStatus::collision: return "lost (stack map collision)";
+    case StackStatus::map_full: return "lost (stack map full)";
+    case StackStatus::error: return "lost (capture error)";
+    }
+    return "unknown";
+}
+
+}  // namespace waketrace
