@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs whatever is missing on a fresh Debian machine (bookworm or later)
 # and builds libwaketrace into build/ (and, with --sanitize, build-sanitize/).
 # Safe to run again: it only installs and rebuilds what is missing or stale.

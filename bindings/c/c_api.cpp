@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The exported C functions: thin, each body guarded so that no exception
 // crosses into C. The struct behind the opaque handle holds the C++ objects.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The C API's error channel: every exported function runs its body through
 // guarded(), which turns any exception into a negative errno (or NULL plus
 // errno) and keeps the message for wt_last_error(). Nothing is thrown across

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A C++ Profile -> the C API's wt_profile (and back: profile_from() in
 // waketrace/c_bridge.hpp). The C form is one malloc'd block (structs, arrays
 // and strings together), so one free() releases it and every pointer inside

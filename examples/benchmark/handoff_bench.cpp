@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // handoff-bench: a Google Benchmark that explains its own waiting.
 //
 // BM_Handoff hands a small job to a worker thread through a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * profile_pid: the smallest complete program on the libwaketrace C API, and
  * a starting point for tracers that embed it.

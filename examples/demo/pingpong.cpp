@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // waketrace-demo: a small workload with off-CPU time whose causes are known,
 // for trying waketrace:
 //   - "demo-pong" blocks reading a pipe until "demo-ping" writes to it;

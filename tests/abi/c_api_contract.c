@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The C API's contract, as a C99 program written against the 0.1 header
  * would see it (and a check that the header compiles as strict C99):
  * options validation, errors and messages, NULL safety. Needs no privileges. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Compares the built libwaketrace.so with the committed ABI baseline.
 # abidiff's exit status is a bit set: 1 error, 2 usage error, 4 an ABI change
 # (for abidiff, a changed struct layout is "only" a change), 8 an

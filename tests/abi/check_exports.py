@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The shared library exports exactly the symbols its version script lists,
 each in the version node the script puts it in.
 Usage: check_exports.py LIBRARY MAP_FILE"""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The public C header compiles as C++ too (with -Werror), and its constants
 // are usable in constant expressions there.
 #include <waketrace/waketrace.h>

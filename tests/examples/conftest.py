@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Fixtures for the examples' tests: meson passes the built programs' paths
 through the environment (tests/install passes those it built against the
 installed library)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """examples/benchmark/handoff-bench, the Google Benchmark example: its
 benchmark thread hands each job to a worker thread through a condition
 variable and waits, so its waits should be futex waits that the worker ended,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """examples/c/profile_pid, the C API example, run on the demo workload
 (conftest.pingpong): over a traced second pong is blocked almost all the
 time, woken by ping in the pipe code, and ping is woken by the timer
