@@ -10,6 +10,7 @@
 #include <waketrace/options.hpp>
 
 #include "config_from_python.hpp"
+#include "module_parts.hpp"
 
 namespace waketrace::python {
 namespace {
@@ -118,6 +119,32 @@ an unknown keyword); nothing touches the kernel until start(). As a context
 manager it starts on entry and stops on exit; results stay readable
 afterwards.)";
     return doc;
+}
+
+void bind_option_table(pybind11::module_& module) {
+    module.def(
+        "_option_table",
+        [] {
+            pybind11::list rows;
+            for (const options::Option& option : options::table) {
+                pybind11::dict row;
+                row["name"] = std::string(option.name);
+                row["kind"] = option.kind == options::Kind::flag              ? "flag"
+                              : option.kind == options::Kind::optional_number ? "optional_number"
+                                                                              : "number";
+                row["min"] = option.min;
+                row["max"] = option.max;
+                row["type_max"] = option.type_max;
+                row["zero_allowed"] = !option.zero_means.empty();
+                row["default"] = pybind11::none();
+                if (const std::optional<uint64_t> value = options::default_value(option))
+                    row["default"] = *value;
+                rows.append(row);
+            }
+            return rows;
+        },
+        "The scalar keywords of Profiler with their bounds (include/waketrace/options.hpp), for\n"
+        "tests and tools; not a stable interface.");
 }
 
 }  // namespace waketrace::python
