@@ -48,6 +48,8 @@ const volatile __u32 dwarf_stack_bytes = 0;
 /* --dwarf: the reader is woken only once this many bytes wait in the
  * stack_events ring (see stack_event_flags()). */
 const volatile __u64 ring_wakeup_bytes = 0;
+/* Config::no_waker_user_stacks: wakers keep their kernel stacks only. */
+const volatile bool no_waker_user_stacks = false;
 /* Frame-pointer walks done here rather than by bpf_get_stack (needs
  * bpf_task_pt_regs, 5.15+); see walk_user_frames(). */
 const volatile bool walk_user_frames_here = true;
@@ -696,7 +698,8 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 	if (context == WT_CTX_TASK) {
 		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
 
-		capture_current(ctx, &waker->task, has_user_memory(current, is_kthread(current)),
+		capture_current(ctx, &waker->task,
+				!no_waker_user_stacks && has_user_memory(current, is_kthread(current)),
 				SCRATCH_WAKING);
 	} else {
 		/* The interrupted task did not cause this: keep only the kernel

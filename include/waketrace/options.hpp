@@ -302,6 +302,12 @@ inline constexpr Option table[] = {
         .or_zero("sized for the machine: 4096 copies per CPU, at least 8192, at most 32 MiB")
         .described("the ring buffer that carries the user stack copies to the unwinding "
                    "thread; copies that find it full are counted as lost: raise it for bursts"),
+    WAKETRACE_FLAG_OPTION_(no_waker_user_stacks, WT_OPT_NO_WAKER_USER_STACKS)
+        .on_command_line("no-waker-user-stacks", '\0', "")
+        .read_by_bpf()
+        .described("take only the kernel stacks of the wakers: who woke each thread and through "
+                   "which kernel path, at about half the cost of user stacks (half the copies "
+                   "to unwind in DWARF mode)"),
 };
 
 #undef WAKETRACE_OPTION_
