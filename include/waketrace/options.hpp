@@ -306,8 +306,8 @@ inline constexpr Option table[] = {
         .on_command_line("no-waker-user-stacks", '\0', "")
         .read_by_bpf()
         .described("take only the kernel stacks of the wakers: who woke each thread and through "
-                   "which kernel path, at about half the cost of user stacks (half the copies "
-                   "to unwind in DWARF mode)"),
+                   "which kernel path, without walking their user stacks (in DWARF mode, without "
+                   "copying and unwinding them: up to half the copies)"),
 };
 
 #undef WAKETRACE_OPTION_
