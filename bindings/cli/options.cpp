@@ -6,16 +6,17 @@
 // long options take "--name value" or "--name=value".
 #include "options.hpp"
 
-#include "option_specs.hpp"
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "option_specs.hpp"
 
 namespace waketrace::cli {
 namespace {
@@ -31,19 +32,25 @@ bool all_digits(std::string_view text)
            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Digits only: no sign, no spaces, no trailing junk (std::stoul takes all three).
+// Digits only: no sign, no spaces, no trailing junk (std::stoul takes all
+// three); nullopt also past 64 bits.
+std::optional<uint64_t> digits_value(std::string_view text)
+{
+    uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (!all_digits(text) || ec != std::errc() || end != text.data() + text.size())
+        return std::nullopt;
+    return value;
+}
+
 uint64_t parse_unsigned(std::string_view spelling, std::string_view text, uint64_t min,
                         uint64_t max)
 {
-    uint64_t value = 0;
-    const bool digits = all_digits(text);
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (!digits || ec != std::errc() || end != text.data() + text.size() || value < min ||
-        value > max) {
+    const std::optional<uint64_t> value = digits_value(text);
+    if (!value || *value < min || *value > max)
         throw UsageError(fmt::format("invalid {} value '{}': expected an integer from {} to {}",
                                      spelling, text, min, max));
-    }
-    return value;
+    return *value;
 }
 
 std::vector<uint32_t> parse_id_list(std::string_view spelling, std::string_view text)
@@ -91,15 +98,11 @@ double parse_duration(std::string_view text)
 // out gives.
 uint64_t parse_option_value(std::string_view spelling, std::string_view text, const options::Option& option)
 {
-    uint64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (!all_digits(text) || ec != std::errc() || end != text.data() + text.size() ||
-        !options::within_bounds(option, value)) {
-        const std::string expected = option.rule ? option.rule->describe()
-                                                 : fmt::format("an integer from {} to {}", option.min, option.max);
-        throw UsageError(fmt::format("invalid {} value '{}': expected {}", spelling, text, expected));
-    }
-    return value;
+    const std::optional<uint64_t> value = digits_value(text);
+    if (option.rule && !(value && options::within_bounds(option, *value)))
+        throw UsageError(fmt::format("invalid {} value '{}': expected {}", spelling, text,
+                                     option.rule->describe()));
+    return parse_unsigned(spelling, text, option.min, option.max);
 }
 
 class Parser {
