@@ -34,8 +34,9 @@ const volatile bool own_threads_on = false;
 const volatile __u32 thread_kind = WT_THREAD_KIND_ALL;
 const volatile bool state_filter_on = false;
 const volatile __u32 state_mask = 0; /* 0: only runnable (preempted) switches */
-const volatile __u64 min_total_ns = 0;
-const volatile __u64 max_total_ns = ~0ULL;
+/* Config::min_block_us and max_block_us, in nanoseconds. */
+const volatile __u64 min_block_ns = 0;
+const volatile __u64 max_block_ns = ~0ULL;
 const volatile bool capture_kernel_stacks = true;
 const volatile bool capture_user_stacks = true;
 const volatile bool has_prev_state_arg = true; /* sched_switch's 4th argument, 5.18+ */
@@ -43,10 +44,12 @@ const volatile __u64 task_stack_size = 16384;   /* THREAD_SIZE */
 const volatile __u32 stack_sample_percent = 100; /* blocking events whose stacks are taken */
 /* --dwarf: bytes of user stack copied per snapshot, a multiple of
  * WT_USER_STACK_CHUNK; 0: user stacks are frame-pointer walks. */
-const volatile __u32 user_stack_bytes = 0;
+const volatile __u32 dwarf_stack_bytes = 0;
 /* --dwarf: the reader is woken only once this many bytes wait in the
  * stack_events ring (see stack_event_flags()). */
 const volatile __u64 ring_wakeup_bytes = 0;
+/* Config::no_waker_user_stacks: wakers keep their kernel stacks only. */
+const volatile bool no_waker_user_stacks = false;
 /* Frame-pointer walks done here rather than by bpf_get_stack (needs
  * bpf_task_pt_regs, 5.15+); see walk_user_frames(). */
 const volatile bool walk_user_frames_here = true;
@@ -321,7 +324,7 @@ static __always_inline __s32 user_stack_snapshot(__u32 tgid, __u32 tid)
 
 	if (read_user_regs(&regs))
 		return -EFAULT;
-	event = bpf_ringbuf_reserve(&stack_events, sizeof(*event) + user_stack_bytes, 0);
+	event = bpf_ringbuf_reserve(&stack_events, sizeof(*event) + dwarf_stack_bytes, 0);
 	if (!event) {
 		count_drop(WT_DROP_USER_STACK_EVENT);
 		return -ENOBUFS;
@@ -335,7 +338,7 @@ static __always_inline __s32 user_stack_snapshot(__u32 tgid, __u32 tid)
 	for (__u32 i = 0; i < WT_MAX_USER_STACK_BYTES / WT_USER_STACK_CHUNK; i++) {
 		__u32 offset = i * WT_USER_STACK_CHUNK;
 
-		if (offset >= user_stack_bytes)
+		if (offset >= dwarf_stack_bytes)
 			break;
 		if (bpf_probe_read_user(event->stack + offset, WT_USER_STACK_CHUNK,
 					(const void *)(regs.sp + offset)))
@@ -492,7 +495,7 @@ static __always_inline void capture_current(void *ctx, struct wt_task_key *key, 
 		capture_kernel_stacks ? stack_id(ctx, scratch_slot, false) : WT_STACK_ID_NOT_CAPTURED;
 	key->user_stack_id = WT_STACK_ID_NOT_CAPTURED;
 	if (capture_user_stacks && user_memory) {
-		key->user_stack_id = user_stack_bytes ? user_stack_snapshot(key->tgid, key->tid)
+		key->user_stack_id = dwarf_stack_bytes ? user_stack_snapshot(key->tgid, key->tid)
 						      : stack_id(ctx, scratch_slot, true);
 		if (key->user_stack_id >= 0)
 			announce_process(key->tgid, mapping_count());
@@ -602,7 +605,7 @@ static __always_inline void add_times(void *map, void *key, __u64 total, __u64 b
 	}
 	__sync_fetch_and_add(&value->total_ns, total);
 	__sync_fetch_and_add(&value->blocked_ns, blocked);
-	__sync_fetch_and_add(&value->runq_ns, total - blocked);
+	__sync_fetch_and_add(&value->runqueue_ns, total - blocked);
 	__sync_fetch_and_add(&value->count, 1);
 	/* Two CPUs finishing the same chain at once may race here; the loser's
 	 * max is lost only if it was also the larger. */
@@ -644,7 +647,7 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 	/* Read only for a period that ends here: most switch-ins end none. */
 	generation = *(volatile __u32 *)&chain_generation;
 	total = now - entry->switch_out_ns;
-	if (total < min_total_ns || total > max_total_ns)
+	if (total < min_block_ns || total > max_block_ns)
 		goto done;
 	/* A waking that raced ahead of the switch-out was not seen: count the
 	 * whole time as waiting for a CPU, which it was. */
@@ -667,7 +670,7 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 		key.wakers[0] = entry->waker;
 		if (key.wakers[0].context == WT_CTX_NONE)
 			key.wakers[0].context = WT_CTX_UNSEEN;
-		if (user_stack_bytes)
+		if (dwarf_stack_bytes)
 			send_period(&key, total, blocked);
 		else
 			add_times(&chains, &key, total, blocked, WT_DROP_CHAIN_MAP_FULL,
@@ -701,7 +704,8 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 	if (context == WT_CTX_TASK) {
 		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
 
-		capture_current(ctx, &waker->task, has_user_memory(current, is_kthread(current)),
+		capture_current(ctx, &waker->task,
+				!no_waker_user_stacks && has_user_memory(current, is_kthread(current)),
 				SCRATCH_WAKING);
 	} else {
 		/* The interrupted task did not cause this: keep only the kernel
@@ -749,7 +753,7 @@ static __always_inline void on_exec(void)
 
 	if (bpf_map_delete_elem(&announced_processes, &tgid))
 		return; /* never announced: nothing stale to replace */
-	if (!user_stack_bytes)
+	if (!dwarf_stack_bytes)
 		return;
 	event = bpf_ringbuf_reserve(&stack_events, sizeof(*event), 0);
 	if (!event) {

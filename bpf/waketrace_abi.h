@@ -78,10 +78,10 @@ struct wt_chain_key {
 };
 
 struct wt_chain_value {
-	__u64 total_ns;   /* switch-out -> switch-in */
-	__u64 blocked_ns; /* switch-out -> waking (0 when preempted) */
-	__u64 runq_ns;    /* waking -> switch-in (all of it when preempted) */
-	__u64 max_ns;     /* largest single total_ns */
+	__u64 total_ns;    /* switch-out -> switch-in */
+	__u64 blocked_ns;  /* switch-out -> waking (0 when preempted) */
+	__u64 runqueue_ns; /* waking -> switch-in (all of it when preempted) */
+	__u64 max_ns;      /* largest single total_ns */
 	__u64 count;
 };
 

@@ -13,7 +13,6 @@
 #include "assemble/profile_builder.hpp"
 #include "capture/chain_growth.hpp"
 #include "capture/descriptors.hpp"
-#include "capture/dwarf_ring.hpp"
 #include "capture/kernel_probe.hpp"
 #include "capture/libbpf_log.hpp"
 #include "capture/loader.hpp"
@@ -24,6 +23,7 @@
 #include "decode/snapshot_unwinding.hpp"
 #include "symbolize/background_preparation.hpp"
 #include "symbolize/symbolizer.hpp"
+#include "waketrace/options.hpp"
 
 namespace waketrace::detail {
 namespace {
@@ -34,25 +34,21 @@ uint64_t monotonic_ns() {
     return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
 }
 
+// The table's bounds are the BPF program's limits.
+static_assert(options::kDwarfStackChunk == WT_USER_STACK_CHUNK);
+static_assert(options::kMaxDwarfStackBytes == WT_MAX_USER_STACK_BYTES);
+
+// Messages name options by their Config members, which are also Python's
+// keywords and the C fields; the command line says them its own way.
 void validate(const Config& config) {
     auto invalid = [](const std::string& why) { throw Error(EINVAL, "invalid profiler config: " + why); };
-    if (config.stack_storage_size == 0)
-        invalid("stack_storage_size must be at least 1");
-    if (config.max_chains == 0)
-        invalid("max_chains must be at least 1");
-    if (config.max_off_cpu_threads == 0)
-        invalid("max_off_cpu_threads must be at least 1");
-    if (config.stack_sample_percent < 1 || config.stack_sample_percent > 100)
-        invalid(fmt::format("stack_sample_percent must be 1 to 100, not {}", config.stack_sample_percent));
-    if (config.dwarf_stack_bytes % WT_USER_STACK_CHUNK != 0 ||
-        config.dwarf_stack_bytes > WT_MAX_USER_STACK_BYTES)
-        invalid(fmt::format("dwarf_stack_bytes must be 0 or a multiple of {} up to {}, not {}",
-                            WT_USER_STACK_CHUNK, WT_MAX_USER_STACK_BYTES, config.dwarf_stack_bytes));
-    if (const std::string problem = dwarf_ring_bytes_problem(config.dwarf_ring_bytes); !problem.empty())
-        invalid("dwarf_ring_bytes " + problem);
+    for (const options::Option& option : options::table)
+        if (const std::optional<uint64_t> value = option.get(config))
+            if (std::string problem = options::problem(option, option.name, *value); !problem.empty())
+                invalid(problem);
 #ifndef __x86_64__
     if (config.dwarf_stack_bytes)
-        invalid("dwarf_stack_bytes (--dwarf) is only implemented for x86_64");
+        invalid("dwarf_stack_bytes is only implemented for x86_64");
 #endif
     if (config.min_block_us > config.max_block_us)
         invalid(fmt::format("min_block_us ({}) is above max_block_us ({})", config.min_block_us,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "options.hpp"
 
 #include <fmt/format.h>
@@ -7,6 +8,8 @@
 #include <cstddef>
 #include <cstring>
 #include <iterator>
+
+#include "waketrace/options.hpp"
 
 namespace waketrace::c_api {
 namespace {
@@ -18,25 +21,39 @@ bool all_zero(const unsigned char* bytes, size_t size) {
 }
 
 #define WT_FIELD_END(field) (offsetof(wt_profiler_opts, field) + sizeof(wt_profiler_opts::field))
-// Where each field before reserved[] ends. The struct of any version ends at
-// one of these (or in reserved[]); a size that cuts a field would leave part
-// of it, say half of the log function pointer, copied and the rest zero.
-constexpr size_t field_ends[] = {
-    WT_FIELD_END(sz), WT_FIELD_END(flags), WT_FIELD_END(threads), WT_FIELD_END(stacks),
-    WT_FIELD_END(attach), WT_FIELD_END(state_mask), WT_FIELD_END(stack_storage_size),
-    WT_FIELD_END(min_block_us), WT_FIELD_END(max_block_us), WT_FIELD_END(max_chains),
-    WT_FIELD_END(max_off_cpu_threads), WT_FIELD_END(log), WT_FIELD_END(log_ctx),
-    WT_FIELD_END(stack_sample_percent), WT_FIELD_END(dwarf_stack_bytes),
-    WT_FIELD_END(dwarf_ring_bytes),
+// Where each field before reserved[] ends: these, and each option's field
+// (options::table). The struct of any version ends at one of them (or in
+// reserved[]); a size that cuts a field would leave part of it, say half of
+// the log function pointer, copied and the rest zero.
+constexpr size_t other_field_ends[] = {
+    WT_FIELD_END(sz),     WT_FIELD_END(flags), WT_FIELD_END(threads), WT_FIELD_END(stacks),
+    WT_FIELD_END(attach), WT_FIELD_END(log),   WT_FIELD_END(log_ctx),
 };
 #undef WT_FIELD_END
-static_assert(field_ends[std::size(field_ends) - 1] == offsetof(wt_profiler_opts, reserved),
-              "field_ends lists every field before reserved[]");
 
-bool cuts_a_field(size_t sz) {
-    return sz < offsetof(wt_profiler_opts, reserved) &&
-           std::find(std::begin(field_ends), std::end(field_ends), sz) == std::end(field_ends);
+constexpr size_t option_field_end(const options::Option& option) {
+    return option.c_size ? option.c_offset + option.c_size : 0;
 }
+
+constexpr size_t last_field_end() {
+    size_t last = 0;
+    for (size_t end : other_field_ends)
+        last = std::max(last, end);
+    for (const options::Option& option : options::table)
+        last = std::max(last, option_field_end(option));
+    return last;
+}
+static_assert(last_field_end() == offsetof(wt_profiler_opts, reserved),
+              "every field before reserved[] is an option's or listed in other_field_ends");
+
+bool is_field_end(size_t sz) {
+    return std::find(std::begin(other_field_ends), std::end(other_field_ends), sz) !=
+               std::end(other_field_ends) ||
+           std::any_of(std::begin(options::table), std::end(options::table),
+                       [sz](const options::Option& option) { return option_field_end(option) == sz; });
+}
+
+bool cuts_a_field(size_t sz) { return sz < offsetof(wt_profiler_opts, reserved) && !is_field_end(sz); }
 
 // Copies what the caller's struct has into a zeroed struct of ours.
 wt_profiler_opts normalized(const wt_profiler_opts* opts) {
@@ -63,12 +80,52 @@ Enum pick(uint32_t value, const char* field, std::initializer_list<Enum> choices
     return *(choices.begin() + value);
 }
 
+constexpr uint32_t known_flags() {
+    uint32_t flags = 0;
+    for (const options::Option& option : options::table)
+        flags |= option.c_flag;
+    return flags;
+}
+
+uint64_t field_value(const wt_profiler_opts& opts, const options::Option& option) {
+    const unsigned char* field = reinterpret_cast<const unsigned char*>(&opts) + option.c_offset;
+    if (option.c_size == sizeof(uint32_t)) {
+        uint32_t value = 0;
+        std::memcpy(&value, field, sizeof(value));
+        return value;
+    }
+    uint64_t value = 0;
+    std::memcpy(&value, field, sizeof(value));
+    return value;
+}
+
+// The library validates the values; only how C says them is checked here.
+void copy_option(const wt_profiler_opts& opts, const options::Option& option, Config& config) {
+    switch (option.kind) {
+    case options::Kind::number:
+        // Zero selects the default, so `{ .sz = sizeof(opts) }` works.
+        if (const uint64_t value = field_value(opts, option))
+            option.set(config, value);
+        break;
+    case options::Kind::optional_number:
+        if (opts.flags & option.c_flag)
+            option.set(config, field_value(opts, option));
+        else if (field_value(opts, option))
+            invalid(fmt::format("{} is set without {}", option.name, option.c_flag_name));
+        break;
+    case options::Kind::flag:
+        if (opts.flags & option.c_flag)
+            option.set(config, 1);
+        break;
+    }
+}
+
 }  // namespace
 
 Config config_from(const wt_profiler_opts* caller_opts) {
     const wt_profiler_opts opts = normalized(caller_opts);
-    if (opts.flags & ~WT_OPT_STATE_FILTER)
-        invalid(fmt::format("flags has unknown bits {:#x}", opts.flags & ~WT_OPT_STATE_FILTER));
+    if (opts.flags & ~known_flags())
+        invalid(fmt::format("flags has unknown bits {:#x}", opts.flags & ~known_flags()));
     if (!all_zero(opts.reserved, sizeof(opts.reserved)))
         invalid("reserved bytes must be zero");
 
@@ -78,25 +135,8 @@ Config config_from(const wt_profiler_opts* caller_opts) {
     config.stacks = pick(opts.stacks, "stacks",
                          {StackKinds::both, StackKinds::kernel_only, StackKinds::user_only});
     config.attach = pick(opts.attach, "attach", {AttachMode::automatic, AttachMode::tp_btf, AttachMode::raw_tp});
-    if (opts.flags & WT_OPT_STATE_FILTER)
-        config.state_mask = opts.state_mask;
-    else if (opts.state_mask)
-        invalid("state_mask is set without WT_OPT_STATE_FILTER");
-    // Zero selects the default, so `{ .sz = sizeof(opts) }` works.
-    if (opts.min_block_us)
-        config.min_block_us = opts.min_block_us;
-    if (opts.max_block_us)
-        config.max_block_us = opts.max_block_us;
-    if (opts.stack_storage_size)
-        config.stack_storage_size = opts.stack_storage_size;
-    if (opts.max_chains)
-        config.max_chains = opts.max_chains;
-    if (opts.max_off_cpu_threads)
-        config.max_off_cpu_threads = opts.max_off_cpu_threads;
-    if (opts.stack_sample_percent)
-        config.stack_sample_percent = opts.stack_sample_percent;
-    config.dwarf_stack_bytes = opts.dwarf_stack_bytes;
-    config.dwarf_ring_bytes = opts.dwarf_ring_bytes;
+    for (const options::Option& option : options::table)
+        copy_option(opts, option, config);
     if (opts.log) {
         config.log = [log = opts.log, ctx = opts.log_ctx](LogLevel level, std::string_view message) {
             const std::string text(message);

@@ -6,6 +6,10 @@
 #include <algorithm>
 #include <limits>
 #include <string>
+#include <string_view>
+
+#include "options.hpp"
+#include "waketrace/options.hpp"
 
 namespace waketrace::cli {
 namespace {
@@ -17,18 +21,21 @@ void report(std::FILE* out, uint64_t count, const char* what, const std::string&
 
 // A map that filled up: how much was lost says nothing of how much more was
 // needed, so suggest a size that leaves clear room (four times the one used).
-std::string rerun_with(const char* option, uint32_t capacity) {
+std::string rerun_with(std::string_view config_member, uint32_t capacity) {
     const uint64_t larger = std::min<uint64_t>(uint64_t(capacity) * 4, std::numeric_limits<uint32_t>::max());
-    return fmt::format("rerun with {} {}", option, larger);
+    return fmt::format("rerun with {} {}", option_for(config_member), larger);
 }
 
 // The ring absorbs bursts while the unwinding thread catches up; a larger
 // one helps with bursts, fewer or smaller copies with a steady excess.
 std::string ring_advice(const Config& config) {
+    const std::string ring = option_for("dwarf_ring_bytes");
+    const std::string others =
+        fmt::format("a lower {}, or {}", option_for("dwarf_stack_bytes"), option_for("stack_sample_percent"));
     if (config.dwarf_ring_bytes == 0)
-        return "rerun with a larger --dwarf-ring-size, a lower --dwarf-stack-size, or --sample";
-    const uint64_t larger = std::min<uint64_t>(uint64_t(config.dwarf_ring_bytes) * 4, uint64_t(1) << 30);
-    return fmt::format("rerun with --dwarf-ring-size {}, a lower --dwarf-stack-size, or --sample", larger);
+        return fmt::format("rerun with a larger {}, {}", ring, others);
+    const uint64_t larger = std::min<uint64_t>(uint64_t(config.dwarf_ring_bytes) * 4, options::kMaxDwarfRingBytes);
+    return fmt::format("rerun with {} {}, {}", ring, larger, others);
 }
 
 }  // namespace
@@ -37,19 +44,19 @@ void report_losses(std::FILE* out, const Losses& losses, const Config& config) {
     report(out, losses.stack_collisions, "stacks lost to stack id collisions",
            "another stack's frames hashed to the same id");
     report(out, losses.stack_map_full, "stacks lost to a full stack map",
-           rerun_with("--stack-storage-size", config.stack_storage_size));
+           rerun_with("stack_storage_size", config.stack_storage_size));
     report(out, losses.stack_errors, "stacks could not be captured", "user memory not readable at the time");
     // The map is moved to user space each time it passes half full, so a
     // full map means half a map of new chains began between two looks.
     report(out, losses.chain_map_full, "off-CPU periods lost to a full chain map",
-           rerun_with("--max-chains", config.max_chains) +
+           rerun_with("max_chains", config.max_chains) +
                ": more new chains began within 50 ms than half the kernel map holds");
     report(out, losses.missed_switch_outs, "off-CPU periods lost: too many threads off CPU at once",
-           rerun_with("--max-off-cpu-threads", config.max_off_cpu_threads) + ", or profile fewer threads");
+           rerun_with("max_off_cpu_threads", config.max_off_cpu_threads) + ", or profile fewer threads");
     report(out, losses.process_events, "new processes announced too late",
            "their user frames may be [unknown] if they exited");
     report(out, losses.thread_map_full, "off-CPU periods missing from the per-thread totals",
-           rerun_with("--max-off-cpu-threads", config.max_off_cpu_threads) + ", or profile fewer threads");
+           rerun_with("max_off_cpu_threads", config.max_off_cpu_threads) + ", or profile fewer threads");
     report(out, losses.user_stack_events, "user stacks lost: the --dwarf ring buffer was full",
            ring_advice(config));
     report(out, losses.period_events, "off-CPU periods lost: the --dwarf ring buffer was full",

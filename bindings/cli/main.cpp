@@ -23,10 +23,10 @@ constexpr int kExitRuntimeError = 1;
 constexpr int kExitUsage = 2;
 
 // A library error in the command line's terms: its message, the errno text
-// (unless the message ends with it already), and an option the library names
-// by its Config member named as the option that sets it.
+// (unless the message ends with it already), and options the library names
+// by their Config members named as the options that set them.
 std::string error_text(const waketrace::Error& error) {
-    std::string text = error.message();
+    std::string text = waketrace::cli::in_cli_terms(error.message());
     const std::string errno_text = error.code().message();
     if (text.size() < errno_text.size() ||
         text.compare(text.size() - errno_text.size(), errno_text.size(), errno_text) != 0)

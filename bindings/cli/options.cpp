@@ -11,80 +11,20 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
-#include <unistd.h>
+
+#include "option_specs.hpp"
 
 namespace waketrace::cli {
 namespace {
-
-enum class OptionId {
-    help, pid, tid, user_threads_only, kernel_threads_only, user_stacks_only,
-    kernel_stacks_only, delimited, folded, stack_storage_size, max_chains, max_off_cpu_threads,
-    min_block_time,
-    max_block_time, state, output, verbose, sample, dwarf, dwarf_stack_size, dwarf_ring_size,
-};
-
-// Options that pick the same setting in different ways; at most one of each
-// group may be given (offwaketime's argparse groups).
-enum class Group { none, targets, stacks };
-
-struct OptionSpec {
-    char short_name;  // '\0': long form only
-    std::string_view long_name;
-    bool takes_value;
-    Group group;
-    OptionId id;
-};
-
-constexpr OptionSpec option_table[] = {
-    {'h', "help", false, Group::none, OptionId::help},
-    {'p', "pid", true, Group::targets, OptionId::pid},
-    {'t', "tid", true, Group::targets, OptionId::tid},
-    {'u', "user-threads-only", false, Group::targets, OptionId::user_threads_only},
-    {'k', "kernel-threads-only", false, Group::targets, OptionId::kernel_threads_only},
-    {'U', "user-stacks-only", false, Group::stacks, OptionId::user_stacks_only},
-    {'K', "kernel-stacks-only", false, Group::stacks, OptionId::kernel_stacks_only},
-    {'d', "delimited", false, Group::none, OptionId::delimited},
-    {'f', "folded", false, Group::none, OptionId::folded},
-    {'\0', "stack-storage-size", true, Group::none, OptionId::stack_storage_size},
-    {'\0', "max-chains", true, Group::none, OptionId::max_chains},
-    {'\0', "max-off-cpu-threads", true, Group::none, OptionId::max_off_cpu_threads},
-    {'m', "min-block-time", true, Group::none, OptionId::min_block_time},
-    {'M', "max-block-time", true, Group::none, OptionId::max_block_time},
-    {'\0', "state", true, Group::none, OptionId::state},
-    {'o', "output", true, Group::none, OptionId::output},
-    {'v', "verbose", false, Group::none, OptionId::verbose},
-    {'\0', "sample", true, Group::none, OptionId::sample},
-    {'\0', "dwarf", false, Group::none, OptionId::dwarf},
-    {'\0', "dwarf-stack-size", true, Group::none, OptionId::dwarf_stack_size},
-    {'\0', "dwarf-ring-size", true, Group::none, OptionId::dwarf_ring_size},
-};
-
-// --dwarf's user stack copy: perf's default, enough for most call chains.
-constexpr uint32_t default_dwarf_stack_bytes = 8192;
-// The kernel's largest ring we accept (the library's limit too).
-constexpr uint64_t max_dwarf_ring_bytes = uint64_t(1) << 30;
 
 // Keeps durations convertible to nanoseconds in 64 bits with room to spare.
 constexpr double max_duration_s = 1e9;
 // pid_t is a signed 32-bit int: larger ids cannot exist.
 constexpr uint64_t max_thread_id = std::numeric_limits<int32_t>::max();
-
-const OptionSpec* find_short(char name)
-{
-    auto it = std::find_if(std::begin(option_table), std::end(option_table),
-                           [&](const OptionSpec& spec) { return spec.short_name == name; });
-    return it == std::end(option_table) ? nullptr : &*it;
-}
-
-const OptionSpec* find_long(std::string_view name)
-{
-    auto it = std::find_if(std::begin(option_table), std::end(option_table),
-                           [&](const OptionSpec& spec) { return spec.long_name == name; });
-    return it == std::end(option_table) ? nullptr : &*it;
-}
 
 bool all_digits(std::string_view text)
 {
@@ -92,19 +32,25 @@ bool all_digits(std::string_view text)
            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Digits only: no sign, no spaces, no trailing junk (std::stoul takes all three).
+// Digits only: no sign, no spaces, no trailing junk (std::stoul takes all
+// three); nullopt also past 64 bits.
+std::optional<uint64_t> digits_value(std::string_view text)
+{
+    uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (!all_digits(text) || ec != std::errc() || end != text.data() + text.size())
+        return std::nullopt;
+    return value;
+}
+
 uint64_t parse_unsigned(std::string_view spelling, std::string_view text, uint64_t min,
                         uint64_t max)
 {
-    uint64_t value = 0;
-    const bool digits = all_digits(text);
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (!digits || ec != std::errc() || end != text.data() + text.size() || value < min ||
-        value > max) {
+    const std::optional<uint64_t> value = digits_value(text);
+    if (!value || *value < min || *value > max)
         throw UsageError(fmt::format("invalid {} value '{}': expected an integer from {} to {}",
                                      spelling, text, min, max));
-    }
-    return value;
+    return *value;
 }
 
 std::vector<uint32_t> parse_id_list(std::string_view spelling, std::string_view text)
@@ -147,17 +93,16 @@ double parse_duration(std::string_view text)
     return seconds;
 }
 
-// A BPF ring buffer is a power of two number of pages.
-uint32_t parse_ring_size(std::string_view spelling, std::string_view value)
+// A table option's value: digits within the row's bounds and rule. Zero
+// where only Config takes it (a default, or off) is what leaving the option
+// out gives.
+uint64_t parse_option_value(std::string_view spelling, std::string_view text, const options::Option& option)
 {
-    const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-    const uint64_t bytes = parse_unsigned(spelling, value, page, max_dwarf_ring_bytes);
-    const uint64_t pages = bytes / page;
-    if (bytes % page != 0 || (pages & (pages - 1)) != 0)
-        throw UsageError(fmt::format(
-            "invalid {} value '{}': expected a power of two number of {}-byte pages, at most {}",
-            spelling, value, page, max_dwarf_ring_bytes));
-    return static_cast<uint32_t>(bytes);
+    const std::optional<uint64_t> value = digits_value(text);
+    if (option.rule && !(value && options::within_bounds(option, *value)))
+        throw UsageError(fmt::format("invalid {} value '{}': expected {}", spelling, text,
+                                     option.rule->describe()));
+    return parse_unsigned(spelling, text, option.min, option.max);
 }
 
 class Parser {
@@ -198,11 +143,11 @@ private:
         if (spec == nullptr)
             throw UsageError(fmt::format("unknown option {}", spelling));
         if (equals != std::string_view::npos) {
-            if (!spec->takes_value)
+            if (!spec->takes_value())
                 throw UsageError(fmt::format("option {} takes no value", spelling));
             apply(*spec, spelling, body.substr(equals + 1));
         } else {
-            apply(*spec, spelling, spec->takes_value ? take_value(spelling) : std::string_view());
+            apply(*spec, spelling, spec->takes_value() ? take_value(spelling) : std::string_view());
         }
     }
 
@@ -214,7 +159,7 @@ private:
             const OptionSpec* spec = find_short(cluster[i]);
             if (spec == nullptr)
                 throw UsageError(fmt::format("unknown option {}", spelling));
-            if (!spec->takes_value) {
+            if (!spec->takes_value()) {
                 apply(*spec, spelling, {});
                 continue;
             }
@@ -251,65 +196,39 @@ private:
     {
         claim_group(spec);
         Config& config = options_.config;
-        switch (spec.id) {
-        case OptionId::help: options_.show_help = true; break;
-        case OptionId::pid: append(config.pids, parse_id_list(spelling, value)); break;
-        case OptionId::tid: append(config.tids, parse_id_list(spelling, value)); break;
-        case OptionId::user_threads_only: config.threads = ThreadKind::user_only; break;
-        case OptionId::kernel_threads_only: config.threads = ThreadKind::kernel_only; break;
-        case OptionId::user_stacks_only: config.stacks = StackKinds::user_only; break;
-        case OptionId::kernel_stacks_only: config.stacks = StackKinds::kernel_only; break;
-        case OptionId::delimited: options_.delimiter = true; break;
-        case OptionId::folded: options_.folded = true; break;
-        case OptionId::verbose: options_.verbose = true; break;
-        case OptionId::stack_storage_size:
-            config.stack_storage_size = static_cast<uint32_t>(
-                parse_unsigned(spelling, value, 1, std::numeric_limits<uint32_t>::max()));
-            break;
-        case OptionId::max_chains:
-            config.max_chains = static_cast<uint32_t>(
-                parse_unsigned(spelling, value, 1, std::numeric_limits<uint32_t>::max()));
-            break;
-        case OptionId::max_off_cpu_threads:
-            config.max_off_cpu_threads = static_cast<uint32_t>(
-                parse_unsigned(spelling, value, 1, std::numeric_limits<uint32_t>::max()));
-            break;
-        case OptionId::min_block_time:
-            config.min_block_us = parse_unsigned(spelling, value, 0, UINT64_MAX);
-            break;
-        case OptionId::max_block_time:
-            config.max_block_us = parse_unsigned(spelling, value, 0, UINT64_MAX);
-            break;
-        case OptionId::state:
-            config.state_mask = static_cast<uint32_t>(
-                parse_unsigned(spelling, value, 0, std::numeric_limits<uint32_t>::max()));
-            break;
-        case OptionId::sample:
-            config.stack_sample_percent = static_cast<uint32_t>(parse_unsigned(spelling, value, 1, 100));
-            break;
-        case OptionId::dwarf:
-            if (config.dwarf_stack_bytes == 0)
-                config.dwarf_stack_bytes = default_dwarf_stack_bytes;
-            break;
-        case OptionId::dwarf_stack_size: {
-            const uint64_t bytes = parse_unsigned(spelling, value, 1024, 16384);
-            if (bytes % 1024 != 0)
-                throw UsageError(fmt::format("invalid {} value '{}': expected a multiple of 1024",
-                                             spelling, value));
-            config.dwarf_stack_bytes = static_cast<uint32_t>(bytes);
-            break;
-        }
-        case OptionId::dwarf_ring_size:
-            config.dwarf_ring_bytes = parse_ring_size(spelling, value);
-            if (config.dwarf_stack_bytes == 0)
-                config.dwarf_stack_bytes = default_dwarf_stack_bytes;
-            break;
-        case OptionId::output:
+        switch (spec.action) {
+        case Action::set_option: set_option(*spec.option, spelling, value); break;
+        case Action::help: options_.show_help = true; break;
+        case Action::pid: append(config.pids, parse_id_list(spelling, value)); break;
+        case Action::tid: append(config.tids, parse_id_list(spelling, value)); break;
+        case Action::user_threads_only: config.threads = ThreadKind::user_only; break;
+        case Action::kernel_threads_only: config.threads = ThreadKind::kernel_only; break;
+        case Action::user_stacks_only: config.stacks = StackKinds::user_only; break;
+        case Action::kernel_stacks_only: config.stacks = StackKinds::kernel_only; break;
+        case Action::delimited: options_.delimiter = true; break;
+        case Action::folded: options_.folded = true; break;
+        case Action::verbose: options_.verbose = true; break;
+        case Action::dwarf: imply_dwarf(); break;
+        case Action::output:
             if (value.empty())
                 throw UsageError(fmt::format("option {} needs a file name", spelling));
             options_.output_path = std::string(value);
             break;
         }
+    }
+
+    void set_option(const options::Option& option, std::string_view spelling, std::string_view value)
+    {
+        option.set(options_.config,
+                   option.kind == options::Kind::flag ? 1 : parse_option_value(spelling, value, option));
+        if (implies_dwarf(option))
+            imply_dwarf();
+    }
+
+    void imply_dwarf()
+    {
+        if (options_.config.dwarf_stack_bytes == 0)
+            options_.config.dwarf_stack_bytes = kDwarfDefaultStackBytes;
     }
 
     // Repeating an option is fine (-p 1 -p 2 adds both pids); mixing two
@@ -329,9 +248,9 @@ private:
     {
         const Config& config = options_.config;
         if (config.min_block_us > config.max_block_us)
-            throw UsageError(fmt::format(
-                "--min-block-time ({}) is larger than --max-block-time ({})", config.min_block_us,
-                config.max_block_us));
+            throw UsageError(fmt::format("{} ({}) is larger than {} ({})", option_for("min_block_us"),
+                                         config.min_block_us, option_for("max_block_us"),
+                                         config.max_block_us));
         // The command's threads are the targets; other filters would hide them.
         if (!options_.command.empty() && (!config.pids.empty() || !config.tids.empty()))
             throw UsageError("--pid and --tid cannot be combined with a command to run");
@@ -365,95 +284,47 @@ Options parse_options(int argc, const char* const* argv)
 
 std::string option_for(std::string_view config_member)
 {
-    // Config members and the options that set them; the names match except
-    // where offwaketime's spelling came first.
-    static constexpr std::pair<std::string_view, std::string_view> spellings[] = {
+    // Config members the command line's own options set.
+    static constexpr std::pair<std::string_view, std::string_view> own[] = {
         {"log", "-v"},
-        {"pids", "-p"},
-        {"tids", "-t"},
-        {"state_mask", "--state"},
-        {"min_block_us", "-m"},
-        {"max_block_us", "-M"},
-        {"stack_storage_size", "--stack-storage-size"},
-        {"max_chains", "--max-chains"},
-        {"max_off_cpu_threads", "--max-off-cpu-threads"},
-        {"stack_sample_percent", "--sample"},
-        {"dwarf_stack_bytes", "--dwarf-stack-size"},
-        {"dwarf_ring_bytes", "--dwarf-ring-size"},
+        {"pids", "--pid"},
+        {"tids", "--tid"},
     };
-    for (const auto& [member, option] : spellings)
+    for (const auto& [member, option] : own)
         if (member == config_member)
             return std::string(option);
+    if (const options::Option* option = options::find(config_member))
+        return fmt::format("--{}", option->cli_long);
     return std::string();
 }
 
-std::string usage_text(std::string_view program)
+namespace {
+
+bool is_name_char(char c)
 {
-    return fmt::format(
-        R"(usage: {0} [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [-U | -K] [-d] [-f]
-       {1} [--stack-storage-size N] [--max-chains N] [--max-off-cpu-threads N]
-       {1} [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME]
-       {1} [--state STATE] [--sample PERCENT] [--dwarf] [--dwarf-stack-size BYTES]
-       {1} [--dwarf-ring-size BYTES]
-       {1} [-o FILE] [-v] [duration]
-       {1} [-- COMMAND [ARGS...]]
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
 
-Shows why threads were off CPU and who woke them: each blocked stack with the
-stack of the task (or interrupt) that made it runnable again, summed in
-microseconds.
+}  // namespace
 
-positional arguments:
-  duration                    seconds to trace (decimals allowed); default: until
-                              Ctrl-C, or until COMMAND exits (a duration given
-                              with COMMAND wins: tracing lasts that long)
-  -- COMMAND [ARGS...]        run COMMAND and trace its threads
-
-options:
-  -h, --help                  show this help and exit
-  -p, --pid PID[,PID..]       trace only these processes
-  -t, --tid TID[,TID..]       trace only these threads
-  -u, --user-threads-only     trace only user threads
-  -k, --kernel-threads-only   trace only kernel threads
-  -U, --user-stacks-only      show only user stacks
-  -K, --kernel-stacks-only    show only kernel stacks
-  -d, --delimited             put "-" between the user and kernel part of a stack
-  -f, --folded                one line per chain, for flamegraph.pl --color=chain
-      --stack-storage-size N  distinct stacks the kernel map holds (default 16384)
-      --max-chains N          distinct (target, waker) chains the kernel map holds
-                              (default 16384)
-      --max-off-cpu-threads N threads that can be off CPU at the same moment
-                              (default 16384)
-  -m, --min-block-time US     ignore off-CPU periods shorter than US microseconds
-                              (default 1)
-  -M, --max-block-time US     ignore off-CPU periods longer than US microseconds
-      --state STATE           keep switch-outs whose task state has a bit of STATE
-                              (2: uninterruptible); 0 keeps only preemptions
-      --sample PERCENT        take stacks for PERCENT of blocking events (1-100,
-                              default 100): much cheaper; every event is still
-                              timed, and chain totals are scaled-up estimates
-      --dwarf                 unwind user stacks with the binaries' unwind tables
-                              instead of frame pointers: names the callers of
-                              code built without them (libc); costs more
-      --dwarf-stack-size BYTES
-                              user stack bytes copied per stack in --dwarf mode
-                              (1024-16384, a multiple of 1024; default 8192);
-                              implies --dwarf
-      --dwarf-ring-size BYTES
-                              the ring buffer that carries --dwarf mode's stack
-                              copies to the unwinding thread (a power of two
-                              number of pages, up to 1 GiB; default: 4096 copies
-                              per CPU, at least 8192, at most 32 MiB); raise it
-                              if stacks are lost to a full ring; implies --dwarf
-  -o, --output FILE           write the report to FILE instead of standard output
-  -v, --verbose               log what the profiler and the BPF loader do
-
-examples:
-  {0} 5                      five seconds of every thread
-  {0} -p 185 -f 10 > out     one process, folded, for a flame graph
-  {0} -K -m 1000             kernel stacks of blocks of 1 ms or more
-  {0} -- make -j8            trace a build from start to finish
-)",
-        program, std::string(program.size(), ' '));
+std::string in_cli_terms(std::string_view message)
+{
+    std::string text;
+    size_t i = 0;
+    while (i < message.size()) {
+        if (!is_name_char(message[i])) {
+            text += message[i++];
+            continue;
+        }
+        size_t end = i;
+        while (end < message.size() && is_name_char(message[end]))
+            ++end;
+        const std::string_view word = message.substr(i, end - i);
+        const std::string option = word == "log" ? std::string() : option_for(word);
+        text += option.empty() ? std::string(word) : option;
+        i = end;
+    }
+    return text;
 }
 
 }  // namespace waketrace::cli

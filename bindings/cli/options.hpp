@@ -3,12 +3,10 @@
 // The waketrace command line, offwaketime's interface plus a command to run:
 //
 //     waketrace [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [-U | -K] [-d] [-f]
-//               [--stack-storage-size N] [--max-chains N] [--max-off-cpu-threads N]
-//               [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME] [--state STATE]
-//               [--sample PERCENT] [--dwarf] [--dwarf-stack-size BYTES]
-//               [--dwarf-ring-size BYTES]
+//               [OPTIONS of include/waketrace/options.hpp, and --dwarf]
 //               [-o FILE] [-v] [duration] [-- COMMAND [ARGS...]]
 //
+// (usage_text() has them all.)
 // Parsing is pure (no I/O, no lookups of pids), so it is tested on its own.
 #pragma once
 
@@ -44,6 +42,11 @@ Options parse_options(int argc, const char* const* argv);
 // The option that sets a waketrace::Config member ("max_chains" ->
 // "--max-chains", "log" -> "-v"), for messages that name one; "" if none does.
 std::string option_for(std::string_view config_member);
+
+// A library message, which names options by their Config members, with
+// each one the command line sets named as its option instead
+// ("stack_sample_percent must be 1 to 100" -> "--sample must be 1 to 100").
+std::string in_cli_terms(std::string_view message);
 
 // The --help text, ending in '\n'.
 std::string usage_text(std::string_view program);

@@ -1,66 +1,113 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "config_from_python.hpp"
 
+#include <pybind11/stl.h>
+
 #include <fmt/format.h>
 
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <vector>
+
+#include <waketrace/options.hpp>
 
 #include "log_callback.hpp"
 #include "option_names.hpp"
+
+namespace py = pybind11;
 
 namespace waketrace::python {
 namespace {
 
 constexpr long long kMaxU32 = std::numeric_limits<uint32_t>::max();
 
-long long checked_range(const char* name, long long value, long long max) {
-    if (value < 0 || value > max)
-        throw pybind11::value_error(fmt::format("{}={} is out of range (0 to {})", name, value, max));
-    return value;
-}
+std::string type_name(const py::handle& value) { return Py_TYPE(value.ptr())->tp_name; }
 
-uint32_t checked_u32(const char* name, long long value) {
-    return uint32_t(checked_range(name, value, kMaxU32));
-}
-
-uint64_t checked_u64(const char* name, long long value) {
-    return uint64_t(checked_range(name, value, std::numeric_limits<long long>::max()));
-}
-
-std::vector<uint32_t> checked_ids(const char* name, const std::optional<std::vector<long long>>& ids) {
+std::vector<uint32_t> checked_ids(const std::string& name, const py::handle& value) {
+    std::vector<long long> ids;
+    try {
+        ids = value.cast<std::vector<long long>>();
+    } catch (const py::cast_error&) {
+        throw py::type_error(fmt::format("{} must be a list of ids, not {}", name, type_name(value)));
+    }
     std::vector<uint32_t> checked;
-    if (!ids)
-        return checked;
-    for (long long id : *ids) {
+    for (long long id : ids) {
         if (id < 0 || id > kMaxU32)
-            throw pybind11::value_error(fmt::format("{}: {} is not a process or thread id", name, id));
+            throw py::value_error(fmt::format("{}: {} is not a process or thread id", name, id));
         checked.push_back(uint32_t(id));
     }
     return checked;
 }
 
+std::string checked_string(const std::string& name, const py::handle& value) {
+    if (!py::isinstance<py::str>(value))
+        throw py::type_error(fmt::format("{} must be a string, not {}", name, type_name(value)));
+    return value.cast<std::string>();
+}
+
+// An int within the member's type (0 to type_max); the library checks the
+// option's own bounds.
+uint64_t checked_number(const options::Option& option, const py::handle& value) {
+    if (!py::isinstance<py::int_>(value))
+        throw py::type_error(fmt::format("{} must be an integer, not {}", option.name, type_name(value)));
+    const unsigned long long number = PyLong_AsUnsignedLongLong(value.ptr());
+    const bool overflow = PyErr_Occurred() != nullptr;  // negative, or past 64 bits
+    PyErr_Clear();
+    if (overflow || number > option.type_max)
+        throw py::value_error(fmt::format("{}={} is out of range (0 to {})", option.name,
+                                          py::str(value).cast<std::string>(), option.type_max));
+    return number;
+}
+
+void set_option(Config& config, const options::Option& option, const py::handle& value) {
+    if (option.kind != options::Kind::flag) {
+        option.set(config, checked_number(option, value));
+        return;
+    }
+    if (!py::isinstance<py::bool_>(value))
+        throw py::type_error(fmt::format("{} must be True or False, not {}", option.name, type_name(value)));
+    option.set(config, value.cast<bool>());
+}
+
+bool is_own_keyword(std::string_view name) {
+    for (const OwnKeyword& keyword : own_keywords)
+        if (keyword.name == name)
+            return true;
+    return false;
+}
+
+void set_own(Config& config, const std::string& name, const py::handle& value) {
+    if (name == "pids")
+        config.pids = checked_ids(name, value);
+    else if (name == "tids")
+        config.tids = checked_ids(name, value);
+    else if (name == "threads")
+        config.threads = parse_thread_kind(checked_string(name, value));
+    else if (name == "stacks")
+        config.stacks = parse_stack_kinds(checked_string(name, value));
+    else if (name == "attach")
+        config.attach = parse_attach_mode(checked_string(name, value));
+    else if (name == "log")
+        config.log = python_log_callback(py::reinterpret_borrow<py::object>(value));
+}
+
 }  // namespace
 
-Config config_from_python(const ConfigArguments& arguments) {
+Config config_from_python(const py::kwargs& keywords) {
     Config config;
-    config.pids = checked_ids("pids", arguments.pids);
-    config.tids = checked_ids("tids", arguments.tids);
-    config.threads = parse_thread_kind(arguments.threads);
-    config.stacks = parse_stack_kinds(arguments.stacks);
-    if (arguments.state_mask)
-        config.state_mask = checked_u32("state_mask", *arguments.state_mask);
-    config.min_block_us = checked_u64("min_block_us", arguments.min_block_us);
-    if (arguments.max_block_us)
-        config.max_block_us = checked_u64("max_block_us", *arguments.max_block_us);
-    config.stack_storage_size = checked_u32("stack_storage_size", arguments.stack_storage_size);
-    config.max_chains = checked_u32("max_chains", arguments.max_chains);
-    config.max_off_cpu_threads = checked_u32("max_off_cpu_threads", arguments.max_off_cpu_threads);
-    config.attach = parse_attach_mode(arguments.attach);
-    config.stack_sample_percent = checked_u32("stack_sample_percent", arguments.stack_sample_percent);
-    config.dwarf_stack_bytes = checked_u32("dwarf_stack_bytes", arguments.dwarf_stack_bytes);
-    config.dwarf_ring_bytes = checked_u32("dwarf_ring_bytes", arguments.dwarf_ring_bytes);
-    config.log = python_log_callback(arguments.log);
+    for (const auto& [key, value] : keywords) {
+        const std::string name = py::str(key);
+        const options::Option* option = options::find(name);
+        if (!option && !is_own_keyword(name))
+            throw py::type_error(fmt::format("Profiler() got an unexpected keyword argument '{}'", name));
+        if (value.is_none())
+            continue;
+        if (option)
+            set_option(config, *option, value);
+        else
+            set_own(config, name, value);
+    }
     return config;
 }
 

@@ -1,41 +1,44 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// Profiler(...) keyword arguments -> waketrace::Config. Checks only what the
-// C++ types cannot hold (negative ids, unknown option strings); the rest
-// (0 sizes, min above max, pid 0) is the library's to validate, so both APIs
-// reject the same configs with the same words.
+// Profiler(**keywords) -> waketrace::Config. The scalar keywords are the
+// rows of include/waketrace/options.hpp, named as their Config members; the
+// others (pids, tids, threads, stacks, attach, log) are listed here. Checks
+// only what the C++ types cannot hold (negative ids, unknown option strings,
+// values past the member's type); the rest (0 sizes, min above max, pid 0)
+// is the library's to validate, so both APIs reject the same configs with
+// the same words.
 #pragma once
 
 #include <pybind11/pybind11.h>
 
-#include <optional>
-#include <string>
-#include <vector>
+#include <string_view>
 
 #include <waketrace/config.hpp>
 
 namespace waketrace::python {
 
-// The arguments as pybind11 converted them, before any range check.
-struct ConfigArguments {
-    std::optional<std::vector<long long>> pids;
-    std::optional<std::vector<long long>> tids;
-    std::string threads = "all";
-    std::string stacks = "both";
-    std::optional<long long> state_mask;
-    long long min_block_us = 1;
-    std::optional<long long> max_block_us;
-    long long stack_storage_size = 16384;
-    long long max_chains = 16384;
-    long long max_off_cpu_threads = 16384;
-    std::string attach = "auto";
-    long long stack_sample_percent = 100;
-    long long dwarf_stack_bytes = 0;
-    long long dwarf_ring_bytes = 0;
-    pybind11::object log = pybind11::none();
+// A keyword that is not a row of options::table.
+struct OwnKeyword {
+    std::string_view name;
+    std::string_view shown_default;  // as the docstring's signature shows it
+    std::string_view doc;
 };
 
-// Throws pybind11::value_error (or type_error for a log that is not callable).
-Config config_from_python(const ConfigArguments& arguments);
+inline constexpr OwnKeyword own_keywords[] = {
+    {"pids", "None", "profile only these processes (None: every process)"},
+    {"tids", "None", "profile only these threads (None: every thread)"},
+    {"threads", "\"all\"", "\"all\", \"user\" (no kernel threads) or \"kernel\""},
+    {"stacks", "\"both\"", "\"both\", \"kernel\" or \"user\""},
+    {"attach", "\"auto\"", "\"auto\", \"tp_btf\" or \"raw_tp\""},
+    {"log", "None",
+     "callable(level, message) for profiler, verifier and libbpf messages, called from whichever "
+     "thread is inside the profiler. Without it they are dropped: libbpf's never reach standard "
+     "error."},
+};
+
+// None, or a keyword left out, is the default. Throws pybind11::value_error
+// for a value out of range, pybind11::type_error for a value of the wrong
+// type or an unknown keyword.
+Config config_from_python(const pybind11::kwargs& keywords);
 
 }  // namespace waketrace::python

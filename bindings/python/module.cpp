@@ -25,4 +25,5 @@ pid or tid) or OSError with the errno; the message says what to do.)";
     waketrace::python::bind_result_types(module);
     waketrace::python::bind_profile(module);
     waketrace::python::bind_profiler(module);
+    waketrace::python::bind_option_table(module);
 }

@@ -10,13 +10,16 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 
 #include <waketrace/config.hpp>
 #include <waketrace/error.hpp>
+#include <waketrace/options.hpp>
 #include <waketrace/profile.hpp>
 #include <waketrace/waketrace.h>
 
@@ -106,40 +109,48 @@ inline void call_log(void* context, uint32_t level, const char* message) noexcep
 
 // Config -> wt_profiler_opts, but for the targets (Config::pids and tids go
 // through wt_profiler_add_pid/tid) and the log function (set by whoever owns
-// it, as its address is the context). The C struct reads 0 as "the default"
-// where Config means 0 itself; such values are rejected here, as the library
-// rejects them from C++ (EINVAL), except min_block_us 0, which the C ABI
-// reads as its default of 1 us: off-CPU periods under a microsecond are
-// dropped.
-inline wt_profiler_opts options_from(const Config& config) {
-    const auto at_least_one = [](uint64_t value, const char* field) {
-        if (value == 0)
-            throw Error(EINVAL, std::string("invalid profiler config: ") + field + " must be at least 1");
-    };
-    at_least_one(config.stack_storage_size, "stack_storage_size");
-    at_least_one(config.max_chains, "max_chains");
-    at_least_one(config.max_off_cpu_threads, "max_off_cpu_threads");
-    at_least_one(config.max_block_us, "max_block_us");
-    if (config.stack_sample_percent == 0)
-        throw Error(EINVAL, "invalid profiler config: stack_sample_percent must be 1 to 100, not 0");
+// it, as its address is the context). Every option of options::table goes
+// through one loop, as the C binding reads them back. The C struct reads 0
+// as "the default" where Config means 0 itself; such values are rejected
+// here, as the library rejects them from C++ (EINVAL), except where 0 is
+// within the option's bounds (min_block_us), which C then reads as its
+// default (1 us: off-CPU periods under a microsecond are dropped).
+inline void store_option(wt_profiler_opts& opts, const options::Option& option, uint64_t value) {
+    unsigned char* field = reinterpret_cast<unsigned char*>(&opts) + option.c_offset;
+    if (option.c_size == sizeof(uint32_t)) {
+        const uint32_t narrow = uint32_t(value);  // in range: the table's bounds say so
+        std::memcpy(field, &narrow, sizeof(narrow));
+    } else {
+        std::memcpy(field, &value, sizeof(value));
+    }
+}
 
+inline wt_profiler_opts options_from(const Config& config) {
     wt_profiler_opts opts{};
     opts.sz = sizeof(opts);
     opts.threads = uint32_t(config.threads);
     opts.stacks = uint32_t(config.stacks);
     opts.attach = uint32_t(config.attach);
-    if (config.state_mask) {
-        opts.flags |= WT_OPT_STATE_FILTER;
-        opts.state_mask = *config.state_mask;
+    for (const options::Option& option : options::table) {
+        const std::optional<uint64_t> value = option.get(config);
+        if (!value)
+            continue;  // an optional number left unset
+        switch (option.kind) {
+        case options::Kind::flag:
+            if (*value)
+                opts.flags |= option.c_flag;
+            break;
+        case options::Kind::optional_number:
+            opts.flags |= option.c_flag;
+            store_option(opts, option, *value);
+            break;
+        case options::Kind::number:
+            if (*value == 0 && option.zero_means.empty() && option.min > 0)
+                throw Error(EINVAL, "invalid profiler config: " + options::problem(option, option.name, 0));
+            store_option(opts, option, *value);
+            break;
+        }
     }
-    opts.stack_storage_size = config.stack_storage_size;
-    opts.min_block_us = config.min_block_us;
-    opts.max_block_us = config.max_block_us;
-    opts.max_chains = config.max_chains;
-    opts.max_off_cpu_threads = config.max_off_cpu_threads;
-    opts.stack_sample_percent = config.stack_sample_percent;
-    opts.dwarf_stack_bytes = config.dwarf_stack_bytes;
-    opts.dwarf_ring_bytes = config.dwarf_ring_bytes;
     return opts;
 }
 

@@ -65,6 +65,11 @@ struct Config {
     // does not fit while the thread catches up is counted in
     // Losses::user_stack_events and Losses::period_events.
     uint32_t dwarf_ring_bytes = 0;
+    // Takes no user stacks of the wakers, only their kernel stacks: who woke
+    // each thread and through which kernel path, without walking the
+    // wakers' user stacks (with dwarf_stack_bytes, without copying and
+    // unwinding them: up to half the copies).
+    bool no_waker_user_stacks = false;
     // Messages from the profiler and the BPF verifier; nullptr: dropped.
     // Also called from the profiler's own threads while it runs: it must be
     // safe to call from any thread.

@@ -52,6 +52,7 @@ extern "C" {
 
 /* wt_profiler_opts.flags */
 #define WT_OPT_STATE_FILTER (1u << 0) /* apply state_mask (offwaketime --state) */
+#define WT_OPT_NO_WAKER_USER_STACKS (1u << 1) /* wakers keep their kernel stacks only */
 
 /* Log levels passed to wt_log_fn */
 #define WT_LOG_DEBUG 0

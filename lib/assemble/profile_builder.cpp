@@ -55,7 +55,7 @@ WakeChain build_chain(const DecodedChain& decoded, Symbolizer& symbolizer) {
     }
     chain.total_ns = decoded.times.total_ns;
     chain.blocked_ns = decoded.times.blocked_ns;
-    chain.runqueue_ns = decoded.times.runq_ns;
+    chain.runqueue_ns = decoded.times.runqueue_ns;
     chain.max_ns = decoded.times.max_ns;
     chain.count = decoded.times.count;
     return chain;
@@ -102,7 +102,7 @@ void scale_up(WakeChain& chain, uint32_t percent) {
 std::vector<ThreadTotal> threads_from_map(const std::vector<DecodedThread>& decoded) {
     std::vector<ThreadTotal> threads;
     for (const DecodedThread& thread : decoded)
-        threads.push_back({thread.task, thread.times.total_ns, thread.times.blocked_ns, thread.times.runq_ns,
+        threads.push_back({thread.task, thread.times.total_ns, thread.times.blocked_ns, thread.times.runqueue_ns,
                            thread.times.max_ns, thread.times.count});
     return threads;
 }

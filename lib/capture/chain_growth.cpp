@@ -20,7 +20,7 @@ constexpr auto kWatchInterval = std::chrono::milliseconds(50);
 void add_times(wt_chain_value& sum, const wt_chain_value& value) {
     sum.total_ns += value.total_ns;
     sum.blocked_ns += value.blocked_ns;
-    sum.runq_ns += value.runq_ns;
+    sum.runqueue_ns += value.runqueue_ns;
     sum.count += value.count;
     sum.max_ns = std::max(sum.max_ns, value.max_ns);
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "capture/dwarf_ring.hpp"
 
-#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,8 +11,6 @@ namespace waketrace::detail {
 namespace {
 
 uint64_t page_size() { return uint64_t(sysconf(_SC_PAGESIZE)); }
-
-bool power_of_two(uint64_t value) { return value && (value & (value - 1)) == 0; }
 
 // Snapshots the default ring holds per CPU: a CPU's burst of switches must
 // fit while the one reader thread catches up, or waits for a CPU. 512 per
@@ -26,16 +23,6 @@ constexpr uint64_t kMaxDefaultRingBytes = uint64_t(32) << 20;
 constexpr uint64_t kRecordHeaderBytes = 8;
 
 }  // namespace
-
-std::string dwarf_ring_bytes_problem(uint64_t bytes) {
-    if (bytes == 0)
-        return {};
-    if (bytes % page_size() != 0 || !power_of_two(bytes / page_size()) || bytes > kMaxDwarfRingBytes)
-        return fmt::format("must be 0 (a default for the machine) or a power of two number of "
-                           "{}-byte pages up to {}, not {}",
-                           page_size(), kMaxDwarfRingBytes, bytes);
-    return {};
-}
 
 uint32_t dwarf_ring_bytes(const Config& config) {
     const uint64_t page = page_size();

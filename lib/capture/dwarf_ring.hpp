@@ -2,24 +2,15 @@
 //
 // --dwarf mode's ring buffer (`stack_events`): its size, from
 // Config::dwarf_ring_bytes or a default that fits the machine, and how much
-// may wait in it before the program wakes the reader.
+// may wait in it before the program wakes the reader. The sizes Config may
+// ask for are include/waketrace/options.hpp's to check.
 #pragma once
 
 #include <cstdint>
-#include <string>
 
 #include "waketrace/config.hpp"
 
 namespace waketrace::detail {
-
-// The kernel takes a power of two number of pages; past this, a ring would
-// only hide a reader that cannot keep up.
-constexpr uint64_t kMaxDwarfRingBytes = uint64_t(1) << 30;
-
-// Empty when `bytes` is a usable Config::dwarf_ring_bytes (0, or a power of
-// two number of pages up to kMaxDwarfRingBytes); otherwise what is wrong,
-// naming neither the Config member nor an option (each caller does).
-std::string dwarf_ring_bytes_problem(uint64_t bytes);
 
 // The size the ring gets: Config::dwarf_ring_bytes when set; else room for
 // 4,096 snapshots per online CPU (at least 8,192) of dwarf_stack_bytes each,

@@ -2,6 +2,7 @@
 #include "capture/loader.hpp"
 
 #include "capture/dwarf_ring.hpp"
+#include "capture/rodata_options.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -103,17 +104,16 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     rodata->thread_kind = thread_kind_value(config.threads);
     rodata->state_filter_on = config.state_mask.has_value();
     rodata->state_mask = config.state_mask.value_or(0);
-    rodata->min_total_ns = us_to_ns_saturating(config.min_block_us);
-    rodata->max_total_ns = us_to_ns_saturating(config.max_block_us);
+    rodata->min_block_ns = us_to_ns_saturating(config.min_block_us);
+    rodata->max_block_ns = us_to_ns_saturating(config.max_block_us);
     rodata->capture_kernel_stacks = config.stacks != StackKinds::user_only;
     rodata->capture_user_stacks = config.stacks != StackKinds::kernel_only;
     rodata->has_prev_state_arg = features.switch_prev_state;
     rodata->task_stack_size = features.task_stack_size;
-    rodata->stack_sample_percent = config.stack_sample_percent;
-    rodata->user_stack_bytes = config.dwarf_stack_bytes;
     const uint32_t ring_bytes = dwarf_ring_bytes(config);
     rodata->ring_wakeup_bytes = dwarf_ring_wakeup_bytes(ring_bytes);
     rodata->walk_user_frames_here = features.task_pt_regs;
+    set_rodata_options(skel_->obj, rodata, sizeof(*rodata), config);
 
     tp_btf_ = config.attach == AttachMode::tp_btf ||
               (config.attach == AttachMode::automatic && features.tp_btf);

@@ -81,7 +81,7 @@ void EventChains::add_period(const wt_period_event& period) {
     wt_chain_value& value = chains_[key];
     value.total_ns += period.total_ns;
     value.blocked_ns += period.blocked_ns;
-    value.runq_ns += period.total_ns - period.blocked_ns;
+    value.runqueue_ns += period.total_ns - period.blocked_ns;
     value.count += 1;
     if (period.total_ns > value.max_ns)
         value.max_ns = period.total_ns;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "option_specs.hpp"
 #include "options.hpp"
 
 using waketrace::StackKinds;
@@ -311,4 +312,20 @@ TEST_CASE("usage text names the program and every option")
         INFO(option);
         CHECK(text.find(option) != std::string::npos);
     }
+}
+
+TEST_CASE("each option has spellings of its own, and main.cpp's messages use them")
+{
+    const auto& specs = waketrace::cli::option_specs();
+    for (size_t i = 0; i < specs.size(); ++i)
+        for (size_t j = i + 1; j < specs.size(); ++j) {
+            INFO(specs[i].long_name << " / " << specs[j].long_name);
+            CHECK(specs[i].long_name != specs[j].long_name);
+            CHECK((specs[i].short_name == '\0' || specs[i].short_name != specs[j].short_name));
+        }
+    CHECK(waketrace::cli::in_cli_terms("invalid profiler config: min_block_us (10) is above max_block_us (5)") ==
+          "invalid profiler config: --min-block-time (10) is above --max-block-time (5)");
+    // Words that only contain a member's name, and log (a common word), stay.
+    CHECK(waketrace::cli::in_cli_terms("the verifier log; max_chains_x; pids 3") ==
+          "the verifier log; max_chains_x; --pid 3");
 }

@@ -10,8 +10,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <vector>
+
+#include <waketrace/options.hpp>
 
 #include "options.hpp"
 
@@ -39,21 +42,40 @@ bool covers(size_t declared, size_t field_offset, size_t field_size) {
     return declared >= field_offset + field_size;
 }
 
+uint64_t field_value(const wt_profiler_opts& opts, const waketrace::options::Option& option) {
+    uint64_t value = 0;
+    if (option.c_size == sizeof(uint32_t)) {
+        uint32_t narrow = 0;
+        std::memcpy(&narrow, reinterpret_cast<const unsigned char*>(&opts) + option.c_offset, sizeof(narrow));
+        value = narrow;
+    } else {
+        std::memcpy(&value, reinterpret_cast<const unsigned char*>(&opts) + option.c_offset, sizeof(value));
+    }
+    return value;
+}
+
+// Whether Config has the option as the struct said it: a number's non-zero
+// field, an optional number's field with its flag, a flag's bit. A field
+// past `declared` reads as zero.
+bool shows(const waketrace::options::Option& option, const Config& config, const wt_profiler_opts& opts,
+           size_t declared) {
+    using waketrace::options::Kind;
+    const std::optional<uint64_t> value = option.get(config);
+    const uint32_t flags = covers(declared, offsetof(wt_profiler_opts, flags), sizeof opts.flags) ? opts.flags : 0;
+    if (option.kind == Kind::flag)
+        return value == uint64_t((flags & option.c_flag) != 0);
+    const bool covered = covers(declared, option.c_offset, option.c_size);
+    const uint64_t field = covered ? field_value(opts, option) : 0;  // beyond sz: zero
+    if (option.kind == Kind::optional_number)
+        return (flags & option.c_flag) ? value == field : !value.has_value();
+    return value == (field ? field : waketrace::options::default_value(option));
+}
+
 // What the caller set and the Config must show.
 void check(const Config& config, const wt_profiler_opts& opts, size_t declared) {
-    if (covers(declared, offsetof(wt_profiler_opts, min_block_us), sizeof opts.min_block_us) &&
-        opts.min_block_us != 0 && config.min_block_us != opts.min_block_us)
-        std::abort();
-    if (covers(declared, offsetof(wt_profiler_opts, max_block_us), sizeof opts.max_block_us) &&
-        opts.max_block_us != 0 && config.max_block_us != opts.max_block_us)
-        std::abort();
-    if (covers(declared, offsetof(wt_profiler_opts, dwarf_stack_bytes),
-               sizeof opts.dwarf_stack_bytes) &&
-        config.dwarf_stack_bytes != opts.dwarf_stack_bytes)
-        std::abort();
-    if (covers(declared, offsetof(wt_profiler_opts, dwarf_ring_bytes), sizeof opts.dwarf_ring_bytes) &&
-        config.dwarf_ring_bytes != opts.dwarf_ring_bytes)
-        std::abort();
+    for (const waketrace::options::Option& option : waketrace::options::table)
+        if (!shows(option, config, opts, declared))
+            std::abort();
     const bool has_log = covers(declared, offsetof(wt_profiler_opts, log), sizeof opts.log) &&
                          opts.log != nullptr;
     if (has_log != static_cast<bool>(config.log))

@@ -72,3 +72,40 @@ TEST_CASE("pipe token pass: reader blocked in pipe read, woken by the writer in 
     INFO(wt::test::describe(profile.losses));
     CHECK(wt::test::losses_on_our_side(profile.losses) == 0);
 }
+
+TEST_CASE("no_waker_user_stacks: the writer still wakes the reader in pipe write, without its user stack") {
+    const bool no_waker_user_stacks = GENERATE(false, true);
+    const uint32_t dwarf_stack_bytes = GENERATE(0u, 8192u);
+    CAPTURE(no_waker_user_stacks, dwarf_stack_bytes);
+    constexpr int kRounds = 10;
+    wt::test::PipeTokenPass work(kRounds, 20ms);
+    wt::Config config;
+    config.tids = {uint32_t(work.reader_tid())};
+    config.no_waker_user_stacks = no_waker_user_stacks;
+    config.dwarf_stack_bytes = dwarf_stack_bytes;
+    const wt::Profile profile = wt::test::profile_while(config, work);
+
+    uint64_t count = 0;
+    for (const wt::WakeChain* chain : wt::test::chains_of_target(profile, work.reader_tid())) {
+        if (!wt::test::has_frame(chain->kernel_stack, "pipe_read") ||
+            chain->wakers[0].context == wt::WakerContext::preempted)
+            continue;
+        const wt::Waker& waker = chain->wakers[0];
+        CHECK(waker.context == wt::WakerContext::task);
+        CHECK(waker.task.tid == uint32_t(work.writer_tid()));
+        CHECK(wt::test::has_frame(waker.kernel_stack, "pipe_write"));
+        // The target's user stack is taken either way; the waker's only without the option.
+        CHECK(chain->user_stack.status == wt::StackStatus::ok);
+        if (no_waker_user_stacks) {
+            CHECK(waker.user_stack.status == wt::StackStatus::not_captured);
+            CHECK(waker.user_stack.frames.empty());
+        } else {
+            CHECK(waker.user_stack.status == wt::StackStatus::ok);
+            CHECK(!waker.user_stack.frames.empty());
+        }
+        count += chain->count;
+    }
+    CHECK(count == kRounds);
+    INFO(wt::test::describe(profile.losses));
+    CHECK(wt::test::losses_on_our_side(profile.losses) == 0);
+}
