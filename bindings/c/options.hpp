@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // wt_profiler_opts -> waketrace::Config, with the ABI rules for sized
 // structs: a smaller (older) struct is accepted, bytes this library does not
 // know must be zero.
