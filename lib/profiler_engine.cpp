@@ -63,7 +63,7 @@ void validate(const Config& config) {
 
 // /proc/N exists for every live process and, unlisted, for every thread.
 void require_existing(const std::vector<uint32_t>& ids, const char* what) {
-    struct stat st{};
+    struct stat st {};
     for (uint32_t id : ids)
         if (stat(fmt::format("/proc/{}", id).c_str(), &st) != 0)
             throw Error(ESRCH, fmt::format("no {} {} is running", what, id));
@@ -120,7 +120,7 @@ void ProfilerEngine::start() {
     require_existing(impl.config.tids, "thread");
     require_bpf_privileges();
     require_free_descriptors(kDescriptorsToStart +
-                                     (impl.config.dwarf_stack_bytes ? kDescriptorsForDwarf : 0));
+                             (impl.config.dwarf_stack_bytes ? kDescriptorsForDwarf : 0));
     // What libbpf prints while this thread starts the profiler goes to its log.
     const LibbpfLogRoute libbpf_log(impl.config.log);
     const KernelFeatures features = probe_kernel();
@@ -208,10 +208,9 @@ Profile ProfilerEngine::results() {
         throw Error(EINVAL, "no results: the profiler was never started");
     if (impl.stack_event_reader)  // --dwarf, running: records waiting for a batch count too
         impl.stack_event_reader->catch_up();
-    DecodedProfile decoded =
-        decode_profile(*impl.capture, *impl.growth, impl.event_chains.get());
+    DecodedProfile decoded = decode_profile(*impl.capture, *impl.growth, impl.event_chains.get());
     Profile profile = build_profile(std::move(decoded), to_losses(impl.capture->drops()),
-                                            impl.config.stack_sample_percent, impl.symbolizer);
+                                    impl.config.stack_sample_percent, impl.symbolizer);
     profile.duration_ns = impl.now_or_stop_ns() - impl.start_ns;
     profile.chain_map_moves = impl.growth->moves();
     return profile;
@@ -226,13 +225,12 @@ Profile ProfilerEngine::drain() {
     const uint64_t now_ns = impl.now_or_stop_ns();
     const DropCounts drops = impl.capture->drops();
     const uint64_t moves = impl.growth->moves();
-    DecodedProfile decoded =
-        take_decoded_profile(*impl.capture, *impl.growth, impl.event_chains.get());
+    DecodedProfile decoded = take_decoded_profile(*impl.capture, *impl.growth, impl.event_chains.get());
     DropCounts new_drops{};
     for (size_t i = 0; i < drops.size(); ++i)
         new_drops[i] = drops[i] - impl.drained_drops[i];
     Profile profile = build_profile(std::move(decoded), to_losses(new_drops),
-                                            impl.config.stack_sample_percent, impl.symbolizer);
+                                    impl.config.stack_sample_percent, impl.symbolizer);
     profile.duration_ns = now_ns - impl.drained_at_ns;
     profile.chain_map_moves = moves - impl.drained_moves;
     impl.drained_at_ns = now_ns;

@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Source hygiene: every tracked source, script and build file names its
-licence with an SPDX line within its first three lines. Prints each file
-without one and exits 1 if any.
+licence with an SPDX line within its first three lines, and every C++
+source (.cpp, .hpp) is laid out as .clang-format says (clang-format
+--dry-run --Werror). Prints each file that is not and exits 1 if any.
+Without clang-format the layout is not checked: exit 77 (meson's skip), or,
+under CI=true, a failure.
 
 Usage: check_sources.py   (run from anywhere inside the git checkout; outside
 one, e.g. in a release tarball, it checks every file under the source root)
 """
+import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -44,12 +49,33 @@ def has_spdx(path: pathlib.Path) -> bool:
     return any("SPDX-License-Identifier:" in line for line in head)
 
 
+def badly_laid_out(files, clang_format):
+    """The C++ files clang-format would change."""
+    sources = [str(p) for p in files if p.suffix in (".cpp", ".hpp") and p.exists()]
+    result = subprocess.run([clang_format, "--dry-run", "--Werror", *sources], cwd=ROOT,
+                            capture_output=True, text=True)
+    return sorted({line.split(":", 1)[0] for line in result.stderr.splitlines()
+                   if ": error:" in line})
+
+
 def main() -> int:
-    missing = [p for p in tracked_files() if p.exists() and needs_spdx(p) and not has_spdx(p)]
+    files = tracked_files()
+    missing = [p for p in files if p.exists() and needs_spdx(p) and not has_spdx(p)]
     for path in missing:
         print(f"{path.relative_to(ROOT)}: no SPDX-License-Identifier line in its first 3 lines")
     print(f"{len(missing)} files without an SPDX line")
-    return 1 if missing else 0
+
+    clang_format = shutil.which("clang-format")
+    if not clang_format:
+        print("clang-format not found (scripts/setup.sh installs it): layout not checked")
+        if missing:
+            return 1
+        return 1 if os.environ.get("CI") == "true" else 77
+    unformatted = badly_laid_out(files, clang_format)
+    for path in unformatted:
+        print(f"{path}: not laid out as .clang-format says (clang-format -i {path})")
+    print(f"{len(unformatted)} C++ files not laid out as .clang-format says")
+    return 1 if missing or unformatted else 0
 
 
 if __name__ == "__main__":

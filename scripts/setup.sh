@@ -15,6 +15,7 @@ packages=(
   abigail-tools                                         # the ABI check
   debuginfod                                            # a real debuginfod server for the symbolizer tests
   mandoc groff-base                                     # lint the waketrace(8) man page (tests/manpage)
+  clang-format                                          # the C++ layout .clang-format describes (tests: source)
   pybind11-dev python3-dev                              # the Python module
   python3-pandas python3-nbconvert python3-ipykernel python3-nbformat  # notebook example
   libbenchmark-dev                                      # Google Benchmark example

@@ -166,12 +166,13 @@ int main(int argc, char** argv) {
     const std::vector<waketrace::Frame> warm = symbolizer.user_frames(self, addresses);
     const double warm_s = seconds_since(start);
 
-    const auto resolved = std::count_if(cold.begin(), cold.end(),
-                                        [](const waketrace::Frame& f) { return f.resolved(); });
-    fmt::print("{{\"pid\": {}, \"addresses\": {}, \"modules\": {}, \"resolved\": {}, "
-               "\"cold_s\": {:.6f}, \"warm_s\": {:.6f}, \"warm_same\": {}}}\n",
-               self, addresses.size(), modules.size(), resolved, cold_s, warm_s,
-               warm.size() == cold.size() ? "true" : "false");
+    const auto resolved =
+        std::count_if(cold.begin(), cold.end(), [](const waketrace::Frame& f) { return f.resolved(); });
+    fmt::print(
+        "{{\"pid\": {}, \"addresses\": {}, \"modules\": {}, \"resolved\": {}, "
+        "\"cold_s\": {:.6f}, \"warm_s\": {:.6f}, \"warm_same\": {}}}\n",
+        self, addresses.size(), modules.size(), resolved, cold_s, warm_s,
+        warm.size() == cold.size() ? "true" : "false");
     std::fflush(stdout);
 
     // Keep the process (and its mappings) alive for eu-addr2line --pid.

@@ -128,7 +128,8 @@ int wt_frame_source(const wt_profile* profile, const wt_frame* frame, wt_source_
         // Only fields up to `inlined` exist in 0.2; a later, larger struct
         // gets its newer fields zeroed.
         if (out->sz < offsetof(wt_source_location, inlined) + sizeof(out->inlined))
-            throw wt::Error(EINVAL, fmt::format("out->sz ({}) is smaller than struct wt_source_location", out->sz));
+            throw wt::Error(EINVAL,
+                            fmt::format("out->sz ({}) is smaller than struct wt_source_location", out->sz));
         const wt::c_api::FrameDetails* details = wt::c_api::frame_details(*profile, *frame);
         if (!details)
             throw wt::Error(EINVAL, "frame is not part of this profile");

@@ -130,11 +130,12 @@ Config config_from(const wt_profiler_opts* caller_opts) {
         invalid("reserved bytes must be zero");
 
     Config config;
-    config.threads = pick(opts.threads, "threads",
-                          {ThreadKind::all, ThreadKind::user_only, ThreadKind::kernel_only});
-    config.stacks = pick(opts.stacks, "stacks",
-                         {StackKinds::both, StackKinds::kernel_only, StackKinds::user_only});
-    config.attach = pick(opts.attach, "attach", {AttachMode::automatic, AttachMode::tp_btf, AttachMode::raw_tp});
+    config.threads =
+        pick(opts.threads, "threads", {ThreadKind::all, ThreadKind::user_only, ThreadKind::kernel_only});
+    config.stacks =
+        pick(opts.stacks, "stacks", {StackKinds::both, StackKinds::kernel_only, StackKinds::user_only});
+    config.attach =
+        pick(opts.attach, "attach", {AttachMode::automatic, AttachMode::tp_btf, AttachMode::raw_tp});
     for (const options::Option& option : options::table)
         copy_option(opts, option, config);
     if (opts.log) {

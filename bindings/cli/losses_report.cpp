@@ -34,7 +34,8 @@ std::string ring_advice(const Config& config) {
         fmt::format("a lower {}, or {}", option_for("dwarf_stack_bytes"), option_for("stack_sample_percent"));
     if (config.dwarf_ring_bytes == 0)
         return fmt::format("rerun with a larger {}, {}", ring, others);
-    const uint64_t larger = std::min<uint64_t>(uint64_t(config.dwarf_ring_bytes) * 4, options::kMaxDwarfRingBytes);
+    const uint64_t larger =
+        std::min<uint64_t>(uint64_t(config.dwarf_ring_bytes) * 4, options::kMaxDwarfRingBytes);
     return fmt::format("rerun with {} {}, {}", ring, larger, others);
 }
 
@@ -61,7 +62,8 @@ void report_losses(std::FILE* out, const Losses& losses, const Config& config) {
            ring_advice(config));
     report(out, losses.period_events, "off-CPU periods lost: the --dwarf ring buffer was full",
            ring_advice(config));
-    report(out, losses.missed_switch_ins, "off-CPU periods lost: the kernel did not report the switch back in",
+    report(out, losses.missed_switch_ins,
+           "off-CPU periods lost: the kernel did not report the switch back in",
            "some virtualised hosts hide their agent's switches; nothing to do");
     report(out, losses.skipped_runs, "BPF program runs skipped by the kernel",
            "another BPF program was running on that CPU at the time");

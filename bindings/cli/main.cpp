@@ -62,8 +62,8 @@ void wait_for_end(const sigset_t& signals, std::optional<double> duration_s,
         if (duration_s) {
             timespec now{};
             clock_gettime(CLOCK_MONOTONIC, &now);
-            const long long left_ns = (deadline.tv_sec - now.tv_sec) * 1'000'000'000LL +
-                                      (deadline.tv_nsec - now.tv_nsec);
+            const long long left_ns =
+                (deadline.tv_sec - now.tv_sec) * 1'000'000'000LL + (deadline.tv_nsec - now.tv_nsec);
             if (left_ns <= 0)
                 return;
             timeout = {time_t(left_ns / 1'000'000'000), long(left_ns % 1'000'000'000)};
@@ -117,8 +117,8 @@ int run(const waketrace::cli::Options& options) {
 
     const waketrace::Profile profile = profiler.results();
     const waketrace::FormatOptions format{options.config.stacks, options.delimiter};
-    const std::string text = options.folded ? waketrace::format_folded(profile, format)
-                                            : waketrace::format_text(profile, format);
+    const std::string text =
+        options.folded ? waketrace::format_folded(profile, format) : waketrace::format_text(profile, format);
     out.write(text);
     out.commit();
     waketrace::cli::report_losses(stderr, profile.losses, config);

@@ -55,8 +55,8 @@ std::vector<OptionSpec> make_specs() {
     }
     specs.push_back(own('o', "output", "FILE", Group::none, Action::output,
                         "write the report to FILE instead of standard output"));
-    specs.push_back(own('v', "verbose", "", Group::none, Action::verbose,
-                        "log what the profiler and the BPF loader do"));
+    specs.push_back(
+        own('v', "verbose", "", Group::none, Action::verbose, "log what the profiler and the BPF loader do"));
     return specs;
 }
 
@@ -77,7 +77,8 @@ const OptionSpec* find_short(char name) {
 
 const OptionSpec* find_long(std::string_view name) {
     const auto& specs = option_specs();
-    auto it = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& spec) { return spec.long_name == name; });
+    auto it = std::find_if(specs.begin(), specs.end(),
+                           [&](const OptionSpec& spec) { return spec.long_name == name; });
     return it == specs.end() ? nullptr : &*it;
 }
 

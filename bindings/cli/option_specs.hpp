@@ -19,8 +19,19 @@ enum class Group { none, targets, stacks };
 // What an option does: a table row sets its Config member (set_option);
 // the others are the command line's own.
 enum class Action {
-    set_option, help, pid, tid, user_threads_only, kernel_threads_only, user_stacks_only,
-    kernel_stacks_only, delimited, folded, dwarf, output, verbose,
+    set_option,
+    help,
+    pid,
+    tid,
+    user_threads_only,
+    kernel_threads_only,
+    user_stacks_only,
+    kernel_stacks_only,
+    delimited,
+    folded,
+    dwarf,
+    output,
+    verbose,
 };
 
 struct OptionSpec {

@@ -26,16 +26,14 @@ constexpr double max_duration_s = 1e9;
 // pid_t is a signed 32-bit int: larger ids cannot exist.
 constexpr uint64_t max_thread_id = std::numeric_limits<int32_t>::max();
 
-bool all_digits(std::string_view text)
-{
+bool all_digits(std::string_view text) {
     return !text.empty() &&
            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // Digits only: no sign, no spaces, no trailing junk (std::stoul takes all
 // three); nullopt also past 64 bits.
-std::optional<uint64_t> digits_value(std::string_view text)
-{
+std::optional<uint64_t> digits_value(std::string_view text) {
     uint64_t value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (!all_digits(text) || ec != std::errc() || end != text.data() + text.size())
@@ -43,18 +41,15 @@ std::optional<uint64_t> digits_value(std::string_view text)
     return value;
 }
 
-uint64_t parse_unsigned(std::string_view spelling, std::string_view text, uint64_t min,
-                        uint64_t max)
-{
+uint64_t parse_unsigned(std::string_view spelling, std::string_view text, uint64_t min, uint64_t max) {
     const std::optional<uint64_t> value = digits_value(text);
     if (!value || *value < min || *value > max)
-        throw UsageError(fmt::format("invalid {} value '{}': expected an integer from {} to {}",
-                                     spelling, text, min, max));
+        throw UsageError(fmt::format("invalid {} value '{}': expected an integer from {} to {}", spelling,
+                                     text, min, max));
     return *value;
 }
 
-std::vector<uint32_t> parse_id_list(std::string_view spelling, std::string_view text)
-{
+std::vector<uint32_t> parse_id_list(std::string_view spelling, std::string_view text) {
     std::vector<uint32_t> ids;
     size_t start = 0;
     while (true) {
@@ -69,12 +64,11 @@ std::vector<uint32_t> parse_id_list(std::string_view spelling, std::string_view 
 
 // Plain decimals only ("2", "0.5", "2."): from_chars alone would also take
 // "inf", "nan" and exponents.
-double parse_duration(std::string_view text)
-{
+double parse_duration(std::string_view text) {
     const auto invalid = [&] {
-        return UsageError(fmt::format(
-            "invalid duration '{}': expected a positive number of seconds, at most {:.0f}", text,
-            max_duration_s));
+        return UsageError(
+            fmt::format("invalid duration '{}': expected a positive number of seconds, at most {:.0f}", text,
+                        max_duration_s));
     };
     const size_t dot = text.find('.');
     const std::string_view whole = text.substr(0, dot);
@@ -87,8 +81,7 @@ double parse_duration(std::string_view text)
         throw invalid();
     double seconds = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-    if (ec != std::errc() || end != text.data() + text.size() || !(seconds > 0) ||
-        seconds > max_duration_s)
+    if (ec != std::errc() || end != text.data() + text.size() || !(seconds > 0) || seconds > max_duration_s)
         throw invalid();
     return seconds;
 }
@@ -96,25 +89,22 @@ double parse_duration(std::string_view text)
 // A table option's value: digits within the row's bounds and rule. Zero
 // where only Config takes it (a default, or off) is what leaving the option
 // out gives.
-uint64_t parse_option_value(std::string_view spelling, std::string_view text, const options::Option& option)
-{
+uint64_t parse_option_value(std::string_view spelling, std::string_view text, const options::Option& option) {
     const std::optional<uint64_t> value = digits_value(text);
     if (option.rule && !(value && options::within_bounds(option, *value)))
-        throw UsageError(fmt::format("invalid {} value '{}': expected {}", spelling, text,
-                                     option.rule->describe()));
+        throw UsageError(
+            fmt::format("invalid {} value '{}': expected {}", spelling, text, option.rule->describe()));
     return parse_unsigned(spelling, text, option.min, option.max);
 }
 
 class Parser {
 public:
-    Parser(int argc, const char* const* argv)
-    {
+    Parser(int argc, const char* const* argv) {
         for (int i = 1; i < argc; ++i)
             args_.emplace_back(argv[i]);
     }
 
-    Options run()
-    {
+    Options run() {
         while (next_ < args_.size() && !options_.show_help) {
             const std::string_view arg = args_[next_++];
             if (arg == "--")
@@ -134,8 +124,7 @@ public:
 
 private:
     // "name" or "name=value", without the leading "--".
-    void parse_long(std::string_view body)
-    {
+    void parse_long(std::string_view body) {
         const size_t equals = body.find('=');
         const std::string_view name = body.substr(0, equals);
         const std::string spelling = fmt::format("--{}", name);
@@ -152,8 +141,7 @@ private:
     }
 
     // "fdK" or "p123" or "fp123", without the leading "-".
-    void parse_short_cluster(std::string_view cluster)
-    {
+    void parse_short_cluster(std::string_view cluster) {
         for (size_t i = 0; i < cluster.size(); ++i) {
             const std::string spelling = fmt::format("-{}", cluster[i]);
             const OptionSpec* spec = find_short(cluster[i]);
@@ -169,31 +157,26 @@ private:
         }
     }
 
-    void parse_positional(std::string_view arg)
-    {
+    void parse_positional(std::string_view arg) {
         if (options_.duration_s)
-            throw UsageError(fmt::format(
-                "unexpected argument '{}' (a command to run goes after --)", arg));
+            throw UsageError(fmt::format("unexpected argument '{}' (a command to run goes after --)", arg));
         options_.duration_s = parse_duration(arg);
     }
 
-    void take_command()
-    {
+    void take_command() {
         if (next_ == args_.size())
             throw UsageError("-- must be followed by a command to run");
         options_.command.assign(args_.begin() + static_cast<std::ptrdiff_t>(next_), args_.end());
         next_ = args_.size();
     }
 
-    std::string_view take_value(std::string_view spelling)
-    {
+    std::string_view take_value(std::string_view spelling) {
         if (next_ == args_.size())
             throw UsageError(fmt::format("option {} needs a value", spelling));
         return args_[next_++];
     }
 
-    void apply(const OptionSpec& spec, std::string_view spelling, std::string_view value)
-    {
+    void apply(const OptionSpec& spec, std::string_view spelling, std::string_view value) {
         claim_group(spec);
         Config& config = options_.config;
         switch (spec.action) {
@@ -217,35 +200,31 @@ private:
         }
     }
 
-    void set_option(const options::Option& option, std::string_view spelling, std::string_view value)
-    {
+    void set_option(const options::Option& option, std::string_view spelling, std::string_view value) {
         option.set(options_.config,
                    option.kind == options::Kind::flag ? 1 : parse_option_value(spelling, value, option));
         if (implies_dwarf(option))
             imply_dwarf();
     }
 
-    void imply_dwarf()
-    {
+    void imply_dwarf() {
         if (options_.config.dwarf_stack_bytes == 0)
             options_.config.dwarf_stack_bytes = kDwarfDefaultStackBytes;
     }
 
     // Repeating an option is fine (-p 1 -p 2 adds both pids); mixing two
     // options of one group is not.
-    void claim_group(const OptionSpec& spec)
-    {
+    void claim_group(const OptionSpec& spec) {
         if (spec.group == Group::none)
             return;
         const OptionSpec*& owner = spec.group == Group::targets ? targets_owner_ : stacks_owner_;
         if (owner != nullptr && owner != &spec)
-            throw UsageError(fmt::format("--{} cannot be combined with --{}", owner->long_name,
-                                         spec.long_name));
+            throw UsageError(
+                fmt::format("--{} cannot be combined with --{}", owner->long_name, spec.long_name));
         owner = &spec;
     }
 
-    void check_combinations() const
-    {
+    void check_combinations() const {
         const Config& config = options_.config;
         if (config.min_block_us > config.max_block_us)
             throw UsageError(fmt::format("{} ({}) is larger than {} ({})", option_for("min_block_us"),
@@ -256,13 +235,11 @@ private:
             throw UsageError("--pid and --tid cannot be combined with a command to run");
     }
 
-    static void append(std::vector<uint32_t>& to, const std::vector<uint32_t>& ids)
-    {
+    static void append(std::vector<uint32_t>& to, const std::vector<uint32_t>& ids) {
         to.insert(to.end(), ids.begin(), ids.end());
     }
 
-    static Options help_only()
-    {
+    static Options help_only() {
         Options options;
         options.show_help = true;
         return options;
@@ -277,13 +254,9 @@ private:
 
 }  // namespace
 
-Options parse_options(int argc, const char* const* argv)
-{
-    return Parser(argc, argv).run();
-}
+Options parse_options(int argc, const char* const* argv) { return Parser(argc, argv).run(); }
 
-std::string option_for(std::string_view config_member)
-{
+std::string option_for(std::string_view config_member) {
     // Config members the command line's own options set.
     static constexpr std::pair<std::string_view, std::string_view> own[] = {
         {"log", "-v"},
@@ -300,15 +273,13 @@ std::string option_for(std::string_view config_member)
 
 namespace {
 
-bool is_name_char(char c)
-{
+bool is_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 }  // namespace
 
-std::string in_cli_terms(std::string_view message)
-{
+std::string in_cli_terms(std::string_view message) {
     std::string text;
     size_t i = 0;
     while (i < message.size()) {

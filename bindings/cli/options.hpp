@@ -21,14 +21,14 @@
 namespace waketrace::cli {
 
 struct Options {
-    waketrace::Config config;             // filters, stack kinds, block-time bounds, map size
-    bool folded = false;                  // -f: one line per chain
-    bool delimiter = false;               // -d: "-" between user and kernel stacks
-    std::optional<double> duration_s;     // positional duration; nullopt: until Ctrl-C / COMMAND exits
-    std::string output_path;              // -o; empty: standard output
-    std::vector<std::string> command;     // after "--"; empty: trace without running anything
-    bool verbose = false;                 // -v
-    bool show_help = false;               // -h: print usage_text() and exit 0, nothing else is set
+    waketrace::Config config;          // filters, stack kinds, block-time bounds, map size
+    bool folded = false;               // -f: one line per chain
+    bool delimiter = false;            // -d: "-" between user and kernel stacks
+    std::optional<double> duration_s;  // positional duration; nullopt: until Ctrl-C / COMMAND exits
+    std::string output_path;           // -o; empty: standard output
+    std::vector<std::string> command;  // after "--"; empty: trace without running anything
+    bool verbose = false;              // -v
+    bool show_help = false;            // -h: print usage_text() and exit 0, nothing else is set
 };
 
 // Bad command lines; what() is one line naming the option and the problem.

@@ -16,37 +16,32 @@
 namespace waketrace::cli {
 namespace {
 
-std::string directory_of(const std::string& path)
-{
+std::string directory_of(const std::string& path) {
     const size_t slash = path.rfind('/');
     if (slash == std::string::npos)
         return ".";
     return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-std::string base_name_of(const std::string& path)
-{
+std::string base_name_of(const std::string& path) {
     const size_t slash = path.rfind('/');
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 // The file a rename must replace: a symlink's target, so the link survives.
-std::string resolved(const std::string& path)
-{
+std::string resolved(const std::string& path) {
     char buffer[PATH_MAX];
     return realpath(path.c_str(), buffer) ? std::string(buffer) : path;
 }
 
 // A hidden sibling of `target` that no one else is likely to pick.
-std::string temporary_name_for(const std::string& target)
-{
+std::string temporary_name_for(const std::string& target) {
     static std::mt19937_64 random{std::random_device{}()};
     return fmt::format("{}/.{}.{:016x}.tmp", directory_of(target), base_name_of(target), random());
 }
 
 // The mode a new file gets from open(0666) under the process's umask.
-mode_t default_file_mode()
-{
+mode_t default_file_mode() {
     const mode_t mask = umask(0);
     umask(mask);
     return 0666 & ~mask;
@@ -54,14 +49,12 @@ mode_t default_file_mode()
 
 }  // namespace
 
-ReportOutput::ReportOutput(const std::string& path)
-    : shown_name_(path.empty() ? "standard output" : path)
-{
+ReportOutput::ReportOutput(const std::string& path) : shown_name_(path.empty() ? "standard output" : path) {
     if (path.empty()) {
         fd_ = STDOUT_FILENO;
         return;
     }
-    struct stat st{};
+    struct stat st {};
     if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
         // A device or a FIFO: there is no file to keep intact, and renaming
         // over /dev/null would replace the device.
@@ -79,8 +72,7 @@ ReportOutput::ReportOutput(const std::string& path)
     }
 }
 
-void ReportOutput::open_temporary(const std::string& target)
-{
+void ReportOutput::open_temporary(const std::string& target) {
     target_ = target;
     // A rename may replace a file its writer could not open: keep open()'s
     // rule, so a read-only FILE stays as refused as before.
@@ -100,7 +92,7 @@ void ReportOutput::open_temporary(const std::string& target)
         fail(errno);
     owns_fd_ = true;
     // The report replaces FILE: keep the mode and owner it had.
-    struct stat existing{};
+    struct stat existing {};
     if (stat(target.c_str(), &existing) == 0) {
         if (fchmod(fd_, existing.st_mode & 07777) != 0 ||
             (fchown(fd_, existing.st_uid, existing.st_gid) != 0 && errno != EPERM))
@@ -110,13 +102,9 @@ void ReportOutput::open_temporary(const std::string& target)
     }
 }
 
-ReportOutput::~ReportOutput()
-{
-    discard();
-}
+ReportOutput::~ReportOutput() { discard(); }
 
-void ReportOutput::discard() noexcept
-{
+void ReportOutput::discard() noexcept {
     if (owns_fd_ && fd_ >= 0)
         close(fd_);
     fd_ = -1;
@@ -126,13 +114,11 @@ void ReportOutput::discard() noexcept
     named_temporary_.clear();
 }
 
-void ReportOutput::fail(int errno_value) const
-{
+void ReportOutput::fail(int errno_value) const {
     throw OutputError(fmt::format("cannot write {}: {}", shown_name_, std::strerror(errno_value)));
 }
 
-void ReportOutput::write(std::string_view text)
-{
+void ReportOutput::write(std::string_view text) {
     if (fd_ < 0)
         throw OutputError(fmt::format("cannot write {}: already closed", shown_name_));
     while (!text.empty()) {
@@ -145,8 +131,7 @@ void ReportOutput::write(std::string_view text)
     }
 }
 
-void ReportOutput::commit()
-{
+void ReportOutput::commit() {
     if (!owns_fd_)
         return;  // standard output: every write went straight to it
     // Errors a filesystem reports only late (NFS, a full thin pool) come

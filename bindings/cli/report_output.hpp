@@ -42,8 +42,8 @@ private:
     void open_temporary(const std::string& target);
     void discard() noexcept;
 
-    std::string shown_name_;  // the path as given, or "standard output"
-    std::string target_;      // what the temporary file becomes; empty: written in place
+    std::string shown_name_;       // the path as given, or "standard output"
+    std::string target_;           // what the temporary file becomes; empty: written in place
     std::string named_temporary_;  // mkstemp fallback's name; empty with O_TMPFILE
     int fd_ = -1;
     bool owns_fd_ = false;

@@ -94,7 +94,8 @@ std::string entry(const OptionSpec& spec) {
 
 // "[-m US]", "[--max-chains N]", "[--dwarf]"
 std::string synopsis_item(const OptionSpec& spec) {
-    std::string item = spec.short_name ? fmt::format("[-{}", spec.short_name) : fmt::format("[--{}", spec.long_name);
+    std::string item =
+        spec.short_name ? fmt::format("[-{}", spec.short_name) : fmt::format("[--{}", spec.long_name);
     if (spec.takes_value())
         item += fmt::format(" {}", spec.value_name);
     return item + ']';
@@ -116,8 +117,7 @@ std::string synopsis_middle(size_t indent) {
 
 }  // namespace
 
-std::string usage_text(std::string_view program)
-{
+std::string usage_text(std::string_view program) {
     const std::string indent(program.size() + 8, ' ');
     std::string text = fmt::format(
         "usage: {} [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [-U | -K] [-d] [-f]\n", program);

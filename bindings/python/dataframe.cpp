@@ -36,14 +36,13 @@ py::tuple chain_row(const WakeChain& chain) {
     static const Waker no_waker{};
     const bool has_waker = !chain.wakers.empty();
     const Waker& waker = has_waker ? chain.wakers[0] : no_waker;
-    return py::make_tuple(
-        py::str(thread_name(chain.target.comm)), chain.target.tid, chain.target.tgid,
-        has_waker ? os_string(waker_name(waker)) : py::str(""), waker.task.tid,
-        has_waker ? to_string(waker.context) : std::string_view(),
-        microseconds(chain.total_ns), microseconds(chain.blocked_ns), microseconds(chain.runqueue_ns),
-        microseconds(chain.max_ns), chain.count,
-        joined_frame_names(chain.kernel_stack), joined_frame_names(chain.user_stack),
-        joined_frame_names(waker.kernel_stack), joined_frame_names(waker.user_stack));
+    return py::make_tuple(py::str(thread_name(chain.target.comm)), chain.target.tid, chain.target.tgid,
+                          has_waker ? os_string(waker_name(waker)) : py::str(""), waker.task.tid,
+                          has_waker ? to_string(waker.context) : std::string_view(),
+                          microseconds(chain.total_ns), microseconds(chain.blocked_ns),
+                          microseconds(chain.runqueue_ns), microseconds(chain.max_ns), chain.count,
+                          joined_frame_names(chain.kernel_stack), joined_frame_names(chain.user_stack),
+                          joined_frame_names(waker.kernel_stack), joined_frame_names(waker.user_stack));
 }
 
 }  // namespace
@@ -51,10 +50,10 @@ py::tuple chain_row(const WakeChain& chain) {
 py::object profile_to_dataframe(const Profile& profile) {
     py::module_ pandas = import_pandas();
     py::list columns;
-    for (const char* name : {"target_comm", "target_tid", "target_pid", "waker", "waker_tid", "waker_context",
-                             "total_us", "blocked_us", "runqueue_us", "max_us", "count",
-                             "target_kernel_stack", "target_user_stack", "waker_kernel_stack",
-                             "waker_user_stack"})
+    for (const char* name :
+         {"target_comm", "target_tid", "target_pid", "waker", "waker_tid", "waker_context", "total_us",
+          "blocked_us", "runqueue_us", "max_us", "count", "target_kernel_stack", "target_user_stack",
+          "waker_kernel_stack", "waker_user_stack"})
         columns.append(name);
     py::list rows;
     for (const WakeChain& chain : profile.chains)

@@ -83,7 +83,9 @@ std::string own_paragraph(const OwnKeyword& keyword) {
 
 std::string signature() {
     std::vector<std::string> items = {"*,"};
-    auto add = [&](std::string_view name, std::string_view value) { items.push_back(fmt::format("{}={},", name, value)); };
+    auto add = [&](std::string_view name, std::string_view value) {
+        items.push_back(fmt::format("{}={},", name, value));
+    };
     for (const OwnKeyword& keyword : own_keywords)
         if (keyword.name != "log")
             add(keyword.name, keyword.shown_default);

@@ -9,7 +9,7 @@
 
 namespace waketrace::python {
 
-void register_error_translator();                  // errors.cpp
+void register_error_translator();                   // errors.cpp
 void bind_result_types(pybind11::module_& module);  // result_types.cpp: Frame .. Losses
 void bind_profile(pybind11::module_& module);       // profile.cpp
 void bind_profiler(pybind11::module_& module);      // profiler.cpp

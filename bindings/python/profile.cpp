@@ -57,43 +57,45 @@ const std::string kTextDoc = "offwaketime's default layout: one block per chain.
 
 void bind_profile(py::module_& module) {
     py::class_<CapturedProfile>(module, "Profile", "What a Profiler captured.")
-        .def_property_readonly("chains",
-                               [](const CapturedProfile& c) -> const std::vector<WakeChain>& {
-                                   return c.profile.chains;
-                               },
-                               "WakeChains sorted by total_ns, ascending (like offwaketime).")
-        .def_property_readonly("threads",
-                               [](const CapturedProfile& c) -> const std::vector<ThreadTotal>& {
-                                   return c.profile.threads;
-                               },
-                               "ThreadTotals, exact even when stacks are sampled; ascending by total_ns.")
-        .def_property_readonly("stack_sample_percent",
-                               [](const CapturedProfile& c) { return c.profile.stack_sample_percent; },
-                               "100, or the share of events whose stacks were taken (chains are then "
-                               "scaled-up estimates).")
-        .def_property_readonly("losses", [](const CapturedProfile& c) -> const Losses& { return c.profile.losses; })
-        .def_property_readonly("duration_ns", [](const CapturedProfile& c) { return c.profile.duration_ns; },
-                               "start() to stop() (or to now, or since the previous drain()).")
-        .def_property_readonly("chain_map_moves", [](const CapturedProfile& c) { return c.profile.chain_map_moves; },
-                               "Times the kernel's chain map passed half full and its chains were moved to "
-                               "user space over the same span: the profile grew past max_chains without loss.")
-        .def("folded",
-             [](const CapturedProfile& c, bool delimiter, const std::optional<std::string>& stacks) {
-                 return formatted(c, delimiter, stacks, format_folded);
-             },
-             py::kw_only(), py::arg("delimiter") = false, py::arg("stacks") = py::none(),
-             kFoldedDoc.c_str())
-        .def("text",
-             [](const CapturedProfile& c, bool delimiter, const std::optional<std::string>& stacks) {
-                 return formatted(c, delimiter, stacks, format_text);
-             },
-             py::kw_only(), py::arg("delimiter") = false, py::arg("stacks") = py::none(),
-             kTextDoc.c_str())
-        .def("to_dataframe", [](const CapturedProfile& c) { return profile_to_dataframe(c.profile); },
-             "A pandas DataFrame, one row per chain: target_comm, target_tid, target_pid, waker, waker_tid,\n"
-             "waker_context, total_us, blocked_us, runqueue_us, max_us, count, and the four stacks\n"
-             "(target_kernel_stack, target_user_stack, waker_kernel_stack, waker_user_stack) as\n"
-             "\";\"-joined frame names, leaf first. Needs pandas.")
+        .def_property_readonly(
+            "chains",
+            [](const CapturedProfile& c) -> const std::vector<WakeChain>& { return c.profile.chains; },
+            "WakeChains sorted by total_ns, ascending (like offwaketime).")
+        .def_property_readonly(
+            "threads",
+            [](const CapturedProfile& c) -> const std::vector<ThreadTotal>& { return c.profile.threads; },
+            "ThreadTotals, exact even when stacks are sampled; ascending by total_ns.")
+        .def_property_readonly(
+            "stack_sample_percent", [](const CapturedProfile& c) { return c.profile.stack_sample_percent; },
+            "100, or the share of events whose stacks were taken (chains are then "
+            "scaled-up estimates).")
+        .def_property_readonly("losses",
+                               [](const CapturedProfile& c) -> const Losses& { return c.profile.losses; })
+        .def_property_readonly(
+            "duration_ns", [](const CapturedProfile& c) { return c.profile.duration_ns; },
+            "start() to stop() (or to now, or since the previous drain()).")
+        .def_property_readonly(
+            "chain_map_moves", [](const CapturedProfile& c) { return c.profile.chain_map_moves; },
+            "Times the kernel's chain map passed half full and its chains were moved to "
+            "user space over the same span: the profile grew past max_chains without loss.")
+        .def(
+            "folded",
+            [](const CapturedProfile& c, bool delimiter, const std::optional<std::string>& stacks) {
+                return formatted(c, delimiter, stacks, format_folded);
+            },
+            py::kw_only(), py::arg("delimiter") = false, py::arg("stacks") = py::none(), kFoldedDoc.c_str())
+        .def(
+            "text",
+            [](const CapturedProfile& c, bool delimiter, const std::optional<std::string>& stacks) {
+                return formatted(c, delimiter, stacks, format_text);
+            },
+            py::kw_only(), py::arg("delimiter") = false, py::arg("stacks") = py::none(), kTextDoc.c_str())
+        .def(
+            "to_dataframe", [](const CapturedProfile& c) { return profile_to_dataframe(c.profile); },
+            "A pandas DataFrame, one row per chain: target_comm, target_tid, target_pid, waker, waker_tid,\n"
+            "waker_context, total_us, blocked_us, runqueue_us, max_us, count, and the four stacks\n"
+            "(target_kernel_stack, target_user_stack, waker_kernel_stack, waker_user_stack) as\n"
+            "\";\"-joined frame names, leaf first. Needs pandas.")
         .def("__len__", [](const CapturedProfile& c) { return c.profile.chains.size(); })
         .def("__repr__", [](const CapturedProfile& c) {
             return fmt::format("<Profile {} chains over {:.3f} s, {} lost>", c.profile.chains.size(),

@@ -58,9 +58,15 @@ private:
     std::unique_ptr<detail::ProfilerEngine> profiler_;
 };
 
-void PythonProfiler::start() { without_gil([](detail::ProfilerEngine& p) { p.start(); }); }
-void PythonProfiler::stop() { without_gil([](detail::ProfilerEngine& p) { p.stop(); }); }
-bool PythonProfiler::running() { return without_gil([](detail::ProfilerEngine& p) { return p.running(); }); }
+void PythonProfiler::start() {
+    without_gil([](detail::ProfilerEngine& p) { p.start(); });
+}
+void PythonProfiler::stop() {
+    without_gil([](detail::ProfilerEngine& p) { p.stop(); });
+}
+bool PythonProfiler::running() {
+    return without_gil([](detail::ProfilerEngine& p) { return p.running(); });
+}
 
 CapturedProfile PythonProfiler::results() {
     return without_gil([this](detail::ProfilerEngine& p) { return CapturedProfile{p.results(), stacks_}; });
@@ -91,14 +97,16 @@ void bind_profiler(py::module_& module) {
              "Like results(), then forgets the chains returned: the next drain() returns only what\n"
              "came after, with losses and duration since this one.")
         .def_property_readonly("running", &PythonProfiler::running)
-        .def("__enter__", [](py::object self) {
-            self.cast<PythonProfiler&>().start();
-            return self;
-        })
-        .def("__exit__", [](PythonProfiler& profiler, const py::args&) {
-            profiler.stop();
-            return false;  // exceptions from the with-block propagate
-        })
+        .def("__enter__",
+             [](py::object self) {
+                 self.cast<PythonProfiler&>().start();
+                 return self;
+             })
+        .def("__exit__",
+             [](PythonProfiler& profiler, const py::args&) {
+                 profiler.stop();
+                 return false;  // exceptions from the with-block propagate
+             })
         .def("__repr__", [](PythonProfiler& profiler) {
             return profiler.running() ? "<Profiler running>" : "<Profiler stopped>";
         });

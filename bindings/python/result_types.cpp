@@ -43,65 +43,86 @@ std::string task_summary(const Task& task) {
 void bind_frame(py::module_& module) {
     py::class_<Frame>(module, "Frame", "One stack frame; symbol is None when unresolved.")
         .def_property_readonly("address", [](const Frame& f) { return f.address; })
-        .def_property_readonly("symbol", [](const Frame& f) -> std::optional<py::str> {
-            if (!f.resolved())
-                return std::nullopt;
-            return os_string(f.symbol);
-        }, "Demangled symbol, or None.")
-        .def_property_readonly("module", [](const Frame& f) { return os_string(f.module); },
-                               "File path, \"[kernel]\" or a kernel module name.")
-        .def_property_readonly("offset", [](const Frame& f) { return f.offset; },
-                               "address minus the symbol's start, when resolved.")
-        .def_property_readonly("file", [](const Frame& f) -> std::optional<py::str> {
-            if (f.file.empty())
-                return std::nullopt;
-            return os_string(f.file);
-        }, "Source file from DWARF debug info, or None.")
-        .def_property_readonly("line", [](const Frame& f) { return f.line; }, "Source line; 0 when unknown.")
-        .def_property_readonly("inlined", [](const Frame& f) { return f.inlined; },
-                               "True for a function inlined into the next (outer) frame.")
-        .def_property_readonly("name", [](const Frame& f) { return os_string(frame_name(f)); },
-                               "The symbol, or \"[unknown]\" (as the formats print it; \"_[i]\" marks\n"
-                               "an inlined frame).")
+        .def_property_readonly(
+            "symbol",
+            [](const Frame& f) -> std::optional<py::str> {
+                if (!f.resolved())
+                    return std::nullopt;
+                return os_string(f.symbol);
+            },
+            "Demangled symbol, or None.")
+        .def_property_readonly(
+            "module", [](const Frame& f) { return os_string(f.module); },
+            "File path, \"[kernel]\" or a kernel module name.")
+        .def_property_readonly(
+            "offset", [](const Frame& f) { return f.offset; },
+            "address minus the symbol's start, when resolved.")
+        .def_property_readonly(
+            "file",
+            [](const Frame& f) -> std::optional<py::str> {
+                if (f.file.empty())
+                    return std::nullopt;
+                return os_string(f.file);
+            },
+            "Source file from DWARF debug info, or None.")
+        .def_property_readonly(
+            "line", [](const Frame& f) { return f.line; }, "Source line; 0 when unknown.")
+        .def_property_readonly(
+            "inlined", [](const Frame& f) { return f.inlined; },
+            "True for a function inlined into the next (outer) frame.")
+        .def_property_readonly(
+            "name", [](const Frame& f) { return os_string(frame_name(f)); },
+            "The symbol, or \"[unknown]\" (as the formats print it; \"_[i]\" marks\n"
+            "an inlined frame).")
         .def("__repr__", [](const Frame& f) {
-            const std::string where = f.resolved() ? fmt::format("{}+{:#x}", f.symbol, f.offset) : frame_name(f);
+            const std::string where =
+                f.resolved() ? fmt::format("{}+{:#x}", f.symbol, f.offset) : frame_name(f);
             return os_string(fmt::format("<Frame {} in {} at {:#x}>", where, f.module, f.address));
         });
 }
 
 void bind_stack(py::module_& module) {
     py::class_<Stack>(module, "Stack", "A captured stack, or why there is none.")
-        .def_property_readonly("status", [](const Stack& s) { return stack_status_name(s.status); },
-                               "\"ok\", \"not_captured\", \"irq_dropped\", \"collision\", \"map_full\" "
-                               "or \"error\".")
-        .def_property_readonly("error", [](const Stack& s) { return s.error; },
-                               "The kernel's -errno when status is collision, map_full or error.")
-        .def_property_readonly("frames", [](const Stack& s) -> const std::vector<Frame>& { return s.frames; },
-                               "Frames, innermost (leaf) first.")
+        .def_property_readonly(
+            "status", [](const Stack& s) { return stack_status_name(s.status); },
+            "\"ok\", \"not_captured\", \"irq_dropped\", \"collision\", \"map_full\" "
+            "or \"error\".")
+        .def_property_readonly(
+            "error", [](const Stack& s) { return s.error; },
+            "The kernel's -errno when status is collision, map_full or error.")
+        .def_property_readonly(
+            "frames", [](const Stack& s) -> const std::vector<Frame>& { return s.frames; },
+            "Frames, innermost (leaf) first.")
         .def("__repr__", [](const Stack& s) { return os_string("<Stack " + stack_summary(s) + ">"); });
 }
 
 void bind_task(py::module_& module) {
     py::class_<Task>(module, "Task", "A thread: tid, pid (its process, the tgid) and comm.")
         .def_property_readonly("tid", [](const Task& t) { return t.tid; })
-        .def_property_readonly("pid", [](const Task& t) { return t.tgid; }, "The process id (tgid).")
-        .def_property_readonly("tgid", [](const Task& t) { return t.tgid; }, "Same as pid.")
-        .def_property_readonly("comm", [](const Task& t) { return py::str(thread_name(t.comm)); },
-                               "The thread's name; bytes that are not UTF-8 read as U+FFFD, as in\n"
-                               "every output (folded(), text(), to_dataframe(), the waketrace command).")
+        .def_property_readonly(
+            "pid", [](const Task& t) { return t.tgid; }, "The process id (tgid).")
+        .def_property_readonly(
+            "tgid", [](const Task& t) { return t.tgid; }, "Same as pid.")
+        .def_property_readonly(
+            "comm", [](const Task& t) { return py::str(thread_name(t.comm)); },
+            "The thread's name; bytes that are not UTF-8 read as U+FFFD, as in\n"
+            "every output (folded(), text(), to_dataframe(), the waketrace command).")
         .def("__repr__", [](const Task& t) { return os_string("<Task " + task_summary(t) + ">"); });
 }
 
 void bind_waker(py::module_& module) {
     py::class_<Waker>(module, "Waker", "What woke the target: a task, or an interrupt context.")
-        .def_property_readonly("context", [](const Waker& w) { return to_string(w.context); },
-                               "\"task\", \"hardirq\", \"softirq\", \"nmi\", \"preempted\" or \"unseen\".")
-        .def_property_readonly("task", [](const Waker& w) -> const Task& { return w.task; },
-                               "The waking task; tid 0 and empty comm unless context is \"task\".")
+        .def_property_readonly(
+            "context", [](const Waker& w) { return to_string(w.context); },
+            "\"task\", \"hardirq\", \"softirq\", \"nmi\", \"preempted\" or \"unseen\".")
+        .def_property_readonly(
+            "task", [](const Waker& w) -> const Task& { return w.task; },
+            "The waking task; tid 0 and empty comm unless context is \"task\".")
         .def_property_readonly("kernel_stack", [](const Waker& w) -> const Stack& { return w.kernel_stack; })
         .def_property_readonly("user_stack", [](const Waker& w) -> const Stack& { return w.user_stack; })
-        .def_property_readonly("name", [](const Waker& w) { return os_string(waker_name(w)); },
-                               "The comm, or \"[hardirq]\", \"[preempted]\" ... as in folded output.")
+        .def_property_readonly(
+            "name", [](const Waker& w) { return os_string(waker_name(w)); },
+            "The comm, or \"[hardirq]\", \"[preempted]\" ... as in folded output.")
         .def("__repr__", [](const Waker& w) {
             if (w.context != WakerContext::task)
                 return os_string(fmt::format("<Waker {}>", waker_name(w)));
@@ -113,64 +134,79 @@ void bind_wake_chain(py::module_& module) {
     py::class_<WakeChain>(module, "WakeChain",
                           "Off-CPU time of one target, summed per (target stacks, waker stacks).")
         .def_property_readonly("target", [](const WakeChain& c) -> const Task& { return c.target; })
-        .def_property_readonly("kernel_stack", [](const WakeChain& c) -> const Stack& { return c.kernel_stack; },
-                               "The target's kernel stack where it went off CPU.")
+        .def_property_readonly(
+            "kernel_stack", [](const WakeChain& c) -> const Stack& { return c.kernel_stack; },
+            "The target's kernel stack where it went off CPU.")
         .def_property_readonly("user_stack", [](const WakeChain& c) -> const Stack& { return c.user_stack; })
-        .def_property_readonly("wakers", [](const WakeChain& c) -> const std::vector<Waker>& { return c.wakers; },
-                               "wakers[0] woke the target; deeper levels woke the waker.")
-        .def_property_readonly("total_ns", [](const WakeChain& c) { return c.total_ns; },
-                               "Off CPU: switch-out to switch-in.")
-        .def_property_readonly("blocked_ns", [](const WakeChain& c) { return c.blocked_ns; },
-                               "Switch-out to waking.")
-        .def_property_readonly("runqueue_ns", [](const WakeChain& c) { return c.runqueue_ns; },
-                               "Waking to switch-in (all of total when preempted).")
-        .def_property_readonly("max_ns", [](const WakeChain& c) { return c.max_ns; },
-                               "The longest single off-CPU period.")
-        .def_property_readonly("count", [](const WakeChain& c) { return c.count; },
-                               "Off-CPU periods summed here.")
+        .def_property_readonly(
+            "wakers", [](const WakeChain& c) -> const std::vector<Waker>& { return c.wakers; },
+            "wakers[0] woke the target; deeper levels woke the waker.")
+        .def_property_readonly(
+            "total_ns", [](const WakeChain& c) { return c.total_ns; }, "Off CPU: switch-out to switch-in.")
+        .def_property_readonly(
+            "blocked_ns", [](const WakeChain& c) { return c.blocked_ns; }, "Switch-out to waking.")
+        .def_property_readonly(
+            "runqueue_ns", [](const WakeChain& c) { return c.runqueue_ns; },
+            "Waking to switch-in (all of total when preempted).")
+        .def_property_readonly(
+            "max_ns", [](const WakeChain& c) { return c.max_ns; }, "The longest single off-CPU period.")
+        .def_property_readonly(
+            "count", [](const WakeChain& c) { return c.count; }, "Off-CPU periods summed here.")
         .def("__repr__", [](const WakeChain& c) {
             const std::string waker = c.wakers.empty() ? "nobody" : waker_name(c.wakers[0]);
-            return os_string(fmt::format("<WakeChain {} {} <- {}: total {} us (blocked {}, runqueue {}) in {}>",
-                                         thread_name(c.target.comm), c.target.tid, waker, c.total_ns / 1000,
-                                         c.blocked_ns / 1000, c.runqueue_ns / 1000, c.count));
+            return os_string(
+                fmt::format("<WakeChain {} {} <- {}: total {} us (blocked {}, runqueue {}) in {}>",
+                            thread_name(c.target.comm), c.target.tid, waker, c.total_ns / 1000,
+                            c.blocked_ns / 1000, c.runqueue_ns / 1000, c.count));
         });
 }
 
 void bind_losses(py::module_& module) {
     py::class_<Losses>(module, "Losses", "Everything that did not make it into the results, per cause.")
-        .def_property_readonly("stack_collisions", [](const Losses& l) { return l.stack_collisions; },
-                               "Stacks lost because another stack's frames hashed to the same id.")
-        .def_property_readonly("stack_map_full", [](const Losses& l) { return l.stack_map_full; },
-                               "Stacks lost to a full stack map (raise stack_storage_size).")
+        .def_property_readonly(
+            "stack_collisions", [](const Losses& l) { return l.stack_collisions; },
+            "Stacks lost because another stack's frames hashed to the same id.")
+        .def_property_readonly(
+            "stack_map_full", [](const Losses& l) { return l.stack_map_full; },
+            "Stacks lost to a full stack map (raise stack_storage_size).")
         .def_property_readonly("stack_errors", [](const Losses& l) { return l.stack_errors; })
-        .def_property_readonly("chain_map_full", [](const Losses& l) { return l.chain_map_full; },
-                               "Off-CPU periods lost to a full chain map (raise max_chains).")
-        .def_property_readonly("missed_switch_outs", [](const Losses& l) { return l.missed_switch_outs; },
-                               "Off-CPU periods lost: too many threads off CPU at once "
-                               "(raise max_off_cpu_threads).")
-        .def_property_readonly("process_events", [](const Losses& l) { return l.process_events; },
-                               "New processes not announced in time (may lose symbols).")
-        .def_property_readonly("thread_map_full", [](const Losses& l) { return l.thread_map_full; },
-                               "Off-CPU periods missing from Profile.threads (stack sampling; "
-                               "raise max_off_cpu_threads).")
-        .def_property_readonly("user_stack_events", [](const Losses& l) { return l.user_stack_events; },
-                               "dwarf_stack_bytes mode: user stacks lost to a full ring buffer "
-                               "(raise dwarf_ring_bytes).")
-        .def_property_readonly("missed_switch_ins", [](const Losses& l) { return l.missed_switch_ins; },
-                               "Off-CPU periods lost: the kernel did not report the switch back in.")
-        .def_property_readonly("skipped_runs", [](const Losses& l) { return l.skipped_runs; },
-                               "BPF program runs the kernel skipped (another BPF program was running).")
-        .def_property_readonly("period_events", [](const Losses& l) { return l.period_events; },
-                               "dwarf_stack_bytes mode: off-CPU periods lost to a full ring buffer "
-                               "(raise dwarf_ring_bytes).")
+        .def_property_readonly(
+            "chain_map_full", [](const Losses& l) { return l.chain_map_full; },
+            "Off-CPU periods lost to a full chain map (raise max_chains).")
+        .def_property_readonly(
+            "missed_switch_outs", [](const Losses& l) { return l.missed_switch_outs; },
+            "Off-CPU periods lost: too many threads off CPU at once "
+            "(raise max_off_cpu_threads).")
+        .def_property_readonly(
+            "process_events", [](const Losses& l) { return l.process_events; },
+            "New processes not announced in time (may lose symbols).")
+        .def_property_readonly(
+            "thread_map_full", [](const Losses& l) { return l.thread_map_full; },
+            "Off-CPU periods missing from Profile.threads (stack sampling; "
+            "raise max_off_cpu_threads).")
+        .def_property_readonly(
+            "user_stack_events", [](const Losses& l) { return l.user_stack_events; },
+            "dwarf_stack_bytes mode: user stacks lost to a full ring buffer "
+            "(raise dwarf_ring_bytes).")
+        .def_property_readonly(
+            "missed_switch_ins", [](const Losses& l) { return l.missed_switch_ins; },
+            "Off-CPU periods lost: the kernel did not report the switch back in.")
+        .def_property_readonly(
+            "skipped_runs", [](const Losses& l) { return l.skipped_runs; },
+            "BPF program runs the kernel skipped (another BPF program was running).")
+        .def_property_readonly(
+            "period_events", [](const Losses& l) { return l.period_events; },
+            "dwarf_stack_bytes mode: off-CPU periods lost to a full ring buffer "
+            "(raise dwarf_ring_bytes).")
         .def_property_readonly("total", &Losses::total)
         .def("__repr__", [](const Losses& l) {
-            return fmt::format("<Losses total={} stack_collisions={} stack_map_full={} stack_errors={} "
-                               "chain_map_full={} missed_switch_outs={} process_events={} thread_map_full={} "
-                               "user_stack_events={} period_events={} missed_switch_ins={} skipped_runs={}>",
-                               l.total(), l.stack_collisions, l.stack_map_full, l.stack_errors,
-                               l.chain_map_full, l.missed_switch_outs, l.process_events, l.thread_map_full,
-                               l.user_stack_events, l.period_events, l.missed_switch_ins, l.skipped_runs);
+            return fmt::format(
+                "<Losses total={} stack_collisions={} stack_map_full={} stack_errors={} "
+                "chain_map_full={} missed_switch_outs={} process_events={} thread_map_full={} "
+                "user_stack_events={} period_events={} missed_switch_ins={} skipped_runs={}>",
+                l.total(), l.stack_collisions, l.stack_map_full, l.stack_errors, l.chain_map_full,
+                l.missed_switch_outs, l.process_events, l.thread_map_full, l.user_stack_events,
+                l.period_events, l.missed_switch_ins, l.skipped_runs);
         });
 }
 
@@ -184,8 +220,8 @@ void bind_thread_total(py::module_& module) {
         .def_property_readonly("count", [](const ThreadTotal& t) { return t.count; })
         .def("__repr__", [](const ThreadTotal& t) {
             return os_string(fmt::format("<ThreadTotal {} {}: total {} us (blocked {}, runqueue {}) in {}>",
-                                         thread_name(t.task.comm), t.task.tid, t.total_ns / 1000, t.blocked_ns / 1000,
-                                         t.runqueue_ns / 1000, t.count));
+                                         thread_name(t.task.comm), t.task.tid, t.total_ns / 1000,
+                                         t.blocked_ns / 1000, t.runqueue_ns / 1000, t.count));
         });
 }
 

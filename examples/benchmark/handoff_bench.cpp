@@ -203,7 +203,8 @@ std::string woken_from(const waketrace::Waker& waker) {
 void WaitProfile::print_report(std::FILE* out, const char* benchmark, size_t top) const {
     if (!profiler_)
         return;
-    std::fprintf(out, "\n%s: where thread %d waited in the last run (%" PRId64 " iterations), worker %s %d:\n",
+    std::fprintf(out,
+                 "\n%s: where thread %d waited in the last run (%" PRId64 " iterations), worker %s %d:\n",
                  benchmark, int(tid_), iterations_, kWorkerName, int(worker_tid_));
     std::fprintf(out, "  %10s %10s %10s %8s  %-24s %-24s %s\n", "total_ms", "blocked_ms", "runq_ms", "waits",
                  "waker", "waited in", "woken from");

@@ -29,7 +29,8 @@ namespace waketrace::c_bridge {
 // by a cast.
 static_assert(WT_THREADS_ALL == int(ThreadKind::all) && WT_THREADS_USER_ONLY == int(ThreadKind::user_only) &&
               WT_THREADS_KERNEL_ONLY == int(ThreadKind::kernel_only));
-static_assert(WT_STACKS_BOTH == int(StackKinds::both) && WT_STACKS_KERNEL_ONLY == int(StackKinds::kernel_only) &&
+static_assert(WT_STACKS_BOTH == int(StackKinds::both) &&
+              WT_STACKS_KERNEL_ONLY == int(StackKinds::kernel_only) &&
               WT_STACKS_USER_ONLY == int(StackKinds::user_only));
 static_assert(WT_ATTACH_AUTO == int(AttachMode::automatic) && WT_ATTACH_TP_BTF == int(AttachMode::tp_btf) &&
               WT_ATTACH_RAW_TP == int(AttachMode::raw_tp));
@@ -37,11 +38,13 @@ static_assert(WT_LOG_DEBUG == int(LogLevel::debug) && WT_LOG_INFO == int(LogLeve
               WT_LOG_WARNING == int(LogLevel::warning));
 static_assert(WT_WAKER_TASK == int(WakerContext::task) && WT_WAKER_HARDIRQ == int(WakerContext::hardirq) &&
               WT_WAKER_SOFTIRQ == int(WakerContext::softirq) && WT_WAKER_NMI == int(WakerContext::nmi) &&
-              WT_WAKER_PREEMPTED == int(WakerContext::preempted) && WT_WAKER_UNSEEN == int(WakerContext::unseen));
-static_assert(WT_STACK_OK == int(StackStatus::ok) && WT_STACK_NOT_CAPTURED == int(StackStatus::not_captured) &&
+              WT_WAKER_PREEMPTED == int(WakerContext::preempted) &&
+              WT_WAKER_UNSEEN == int(WakerContext::unseen));
+static_assert(WT_STACK_OK == int(StackStatus::ok) &&
+              WT_STACK_NOT_CAPTURED == int(StackStatus::not_captured) &&
               WT_STACK_IRQ_DROPPED == int(StackStatus::irq_dropped) &&
-              WT_STACK_COLLISION == int(StackStatus::collision) && WT_STACK_MAP_FULL == int(StackStatus::map_full) &&
-              WT_STACK_ERROR == int(StackStatus::error));
+              WT_STACK_COLLISION == int(StackStatus::collision) &&
+              WT_STACK_MAP_FULL == int(StackStatus::map_full) && WT_STACK_ERROR == int(StackStatus::error));
 
 // The Error a failed C call stands for, from its errno and wt_last_error().
 // The library words that message for C callers (bindings/c/last_error.cpp):
@@ -52,7 +55,8 @@ inline Error error_from(int errno_value, std::string_view message) {
     if (errno_value <= 0)
         errno_value = EIO;
     const std::string errno_text = ": " + std::generic_category().message(errno_value);
-    if (message.size() >= errno_text.size() && message.substr(message.size() - errno_text.size()) == errno_text)
+    if (message.size() >= errno_text.size() &&
+        message.substr(message.size() - errno_text.size()) == errno_text)
         message.remove_suffix(errno_text.size());
     constexpr std::string_view kAdvice = " (set wt_profiler_opts.";
     const size_t advice_at = message.rfind(kAdvice);
@@ -189,7 +193,8 @@ inline WakeChain chain_from(const wt_profile& profile, const wt_chain& chain) {
     for (size_t i = 0; i < chain.nr_wakers; ++i) {
         const wt_waker& waker = chain.wakers[i];
         out.wakers.push_back(Waker{WakerContext(waker.context), task_from(waker.task),
-                                   stack_from(profile, waker.kernel_stack), stack_from(profile, waker.user_stack)});
+                                   stack_from(profile, waker.kernel_stack),
+                                   stack_from(profile, waker.user_stack)});
     }
     out.total_ns = chain.total_ns;
     out.blocked_ns = chain.blocked_ns;

@@ -43,7 +43,7 @@ struct Config {
     // to user space (checked every 50 ms), so only a burst of more than
     // max_chains / 2 new chains within one check can find it full.
     uint32_t max_chains = 16384;
-    uint32_t max_off_cpu_threads = 16384; // threads off CPU at the same moment
+    uint32_t max_off_cpu_threads = 16384;  // threads off CPU at the same moment
     AttachMode attach = AttachMode::automatic;
     // Percentage (1-100) of blocking events whose stacks are taken. Below 100
     // the time of every event is still measured (Profile::threads stays

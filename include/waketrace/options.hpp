@@ -244,12 +244,12 @@ inline constexpr ValueRule power_of_two_pages{
 }  // namespace detail
 
 // The Config member NAME, whose C field has the same name.
-#define WAKETRACE_OPTION_(name)                                                            \
-    ::waketrace::options::detail::row<&::waketrace::Config::name>(                         \
-        #name, offsetof(wt_profiler_opts, name), sizeof(wt_profiler_opts::name), 0u, "")
+#define WAKETRACE_OPTION_(name)                                                                            \
+    ::waketrace::options::detail::row<&::waketrace::Config::name>(#name, offsetof(wt_profiler_opts, name), \
+                                                                  sizeof(wt_profiler_opts::name), 0u, "")
 // An optional member: its C field counts only with the FLAG bit set.
-#define WAKETRACE_OPTIONAL_OPTION_(name, flag)                                             \
-    ::waketrace::options::detail::row<&::waketrace::Config::name>(                         \
+#define WAKETRACE_OPTIONAL_OPTION_(name, flag)                     \
+    ::waketrace::options::detail::row<&::waketrace::Config::name>( \
         #name, offsetof(wt_profiler_opts, name), sizeof(wt_profiler_opts::name), flag, #flag)
 // A bool member, set from C by the WT_OPT_<NAME> bit of wt_profiler_opts.flags.
 #define WAKETRACE_FLAG_OPTION_(name, flag) \

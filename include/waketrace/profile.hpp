@@ -15,9 +15,9 @@ namespace waketrace {
 
 struct Frame {
     uint64_t address = 0;
-    std::string symbol;  // demangled; empty when unresolved (formats print "[unknown]")
-    std::string module;  // file path, "[kernel]" or a kernel module name
-    uint64_t offset = 0; // address - symbol start, when resolved
+    std::string symbol;   // demangled; empty when unresolved (formats print "[unknown]")
+    std::string module;   // file path, "[kernel]" or a kernel module name
+    uint64_t offset = 0;  // address - symbol start, when resolved
     // Source position from DWARF debug info (the binary's own, or a separate
     // debug file); empty / 0 when unknown.
     std::string file;
@@ -80,13 +80,13 @@ struct WakeChain {
 
 // Everything that did not make it into the results, per cause.
 struct Losses {
-    uint64_t stack_collisions = 0;   // stacks lost to an id (frame hash) another stack holds
-    uint64_t stack_map_full = 0;     // stacks lost to a full stack map
-    uint64_t stack_errors = 0;       // stacks lost to other capture errors
-    uint64_t chain_map_full = 0;     // off-CPU periods lost to a full chain map
-    uint64_t missed_switch_outs = 0; // off-CPU periods lost: too many threads off CPU at once
-    uint64_t process_events = 0;     // new processes not announced in time (may lose symbols)
-    uint64_t thread_map_full = 0;    // off-CPU periods missing from Profile::threads (sampling)
+    uint64_t stack_collisions = 0;    // stacks lost to an id (frame hash) another stack holds
+    uint64_t stack_map_full = 0;      // stacks lost to a full stack map
+    uint64_t stack_errors = 0;        // stacks lost to other capture errors
+    uint64_t chain_map_full = 0;      // off-CPU periods lost to a full chain map
+    uint64_t missed_switch_outs = 0;  // off-CPU periods lost: too many threads off CPU at once
+    uint64_t process_events = 0;      // new processes not announced in time (may lose symbols)
+    uint64_t thread_map_full = 0;     // off-CPU periods missing from Profile::threads (sampling)
     // --dwarf mode: the ring buffer to user space was full.
     uint64_t user_stack_events = 0;  // user stacks lost (their chains show them as errors)
     uint64_t period_events = 0;      // off-CPU periods lost
@@ -100,9 +100,9 @@ struct Losses {
     // have lost a switch or a waking.
     uint64_t skipped_runs = 0;
     uint64_t total() const noexcept {
-        return stack_collisions + stack_map_full + stack_errors + chain_map_full +
-               missed_switch_outs + process_events + thread_map_full + user_stack_events +
-               period_events + missed_switch_ins + skipped_runs;
+        return stack_collisions + stack_map_full + stack_errors + chain_map_full + missed_switch_outs +
+               process_events + thread_map_full + user_stack_events + period_events + missed_switch_ins +
+               skipped_runs;
     }
 };
 
@@ -124,7 +124,7 @@ struct Profile {
     std::vector<ThreadTotal> threads;
     uint32_t stack_sample_percent = 100;
     Losses losses;
-    uint64_t duration_ns = 0;       // start() -> stop(), or since the last drain()
+    uint64_t duration_ns = 0;  // start() -> stop(), or since the last drain()
     // Times the kernel's chain map (or, sampling, its per-thread totals
     // map) passed half full and its entries were moved to user space, over
     // the same span: the profile grew past Config::max_chains without loss.

@@ -55,7 +55,9 @@ private:
     friend class Profiler;
     // Takes ownership of `packed`, a wt_profile of a profiler with Config::stacks `stacks`.
     CapturedProfile(wt_profile* packed, StackKinds stacks)
-        : packed_(packed, c_bridge::FreeProfile{}), stacks_(stacks), profile_(c_bridge::profile_from(*packed_)) {}
+        : packed_(packed, c_bridge::FreeProfile{}),
+          stacks_(stacks),
+          profile_(c_bridge::profile_from(*packed_)) {}
 
     std::string formatted(uint32_t layout, bool delimiter) const {
         const std::unique_ptr<char, c_bridge::FreeString> text(c_bridge::checked(wt_profile_format(
@@ -122,7 +124,8 @@ public:
     // before start(), ENOMEM.
     CapturedProfile results() {
         State& state = live_state();
-        return CapturedProfile(c_bridge::checked(wt_profiler_results(state.handle.get())), state.config.stacks);
+        return CapturedProfile(c_bridge::checked(wt_profiler_results(state.handle.get())),
+                               state.config.stacks);
     }
     // Like results(), then forgets the chains returned, so the next drain()
     // returns only what came after: for exporting every N seconds while

@@ -15,8 +15,8 @@ namespace waketrace::detail {
 namespace {
 
 bool is_tracing_frame(const Frame& frame) {
-    static constexpr std::array<std::string_view, 4> prefixes = {
-        "bpf_prog_", "bpf_trace_run", "__traceiter_", "__bpf_trace_"};
+    static constexpr std::array<std::string_view, 4> prefixes = {"bpf_prog_", "bpf_trace_run", "__traceiter_",
+                                                                 "__bpf_trace_"};
     return std::any_of(prefixes.begin(), prefixes.end(), [&](std::string_view prefix) {
         return std::string_view(frame.symbol).substr(0, prefix.size()) == prefix;
     });
@@ -102,8 +102,8 @@ void scale_up(WakeChain& chain, uint32_t percent) {
 std::vector<ThreadTotal> threads_from_map(const std::vector<DecodedThread>& decoded) {
     std::vector<ThreadTotal> threads;
     for (const DecodedThread& thread : decoded)
-        threads.push_back({thread.task, thread.times.total_ns, thread.times.blocked_ns, thread.times.runqueue_ns,
-                           thread.times.max_ns, thread.times.count});
+        threads.push_back({thread.task, thread.times.total_ns, thread.times.blocked_ns,
+                           thread.times.runqueue_ns, thread.times.max_ns, thread.times.count});
     return threads;
 }
 

@@ -72,35 +72,35 @@ T load(const uint8_t* bytes) {
 // not know, whose size it cannot skip.
 long trailing_bytes(uint32_t kind, uint32_t vlen) {
     switch (kind) {
-    case BTF_KIND_PTR: case BTF_KIND_FWD: case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE:
-    case BTF_KIND_CONST: case BTF_KIND_RESTRICT: case BTF_KIND_FUNC: case BTF_KIND_FLOAT:
-    case BTF_KIND_TYPE_TAG:
-        return 0;
-    case BTF_KIND_INT: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG:
-        return 4;
-    case BTF_KIND_ARRAY:
-        return sizeof(btf_array);
-    case BTF_KIND_STRUCT: case BTF_KIND_UNION:
-        return long(vlen) * sizeof(btf_member);
-    case BTF_KIND_ENUM:
-        return long(vlen) * sizeof(btf_enum);
-    case BTF_KIND_FUNC_PROTO:
-        return long(vlen) * sizeof(btf_param);
-    case BTF_KIND_DATASEC:
-        return long(vlen) * sizeof(btf_var_secinfo);
-    case BTF_KIND_ENUM64:
-        return long(vlen) * sizeof(btf_enum64);
-    default:
-        return -1;
+    case BTF_KIND_PTR:
+    case BTF_KIND_FWD:
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_CONST:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_FUNC:
+    case BTF_KIND_FLOAT:
+    case BTF_KIND_TYPE_TAG: return 0;
+    case BTF_KIND_INT:
+    case BTF_KIND_VAR:
+    case BTF_KIND_DECL_TAG: return 4;
+    case BTF_KIND_ARRAY: return sizeof(btf_array);
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION: return long(vlen) * sizeof(btf_member);
+    case BTF_KIND_ENUM: return long(vlen) * sizeof(btf_enum);
+    case BTF_KIND_FUNC_PROTO: return long(vlen) * sizeof(btf_param);
+    case BTF_KIND_DATASEC: return long(vlen) * sizeof(btf_var_secinfo);
+    case BTF_KIND_ENUM64: return long(vlen) * sizeof(btf_enum64);
+    default: return -1;
     }
 }
 
 // The names asked about, and every string offset each can be read at (a
 // string table may share a name as the tail of a longer string).
 enum Name { kSwitchTypedef, kWakingTypedef, kKasanReport, kFuncIdEnum, kTaskPtRegs, kNames };
-constexpr std::array<std::string_view, kNames> kNameText = {
-    "btf_trace_sched_switch", "btf_trace_sched_waking", "kasan_report", "bpf_func_id",
-    "BPF_FUNC_task_pt_regs"};
+constexpr std::array<std::string_view, kNames> kNameText = {"btf_trace_sched_switch",
+                                                            "btf_trace_sched_waking", "kasan_report",
+                                                            "bpf_func_id", "BPF_FUNC_task_pt_regs"};
 
 class Scan {
 public:
@@ -125,7 +125,7 @@ public:
 private:
     struct TypeHeader {
         uint32_t name_off, kind, vlen, type;  // `type`: the referenced type id, or size
-        uint64_t trailing;                     // file offset of the kind's data
+        uint64_t trailing;                    // file offset of the kind's data
         uint64_t trailing_size;
     };
 
@@ -151,7 +151,7 @@ private:
             }
             if (used == 0) {
                 if (span == size - offset)
-                    break;  // an unterminated last string: nothing to name
+                    break;    // an unterminated last string: nothing to name
                 window *= 2;  // a string longer than the window
                 continue;
             }
@@ -210,8 +210,8 @@ private:
 
     bool find_helper(const TypeHeader& enumeration) {
         for (uint32_t i = 0; i < enumeration.vlen; ++i) {
-            const uint8_t* bytes = window_.at(enumeration.trailing + uint64_t(i) * sizeof(btf_enum),
-                                              sizeof(btf_enum));
+            const uint8_t* bytes =
+                window_.at(enumeration.trailing + uint64_t(i) * sizeof(btf_enum), sizeof(btf_enum));
             if (!bytes)
                 return false;
             if (is(load<btf_enum>(bytes).name_off, kTaskPtRegs))

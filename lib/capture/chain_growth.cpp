@@ -83,7 +83,8 @@ void ChainGrowth::watch() {
                     std::chrono::steady_clock::now() - began);
                 if (log_)
                     log_(LogLevel::info, fmt::format("moved {} chains to user space in {} ms (the kernel "
-                                                     "map was half full)", moved, took.count()));
+                                                     "map was half full)",
+                                                     moved, took.count()));
             }
         } catch (...) {
             // Out of memory for the sums: the program counts what then no
@@ -96,8 +97,8 @@ void ChainGrowth::watch() {
 // Only this thread takes stacks, so it needs no lock but the archive's.
 void ChainGrowth::move_stacks() {
     const auto began = std::chrono::steady_clock::now();
-    const uint64_t moved =
-        capture_.take_stacks([this](int32_t id, std::vector<uint64_t> frames) { stacks_.add(id, std::move(frames)); });
+    const uint64_t moved = capture_.take_stacks(
+        [this](int32_t id, std::vector<uint64_t> frames) { stacks_.add(id, std::move(frames)); });
     const auto took =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
     if (log_)
@@ -122,16 +123,16 @@ uint64_t ChainGrowth::move_sealed() {
         sums_.add(key, value);
         ++moved;
     });
-    capture_.take_thread_totals([&](const wt_thread_key& key, const wt_chain_value& value) {
-        sums_.add(key, value);
-    });
+    capture_.take_thread_totals(
+        [&](const wt_thread_key& key, const wt_chain_value& value) { sums_.add(key, value); });
     return moved;
 }
 
 ChainSums ChainGrowth::read() const {
     const std::lock_guard<std::mutex> lock(mutex_);
     ChainSums all = sums_;
-    capture_.for_each_chain([&](const wt_chain_key& key, const wt_chain_value& value) { all.add(key, value); });
+    capture_.for_each_chain(
+        [&](const wt_chain_key& key, const wt_chain_value& value) { all.add(key, value); });
     capture_.for_each_thread_total(
         [&](const wt_thread_key& key, const wt_chain_value& value) { all.add(key, value); });
     return all;

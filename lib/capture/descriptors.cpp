@@ -44,7 +44,8 @@ void require_free_descriptors(size_t needed) {
     while (const dirent* entry = readdir(fds.get())) {
         char* end = nullptr;
         const unsigned long fd = std::strtoul(entry->d_name, &end, 10);
-        if (entry->d_name[0] != '.' && *end == '\0' && fd != static_cast<unsigned long>(own) && fd < limit.rlim_cur)
+        if (entry->d_name[0] != '.' && *end == '\0' && fd != static_cast<unsigned long>(own) &&
+            fd < limit.rlim_cur)
             ++below_limit;
     }
     const size_t free_count = size_t(limit.rlim_cur) - below_limit;

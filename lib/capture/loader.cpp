@@ -38,9 +38,7 @@ uint32_t thread_kind_value(ThreadKind kind) {
     return WT_THREAD_KIND_ALL;
 }
 
-uint64_t us_to_ns_saturating(uint64_t us) {
-    return us > UINT64_MAX / 1000 ? UINT64_MAX : us * 1000;
-}
+uint64_t us_to_ns_saturating(uint64_t us) { return us > UINT64_MAX / 1000 ? UINT64_MAX : us * 1000; }
 
 std::string libbpf_message(int err) {
     char buf[128];
@@ -98,9 +96,8 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     // Listed tids are traced whoever they are; otherwise our own threads
     // are targets whenever this process is (system-wide, or among the pids).
     rodata->own_threads_on =
-        config.tids.empty() &&
-        (config.pids.empty() ||
-         std::find(config.pids.begin(), config.pids.end(), uint32_t(getpid())) != config.pids.end());
+        config.tids.empty() && (config.pids.empty() || std::find(config.pids.begin(), config.pids.end(),
+                                                                 uint32_t(getpid())) != config.pids.end());
     rodata->thread_kind = thread_kind_value(config.threads);
     rodata->state_filter_on = config.state_mask.has_value();
     rodata->state_mask = config.state_mask.value_or(0);
@@ -115,8 +112,8 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     rodata->walk_user_frames_here = features.task_pt_regs;
     set_rodata_options(skel_->obj, rodata, sizeof(*rodata), config);
 
-    tp_btf_ = config.attach == AttachMode::tp_btf ||
-              (config.attach == AttachMode::automatic && features.tp_btf);
+    tp_btf_ =
+        config.attach == AttachMode::tp_btf || (config.attach == AttachMode::automatic && features.tp_btf);
     bpf_program__set_autoload(skel_->progs.sched_switch_btf, tp_btf_);
     bpf_program__set_autoload(skel_->progs.sched_waking_btf, tp_btf_);
     bpf_program__set_autoload(skel_->progs.sched_switch_raw, !tp_btf_);
@@ -140,8 +137,7 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
                                    config.stack_sample_percent < 100 ? config.max_off_cpu_threads : 1),
           "sizing the thread totals map");
     check(bpf_map__set_max_entries(maps->process_events, 256 * 1024), "sizing the ring buffer");
-    check(bpf_map__set_max_entries(maps->stack_events, ring_bytes),
-          "sizing the stack event ring buffer");
+    check(bpf_map__set_max_entries(maps->stack_events, ring_bytes), "sizing the stack event ring buffer");
 }
 
 void BpfCapture::load(const Config& config) {
@@ -165,7 +161,8 @@ void BpfCapture::attach() {
     const int err = waketrace_bpf__attach(skel_);
     if (err)
         throw Error(-err, fmt::format("attaching to the sched_switch and sched_waking tracepoints "
-                                      "failed: {}", libbpf_message(err)));
+                                      "failed: {}",
+                                      libbpf_message(err)));
 }
 
 namespace {
@@ -226,8 +223,9 @@ uint64_t visit_entries(const bpf_map* map, bool take, uint32_t generation_now, c
     for (const Key& key : keys) {
         if (take && key.generation == generation_now)
             continue;
-        const int err = take ? bpf_map__lookup_and_delete_elem(map, &key, sizeof(key), &value, sizeof(value), 0)
-                             : bpf_map__lookup_elem(map, &key, sizeof(key), &value, sizeof(value), 0);
+        const int err =
+            take ? bpf_map__lookup_and_delete_elem(map, &key, sizeof(key), &value, sizeof(value), 0)
+                 : bpf_map__lookup_elem(map, &key, sizeof(key), &value, sizeof(value), 0);
         if (err == 0) {
             visit(key, value);
             ++visited;
@@ -243,7 +241,8 @@ void BpfCapture::for_each_chain(const ChainVisitor& visit) const {
 }
 
 void BpfCapture::take_chains(const ChainVisitor& visit) {
-    chains_taken_ += visit_entries<wt_chain_key>(skel_->maps.chains, true, skel_->bss->chain_generation, visit);
+    chains_taken_ +=
+        visit_entries<wt_chain_key>(skel_->maps.chains, true, skel_->bss->chain_generation, visit);
 }
 
 void BpfCapture::for_each_thread_total(const ThreadVisitor& visit) const {
@@ -279,8 +278,8 @@ uint64_t BpfCapture::thread_total_entries() const {
 
 std::vector<uint64_t> BpfCapture::stack(int32_t stack_id) const {
     std::vector<uint64_t> frames(WT_MAX_STACK_DEPTH);
-    if (stack_id < 0 || bpf_map__lookup_elem(skel_->maps.stacks, &stack_id, sizeof(stack_id),
-                                             frames.data(), frames.size() * sizeof(uint64_t), 0)) {
+    if (stack_id < 0 || bpf_map__lookup_elem(skel_->maps.stacks, &stack_id, sizeof(stack_id), frames.data(),
+                                             frames.size() * sizeof(uint64_t), 0)) {
         return {};
     }
     // A stack shorter than WT_MAX_STACK_DEPTH ends with a zero.
@@ -305,8 +304,8 @@ uint64_t BpfCapture::take_stacks(const std::function<void(int32_t, std::vector<u
     for (int32_t id : ids) {
         // Visited before it is deleted, so a reader that misses it in the
         // map finds the copy (a stored stack never changes meanwhile).
-        if (bpf_map__lookup_elem(map, &id, sizeof(id), frames.data(), frames.size() * sizeof(uint64_t),
-                                 0) != 0)
+        if (bpf_map__lookup_elem(map, &id, sizeof(id), frames.data(), frames.size() * sizeof(uint64_t), 0) !=
+            0)
             continue;
         visit(id, {frames.begin(), std::find(frames.begin(), frames.end(), 0)});
         if (bpf_map__delete_elem(map, &id, sizeof(id), 0) == 0)

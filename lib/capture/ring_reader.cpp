@@ -16,9 +16,7 @@ namespace {
 constexpr int kPollTimeoutMs = 50;
 }  // namespace
 
-void RingReader::RingBufferDeleter::operator()(ring_buffer* rb) const noexcept {
-    ring_buffer__free(rb);
-}
+void RingReader::RingBufferDeleter::operator()(ring_buffer* rb) const noexcept { ring_buffer__free(rb); }
 
 RingReader::RingReader(int ring_buffer_fd, OnRecord on_record, OnStart on_start)
     : ring_fd_(ring_buffer_fd), on_record_(std::move(on_record)) {

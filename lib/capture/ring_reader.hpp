@@ -54,15 +54,15 @@ private:
         void operator()(ring_buffer* rb) const noexcept;
     };
     std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;
-    int ring_fd_;               // the map's, borrowed
-    UniqueFd wake_fd_;          // an eventfd: stop, or catch up, now
+    int ring_fd_;       // the map's, borrowed
+    UniqueFd wake_fd_;  // an eventfd: stop, or catch up, now
     OnRecord on_record_;
     std::atomic<bool> stopping_{false};
 
-    std::mutex mutex_;          // guards the three below
+    std::mutex mutex_;  // guards the three below
     std::condition_variable caught_up_;
-    uint64_t requested_ = 0;    // catch-up requests made
-    uint64_t served_ = 0;       // requests a finished read began after
+    uint64_t requested_ = 0;  // catch-up requests made
+    uint64_t served_ = 0;     // requests a finished read began after
     bool thread_done_ = false;
 
     LibraryThread thread_;

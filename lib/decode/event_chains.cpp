@@ -10,8 +10,7 @@ namespace waketrace::detail {
 // The key is laid out without padding (waketrace_abi.h), so its bytes are
 // its value.
 size_t EventChains::KeyHash::operator()(const wt_chain_key& key) const noexcept {
-    return std::hash<std::string_view>()(
-        std::string_view(reinterpret_cast<const char*>(&key), sizeof(key)));
+    return std::hash<std::string_view>()(std::string_view(reinterpret_cast<const char*>(&key), sizeof(key)));
 }
 
 bool EventChains::KeyEqual::operator()(const wt_chain_key& a, const wt_chain_key& b) const noexcept {

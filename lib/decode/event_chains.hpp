@@ -66,11 +66,11 @@ private:
     OnExec on_exec_;
     size_t max_pending_;
 
-    mutable std::mutex mutex_;  // guards everything below
+    mutable std::mutex mutex_;                      // guards everything below
     std::unordered_map<int32_t, int32_t> pending_;  // snapshot id -> stack id
-    std::deque<int32_t> pending_order_;              // snapshot ids, oldest first
+    std::deque<int32_t> pending_order_;             // snapshot ids, oldest first
     std::map<std::pair<const ProcessSnapshot*, std::vector<uint64_t>>, int32_t> stack_ids_;
-    std::vector<UnwoundStack> stacks_;               // by stack id
+    std::vector<UnwoundStack> stacks_;  // by stack id
     std::unordered_map<wt_chain_key, wt_chain_value, KeyHash, KeyEqual> chains_;
 };
 

@@ -68,9 +68,7 @@ private:
     uint64_t collisions_ = 0;  // stacks read as collisions, counting repeats
 };
 
-std::string comm_of(const char (&comm)[WT_COMM_LEN]) {
-    return std::string(comm, strnlen(comm, WT_COMM_LEN));
-}
+std::string comm_of(const char (&comm)[WT_COMM_LEN]) { return std::string(comm, strnlen(comm, WT_COMM_LEN)); }
 
 DecodedTask decode_task(const wt_task_key& key, StackReader& stacks) {
     DecodedTask task;

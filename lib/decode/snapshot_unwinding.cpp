@@ -15,8 +15,7 @@ namespace {
 class SnapshotUnwinding {
 public:
     explicit SnapshotUnwinding(ProcessRegistry& processes)
-        : processes_(processes),
-          unwinder_([&processes](uint32_t tgid, const Mapping& mapping) {
+        : processes_(processes), unwinder_([&processes](uint32_t tgid, const Mapping& mapping) {
               return processes.open_copy(tgid, mapping);
           }) {}
 

@@ -19,8 +19,7 @@ using format_internal::PartOrder;
 
 // ';' splits frames and a newline splits lines: neither may survive inside
 // a name, or the line would read back as different frames.
-void append_field(std::string& line, std::string_view name)
-{
+void append_field(std::string& line, std::string_view name) {
     if (!line.empty())
         line += ';';
     std::string field = format_internal::one_line(name);
@@ -28,18 +27,17 @@ void append_field(std::string& line, std::string_view name)
     line += field;
 }
 
-std::string folded_line(const WakeChain& chain, const FormatOptions& options)
-{
+std::string folded_line(const WakeChain& chain, const FormatOptions& options) {
     std::string line;
     auto append = [&](std::string_view item) { append_field(line, item); };
     const Waker& waker = format_internal::first_waker(chain);
 
     append(format_internal::task_name(chain.target));
-    format_internal::walk_stacks(options, chain.user_stack, chain.kernel_stack,
-                                 PartOrder::user_then_kernel, FrameOrder::root_first, append);
+    format_internal::walk_stacks(options, chain.user_stack, chain.kernel_stack, PartOrder::user_then_kernel,
+                                 FrameOrder::root_first, append);
     append(format_internal::chain_separator);
-    format_internal::walk_stacks(options, waker.user_stack, waker.kernel_stack,
-                                 PartOrder::kernel_then_user, FrameOrder::leaf_first, append);
+    format_internal::walk_stacks(options, waker.user_stack, waker.kernel_stack, PartOrder::kernel_then_user,
+                                 FrameOrder::leaf_first, append);
     append(waker_name(waker));
     fmt::format_to(std::back_inserter(line), " {}\n", format_internal::total_us(chain));
     return line;
@@ -47,8 +45,7 @@ std::string folded_line(const WakeChain& chain, const FormatOptions& options)
 
 }  // namespace
 
-std::string format_folded(const Profile& profile, const FormatOptions& options)
-{
+std::string format_folded(const Profile& profile, const FormatOptions& options) {
     std::string out;
     for (const WakeChain& chain : profile.chains)
         out += folded_line(chain, options);

@@ -4,30 +4,22 @@
 
 namespace waketrace {
 
-std::string frame_name(const Frame& frame)
-{
+std::string frame_name(const Frame& frame) {
     if (!frame.resolved())
         return "[unknown]";
     return frame.inlined ? frame.symbol + "_[i]" : frame.symbol;
 }
 
-std::string waker_name(const Waker& waker)
-{
+std::string waker_name(const Waker& waker) {
     // Bracketed, like "[unknown]": these are not comms, and a thread could
     // be named "hardirq".
     switch (waker.context) {
-    case WakerContext::task:
-        return format_internal::task_name(waker.task);
-    case WakerContext::hardirq:
-        return "[hardirq]";
-    case WakerContext::softirq:
-        return "[softirq]";
-    case WakerContext::nmi:
-        return "[nmi]";
-    case WakerContext::preempted:
-        return "[preempted]";
-    case WakerContext::unseen:
-        return "[unseen waker]";
+    case WakerContext::task: return format_internal::task_name(waker.task);
+    case WakerContext::hardirq: return "[hardirq]";
+    case WakerContext::softirq: return "[softirq]";
+    case WakerContext::nmi: return "[nmi]";
+    case WakerContext::preempted: return "[preempted]";
+    case WakerContext::unseen: return "[unseen waker]";
     }
     return "[unknown]";
 }

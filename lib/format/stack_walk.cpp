@@ -6,41 +6,28 @@
 namespace waketrace::format_internal {
 namespace {
 
-bool lost_to_error(const Stack& stack)
-{
+bool lost_to_error(const Stack& stack) {
     switch (stack.status) {
     case StackStatus::collision:
     case StackStatus::map_full:
-    case StackStatus::error:
-        return true;
+    case StackStatus::error: return true;
     case StackStatus::ok:
     case StackStatus::not_captured:
-    case StackStatus::irq_dropped:
-        return false;
+    case StackStatus::irq_dropped: return false;
     }
     return false;
 }
 
-bool has_frames(const Stack& stack)
-{
-    return stack.status == StackStatus::ok && !stack.frames.empty();
-}
+bool has_frames(const Stack& stack) { return stack.status == StackStatus::ok && !stack.frames.empty(); }
 
-bool shows_user(const FormatOptions& options)
-{
-    return options.stacks != StackKinds::kernel_only;
-}
+bool shows_user(const FormatOptions& options) { return options.stacks != StackKinds::kernel_only; }
 
-bool shows_kernel(const FormatOptions& options)
-{
-    return options.stacks != StackKinds::user_only;
-}
+bool shows_kernel(const FormatOptions& options) { return options.stacks != StackKinds::user_only; }
 
 // One part (user or kernel) of a thread's stacks. Stacks that were never
 // captured (not asked for, or an interrupt's borrowed user stack) print
 // nothing; only a real loss is worth a marker.
-void walk_part(const Stack& stack, std::string_view missed, FrameOrder order, const EmitFn& emit)
-{
+void walk_part(const Stack& stack, std::string_view missed, FrameOrder order, const EmitFn& emit) {
     if (lost_to_error(stack)) {
         emit(missed);
         return;
@@ -58,9 +45,8 @@ void walk_part(const Stack& stack, std::string_view missed, FrameOrder order, co
 
 }  // namespace
 
-void walk_stacks(const FormatOptions& options, const Stack& user, const Stack& kernel,
-                 PartOrder parts, FrameOrder frames, const EmitFn& emit)
-{
+void walk_stacks(const FormatOptions& options, const Stack& user, const Stack& kernel, PartOrder parts,
+                 FrameOrder frames, const EmitFn& emit) {
     const bool user_first = parts == PartOrder::user_then_kernel;
     const Stack& first = user_first ? user : kernel;
     const Stack& second = user_first ? kernel : user;
@@ -79,24 +65,18 @@ void walk_stacks(const FormatOptions& options, const Stack& user, const Stack& k
         walk_part(second, second_missed, frames, emit);
 }
 
-const Waker& first_waker(const WakeChain& chain)
-{
+const Waker& first_waker(const WakeChain& chain) {
     static const Waker unseen{WakerContext::unseen, {}, {}, {}};
     return chain.wakers.empty() ? unseen : chain.wakers.front();
 }
 
-std::string task_name(const Task& task)
-{
+std::string task_name(const Task& task) {
     return task.comm.empty() ? std::string("[unknown]") : thread_name(task.comm);
 }
 
-uint64_t total_us(const WakeChain& chain)
-{
-    return chain.total_ns / 1000;
-}
+uint64_t total_us(const WakeChain& chain) { return chain.total_ns / 1000; }
 
-std::string one_line(std::string_view name)
-{
+std::string one_line(std::string_view name) {
     std::string line(name);
     std::replace(line.begin(), line.end(), '\n', ' ');
     std::replace(line.begin(), line.end(), '\r', ' ');

@@ -27,8 +27,8 @@ using EmitFn = std::function<void(std::string_view item)>;
 
 // Calls emit() once per entry of one thread's stacks, in display order:
 // frame names, a missed-stack marker, and "-" between the parts when asked.
-void walk_stacks(const FormatOptions& options, const Stack& user, const Stack& kernel,
-                 PartOrder parts, FrameOrder frames, const EmitFn& emit);
+void walk_stacks(const FormatOptions& options, const Stack& user, const Stack& kernel, PartOrder parts,
+                 FrameOrder frames, const EmitFn& emit);
 
 // The waker a layout shows: wakers[0], or an "unseen" waker when the chain
 // carries none, so a malformed chain still prints.

@@ -16,55 +16,45 @@ namespace {
 using format_internal::FrameOrder;
 using format_internal::PartOrder;
 
-void append_line(std::string& out, std::string_view text)
-{
+void append_line(std::string& out, std::string_view text) {
     fmt::format_to(std::back_inserter(out), "    {}\n", format_internal::one_line(text));
 }
 
 // Labels padded to 16 columns, like offwaketime's "%-16s".
-void append_labelled(std::string& out, std::string_view label, std::string_view value)
-{
-    fmt::format_to(std::back_inserter(out), "    {:<16} {}\n", label,
-                   format_internal::one_line(value));
+void append_labelled(std::string& out, std::string_view label, std::string_view value) {
+    fmt::format_to(std::back_inserter(out), "    {:<16} {}\n", label, format_internal::one_line(value));
 }
 
-void append_waker(std::string& out, const FormatOptions& options, const Waker& waker)
-{
+void append_waker(std::string& out, const FormatOptions& options, const Waker& waker) {
     // Interrupts and preemption have no task: a tid would only mislead.
     if (waker.context == WakerContext::task)
         append_labelled(out, "waker:", fmt::format("{} {}", waker_name(waker), waker.task.tid));
     else
         append_labelled(out, "waker:", waker_name(waker));
-    format_internal::walk_stacks(options, waker.user_stack, waker.kernel_stack,
-                                 PartOrder::user_then_kernel, FrameOrder::root_first,
+    format_internal::walk_stacks(options, waker.user_stack, waker.kernel_stack, PartOrder::user_then_kernel,
+                                 FrameOrder::root_first,
                                  [&](std::string_view item) { append_line(out, item); });
 }
 
-void append_target(std::string& out, const FormatOptions& options, const WakeChain& chain)
-{
-    format_internal::walk_stacks(options, chain.user_stack, chain.kernel_stack,
-                                 PartOrder::kernel_then_user, FrameOrder::leaf_first,
+void append_target(std::string& out, const FormatOptions& options, const WakeChain& chain) {
+    format_internal::walk_stacks(options, chain.user_stack, chain.kernel_stack, PartOrder::kernel_then_user,
+                                 FrameOrder::leaf_first,
                                  [&](std::string_view item) { append_line(out, item); });
-    append_labelled(out, "target:",
-                    fmt::format("{} {}", format_internal::task_name(chain.target), chain.target.tid));
+    append_labelled(
+        out, "target:", fmt::format("{} {}", format_internal::task_name(chain.target), chain.target.tid));
 }
 
-std::string_view stack_kinds_words(StackKinds stacks)
-{
+std::string_view stack_kinds_words(StackKinds stacks) {
     switch (stacks) {
-    case StackKinds::kernel_only:
-        return "kernel";
-    case StackKinds::user_only:
-        return "user";
-    case StackKinds::both:
-        break;
+    case StackKinds::kernel_only: return "kernel";
+    case StackKinds::user_only: return "user";
+    case StackKinds::both: break;
     }
     return "user + kernel";
 }
 
 // offwaketime's "for N secs." / "... Hit Ctrl-C to end.", plus the command case.
-std::string until_words(std::optional<double> duration_s, std::string_view command)
-{
+std::string until_words(std::optional<double> duration_s, std::string_view command) {
     if (duration_s)
         return fmt::format(" for {} secs.", *duration_s);
     if (!command.empty())
@@ -74,8 +64,7 @@ std::string until_words(std::optional<double> duration_s, std::string_view comma
 
 }  // namespace
 
-std::string format_text(const Profile& profile, const FormatOptions& options)
-{
+std::string format_text(const Profile& profile, const FormatOptions& options) {
     std::string out;
     for (const WakeChain& chain : profile.chains) {
         append_waker(out, options, format_internal::first_waker(chain));
@@ -87,8 +76,7 @@ std::string format_text(const Profile& profile, const FormatOptions& options)
 }
 
 std::string format_text_header(StackKinds stacks, std::optional<double> duration_s,
-                               std::string_view command)
-{
+                               std::string_view command) {
     return fmt::format("Tracing blocked time (us) by {} off-CPU and waker stack{}\n",
                        stack_kinds_words(stacks), until_words(duration_s, command));
 }

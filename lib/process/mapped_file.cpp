@@ -12,9 +12,7 @@ namespace waketrace::detail {
 
 namespace {
 
-bool is_fd_shortage(int error) {
-    return error == EMFILE || error == ENFILE;
-}
+bool is_fd_shortage(int error) { return error == EMFILE || error == ENFILE; }
 
 // Opens `path`; on failure keeps the most telling errno in `error`: a
 // shortage of fds explains every later failure too, and is what the caller
@@ -33,8 +31,8 @@ UniqueFd open_read_only(const std::string& path, int& error) {
 
 UniqueFd open_mapped_file(uint32_t tgid, const Mapping& mapping) {
     int error = ENOENT;
-    UniqueFd fd = open_read_only(
-        fmt::format("/proc/{}/map_files/{:x}-{:x}", tgid, mapping.start, mapping.end), error);
+    UniqueFd fd =
+        open_read_only(fmt::format("/proc/{}/map_files/{:x}-{:x}", tgid, mapping.start, mapping.end), error);
     if (!fd && !mapping.deleted && mapping.is_file()) {
         fd = open_read_only(fmt::format("/proc/{}/root{}", tgid, mapping.path), error);
         if (!fd)

@@ -28,8 +28,7 @@ bool is_mapped_inode(const UniqueFd& fd, const Mapping& mapping) {
 }  // namespace
 
 bool FileIdentity::operator<(const FileIdentity& other) const noexcept {
-    return std::tie(dev_major, dev_minor, inode) <
-           std::tie(other.dev_major, other.dev_minor, other.inode);
+    return std::tie(dev_major, dev_minor, inode) < std::tie(other.dev_major, other.dev_minor, other.inode);
 }
 
 bool FileIdentity::operator==(const FileIdentity& other) const noexcept {
@@ -81,8 +80,8 @@ size_t PinnedFiles::open_count() const {
 }
 
 size_t PinnedFiles::live_count() const {
-    return static_cast<size_t>(std::count_if(
-        pins_.begin(), pins_.end(), [](const auto& entry) { return !entry.second.expired(); }));
+    return static_cast<size_t>(
+        std::count_if(pins_.begin(), pins_.end(), [](const auto& entry) { return !entry.second.expired(); }));
 }
 
 PinnedFiles::Pin PinnedFiles::find_live(const FileIdentity& identity) const {

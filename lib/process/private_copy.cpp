@@ -101,8 +101,7 @@ UniqueFd private_copy(int fd, const std::string& name, uint64_t max_bytes) {
         fail(EINVAL, "not a regular file", name);
     const uint64_t size = static_cast<uint64_t>(status.st_size);
     if (size > max_bytes)
-        fail(EFBIG,
-             fmt::format("{} bytes, above the {} byte cap on files read", size, max_bytes), name);
+        fail(EFBIG, fmt::format("{} bytes, above the {} byte cap on files read", size, max_bytes), name);
 
     UniqueFd copy(::memfd_create("waketrace-elf", MFD_CLOEXEC | MFD_ALLOW_SEALING));
     if (!copy)
@@ -147,8 +146,8 @@ bool has_contents(int copy, std::string_view bytes) {
         return false;
     std::vector<char> buffer(1 << 16);
     for (size_t at = 0; at < bytes.size();) {
-        ssize_t got = ::pread(copy, buffer.data(), std::min(buffer.size(), bytes.size() - at),
-                              static_cast<off_t>(at));
+        ssize_t got =
+            ::pread(copy, buffer.data(), std::min(buffer.size(), bytes.size() - at), static_cast<off_t>(at));
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0 || bytes.compare(at, size_t(got), buffer.data(), size_t(got)) != 0)
@@ -158,8 +157,6 @@ bool has_contents(int copy, std::string_view bytes) {
     return true;
 }
 
-Elf_Cmd safe_elf_read_command(int fd) {
-    return is_private_copy(fd) ? ELF_C_READ_MMAP : ELF_C_READ;
-}
+Elf_Cmd safe_elf_read_command(int fd) { return is_private_copy(fd) ? ELF_C_READ_MMAP : ELF_C_READ; }
 
 }  // namespace waketrace::detail

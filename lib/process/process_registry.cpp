@@ -67,14 +67,13 @@ UniqueFd ProcessRegistry::open_copy(uint32_t tgid, const Mapping& mapping) {
     return open_copy(*image(tgid), mapping, error);
 }
 
-UniqueFd ProcessRegistry::open_copy(const ProcessSnapshot& process, const Mapping& mapping,
-                                    int& error) {
+UniqueFd ProcessRegistry::open_copy(const ProcessSnapshot& process, const Mapping& mapping, int& error) {
     UniqueFd fd = process.open_file(mapping);
     if (!fd) {
         error = errno;
-        unreadable_.report(error, fmt::format("cannot open {}{} mapped by process {}: {}",
-                                              mapping.path, mapping.deleted ? " (deleted)" : "",
-                                              process.tgid(), std::strerror(error)));
+        unreadable_.report(
+            error, fmt::format("cannot open {}{} mapped by process {}: {}", mapping.path,
+                               mapping.deleted ? " (deleted)" : "", process.tgid(), std::strerror(error)));
         return fd;
     }
     try {

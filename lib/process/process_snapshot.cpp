@@ -12,8 +12,7 @@ namespace waketrace::detail {
 
 namespace {
 
-bool by_identity(const std::pair<FileIdentity, PinnedFiles::Pin>& file,
-                 const FileIdentity& identity) {
+bool by_identity(const std::pair<FileIdentity, PinnedFiles::Pin>& file, const FileIdentity& identity) {
     return file.first < identity;
 }
 
@@ -31,8 +30,7 @@ std::optional<ProcessSnapshot> ProcessSnapshot::take(uint32_t tgid, PinnedFiles&
         if (!mapping.executable || !mapping.is_file() || mapping.inode == 0)
             continue;
         FileIdentity identity = FileIdentity::of(mapping);
-        auto slot = std::lower_bound(state->files.begin(), state->files.end(), identity,
-                                     by_identity);
+        auto slot = std::lower_bound(state->files.begin(), state->files.end(), identity, by_identity);
         if (slot != state->files.end() && slot->first == identity)
             continue;  // the same file mapped twice
         if (PinnedFiles::Pin pin = files.pin(tgid, mapping))
@@ -54,8 +52,7 @@ ProcessSnapshot ProcessSnapshot::empty(uint32_t tgid) {
 
 UniqueFd ProcessSnapshot::open_file(const Mapping& mapping) const {
     FileIdentity identity = FileIdentity::of(mapping);
-    auto found =
-        std::lower_bound(state_->files.begin(), state_->files.end(), identity, by_identity);
+    auto found = std::lower_bound(state_->files.begin(), state_->files.end(), identity, by_identity);
     if (found != state_->files.end() && found->first == identity) {
         if (UniqueFd copy(::fcntl(found->second->get(), F_DUPFD_CLOEXEC, 0)); copy)
             return copy;

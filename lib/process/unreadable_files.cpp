@@ -49,9 +49,8 @@ void UnreadableFiles::report(int errno_value, std::string_view message) {
         first = warned_.insert(errno_value).second;
     }
     if (first)
-        log(LogLevel::warning,
-            fmt::format("{} ({}): frames in files that cannot be read stay unresolved; {}",
-                        message, name, advice_for(errno_value)));
+        log(LogLevel::warning, fmt::format("{} ({}): frames in files that cannot be read stay unresolved; {}",
+                                           message, name, advice_for(errno_value)));
     else
         log(LogLevel::debug, message);
 }

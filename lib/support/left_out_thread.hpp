@@ -50,19 +50,19 @@ LibraryThread start_left_out_thread(LeaveOut leave_out, Body body) {
     std::future<uint32_t> ready = left_out.get_future();
     // The promise moves into the thread: set_value may still touch it after
     // the wait below has returned.
-    std::thread thread([leave_out = std::move(leave_out), left_out = std::move(left_out),
-                        body = std::move(body)]() mutable {
-        const auto tid = uint32_t(gettid());
-        try {
-            LibraryThreads::of_process().add_thread(tid);
-        } catch (...) {
-            // Out of memory: only the starting profiler's capture leaves it out.
-        }
-        if (leave_out)
-            leave_out(tid);
-        left_out.set_value(tid);
-        body();
-    });
+    std::thread thread(
+        [leave_out = std::move(leave_out), left_out = std::move(left_out), body = std::move(body)]() mutable {
+            const auto tid = uint32_t(gettid());
+            try {
+                LibraryThreads::of_process().add_thread(tid);
+            } catch (...) {
+                // Out of memory: only the starting profiler's capture leaves it out.
+            }
+            if (leave_out)
+                leave_out(tid);
+            left_out.set_value(tid);
+            body();
+        });
     const uint32_t tid = ready.get();
     return LibraryThread(std::move(thread), tid);
 }

@@ -23,11 +23,11 @@
 namespace waketrace::detail {
 
 struct DebugFileQuery {
-    std::string file_path;      // the ELF file as the process names it
-    std::string debuglink;      // its .gnu_debuglink name; empty: FILE's basename + ".debug"
-    uint32_t debuglink_crc = 0; // 0: not checked
-    std::string build_id;       // hex, of the ELF file; when set it must match
-    dev_t file_device = 0;      // the ELF file itself, never taken as its own debug file
+    std::string file_path;       // the ELF file as the process names it
+    std::string debuglink;       // its .gnu_debuglink name; empty: FILE's basename + ".debug"
+    uint32_t debuglink_crc = 0;  // 0: not checked
+    std::string build_id;        // hex, of the ELF file; when set it must match
+    dev_t file_device = 0;       // the ELF file itself, never taken as its own debug file
     ino_t file_inode = 0;
 };
 

@@ -41,8 +41,7 @@ std::string hex_of(const unsigned char* bytes, int length) {
 
 bool is_function(const GElf_Sym& symbol, GElf_Addr address) {
     int type = GELF_ST_TYPE(symbol.st_info);
-    return (type == STT_FUNC || type == STT_GNU_IFUNC) && symbol.st_shndx != SHN_UNDEF &&
-           address != 0;
+    return (type == STT_FUNC || type == STT_GNU_IFUNC) && symbol.st_shndx != SHN_UNDEF && address != 0;
 }
 
 // A subprogram's or inlined instance's name as the symbol table would spell
@@ -67,8 +66,7 @@ SourcePosition call_site(Dwarf_Die* inlined) {
     Dwarf_Die cu;
     Dwarf_Files* files = nullptr;
     if (dwarf_formudata(dwarf_attr(inlined, DW_AT_call_file, &attribute), &value) == 0 &&
-        dwarf_diecu(inlined, &cu, nullptr, nullptr) &&
-        dwarf_getsrcfiles(&cu, &files, nullptr) == 0) {
+        dwarf_diecu(inlined, &cu, nullptr, nullptr) && dwarf_getsrcfiles(&cu, &files, nullptr) == 0) {
         if (const char* file = dwarf_filesrc(files, value, nullptr, nullptr))
             position.file = file;
     }
@@ -225,23 +223,21 @@ std::string_view DebugSymbols::contents() const {
     return bytes ? std::string_view(bytes, size) : std::string_view();
 }
 
-int DebugSymbols::find_debuginfo(Dwfl_Module* module, void** userdata, const char*,
-                                 Dwarf_Addr, const char* file_name, const char* debuglink,
-                                 GElf_Word debuglink_crc, char** debuginfo_file_name) {
+int DebugSymbols::find_debuginfo(Dwfl_Module* module, void** userdata, const char*, Dwarf_Addr,
+                                 const char* file_name, const char* debuglink, GElf_Word debuglink_crc,
+                                 char** debuginfo_file_name) {
     auto* self = static_cast<DebugSymbols*>(*userdata);
     if (!self)
         return -1;
-    return self->find_debug_file(module, file_name, debuglink, debuglink_crc,
-                                 debuginfo_file_name);
+    return self->find_debug_file(module, file_name, debuglink, debuglink_crc, debuginfo_file_name);
 }
 
 // Beside the file first, from a private copy; then libdwfl's standard lookup,
 // which debuginfo_path_ keeps to the absolute debug directories (and
 // debuginfod). Also called for a dwz alternate file (debuglink is then its
 // path); only the standard lookup finds those.
-int DebugSymbols::find_debug_file(Dwfl_Module* module, const char* file_name,
-                                  const char* debuglink, GElf_Word debuglink_crc,
-                                  char** debuginfo_file_name) {
+int DebugSymbols::find_debug_file(Dwfl_Module* module, const char* file_name, const char* debuglink,
+                                  GElf_Word debuglink_crc, char** debuginfo_file_name) {
     DebugFileQuery query;
     query.file_path = file_name ? file_name : path_;
     query.debuglink = debuglink ? debuglink : "";
@@ -260,9 +256,8 @@ int DebugSymbols::find_debug_file(Dwfl_Module* module, const char* file_name,
     // A debuglink naming a path could climb out of a debug directory: the
     // standard lookup gets its last component only.
     const char* name = debuglink ? std::strrchr(debuglink, '/') : nullptr;
-    return dwfl_standard_find_debuginfo(module, nullptr, nullptr, 0, file_name,
-                                        name ? name + 1 : debuglink, debuglink_crc,
-                                        debuginfo_file_name);
+    return dwfl_standard_find_debuginfo(module, nullptr, nullptr, 0, file_name, name ? name + 1 : debuglink,
+                                        debuglink_crc, debuginfo_file_name);
 }
 
 void DebugSymbols::read_segments() {
@@ -286,8 +281,7 @@ void DebugSymbols::read_symbols() {
     for (int i = 0; i < count; ++i) {
         GElf_Sym symbol;
         GElf_Addr address = 0;
-        const char* name = dwfl_module_getsym_info(module_, i, &symbol, &address, nullptr,
-                                                   nullptr, nullptr);
+        const char* name = dwfl_module_getsym_info(module_, i, &symbol, &address, nullptr, nullptr, nullptr);
         if (name && *name && is_function(symbol, address))
             symbols_.add(name, address, symbol.st_size);
     }
@@ -341,8 +335,7 @@ std::vector<Frame> DebugSymbols::frames_at_file_offset(uint64_t file_offset) {
 // innermost position; each inlined instance passed on the way out sits at the
 // position found so far, and moves it to its own call site, which is then
 // where the next frame out is. The last position belongs to `outer`.
-std::vector<Frame> DebugSymbols::inlined_frames(uint64_t address, uint64_t code_address,
-                                                Frame& outer) {
+std::vector<Frame> DebugSymbols::inlined_frames(uint64_t address, uint64_t code_address, Frame& outer) {
     SourcePosition position;
     if (Dwfl_Line* line = dwfl_module_getsrc(module_, code_address)) {
         int number = 0;

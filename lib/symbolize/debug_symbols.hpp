@@ -81,9 +81,9 @@ private:
 
     class CuFunctions;  // a CU's functions by address, built on first use
 
-    static int find_debuginfo(Dwfl_Module* module, void** userdata, const char* module_name,
-                              Dwarf_Addr base, const char* file_name, const char* debuglink,
-                              GElf_Word debuglink_crc, char** debuginfo_file_name);
+    static int find_debuginfo(Dwfl_Module* module, void** userdata, const char* module_name, Dwarf_Addr base,
+                              const char* file_name, const char* debuglink, GElf_Word debuglink_crc,
+                              char** debuginfo_file_name);
     int find_debug_file(Dwfl_Module* module, const char* file_name, const char* debuglink,
                         GElf_Word debuglink_crc, char** debuginfo_file_name);
     void read_segments();

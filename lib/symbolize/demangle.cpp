@@ -53,12 +53,10 @@ std::string demangle(std::string_view name) {
     // first. It takes "_ZN" names only when they end in a hash segment (an LTO
     // ".llvm.NNN" suffix after it is dropped), and partial output of a name it
     // rejects is thrown away.
-    int demangled = rust_demangle_callback(mangled.c_str(), demangle_options, append_piece,
-                                           &readable);
+    int demangled = rust_demangle_callback(mangled.c_str(), demangle_options, append_piece, &readable);
     if (!demangled) {
         readable = Readable{};
-        demangled = cplus_demangle_v3_callback(mangled.c_str(), demangle_options, append_piece,
-                                               &readable);
+        demangled = cplus_demangle_v3_callback(mangled.c_str(), demangle_options, append_piece, &readable);
     }
     if (readable.failure)
         std::rethrow_exception(readable.failure);

@@ -15,9 +15,7 @@ namespace {
 
 constexpr std::string_view vmlinux_module = "[kernel]";
 
-bool is_text_type(char type) {
-    return type == 't' || type == 'T' || type == 'w' || type == 'W';
-}
+bool is_text_type(char type) { return type == 't' || type == 'T' || type == 'w' || type == 'W'; }
 
 // Splits off the text before the first space or tab, and drops the separator.
 // A plain loop: find_first_of calls memchr once per character, which made it
@@ -48,8 +46,7 @@ KernelSymbols KernelSymbols::parse(std::string_view kallsyms_text) {
     while (!kallsyms_text.empty()) {
         size_t end = kallsyms_text.find('\n');
         table.add_line(kallsyms_text.substr(0, end));
-        kallsyms_text = end == std::string_view::npos ? std::string_view()
-                                                      : kallsyms_text.substr(end + 1);
+        kallsyms_text = end == std::string_view::npos ? std::string_view() : kallsyms_text.substr(end + 1);
     }
     table.finish();
     return table;
@@ -66,8 +63,7 @@ KernelSymbols::KernelSymbols(size_t text_size) {
     constexpr size_t big_kernel_names = 8u << 20;
     constexpr size_t big_kernel_symbols = 256u << 10;
     names_.reserve(text_size == 0 ? big_kernel_names : std::min(text_size, big_kernel_names));
-    symbols_.reserve(text_size == 0 ? big_kernel_symbols
-                                    : std::min(text_size / 20 + 1, big_kernel_symbols));
+    symbols_.reserve(text_size == 0 ? big_kernel_symbols : std::min(text_size / 20 + 1, big_kernel_symbols));
 }
 
 void KernelSymbols::finish() {
@@ -87,8 +83,8 @@ void KernelSymbols::add_line(std::string_view line) {
     std::string_view module = take_field(line);
 
     uint64_t address = 0;
-    auto [end, error] = std::from_chars(address_text.data(),
-                                        address_text.data() + address_text.size(), address, 16);
+    auto [end, error] =
+        std::from_chars(address_text.data(), address_text.data() + address_text.size(), address, 16);
     if (error != std::errc() || end != address_text.data() + address_text.size())
         return;
     if (address != 0)

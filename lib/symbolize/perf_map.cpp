@@ -71,8 +71,8 @@ bool is_believable(int fd, const std::optional<PerfMapOwner>& owner) {
         return false;
     if (!owner || owner->uids.empty())
         return true;  // the process is gone: its user can no longer be told
-    return std::find(owner->uids.begin(), owner->uids.end(),
-                     static_cast<uint32_t>(status.st_uid)) != owner->uids.end();
+    return std::find(owner->uids.begin(), owner->uids.end(), static_cast<uint32_t>(status.st_uid)) !=
+           owner->uids.end();
 }
 
 std::optional<PerfMapOwner> read_owner(uint32_t tgid) {
@@ -192,8 +192,7 @@ void PerfMap::update() {
             cut(fmt::format("cut at {} bytes", limits_.max_bytes));
             return;
         }
-        size_t want =
-            static_cast<size_t>(std::min<uint64_t>(sizeof buffer, limits_.max_bytes - position));
+        size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof buffer, limits_.max_bytes - position));
         ssize_t got = ::pread(file_.get(), buffer, want, static_cast<off_t>(position));
         if (got < 0 && errno == EINTR)
             continue;
@@ -240,8 +239,8 @@ void PerfMap::add(uint64_t start, uint64_t end, std::string_view name) {
         Range& older = before->second;
         if (older.end > start) {
             if (older.end > end)  // the new range is inside: keep the older one's tail
-                ranges_.emplace(end, Range{older.end, older.symbol_start, older.name_offset,
-                                           older.name_length});
+                ranges_.emplace(end,
+                                Range{older.end, older.symbol_start, older.name_offset, older.name_length});
             older.end = start;
         }
     }

@@ -6,8 +6,8 @@
 namespace waketrace::detail {
 
 void SymbolTable::add(std::string_view name, uint64_t address, uint64_t size) {
-    symbols_.push_back({address, size, static_cast<uint32_t>(names_.size()),
-                        static_cast<uint32_t>(name.size())});
+    symbols_.push_back(
+        {address, size, static_cast<uint32_t>(names_.size()), static_cast<uint32_t>(name.size())});
     names_.append(name);
 }
 

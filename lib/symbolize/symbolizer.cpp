@@ -34,8 +34,7 @@ bool Symbolizer::FileKey::operator<(const FileKey& other) const {
            std::tie(other.dev_major, other.dev_minor, other.inode, other.path);
 }
 
-Symbolizer::Symbolizer(Log log, std::string kallsyms_path,
-                       std::vector<std::string> debug_directories)
+Symbolizer::Symbolizer(Log log, std::string kallsyms_path, std::vector<std::string> debug_directories)
     : kallsyms_path_(std::move(kallsyms_path)),
       debuginfo_path_(debuginfo_path_for(debug_directories)),
       unreadable_(std::move(log)),
@@ -43,9 +42,7 @@ Symbolizer::Symbolizer(Log log, std::string kallsyms_path,
 
 Symbolizer::~Symbolizer() = default;
 
-size_t Symbolizer::files_parsed() const {
-    return files_parsed_.load();
-}
+size_t Symbolizer::files_parsed() const { return files_parsed_.load(); }
 
 void Symbolizer::forget_runs_before(uint64_t run) {
     std::vector<uint32_t> forgotten = processes_.forget_runs_before(run);
@@ -63,13 +60,11 @@ const KernelSymbols* Symbolizer::kernel_symbols() {
         try {
             kernel_ = KernelSymbols::load(kallsyms_path_);
             if (kernel_->addresses_hidden())
-                log(LogLevel::warning,
-                    fmt::format("{} hides kernel addresses: kernel frames stay unresolved "
-                                "(run as root, or set kernel.kptr_restrict=0)",
-                                kallsyms_path_));
+                log(LogLevel::warning, fmt::format("{} hides kernel addresses: kernel frames stay unresolved "
+                                                   "(run as root, or set kernel.kptr_restrict=0)",
+                                                   kallsyms_path_));
         } catch (const Error& error) {
-            log(LogLevel::warning,
-                fmt::format("kernel frames stay unresolved: {}", error.what()));
+            log(LogLevel::warning, fmt::format("kernel frames stay unresolved: {}", error.what()));
         }
     }
     return kernel_ ? &*kernel_ : nullptr;
@@ -81,8 +76,7 @@ std::vector<Frame> Symbolizer::kernel_frames(const std::vector<uint64_t>& addres
     std::vector<Frame> frames;
     frames.reserve(addresses.size());
     for (uint64_t address : addresses)
-        frames.push_back(symbols ? symbols->resolve(address)
-                                 : unresolved_frame(address, vmlinux_module));
+        frames.push_back(symbols ? symbols->resolve(address) : unresolved_frame(address, vmlinux_module));
     return frames;
 }
 
@@ -162,8 +156,7 @@ std::vector<Frame> Symbolizer::frames_at(const ProcessSnapshot& process, uint64_
 // Anonymous executable memory is JIT code, named (if at all) by the perf
 // map the JIT writes. Read at the first such address, and again on a miss,
 // since JITs append as they compile.
-std::vector<Frame> Symbolizer::jit_frames_at(uint32_t tgid, const Mapping& mapping,
-                                             uint64_t address) {
+std::vector<Frame> Symbolizer::jit_frames_at(uint32_t tgid, const Mapping& mapping, uint64_t address) {
     Frame frame = unresolved_frame(address, mapping.path);
     if (!mapping.executable || !mapping.path.empty())
         return {frame};  // [vdso], [heap], [stack] and data: no perf map names them
@@ -209,8 +202,8 @@ DebugSymbols* Symbolizer::debug_symbols_of(const ProcessSnapshot& process, const
 
 // A file is known by its contents: another path, inode or container with the
 // same build-id and the same bytes reuses what was parsed.
-std::shared_ptr<DebugSymbols> Symbolizer::parse_file(const ProcessSnapshot& process,
-                                                     const Mapping& mapping, int& error) {
+std::shared_ptr<DebugSymbols> Symbolizer::parse_file(const ProcessSnapshot& process, const Mapping& mapping,
+                                                     int& error) {
     UniqueFd copy = processes_.open_copy(process, mapping, error);
     if (!copy)
         return nullptr;
@@ -224,13 +217,10 @@ std::shared_ptr<DebugSymbols> Symbolizer::parse_file(const ProcessSnapshot& proc
         ++files_parsed_;
         symbols = std::make_shared<DebugSymbols>(
             std::move(copy), mapping.path, debuginfo_path_,
-            [this](int errno_value, std::string_view message) {
-                unreadable_.report(errno_value, message);
-            });
+            [this](int errno_value, std::string_view message) { unreadable_.report(errno_value, message); });
         if (symbols->symbol_count() == 0)
             log(LogLevel::debug,
-                fmt::format("{}: no function symbols (stripped, and no debug file found)",
-                            mapping.path));
+                fmt::format("{}: no function symbols (stripped, and no debug file found)", mapping.path));
     } catch (const Error& parse_error) {
         error = parse_error.errno_value();
         if (error == ENOEXEC)

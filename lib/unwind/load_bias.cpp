@@ -44,8 +44,7 @@ std::optional<std::vector<CodeSegment>> read_code_segments(int fd) {
         GElf_Phdr program_header;
         if (gelf_getphdr(elf.get(), static_cast<int>(i), &program_header) &&
             program_header.p_type == PT_LOAD && (program_header.p_flags & PF_X))
-            segments.push_back(
-                {program_header.p_offset, program_header.p_filesz, program_header.p_vaddr});
+            segments.push_back({program_header.p_offset, program_header.p_filesz, program_header.p_vaddr});
     }
     return segments;
 }
@@ -55,14 +54,13 @@ std::optional<std::vector<CodeSegment>> read_code_segments(int fd) {
 // bias + address - file_offset for the segment the mapping starts in. Linkers
 // may give each segment its own address - file_offset (lld does), so the
 // segment matters. For ET_EXEC the result is 0, as nothing moved it.
-std::optional<uint64_t> load_bias(const Mapping& code_mapping,
-                                  const std::vector<CodeSegment>& segments, uint64_t page_size) {
+std::optional<uint64_t> load_bias(const Mapping& code_mapping, const std::vector<CodeSegment>& segments,
+                                  uint64_t page_size) {
     for (const CodeSegment& segment : segments) {
         uint64_t first_page = segment.file_offset & ~(page_size - 1);
         if (code_mapping.file_offset >= first_page &&
             code_mapping.file_offset < segment.file_offset + segment.file_size)
-            return code_mapping.start - code_mapping.file_offset -
-                   (segment.address - segment.file_offset);
+            return code_mapping.start - code_mapping.file_offset - (segment.address - segment.file_offset);
     }
     return std::nullopt;
 }

@@ -27,7 +27,7 @@ std::optional<std::vector<CodeSegment>> read_code_segments(int fd);
 // The bias of a file whose code segment is mapped by `code_mapping`, found
 // through the segment whose pages the mapping starts in. nullopt when no
 // segment fits (the mapping is not of this file, or not of its code).
-std::optional<uint64_t> load_bias(const Mapping& code_mapping,
-                                  const std::vector<CodeSegment>& segments, uint64_t page_size);
+std::optional<uint64_t> load_bias(const Mapping& code_mapping, const std::vector<CodeSegment>& segments,
+                                  uint64_t page_size);
 
 }  // namespace waketrace::detail

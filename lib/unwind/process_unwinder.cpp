@@ -35,8 +35,8 @@ int find_no_elf(Dwfl_Module*, void**, const char*, Dwarf_Addr, char**, Elf**) { 
 // mapped file itself (a .debug_frame there is still used), and a lookup in
 // the unwind path must never wait on the network, which libdwfl's standard
 // lookup may do through debuginfod.
-int find_no_debuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*,
-                      GElf_Word, char**) {
+int find_no_debuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*, GElf_Word,
+                      char**) {
     return -1;
 }
 
@@ -51,8 +51,7 @@ const Dwfl_Callbacks* dwfl_callbacks() {
 }
 
 bool same_file(const Mapping& a, const Mapping& b) {
-    return a.inode == b.inode && a.dev_major == b.dev_major && a.dev_minor == b.dev_minor &&
-           a.path == b.path;
+    return a.inode == b.inode && a.dev_major == b.dev_major && a.dev_minor == b.dev_minor && a.path == b.path;
 }
 
 struct FrameCollector {
@@ -82,8 +81,7 @@ const Dwfl_Thread_Callbacks ProcessUnwinder::thread_callbacks = [] {
     return c;
 }();
 
-ProcessUnwinder::ProcessUnwinder(const ProcessMaps& maps, uint32_t tgid,
-                                 const OpenMappedFile& open_file)
+ProcessUnwinder::ProcessUnwinder(const ProcessMaps& maps, uint32_t tgid, const OpenMappedFile& open_file)
     : dwfl_(dwfl_begin(dwfl_callbacks())) {
     if (!dwfl_)
         throw Error(ENOMEM, fmt::format("cannot start libdwfl: {}", dwfl_errmsg(-1)));
@@ -92,8 +90,8 @@ ProcessUnwinder::ProcessUnwinder(const ProcessMaps& maps, uint32_t tgid,
     // Without a module libdwfl cannot tell the architecture, and there would
     // be no CFI to unwind with anyway.
     if (module_count_ > 0)
-        attached_ = dwfl_attach_state(dwfl_.get(), nullptr, static_cast<pid_t>(tgid),
-                                      &thread_callbacks, this);
+        attached_ =
+            dwfl_attach_state(dwfl_.get(), nullptr, static_cast<pid_t>(tgid), &thread_callbacks, this);
 }
 
 ProcessUnwinder::~ProcessUnwinder() = default;
@@ -108,22 +106,20 @@ void ProcessUnwinder::report_modules(const ProcessMaps& maps, uint32_t tgid,
             continue;
         // A file reported once covers all its segments; a second executable
         // mapping inside that range (a split VMA) must not report it again.
-        if (last_reported && same_file(*last_reported, mapping) &&
-            mapping.start < last_reported_end)
+        if (last_reported && same_file(*last_reported, mapping) && mapping.start < last_reported_end)
             continue;
         Dwfl_Module* module = report_module(mapping, tgid, open_file);
         if (!module)
             continue;
         last_reported = &mapping;
-        dwfl_module_info(module, nullptr, nullptr, &last_reported_end, nullptr, nullptr, nullptr,
-                         nullptr);
+        dwfl_module_info(module, nullptr, nullptr, &last_reported_end, nullptr, nullptr, nullptr, nullptr);
         ++module_count_;
     }
     dwfl_report_end(dwfl_.get(), nullptr, nullptr);
 }
 
 Dwfl_Module* ProcessUnwinder::report_module(const Mapping& mapping, uint32_t tgid,
-                                    const OpenMappedFile& open_file) {
+                                            const OpenMappedFile& open_file) {
     UniqueFd fd = open_file(tgid, mapping);
     if (!fd)
         return nullptr;
@@ -143,8 +139,8 @@ Dwfl_Module* ProcessUnwinder::report_module(const Mapping& mapping, uint32_t tgi
         return nullptr;
     // add_p_vaddr: `bias` is added to the ELF addresses (ignored for ET_EXEC,
     // which is where its addresses say).
-    Dwfl_Module* module = dwfl_report_elf(dwfl_.get(), mapping.path.c_str(), mapping.path.c_str(),
-                                          fd.get(), *bias, true);
+    Dwfl_Module* module =
+        dwfl_report_elf(dwfl_.get(), mapping.path.c_str(), mapping.path.c_str(), fd.get(), *bias, true);
     if (module)
         fd.release();  // libdwfl closes it in dwfl_end
     return module;
@@ -169,8 +165,7 @@ std::vector<uint64_t> ProcessUnwinder::unwind(const StackSnapshot& snapshot, siz
 // Unwinds with libdwfl and remembers the unwind. The first unwind from a
 // place (rip, rsp, rbp) is remembered by all its inputs; from the second on,
 // a walk with fewer inputs finds what decided it (UnwindMemo).
-std::vector<uint64_t> ProcessUnwinder::unwind_with_libdwfl(const StackSnapshot& snapshot,
-                                                           size_t max_frames) {
+std::vector<uint64_t> ProcessUnwinder::unwind_with_libdwfl(const StackSnapshot& snapshot, size_t max_frames) {
     ++full_unwinds_;
     const bool place_known = memo_.knows_place(snapshot);
     Walk walk = walk_frames(snapshot, max_frames, UnwindMemo::Inputs::all_registers);
@@ -231,8 +226,7 @@ bool ProcessUnwinder::get_thread(Dwfl*, pid_t tid, void* unwinder, void** thread
     return true;
 }
 
-bool ProcessUnwinder::read_memory(Dwfl*, Dwarf_Addr address, Dwarf_Word* result,
-                                  void* unwinder) {
+bool ProcessUnwinder::read_memory(Dwfl*, Dwarf_Addr address, Dwarf_Word* result, void* unwinder) {
     auto* self = static_cast<ProcessUnwinder*>(unwinder);
     if (!self->current_snapshot_)
         return false;

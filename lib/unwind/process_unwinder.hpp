@@ -66,8 +66,7 @@ private:
     Walk walk_frames(const StackSnapshot& snapshot, size_t max_frames, UnwindMemo::Inputs inputs);
     static bool agree(const Walk& full, const Walk& check);
     void report_modules(const ProcessMaps& maps, uint32_t tgid, const OpenMappedFile& open_file);
-    Dwfl_Module* report_module(const Mapping& mapping, uint32_t tgid,
-                               const OpenMappedFile& open_file);
+    Dwfl_Module* report_module(const Mapping& mapping, uint32_t tgid, const OpenMappedFile& open_file);
 
     // Dwfl_Thread_Callbacks, all served from current_snapshot_.
     static pid_t next_thread(Dwfl* dwfl, void* unwinder, void** thread_argument);

@@ -35,9 +35,9 @@ class UnwindMemo {
 public:
     struct Read {
         uint64_t address = 0;
-        uint64_t value = 0;      // 0 when the read failed
+        uint64_t value = 0;  // 0 when the read failed
         bool ok = false;
-        bool important = true;   // its value is compared at a lookup
+        bool important = true;  // its value is compared at a lookup
     };
     // What an unwind was found to depend on, besides the important reads.
     enum class Inputs { all_registers, frame_registers };
@@ -55,8 +55,8 @@ public:
     const std::vector<uint64_t>* find(const StackSnapshot& snapshot, size_t max_frames) const;
     // Whether an unwind from the same rip, rsp and rbp is remembered.
     bool knows_place(const StackSnapshot& snapshot) const;
-    void remember(const StackSnapshot& snapshot, size_t max_frames, Inputs inputs,
-                  std::vector<Read> reads, std::vector<uint64_t> frames);
+    void remember(const StackSnapshot& snapshot, size_t max_frames, Inputs inputs, std::vector<Read> reads,
+                  std::vector<uint64_t> frames);
     size_t size() const noexcept { return entries_.size(); }
 
     // Marks as unimportant the successful reads whose value is not one of

@@ -19,14 +19,13 @@ std::vector<Mapping> code_mappings(const ProcessMaps& maps) {
 
 bool same_code(const std::vector<Mapping>& a, const std::vector<Mapping>& b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const Mapping& x, const Mapping& y) {
-        return x.start == y.start && x.end == y.end && x.file_offset == y.file_offset &&
-               x.inode == y.inode && x.dev_major == y.dev_major && x.dev_minor == y.dev_minor &&
-               x.deleted == y.deleted && x.path == y.path;
+        return x.start == y.start && x.end == y.end && x.file_offset == y.file_offset && x.inode == y.inode &&
+               x.dev_major == y.dev_major && x.dev_minor == y.dev_minor && x.deleted == y.deleted &&
+               x.path == y.path;
     });
 }
 
-bool same_owner(const std::weak_ptr<const ProcessMaps>& a,
-                const std::shared_ptr<const ProcessMaps>& b) {
+bool same_owner(const std::weak_ptr<const ProcessMaps>& a, const std::shared_ptr<const ProcessMaps>& b) {
     return !a.owner_before(b) && !b.owner_before(a);
 }
 
@@ -67,9 +66,8 @@ ProcessUnwinder& UserStackUnwinder::unwinder_for(const std::shared_ptr<const Pro
     }
 
     std::vector<Mapping> code = code_mappings(*maps);
-    found = std::find_if(processes_.begin(), processes_.end(), [&](const CachedProcess& p) {
-        return p.tgid == tgid && same_code(p.code, code);
-    });
+    found = std::find_if(processes_.begin(), processes_.end(),
+                         [&](const CachedProcess& p) { return p.tgid == tgid && same_code(p.code, code); });
     std::shared_ptr<ProcessUnwinder> unwinder =
         found != processes_.end() ? found->unwinder
                                   : std::make_shared<ProcessUnwinder>(*maps, tgid, open_file_);

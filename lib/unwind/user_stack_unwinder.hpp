@@ -30,8 +30,7 @@ class UserStackUnwinder {
 public:
     using OpenFile = OpenMappedFile;
 
-    explicit UserStackUnwinder(OpenFile open_file, size_t max_frames = 127,
-                               size_t max_processes = 32);
+    explicit UserStackUnwinder(OpenFile open_file, size_t max_frames = 127, size_t max_processes = 32);
     ~UserStackUnwinder();
     UserStackUnwinder(UserStackUnwinder&&) noexcept;
     UserStackUnwinder& operator=(UserStackUnwinder&&) noexcept;
@@ -56,7 +55,7 @@ private:
         std::weak_ptr<const ProcessMaps> owner;
         const ProcessMaps* maps;
         uint32_t tgid;
-        std::vector<Mapping> code;  // what the set-up was made from (code_mappings())
+        std::vector<Mapping> code;                  // what the set-up was made from (code_mappings())
         std::shared_ptr<ProcessUnwinder> unwinder;  // shared by equal code
     };
 

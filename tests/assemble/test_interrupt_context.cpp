@@ -30,9 +30,9 @@ wt::Waker task_waker(wt::Stack kernel) {
 }  // namespace
 
 TEST_CASE("a timer interrupt taken in user mode is a hardirq waking, cut at its entry") {
-    wt::Waker waker = task_waker(kernel_stack({"try_to_wake_up", "hrtimer_wakeup", "__hrtimer_run_queues",
-                                               "hrtimer_interrupt", "__sysvec_apic_timer_interrupt",
-                                               "sysvec_apic_timer_interrupt", "asm_sysvec_apic_timer_interrupt"}));
+    wt::Waker waker = task_waker(kernel_stack(
+        {"try_to_wake_up", "hrtimer_wakeup", "__hrtimer_run_queues", "hrtimer_interrupt",
+         "__sysvec_apic_timer_interrupt", "sysvec_apic_timer_interrupt", "asm_sysvec_apic_timer_interrupt"}));
     detail::settle_waker_context(waker);
     CHECK(waker.context == wt::WakerContext::hardirq);
     CHECK(waker.task.tid == 0);
@@ -44,9 +44,9 @@ TEST_CASE("a timer interrupt taken in user mode is a hardirq waking, cut at its 
 }
 
 TEST_CASE("softirq work run by a task (local_bh_enable, ksoftirqd) is a softirq waking") {
-    wt::Waker waker = task_waker(kernel_stack({"try_to_wake_up", "sock_def_readable", "tcp_v4_rcv",
-                                               "net_rx_action", "handle_softirqs", "do_softirq",
-                                               "__local_bh_enable_ip", "tcp_sendmsg"}));
+    wt::Waker waker =
+        task_waker(kernel_stack({"try_to_wake_up", "sock_def_readable", "tcp_v4_rcv", "net_rx_action",
+                                 "handle_softirqs", "do_softirq", "__local_bh_enable_ip", "tcp_sendmsg"}));
     detail::settle_waker_context(waker);
     CHECK(waker.context == wt::WakerContext::softirq);
     CHECK(waker.task.tid == 0);

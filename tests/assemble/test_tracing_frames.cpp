@@ -26,9 +26,9 @@ std::vector<std::string> names(const std::vector<wt::Frame>& frames) {
 
 TEST_CASE("tracing frames are cut from the top of kernel stacks, with what sits above them") {
     SECTION("tp_btf-style stack") {
-        auto stack = frames({"", "bpf_prog_6deef7357e7b4530_sched_switch_btf", "bpf_trace_run4",
-                             "__bpf_trace_sched_switch", "__traceiter_sched_switch", "__schedule",
-                             "schedule"});
+        auto stack =
+            frames({"", "bpf_prog_6deef7357e7b4530_sched_switch_btf", "bpf_trace_run4",
+                    "__bpf_trace_sched_switch", "__traceiter_sched_switch", "__schedule", "schedule"});
         detail::strip_tracing_frames(stack);
         CHECK(names(stack) == std::vector<std::string>{"__schedule", "schedule"});
     }

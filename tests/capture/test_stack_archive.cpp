@@ -20,13 +20,13 @@ const std::vector<uint64_t> kOther = {0x401000, 0x402000};
 TEST_CASE("a moved stack is found by its id, the kernel map's copy first") {
     StackArchive archive;
     archive.add(7, kStack);
-    CHECK(archive.find(7, {}).frames == kStack);         // moved, not stored again
-    CHECK(archive.find(7, kStack).frames == kStack);     // stored again after the move
+    CHECK(archive.find(7, {}).frames == kStack);      // moved, not stored again
+    CHECK(archive.find(7, kStack).frames == kStack);  // stored again after the move
     CHECK_FALSE(archive.find(7, kStack).collision);
-    CHECK(archive.find(8, kOther).frames == kOther);     // never moved
-    CHECK(archive.find(9, {}).frames.empty());           // unknown
+    CHECK(archive.find(8, kOther).frames == kOther);  // never moved
+    CHECK(archive.find(9, {}).frames.empty());        // unknown
     CHECK_FALSE(archive.find(9, {}).collision);
-    archive.add(7, kStack);                               // moved a second time: the same
+    archive.add(7, kStack);  // moved a second time: the same
     CHECK(archive.size() == 1);
     CHECK_FALSE(archive.find(7, {}).collision);
 }

@@ -17,8 +17,7 @@ using waketrace::cli::UsageError;
 namespace {
 
 // Parses the arguments after the program name.
-Options parse(std::vector<std::string> args)
-{
+Options parse(std::vector<std::string> args) {
     args.insert(args.begin(), "waketrace");
     std::vector<const char*> argv;
     for (const std::string& arg : args)
@@ -26,8 +25,7 @@ Options parse(std::vector<std::string> args)
     return waketrace::cli::parse_options(static_cast<int>(argv.size()), argv.data());
 }
 
-std::string error_of(std::vector<std::string> args)
-{
+std::string error_of(std::vector<std::string> args) {
     try {
         parse(std::move(args));
     } catch (const UsageError& error) {
@@ -38,8 +36,7 @@ std::string error_of(std::vector<std::string> args)
 
 }  // namespace
 
-TEST_CASE("no arguments: offwaketime's defaults")
-{
+TEST_CASE("no arguments: offwaketime's defaults") {
     const Options options = parse({});
     CHECK(options.config.pids.empty());
     CHECK(options.config.tids.empty());
@@ -59,8 +56,7 @@ TEST_CASE("no arguments: offwaketime's defaults")
     CHECK(waketrace::cli::parse_options(0, nullptr).command.empty());
 }
 
-TEST_CASE("pids and tids: separate, joined, --name=value, lists, repeats")
-{
+TEST_CASE("pids and tids: separate, joined, --name=value, lists, repeats") {
     using Ids = std::vector<uint32_t>;
     CHECK(parse({"-p", "123"}).config.pids == Ids{123});
     CHECK(parse({"-p123"}).config.pids == Ids{123});
@@ -72,10 +68,9 @@ TEST_CASE("pids and tids: separate, joined, --name=value, lists, repeats")
     CHECK(parse({"--tid=2147483647"}).config.tids == Ids{2147483647});
 }
 
-TEST_CASE("bad pid and tid lists")
-{
-    for (const char* bad : {"0", "-1", "abc", "12x", "1,,2", "1,", ",1", " 1", "+1", "",
-                            "2147483648", "99999999999999999999999"}) {
+TEST_CASE("bad pid and tid lists") {
+    for (const char* bad : {"0", "-1", "abc", "12x", "1,,2", "1,", ",1", " 1", "+1", "", "2147483648",
+                            "99999999999999999999999"}) {
         INFO(bad);
         CHECK_THROWS_AS(parse({"-p", bad}), UsageError);
         CHECK_THROWS_AS(parse({std::string("--tid=") + bad}), UsageError);
@@ -85,8 +80,7 @@ TEST_CASE("bad pid and tid lists")
     CHECK(error_of({"-p"}) == "option -p needs a value");
 }
 
-TEST_CASE("thread and stack kinds, flags, long forms")
-{
+TEST_CASE("thread and stack kinds, flags, long forms") {
     CHECK(parse({"-u"}).config.threads == ThreadKind::user_only);
     CHECK(parse({"--user-threads-only"}).config.threads == ThreadKind::user_only);
     CHECK(parse({"-k"}).config.threads == ThreadKind::kernel_only);
@@ -104,8 +98,7 @@ TEST_CASE("thread and stack kinds, flags, long forms")
     CHECK(error_of({"--folded=yes"}) == "option --folded takes no value");
 }
 
-TEST_CASE("short flags cluster, and a value may end the cluster")
-{
+TEST_CASE("short flags cluster, and a value may end the cluster") {
     const Options options = parse({"-fdKp42"});
     CHECK(options.folded);
     CHECK(options.delimiter);
@@ -114,8 +107,7 @@ TEST_CASE("short flags cluster, and a value may end the cluster")
     CHECK(parse({"-fo", "out.txt"}).output_path == "out.txt");
 }
 
-TEST_CASE("target filters exclude each other")
-{
+TEST_CASE("target filters exclude each other") {
     CHECK(error_of({"-p", "1", "-t", "2"}) == "--pid cannot be combined with --tid");
     CHECK(error_of({"-u", "-k"}) == "--user-threads-only cannot be combined with --kernel-threads-only");
     CHECK_THROWS_AS(parse({"-p", "1", "-u"}), UsageError);
@@ -126,15 +118,13 @@ TEST_CASE("target filters exclude each other")
     CHECK(parse({"-u", "-u"}).config.threads == ThreadKind::user_only);
 }
 
-TEST_CASE("stack filters exclude each other")
-{
+TEST_CASE("stack filters exclude each other") {
     CHECK(error_of({"-U", "-K"}) == "--user-stacks-only cannot be combined with --kernel-stacks-only");
     CHECK_THROWS_AS(parse({"-KU"}), UsageError);
     CHECK_NOTHROW(parse({"-U", "-u"}));
 }
 
-TEST_CASE("block-time bounds")
-{
+TEST_CASE("block-time bounds") {
     CHECK(parse({"-m", "1000"}).config.min_block_us == 1000);
     CHECK(parse({"--min-block-time=0"}).config.min_block_us == 0);
     CHECK(parse({"-M", "5000"}).config.max_block_us == 5000);
@@ -142,8 +132,7 @@ TEST_CASE("block-time bounds")
     const Options both = parse({"-m10", "-M10"});
     CHECK(both.config.min_block_us == 10);
     CHECK(both.config.max_block_us == 10);
-    CHECK(error_of({"-m", "20", "-M", "10"}) ==
-          "--min-block-time (20) is larger than --max-block-time (10)");
+    CHECK(error_of({"-m", "20", "-M", "10"}) == "--min-block-time (20) is larger than --max-block-time (10)");
     CHECK_THROWS_AS(parse({"-M", "0"}), UsageError);  // below the default minimum of 1
     for (const char* bad : {"-1", "1.5", "10us", "18446744073709551616", ""}) {
         INFO(bad);
@@ -152,8 +141,7 @@ TEST_CASE("block-time bounds")
     }
 }
 
-TEST_CASE("stack storage size and state")
-{
+TEST_CASE("stack storage size and state") {
     CHECK(parse({"--stack-storage-size", "1024"}).config.stack_storage_size == 1024);
     CHECK(parse({"--stack-storage-size=4294967295"}).config.stack_storage_size == 4294967295U);
     for (const char* bad : {"0", "-5", "4294967296", "1k"}) {
@@ -167,8 +155,7 @@ TEST_CASE("stack storage size and state")
     CHECK_THROWS_AS(parse({"--state"}), UsageError);
 }
 
-TEST_CASE("map capacities: --max-chains and --max-off-cpu-threads set Config's")
-{
+TEST_CASE("map capacities: --max-chains and --max-off-cpu-threads set Config's") {
     const Options defaults = parse({});
     CHECK(defaults.config.max_chains == waketrace::Config{}.max_chains);
     CHECK(defaults.config.max_off_cpu_threads == waketrace::Config{}.max_off_cpu_threads);
@@ -186,8 +173,7 @@ TEST_CASE("map capacities: --max-chains and --max-off-cpu-threads set Config's")
     }
 }
 
-TEST_CASE("option_for names the option that sets a Config member")
-{
+TEST_CASE("option_for names the option that sets a Config member") {
     CHECK(waketrace::cli::option_for("log") == "-v");
     CHECK(waketrace::cli::option_for("max_chains") == "--max-chains");
     CHECK(waketrace::cli::option_for("max_off_cpu_threads") == "--max-off-cpu-threads");
@@ -200,8 +186,7 @@ TEST_CASE("option_for names the option that sets a Config member")
     }
 }
 
-TEST_CASE("--dwarf and its stack copy size")
-{
+TEST_CASE("--dwarf and its stack copy size") {
     CHECK(parse({}).config.dwarf_stack_bytes == 0U);
     CHECK(parse({"--dwarf"}).config.dwarf_stack_bytes == 8192U);
     CHECK(parse({"--dwarf-stack-size", "4096"}).config.dwarf_stack_bytes == 4096U);
@@ -212,8 +197,7 @@ TEST_CASE("--dwarf and its stack copy size")
     }
 }
 
-TEST_CASE("--dwarf-ring-size: a power of two number of pages, implying --dwarf")
-{
+TEST_CASE("--dwarf-ring-size: a power of two number of pages, implying --dwarf") {
     const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
     CHECK(parse({"--dwarf"}).config.dwarf_ring_bytes == 0U);  // the library's default
     const Options sized = parse({"--dwarf-ring-size", std::to_string(64 * page).c_str()});
@@ -222,17 +206,16 @@ TEST_CASE("--dwarf-ring-size: a power of two number of pages, implying --dwarf")
     CHECK(parse({"--dwarf-stack-size=4096", "--dwarf-ring-size", std::to_string(page).c_str()})
               .config.dwarf_stack_bytes == 4096U);
     CHECK(parse({"--dwarf-ring-size=1073741824"}).config.dwarf_ring_bytes == 1073741824U);
-    for (const std::string& bad : {std::string("0"), std::to_string(page / 2), std::to_string(3 * page),
-                                  std::to_string(page + 1), std::string("2147483648"),
-                                  std::string("-4096"), std::string("16M")}) {
+    for (const std::string& bad :
+         {std::string("0"), std::to_string(page / 2), std::to_string(3 * page), std::to_string(page + 1),
+          std::string("2147483648"), std::string("-4096"), std::string("16M")}) {
         INFO(bad);
         CHECK_THROWS_WITH(parse({"--dwarf-ring-size", bad.c_str()}),
                           Catch::Contains("invalid --dwarf-ring-size value '" + bad + "'"));
     }
 }
 
-TEST_CASE("stack sampling percentage")
-{
+TEST_CASE("stack sampling percentage") {
     CHECK(parse({}).config.stack_sample_percent == 100U);
     CHECK(parse({"--sample", "10"}).config.stack_sample_percent == 10U);
     CHECK(parse({"--sample=100"}).config.stack_sample_percent == 100U);
@@ -242,8 +225,7 @@ TEST_CASE("stack sampling percentage")
     }
 }
 
-TEST_CASE("output file")
-{
+TEST_CASE("output file") {
     CHECK(parse({"-o", "out.folded"}).output_path == "out.folded");
     CHECK(parse({"-oout"}).output_path == "out");
     CHECK(parse({"--output=report.txt"}).output_path == "report.txt");
@@ -251,36 +233,32 @@ TEST_CASE("output file")
     CHECK(error_of({"-o"}) == "option -o needs a value");
 }
 
-TEST_CASE("duration: positive seconds, decimals allowed, only one")
-{
+TEST_CASE("duration: positive seconds, decimals allowed, only one") {
     CHECK(parse({"5"}).duration_s == 5.0);
     CHECK(parse({"0.5"}).duration_s == 0.5);
     CHECK(parse({"2."}).duration_s == 2.0);
     CHECK(parse({".25"}).duration_s == 0.25);
     CHECK(parse({"-f", "10", "-K"}).duration_s == 10.0);
-    for (const char* bad : {"0", "0.0", "-5", "abc", "5s", "1e3", "inf", "nan", ".", "1.2.3",
-                            "", "-", "+5", "1000000001"}) {
+    for (const char* bad :
+         {"0", "0.0", "-5", "abc", "5s", "1e3", "inf", "nan", ".", "1.2.3", "", "-", "+5", "1000000001"}) {
         INFO(bad);
         CHECK_THROWS_AS(parse({bad}), UsageError);
     }
     CHECK(error_of({"5", "6"}) == "unexpected argument '6' (a command to run goes after --)");
 }
 
-TEST_CASE("everything after -- is the command, options included")
-{
+TEST_CASE("everything after -- is the command, options included") {
     const Options options = parse({"-f", "3", "--", "make", "-j8", "--", "-p", "1"});
     CHECK(options.folded);
     CHECK(options.duration_s == 3.0);
     CHECK(options.command == std::vector<std::string>{"make", "-j8", "--", "-p", "1"});
     CHECK(parse({"-u", "--", "ls"}).command == std::vector<std::string>{"ls"});
     CHECK(error_of({"--"}) == "-- must be followed by a command to run");
-    CHECK(error_of({"-p", "1", "--", "ls"}) ==
-          "--pid and --tid cannot be combined with a command to run");
+    CHECK(error_of({"-p", "1", "--", "ls"}) == "--pid and --tid cannot be combined with a command to run");
     CHECK_THROWS_AS(parse({"-t", "1", "--", "ls"}), UsageError);
 }
 
-TEST_CASE("unknown options")
-{
+TEST_CASE("unknown options") {
     CHECK(error_of({"-x"}) == "unknown option -x");
     CHECK(error_of({"-fx"}) == "unknown option -x");
     CHECK(error_of({"--nope"}) == "unknown option --nope");
@@ -288,8 +266,7 @@ TEST_CASE("unknown options")
     CHECK(error_of({"--fold"}) == "unknown option --fold");  // no abbreviations
 }
 
-TEST_CASE("help wins over everything after it")
-{
+TEST_CASE("help wins over everything after it") {
     CHECK(parse({"-h"}).show_help);
     CHECK(parse({"--help"}).show_help);
     const Options options = parse({"-f", "--help", "-x", "garbage"});
@@ -298,24 +275,37 @@ TEST_CASE("help wins over everything after it")
     CHECK_THROWS_AS(parse({"-x", "--help"}), UsageError);
 }
 
-TEST_CASE("usage text names the program and every option")
-{
+TEST_CASE("usage text names the program and every option") {
     const std::string text = waketrace::cli::usage_text("waketrace");
     CHECK(text.rfind("usage: waketrace [-h] ", 0) == 0);
     CHECK(text.back() == '\n');
-    for (const char* option : {"--pid", "--tid", "--user-threads-only", "--kernel-threads-only",
-                               "--user-stacks-only", "--kernel-stacks-only", "--delimited",
-                               "--folded", "--stack-storage-size", "--max-chains",
-                               "--max-off-cpu-threads", "--min-block-time",
-                               "--max-block-time", "--state", "--output", "--verbose", "--help", "--sample", "--dwarf",
-                               "--dwarf-stack-size", "-- COMMAND"}) {
+    for (const char* option : {"--pid",
+                               "--tid",
+                               "--user-threads-only",
+                               "--kernel-threads-only",
+                               "--user-stacks-only",
+                               "--kernel-stacks-only",
+                               "--delimited",
+                               "--folded",
+                               "--stack-storage-size",
+                               "--max-chains",
+                               "--max-off-cpu-threads",
+                               "--min-block-time",
+                               "--max-block-time",
+                               "--state",
+                               "--output",
+                               "--verbose",
+                               "--help",
+                               "--sample",
+                               "--dwarf",
+                               "--dwarf-stack-size",
+                               "-- COMMAND"}) {
         INFO(option);
         CHECK(text.find(option) != std::string::npos);
     }
 }
 
-TEST_CASE("each option has spellings of its own, and main.cpp's messages use them")
-{
+TEST_CASE("each option has spellings of its own, and main.cpp's messages use them") {
     const auto& specs = waketrace::cli::option_specs();
     for (size_t i = 0; i < specs.size(); ++i)
         for (size_t j = i + 1; j < specs.size(); ++j) {
@@ -323,7 +313,8 @@ TEST_CASE("each option has spellings of its own, and main.cpp's messages use the
             CHECK(specs[i].long_name != specs[j].long_name);
             CHECK((specs[i].short_name == '\0' || specs[i].short_name != specs[j].short_name));
         }
-    CHECK(waketrace::cli::in_cli_terms("invalid profiler config: min_block_us (10) is above max_block_us (5)") ==
+    CHECK(waketrace::cli::in_cli_terms(
+              "invalid profiler config: min_block_us (10) is above max_block_us (5)") ==
           "invalid profiler config: --min-block-time (10) is above --max-block-time (5)");
     // Words that only contain a member's name, and log (a common word), stay.
     CHECK(waketrace::cli::in_cli_terms("the verifier log; max_chains_x; pids 3") ==

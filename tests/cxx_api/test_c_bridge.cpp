@@ -82,7 +82,8 @@ TEST_CASE("zero where the C ABI reads the default is refused, as the library ref
 }
 
 TEST_CASE("an Error worded for C comes back as the Error it was") {
-    const wt::Error hinted(EPERM, "loading the BPF program failed", wt::Hint{"log", "to see the verifier log"});
+    const wt::Error hinted(EPERM, "loading the BPF program failed",
+                           wt::Hint{"log", "to see the verifier log"});
     const wt::Error plain(ESRCH, "no thread 5 is running");
     for (const wt::Error* original : {&hinted, &plain}) {
         const std::string c_text = wt::c_api::c_message(*original);

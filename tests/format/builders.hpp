@@ -13,8 +13,7 @@
 
 namespace waketrace::test {
 
-inline Frame named(std::string symbol)
-{
+inline Frame named(std::string symbol) {
     Frame frame;
     frame.address = 0x1000;
     frame.symbol = std::move(symbol);
@@ -22,8 +21,7 @@ inline Frame named(std::string symbol)
 }
 
 // Symbols listed innermost (leaf) first, like Stack::frames.
-inline Stack stack(std::initializer_list<const char*> leaf_first)
-{
+inline Stack stack(std::initializer_list<const char*> leaf_first) {
     Stack result;
     result.status = StackStatus::ok;
     for (const char* symbol : leaf_first)
@@ -31,16 +29,14 @@ inline Stack stack(std::initializer_list<const char*> leaf_first)
     return result;
 }
 
-inline Stack lost(StackStatus status)
-{
+inline Stack lost(StackStatus status) {
     Stack result;
     result.status = status;
     result.error = -14;
     return result;
 }
 
-inline Waker task_waker(std::string comm, uint32_t tid, Stack user, Stack kernel)
-{
+inline Waker task_waker(std::string comm, uint32_t tid, Stack user, Stack kernel) {
     Waker waker;
     waker.context = WakerContext::task;
     waker.task = Task{tid, tid, std::move(comm)};
@@ -49,8 +45,7 @@ inline Waker task_waker(std::string comm, uint32_t tid, Stack user, Stack kernel
     return waker;
 }
 
-inline Waker context_waker(WakerContext context, Stack kernel = {})
-{
+inline Waker context_waker(WakerContext context, Stack kernel = {}) {
     Waker waker;
     waker.context = context;
     waker.kernel_stack = std::move(kernel);
@@ -58,8 +53,7 @@ inline Waker context_waker(WakerContext context, Stack kernel = {})
 }
 
 inline WakeChain chain(std::string comm, uint32_t tid, Stack user, Stack kernel, Waker waker,
-                       uint64_t total_ns)
-{
+                       uint64_t total_ns) {
     WakeChain result;
     result.target = Task{tid, tid, std::move(comm)};
     result.user_stack = std::move(user);
@@ -70,8 +64,7 @@ inline WakeChain chain(std::string comm, uint32_t tid, Stack user, Stack kernel,
     return result;
 }
 
-inline Profile profile_of(std::vector<WakeChain> chains)
-{
+inline Profile profile_of(std::vector<WakeChain> chains) {
     Profile profile;
     profile.chains = std::move(chains);
     return profile;
@@ -84,8 +77,7 @@ inline Stack worker_kernel() { return stack({"finish_task_switch", "schedule", "
 inline Stack producer_user() { return stack({"__futex_wake", "pthread_cond_signal", "produce_items"}); }
 inline Stack producer_kernel() { return stack({"try_to_wake_up", "wake_up_q", "futex_wake"}); }
 
-inline WakeChain futex_chain()
-{
+inline WakeChain futex_chain() {
     return chain("worker", 42, worker_user(), worker_kernel(),
                  task_waker("producer", 41, producer_user(), producer_kernel()), 1234567);
 }

@@ -10,23 +10,20 @@ using namespace waketrace::test;
 
 namespace {
 
-std::string folded_of(const WakeChain& one, FormatOptions options = {})
-{
+std::string folded_of(const WakeChain& one, FormatOptions options = {}) {
     return format_folded(profile_of({one}), options);
 }
 
 }  // namespace
 
-TEST_CASE("folded: target root to sleep, --, waker from wake-up to root")
-{
+TEST_CASE("folded: target root to sleep, --, waker from wake-up to root") {
     CHECK(folded_of(futex_chain()) ==
           "worker;worker_loop;pthread_cond_wait;__futex_wait;futex_wait;schedule;"
           "finish_task_switch;--;try_to_wake_up;wake_up_q;futex_wake;__futex_wake;"
           "pthread_cond_signal;produce_items;producer 1234\n");
 }
 
-TEST_CASE("folded: the delimiter separates user and kernel parts of both threads")
-{
+TEST_CASE("folded: the delimiter separates user and kernel parts of both threads") {
     FormatOptions options;
     options.delimiter = true;
     CHECK(folded_of(futex_chain(), options) ==
@@ -35,19 +32,15 @@ TEST_CASE("folded: the delimiter separates user and kernel parts of both threads
           "pthread_cond_signal;produce_items;producer 1234\n");
 }
 
-TEST_CASE("folded: no delimiter next to a missed or empty part")
-{
+TEST_CASE("folded: no delimiter next to a missed or empty part") {
     FormatOptions options;
     options.delimiter = true;
     const WakeChain one = chain("worker", 42, lost(StackStatus::collision), stack({"schedule"}),
-                                task_waker("producer", 41, Stack{}, stack({"try_to_wake_up"})),
-                                5000);
-    CHECK(folded_of(one, options) ==
-          "worker;[Missed User Stack];schedule;--;try_to_wake_up;producer 5\n");
+                                task_waker("producer", 41, Stack{}, stack({"try_to_wake_up"})), 5000);
+    CHECK(folded_of(one, options) == "worker;[Missed User Stack];schedule;--;try_to_wake_up;producer 5\n");
 }
 
-TEST_CASE("folded: kernel_only and user_only")
-{
+TEST_CASE("folded: kernel_only and user_only") {
     FormatOptions options;
     options.delimiter = true;
     options.stacks = StackKinds::kernel_only;
@@ -60,10 +53,8 @@ TEST_CASE("folded: kernel_only and user_only")
           "pthread_cond_signal;produce_items;producer 1234\n");
 }
 
-TEST_CASE("folded: capture errors become missed-stack fields, never-captured stacks vanish")
-{
-    const StackStatus status =
-        GENERATE(StackStatus::collision, StackStatus::map_full, StackStatus::error);
+TEST_CASE("folded: capture errors become missed-stack fields, never-captured stacks vanish") {
+    const StackStatus status = GENERATE(StackStatus::collision, StackStatus::map_full, StackStatus::error);
     const WakeChain missed = chain("worker", 42, lost(status), lost(status),
                                    task_waker("producer", 41, lost(status), lost(status)), 2000);
     CHECK(folded_of(missed) ==
@@ -77,8 +68,7 @@ TEST_CASE("folded: capture errors become missed-stack fields, never-captured sta
     CHECK(folded_of(kernel_thread) == "kworker/1:0;schedule;--;producer 2\n");
 }
 
-TEST_CASE("folded: interrupt, preempted and missing wakers end with their bracketed name")
-{
+TEST_CASE("folded: interrupt, preempted and missing wakers end with their bracketed name") {
     const Waker softirq = context_waker(WakerContext::softirq, stack({"try_to_wake_up", "rcu_do_batch"}));
     CHECK(folded_of(chain("sleeper", 9, Stack{}, stack({"schedule"}), softirq, 7000)) ==
           "sleeper;schedule;--;try_to_wake_up;rcu_do_batch;[softirq] 7\n");
@@ -90,17 +80,14 @@ TEST_CASE("folded: interrupt, preempted and missing wakers end with their bracke
     CHECK(folded_of(spinner) == "spinner;spin;preempt_schedule;--;[unseen waker] 4\n");
 }
 
-TEST_CASE("folded: ';' and newlines inside names cannot split a line")
-{
+TEST_CASE("folded: ';' and newlines inside names cannot split a line") {
     Stack odd = stack({"std::map<int;int>::at", "two\nlines"});
     odd.frames.push_back(Frame{0x1, "", "/usr/bin/app", 0, "", 0, false});
-    const WakeChain one = chain("we;ird\n", 3, odd, Stack{},
-                                task_waker("w;k", 2, Stack{}, Stack{}), 1000);
+    const WakeChain one = chain("we;ird\n", 3, odd, Stack{}, task_waker("w;k", 2, Stack{}, Stack{}), 1000);
     CHECK(folded_of(one) == "we:ird ;[unknown];two lines;std::map<int:int>::at;--;w:k 1\n");
 }
 
-TEST_CASE("folded: one line per chain in the given order, whole microseconds")
-{
+TEST_CASE("folded: one line per chain in the given order, whole microseconds") {
     const Waker waker = task_waker("w", 1, Stack{}, Stack{});
     const Profile profile = profile_of({
         chain("a", 10, Stack{}, Stack{}, waker, 999),

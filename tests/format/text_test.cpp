@@ -10,15 +10,13 @@ using namespace waketrace::test;
 
 namespace {
 
-std::string text_of(const WakeChain& one, FormatOptions options = {})
-{
+std::string text_of(const WakeChain& one, FormatOptions options = {}) {
     return format_text(profile_of({one}), options);
 }
 
 }  // namespace
 
-TEST_CASE("text: waker root-first down to the wake-up, then target leaf-first")
-{
+TEST_CASE("text: waker root-first down to the wake-up, then target leaf-first") {
     CHECK(text_of(futex_chain()) ==
           "    waker:           producer 41\n"
           "    produce_items\n"
@@ -39,8 +37,7 @@ TEST_CASE("text: waker root-first down to the wake-up, then target leaf-first")
           "\n");
 }
 
-TEST_CASE("text: the delimiter separates user and kernel parts of both threads")
-{
+TEST_CASE("text: the delimiter separates user and kernel parts of both threads") {
     FormatOptions options;
     options.delimiter = true;
     CHECK(text_of(futex_chain(), options) ==
@@ -65,13 +62,11 @@ TEST_CASE("text: the delimiter separates user and kernel parts of both threads")
           "\n");
 }
 
-TEST_CASE("text: no delimiter next to a missed or empty part")
-{
+TEST_CASE("text: no delimiter next to a missed or empty part") {
     FormatOptions options;
     options.delimiter = true;
     const WakeChain one = chain("worker", 42, lost(StackStatus::error), stack({"schedule"}),
-                                task_waker("producer", 41, Stack{}, stack({"try_to_wake_up"})),
-                                5000);
+                                task_waker("producer", 41, Stack{}, stack({"try_to_wake_up"})), 5000);
     CHECK(text_of(one, options) ==
           "    waker:           producer 41\n"
           "    try_to_wake_up\n"
@@ -83,8 +78,7 @@ TEST_CASE("text: no delimiter next to a missed or empty part")
           "\n");
 }
 
-TEST_CASE("text: kernel_only leaves out user stacks, and the delimiter with them")
-{
+TEST_CASE("text: kernel_only leaves out user stacks, and the delimiter with them") {
     FormatOptions options;
     options.stacks = StackKinds::kernel_only;
     options.delimiter = true;
@@ -102,8 +96,7 @@ TEST_CASE("text: kernel_only leaves out user stacks, and the delimiter with them
           "\n");
 }
 
-TEST_CASE("text: user_only leaves out kernel stacks, even missed ones")
-{
+TEST_CASE("text: user_only leaves out kernel stacks, even missed ones") {
     FormatOptions options;
     options.stacks = StackKinds::user_only;
     WakeChain one = futex_chain();
@@ -122,10 +115,8 @@ TEST_CASE("text: user_only leaves out kernel stacks, even missed ones")
           "\n");
 }
 
-TEST_CASE("text: every capture error prints a missed-stack line")
-{
-    const StackStatus status =
-        GENERATE(StackStatus::collision, StackStatus::map_full, StackStatus::error);
+TEST_CASE("text: every capture error prints a missed-stack line") {
+    const StackStatus status = GENERATE(StackStatus::collision, StackStatus::map_full, StackStatus::error);
     const WakeChain one = chain("worker", 42, lost(status), lost(status),
                                 task_waker("producer", 41, lost(status), lost(status)), 2000);
     CHECK(text_of(one) ==
@@ -140,8 +131,7 @@ TEST_CASE("text: every capture error prints a missed-stack line")
           "\n");
 }
 
-TEST_CASE("text: stacks never captured print nothing")
-{
+TEST_CASE("text: stacks never captured print nothing") {
     const StackStatus status = GENERATE(StackStatus::not_captured, StackStatus::irq_dropped);
     Stack absent;
     absent.status = status;
@@ -156,8 +146,7 @@ TEST_CASE("text: stacks never captured print nothing")
           "\n");
 }
 
-TEST_CASE("text: interrupt wakers print their name without a tid")
-{
+TEST_CASE("text: interrupt wakers print their name without a tid") {
     Stack dropped;
     dropped.status = StackStatus::irq_dropped;
     Waker irq = context_waker(WakerContext::hardirq, stack({"try_to_wake_up", "hrtimer_wakeup"}));
@@ -175,8 +164,7 @@ TEST_CASE("text: interrupt wakers print their name without a tid")
           "\n");
 }
 
-TEST_CASE("text: preempted and unseen wakers, and chains without wakers")
-{
+TEST_CASE("text: preempted and unseen wakers, and chains without wakers") {
     WakeChain one = chain("spinner", 5, stack({"spin"}), stack({"preempt_schedule"}),
                           context_waker(WakerContext::preempted), 4000);
     CHECK(text_of(one) ==
@@ -191,8 +179,7 @@ TEST_CASE("text: preempted and unseen wakers, and chains without wakers")
     CHECK(text_of(one).rfind("    waker:           [unseen waker]\n    --", 0) == 0);
 }
 
-TEST_CASE("text: chains print in the given (ascending) order, times in whole microseconds")
-{
+TEST_CASE("text: chains print in the given (ascending) order, times in whole microseconds") {
     const Waker waker = task_waker("w", 1, Stack{}, Stack{});
     const Profile profile = profile_of({
         chain("a", 10, Stack{}, Stack{}, waker, 999),
@@ -208,12 +195,11 @@ TEST_CASE("text: chains print in the given (ascending) order, times in whole mic
           "        5000000\n\n");
 }
 
-TEST_CASE("text: unresolved frames, newlines in names, an empty profile")
-{
+TEST_CASE("text: unresolved frames, newlines in names, an empty profile") {
     Stack odd = stack({"line\nbreak"});
     odd.frames.push_back(Frame{0xffff, "", "[kernel]", 0, "", 0, false});
-    const WakeChain one = chain("two\nlines", 3, Stack{}, odd,
-                                task_waker("waker;x", 2, Stack{}, Stack{}), 1000);
+    const WakeChain one =
+        chain("two\nlines", 3, Stack{}, odd, task_waker("waker;x", 2, Stack{}, Stack{}), 1000);
     CHECK(text_of(one) ==
           "    waker:           waker;x 2\n"
           "    --               --\n"
@@ -225,8 +211,7 @@ TEST_CASE("text: unresolved frames, newlines in names, an empty profile")
     CHECK(format_text(Profile{}, {}).empty());
 }
 
-TEST_CASE("text header: offwaketime's words for stack kinds and how long tracing runs")
-{
+TEST_CASE("text header: offwaketime's words for stack kinds and how long tracing runs") {
     CHECK(format_text_header(StackKinds::both, std::nullopt) ==
           "Tracing blocked time (us) by user + kernel off-CPU and waker stack... Hit Ctrl-C to end.\n");
     CHECK(format_text_header(StackKinds::kernel_only, 5.0) ==

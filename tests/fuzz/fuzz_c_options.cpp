@@ -61,7 +61,8 @@ bool shows(const waketrace::options::Option& option, const Config& config, const
            size_t declared) {
     using waketrace::options::Kind;
     const std::optional<uint64_t> value = option.get(config);
-    const uint32_t flags = covers(declared, offsetof(wt_profiler_opts, flags), sizeof opts.flags) ? opts.flags : 0;
+    const uint32_t flags =
+        covers(declared, offsetof(wt_profiler_opts, flags), sizeof opts.flags) ? opts.flags : 0;
     if (option.kind == Kind::flag)
         return value == uint64_t((flags & option.c_flag) != 0);
     const bool covered = covers(declared, option.c_offset, option.c_size);
@@ -76,16 +77,15 @@ void check(const Config& config, const wt_profiler_opts& opts, size_t declared) 
     for (const waketrace::options::Option& option : waketrace::options::table)
         if (!shows(option, config, opts, declared))
             std::abort();
-    const bool has_log = covers(declared, offsetof(wt_profiler_opts, log), sizeof opts.log) &&
-                         opts.log != nullptr;
+    const bool has_log =
+        covers(declared, offsetof(wt_profiler_opts, log), sizeof opts.log) && opts.log != nullptr;
     if (has_log != static_cast<bool>(config.log))
         std::abort();
     if (config.log) {
         // log_ctx reaches the callback when the struct has it, else NULL.
-        void* context =
-            covers(declared, offsetof(wt_profiler_opts, log_ctx), sizeof opts.log_ctx)
-                ? opts.log_ctx
-                : nullptr;
+        void* context = covers(declared, offsetof(wt_profiler_opts, log_ctx), sizeof opts.log_ctx)
+                            ? opts.log_ctx
+                            : nullptr;
         last_log = {};
         config.log(waketrace::LogLevel::warning, "fuzz");
         if (last_log.calls != 1 || last_log.context != context ||
@@ -107,8 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Aligned, as a caller's struct is, with room for our struct's fields
     // when the caller's is smaller (they are never read: sz says so).
     std::vector<std::max_align_t> storage(
-        (std::max(size, sizeof(wt_profiler_opts)) + sizeof(std::max_align_t) - 1) /
-        sizeof(std::max_align_t));
+        (std::max(size, sizeof(wt_profiler_opts)) + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t));
     auto* opts = reinterpret_cast<wt_profiler_opts*>(storage.data());
     std::memcpy(opts, data, size);
     opts->sz = std::min(opts->sz, size);

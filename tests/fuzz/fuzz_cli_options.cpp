@@ -36,8 +36,8 @@ void check(const Options& options) {
     const waketrace::Config& config = options.config;
     if (options.show_help) {
         // -h wins over everything: nothing else is set.
-        if (!config.pids.empty() || !config.tids.empty() || !options.command.empty() ||
-            options.duration_s || options.folded || !options.output_path.empty())
+        if (!config.pids.empty() || !config.tids.empty() || !options.command.empty() || options.duration_s ||
+            options.folded || !options.output_path.empty())
             std::abort();
         return;
     }

@@ -31,9 +31,7 @@ void check_build_id(int fd) {
         std::abort();
 }
 
-void check_code_segments(int fd) {
-    (void)waketrace::detail::read_code_segments(fd);
-}
+void check_code_segments(int fd) { (void)waketrace::detail::read_code_segments(fd); }
 
 void check_symbolization(const waketrace::fuzz::MemoryFile& file, size_t size) {
     std::optional<DebugSymbols> symbols;

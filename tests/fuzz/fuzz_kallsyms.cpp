@@ -28,8 +28,7 @@ std::vector<std::string> lines_in_memory(std::string_view text) {
     return lines;
 }
 
-void check_line_splitter(const waketrace::fuzz::MemoryFile& file, std::string_view text,
-                         size_t chunk) {
+void check_line_splitter(const waketrace::fuzz::MemoryFile& file, std::string_view text, size_t chunk) {
     std::vector<std::string> streamed;
     waketrace::detail::for_each_line(
         file.path(), [&](std::string_view line) { streamed.emplace_back(line); }, chunk);
@@ -48,8 +47,7 @@ std::vector<uint64_t> probe_addresses(std::string_view text) {
 }
 
 bool same_frame(const waketrace::Frame& a, const waketrace::Frame& b) {
-    return a.address == b.address && a.symbol == b.symbol && a.module == b.module &&
-           a.offset == b.offset;
+    return a.address == b.address && a.symbol == b.symbol && a.module == b.module && a.offset == b.offset;
 }
 
 }  // namespace
@@ -69,8 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::abort();
     for (uint64_t address : probe_addresses(text)) {
         waketrace::Frame frame = parsed.resolve(address);
-        if (!same_frame(frame, streamed.resolve(address)) || frame.address != address ||
-            frame.module.empty())
+        if (!same_frame(frame, streamed.resolve(address)) || frame.address != address || frame.module.empty())
             std::abort();
         // The nearest symbol at or below: its offset cannot exceed the address.
         if (!frame.symbol.empty() && frame.offset > address)

@@ -109,8 +109,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (uint64_t& value : snapshot.registers)
         value = placed(process, value, stack.size());
     namespace reg = waketrace::detail::dwarf_register;
-    snapshot.registers[reg::rip] = ip_mapping.start +
-        snapshot.registers[reg::rip] % (ip_mapping.end - ip_mapping.start);
+    snapshot.registers[reg::rip] =
+        ip_mapping.start + snapshot.registers[reg::rip] % (ip_mapping.end - ip_mapping.start);
     snapshot.registers[reg::rsp] = stack_address;
     snapshot.stack_address = stack_address;
     snapshot.stack = stack.data();

@@ -31,9 +31,7 @@ public:
     int fd() const noexcept { return fd_.get(); }
     std::string path() const { return fmt::format("/proc/self/fd/{}", fd_.get()); }
     // A second descriptor of the same file, for readers that take ownership.
-    detail::UniqueFd reopen() const {
-        return detail::UniqueFd(::open(path().c_str(), O_RDONLY | O_CLOEXEC));
-    }
+    detail::UniqueFd reopen() const { return detail::UniqueFd(::open(path().c_str(), O_RDONLY | O_CLOEXEC)); }
 
 private:
     bool write_all(const uint8_t* data, size_t size) {

@@ -71,7 +71,7 @@ private:
     Player threads_[2];
     std::atomic<int> gate_{0};
     std::atomic<int> release_{0};
-    std::atomic<int> turn_{0};  // futex channel: whose move it is
+    std::atomic<int> turn_{0};                // futex channel: whose move it is
     int pipes_[2][2] = {{-1, -1}, {-1, -1}};  // [0]: a -> b, [1]: b -> a
 };
 

@@ -20,8 +20,9 @@ int main(int argc, char** argv) {
     const char* ci = std::getenv("CI");
     const bool under_ci = ci && std::strcmp(ci, "true") == 0;
     if (geteuid() != 0 && !under_ci) {
-        std::fprintf(stderr, "SKIP: live BPF tests need root (CAP_BPF and CAP_PERFMON); "
-                             "run them with sudo. Under CI=true they fail instead.\n");
+        std::fprintf(stderr,
+                     "SKIP: live BPF tests need root (CAP_BPF and CAP_PERFMON); "
+                     "run them with sudo. Under CI=true they fail instead.\n");
         return 77;
     }
     std::vector<char*> args(argv, argv + argc);

@@ -76,11 +76,11 @@ ProcessUsage process_usage() {
 }
 
 std::string describe(const ProcessUsage& usage) {
-    return fmt::format("RSS {} KiB, heap in use {} KiB, {} fds (BPF: {} programs, {} maps, {} links); "
-                       "system: {} BPF programs, {} maps",
-                       usage.rss_kib, usage.heap_in_use_kib, usage.fds, usage.bpf_held.programs,
-                       usage.bpf_held.maps, usage.bpf_held.links, usage.bpf_system.programs,
-                       usage.bpf_system.maps);
+    return fmt::format(
+        "RSS {} KiB, heap in use {} KiB, {} fds (BPF: {} programs, {} maps, {} links); "
+        "system: {} BPF programs, {} maps",
+        usage.rss_kib, usage.heap_in_use_kib, usage.fds, usage.bpf_held.programs, usage.bpf_held.maps,
+        usage.bpf_held.links, usage.bpf_system.programs, usage.bpf_system.maps);
 }
 
 }  // namespace waketrace::test

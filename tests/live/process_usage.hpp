@@ -21,9 +21,9 @@ struct BpfObjectCounts {
 
 struct ProcessUsage {
     size_t fds = 0;
-    BpfObjectCounts bpf_held;    // behind this process's fds (/proc/self/fdinfo)
-    BpfObjectCounts bpf_system;  // every program and map loaded on the machine
-    uint64_t rss_kib = 0;        // VmRSS
+    BpfObjectCounts bpf_held;      // behind this process's fds (/proc/self/fdinfo)
+    BpfObjectCounts bpf_system;    // every program and map loaded on the machine
+    uint64_t rss_kib = 0;          // VmRSS
     uint64_t heap_in_use_kib = 0;  // malloc: allocated, not freed (mallinfo2, every arena)
 };
 

@@ -122,7 +122,8 @@ TEST_CASE("C API: a chain map of two grows, and the profile says how often") {
         if (stack_has(chain.kernel_stack, "pipe_read") && chain.wakers[0].context == WT_WAKER_TASK)
             pipe_waits += chain.count;
     }
-    INFO(profile->chain_map_moves << " moves, " << profile->losses.chain_map_full << " periods lost to a full map");
+    INFO(profile->chain_map_moves << " moves, " << profile->losses.chain_map_full
+                                  << " periods lost to a full map");
     CHECK(profile->chain_map_moves > 0);
     // Three new chains within one look would still fill it: counted, if so.
     CHECK(pipe_waits + profile->losses.chain_map_full >= uint64_t(kRounds));

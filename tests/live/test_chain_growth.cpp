@@ -47,8 +47,9 @@ std::vector<std::unique_ptr<wt::test::CountedPingPong>> make_pairs() {
 }
 
 // A chain's identity as the report shows it: target, wakers, every stack.
-using ChainIdentity = std::tuple<uint32_t, std::vector<uint64_t>, std::vector<uint64_t>,
-                                 std::vector<std::tuple<int, uint32_t, std::vector<uint64_t>, std::vector<uint64_t>>>>;
+using ChainIdentity =
+    std::tuple<uint32_t, std::vector<uint64_t>, std::vector<uint64_t>,
+               std::vector<std::tuple<int, uint32_t, std::vector<uint64_t>, std::vector<uint64_t>>>>;
 
 std::vector<uint64_t> addresses(const wt::Stack& stack) {
     std::vector<uint64_t> out;
@@ -70,8 +71,8 @@ struct Outcome {
     bool sampled = false;
     std::map<uint32_t, uint64_t> seen;  // periods per target thread
     std::set<ChainIdentity> chains;
-    uint64_t duplicated_chains = 0;     // within one profile
-    uint64_t lost = 0;                  // periods counted as lost
+    uint64_t duplicated_chains = 0;  // within one profile
+    uint64_t lost = 0;               // periods counted as lost
     uint64_t chain_map_full = 0;
     uint64_t skipped_runs = 0;
     uint64_t moves = 0;

@@ -26,8 +26,8 @@ struct Tally {
     uint64_t ring_lost_periods = 0;
     uint64_t ring_lost_stacks = 0;
     uint64_t skipped_runs = 0;
-    uint64_t user_stacks_ok = 0;     // chains (targets) whose user stack was unwound
-    uint64_t user_stacks_nobufs = 0; // chains whose snapshot found the ring full
+    uint64_t user_stacks_ok = 0;      // chains (targets) whose user stack was unwound
+    uint64_t user_stacks_nobufs = 0;  // chains whose snapshot found the ring full
 };
 
 wt::Config dwarf_config(const wt::test::CountedPingPong& game, uint32_t ring_bytes) {
@@ -61,8 +61,8 @@ Tally play_and_drain(wt::test::CountedPingPong& game, const wt::Config& config) 
             tally.user_stacks_nobufs += chain.count;
     }
     const wt::Losses& losses = profile.losses;
-    tally.lost = losses.missed_switch_outs + losses.missed_switch_ins + losses.period_events +
-                 losses.chain_map_full;
+    tally.lost =
+        losses.missed_switch_outs + losses.missed_switch_ins + losses.period_events + losses.chain_map_full;
     tally.ring_lost_periods = losses.period_events;
     tally.ring_lost_stacks = losses.user_stack_events;
     tally.skipped_runs = losses.skipped_runs;
@@ -80,9 +80,9 @@ constexpr bool kSpeedAsShipped = true;
 #endif
 
 void check_exact(const Tally& tally) {
-    INFO(tally.done << " periods done, " << tally.seen << " seen, " << tally.lost
-                    << " counted as lost (" << tally.ring_lost_periods << " to the ring), "
-                    << tally.skipped_runs << " program runs skipped");
+    INFO(tally.done << " periods done, " << tally.seen << " seen, " << tally.lost << " counted as lost ("
+                    << tally.ring_lost_periods << " to the ring), " << tally.skipped_runs
+                    << " program runs skipped");
     CHECK(tally.done > 0);
     if (tally.skipped_runs == 0)
         CHECK(tally.seen + tally.lost == tally.done);

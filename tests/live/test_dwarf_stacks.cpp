@@ -78,8 +78,7 @@ private:
 size_t index_of(const wt::Stack& stack, const std::string& name) {
     for (size_t i = 0; i < stack.frames.size(); ++i) {
         const std::string& symbol = stack.frames[i].symbol;
-        if (symbol == name || symbol.rfind(name + ".", 0) == 0 ||
-            symbol.rfind(name + " [clone ", 0) == 0)
+        if (symbol == name || symbol.rfind(name + ".", 0) == 0 || symbol.rfind(name + " [clone ", 0) == 0)
             return i;
     }
     return std::string::npos;
@@ -177,8 +176,8 @@ __attribute__((noinline)) void wait_before_exec(int token_fd) {
     wait_before_exec(token_fd);
     wait_before_exec(token_fd);
     const std::string rounds = std::to_string(kRounds);
-    char* argv[] = {const_cast<char*>(path), const_cast<char*>(rounds.c_str()),
-                    const_cast<char*>("20"), nullptr};
+    char* argv[] = {const_cast<char*>(path), const_cast<char*>(rounds.c_str()), const_cast<char*>("20"),
+                    nullptr};
     execv(path, argv);
     _exit(127);
 }

@@ -141,7 +141,8 @@ TEST_CASE("the streamed BTF scan answers what libbpf's whole parse answers") {
     // A tiny odd-sized read crosses every string and record boundary.
     for (size_t chunk : {size_t(13), size_t(4096), size_t(64 * 1024)}) {
         INFO("chunk " << chunk);
-        const std::optional<detail::BtfFacts> scanned = detail::scan_btf_file("/sys/kernel/btf/vmlinux", chunk);
+        const std::optional<detail::BtfFacts> scanned =
+            detail::scan_btf_file("/sys/kernel/btf/vmlinux", chunk);
         REQUIRE(scanned);
         CHECK(scanned->sched_switch_typedef == expected.sched_switch_typedef);
         CHECK(scanned->sched_switch_params == expected.sched_switch_params);

@@ -131,8 +131,8 @@ TEST_CASE("every off-CPU period is seen or counted as lost") {
     plan.rounds = rounds();
     plan.cpu_a = 0;
     plan.cpu_b = cross_cpu ? 1 : 0;
-    INFO((channel == Channel::pipe ? "pipe" : "futex") << (cross_cpu ? ", two CPUs" : ", one CPU")
-                                                        << ", mode " << mode);
+    INFO((channel == Channel::pipe ? "pipe" : "futex")
+         << (cross_cpu ? ", two CPUs" : ", one CPU") << ", mode " << mode);
     wt::test::CountedPingPong game(plan);
     wt::Config config;
     std::chrono::milliseconds drain_every(0);

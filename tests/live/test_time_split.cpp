@@ -147,15 +147,15 @@ TEST_CASE("walking the waker's stacks does not move time into the blocked part",
     double walked_blocked = 0, plain_blocked = 0;
     for (int run = 0; run < 3; ++run) {
         const Split split = reader_split(12000);
-        INFO("per period, with stacks: blocked " << split.walked_blocked_ns << " ns, runqueue "
-             << split.walked_runqueue_ns << " ns (" << split.walked << " periods); without: blocked "
-             << split.plain_blocked_ns << " ns, runqueue " << split.plain_runqueue_ns << " ns ("
-             << split.plain << " periods)");
+        INFO("per period, with stacks: blocked "
+             << split.walked_blocked_ns << " ns, runqueue " << split.walked_runqueue_ns << " ns ("
+             << split.walked << " periods); without: blocked " << split.plain_blocked_ns << " ns, runqueue "
+             << split.plain_runqueue_ns << " ns (" << split.plain << " periods)");
         REQUIRE(split.walked > 1000);
         REQUIRE(split.plain > 1000);
         UNSCOPED_INFO("run " << run << ": blocked " << split.walked_blocked_ns << " ns with stacks, "
-                      << split.plain_blocked_ns << " ns without; runqueue " << split.walked_runqueue_ns
-                      << " ns with, " << split.plain_runqueue_ns << " ns without");
+                             << split.plain_blocked_ns << " ns without; runqueue " << split.walked_runqueue_ns
+                             << " ns with, " << split.plain_runqueue_ns << " ns without");
         walked_blocked += split.walked_blocked_ns;
         plain_blocked += split.plain_blocked_ns;
     }

@@ -57,8 +57,7 @@ std::set<uint32_t> start_and_list_library_threads(wt::detail::ProfilerEngine& pr
     return added;
 }
 
-void require_none_targeted(const wt::Profile& profile, const std::set<uint32_t>& tids,
-                           const char* whose) {
+void require_none_targeted(const wt::Profile& profile, const std::set<uint32_t>& tids, const char* whose) {
     for (const wt::WakeChain& chain : profile.chains) {
         INFO(whose << " library thread " << chain.target.tid << " is a target");
         INFO(wt::test::describe_chains(profile, chain.target.tid));

@@ -24,7 +24,10 @@ public:
     virtual ~Workload();
     void release();  // lets the threads go
     void join();
-    void run() { release(); join(); }
+    void run() {
+        release();
+        join();
+    }
 
 protected:
     // Starts `body` on a new thread; returns its tid once it is waiting.

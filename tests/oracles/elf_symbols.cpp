@@ -46,8 +46,7 @@ bool is_function(const GElf_Sym& symbol) {
 
 class ElfSymbols::Reader {
 public:
-    Reader(ElfSymbols& table, Elf* elf, const std::string& name)
-        : table_(table), elf_(elf), name_(name) {}
+    Reader(ElfSymbols& table, Elf* elf, const std::string& name) : table_(table), elf_(elf), name_(name) {}
 
     void read_header() {
         GElf_Ehdr header;
@@ -70,8 +69,7 @@ public:
     // .symtab (full, absent from stripped files) and .dynsym (exported only)
     // overlap; both are read and duplicates dropped when sorting.
     void read_symbol_tables() {
-        for (Elf_Scn* section = elf_nextscn(elf_, nullptr); section;
-             section = elf_nextscn(elf_, section)) {
+        for (Elf_Scn* section = elf_nextscn(elf_, nullptr); section; section = elf_nextscn(elf_, section)) {
             GElf_Shdr header;
             if (!gelf_getshdr(section, &header))
                 continue;
@@ -132,8 +130,7 @@ ElfSymbols ElfSymbols::load(UniqueFd fd, const std::string& name) {
 
 std::optional<ResolvedSymbol> ElfSymbols::lookup_file_offset(uint64_t file_offset) const {
     for (const LoadSegment& segment : segments_) {
-        if (file_offset >= segment.file_offset &&
-            file_offset - segment.file_offset < segment.file_size)
+        if (file_offset >= segment.file_offset && file_offset - segment.file_offset < segment.file_size)
             return lookup_address(file_offset - segment.file_offset + segment.address);
     }
     return std::nullopt;

@@ -41,7 +41,8 @@ TEST_CASE("the message says what was wrong") {
     wt::Config config;
     config.min_block_us = 10;
     config.max_block_us = 5;
-    CHECK_THROWS_WITH(wt::detail::ProfilerEngine(config), Catch::Contains("min_block_us (10) is above max_block_us (5)"));
+    CHECK_THROWS_WITH(wt::detail::ProfilerEngine(config),
+                      Catch::Contains("min_block_us (10) is above max_block_us (5)"));
 }
 
 TEST_CASE("a pid that does not exist is ESRCH at start, before any privilege check") {

@@ -36,8 +36,7 @@ TempFile::TempFile(std::string_view contents) {
     if (fd < 0)
         fail("mkstemp");
     path_ = pattern;
-    bool written = ::write(fd, contents.data(), contents.size()) ==
-                   static_cast<ssize_t>(contents.size());
+    bool written = ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size());
     ::close(fd);
     if (!written)
         fail("write " + path_);
@@ -130,8 +129,7 @@ void RunningProgram::stop() {
     pid_ = -1;
 }
 
-CommandResult run_command(const std::vector<std::string>& argv,
-                          const std::vector<std::string>& environment) {
+CommandResult run_command(const std::vector<std::string>& argv, const std::vector<std::string>& environment) {
     std::vector<char*> arguments;
     for (const std::string& argument : argv)
         arguments.push_back(const_cast<char*>(argument.c_str()));
@@ -167,12 +165,10 @@ CommandResult run_command(const std::vector<std::string>& argv,
     return result;
 }
 
-std::string run_checked(const std::vector<std::string>& argv,
-                        const std::vector<std::string>& environment) {
+std::string run_checked(const std::vector<std::string>& argv, const std::vector<std::string>& environment) {
     CommandResult result = run_command(argv, environment);
     if (result.exit_status != 0)
-        throw std::runtime_error(
-            fmt::format("{} exited with {}", fmt::join(argv, " "), result.exit_status));
+        throw std::runtime_error(fmt::format("{} exited with {}", fmt::join(argv, " "), result.exit_status));
     return result.output;
 }
 
@@ -190,8 +186,7 @@ std::optional<std::string> find_in_path(std::string_view program) {
 
 void copy_executable(const std::string& from, const std::string& to) {
     std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
-    std::filesystem::permissions(to, std::filesystem::perms::owner_all |
-                                         std::filesystem::perms::group_read |
+    std::filesystem::permissions(to, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
                                          std::filesystem::perms::group_exec);
 }
 
@@ -208,8 +203,7 @@ uint32_t line_of(const std::string& source_file, std::string_view marker) {
 bool names_file(std::string_view path, std::string_view file_name) {
     if (path == file_name)
         return true;
-    return path.size() > file_name.size() &&
-           path.substr(path.size() - file_name.size()) == file_name &&
+    return path.size() > file_name.size() && path.substr(path.size() - file_name.size()) == file_name &&
            path[path.size() - file_name.size() - 1] == '/';
 }
 
@@ -242,8 +236,7 @@ bool map_files_readable(uint64_t address) {
     const waketrace::detail::Mapping* mapping = maps ? maps->find(address) : nullptr;
     if (!mapping)
         return false;
-    std::string path =
-        fmt::format("/proc/self/map_files/{:x}-{:x}", mapping->start, mapping->end);
+    std::string path = fmt::format("/proc/self/map_files/{:x}-{:x}", mapping->start, mapping->end);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return false;
@@ -251,8 +244,6 @@ bool map_files_readable(uint64_t address) {
     return true;
 }
 
-std::string canonical_path(const std::string& path) {
-    return std::filesystem::canonical(path).string();
-}
+std::string canonical_path(const std::string& path) { return std::filesystem::canonical(path).string(); }
 
 }  // namespace symfixture

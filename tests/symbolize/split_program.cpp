@@ -22,8 +22,8 @@ void split_debug_info(const std::string& program, const std::string& debug_file)
     run_checked({"strip", "--strip-all", program});
 }
 
-void check_split_worker_frames(const std::vector<waketrace::Frame>& frames,
-                               const RunningProgram& program, const std::string& path) {
+void check_split_worker_frames(const std::vector<waketrace::Frame>& frames, const RunningProgram& program,
+                               const std::string& path) {
     // The program printed a return address inside the worker, then the worker.
     uint64_t return_address = program.printed().at(0);
     uint64_t worker = program.printed().at(1);

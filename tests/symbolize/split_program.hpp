@@ -23,7 +23,7 @@ void split_debug_info(const std::string& program, const std::string& debug_file)
 
 // What a frame of symfixture_split_worker must hold when its debug info was
 // found: checked with Catch2, for the program run as `program`.
-void check_split_worker_frames(const std::vector<waketrace::Frame>& frames,
-                               const RunningProgram& program, const std::string& path);
+void check_split_worker_frames(const std::vector<waketrace::Frame>& frames, const RunningProgram& program,
+                               const std::string& path);
 
 }  // namespace symfixture

@@ -28,9 +28,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> debug_directories(argv + 3, argv + argc);
 
     waketrace::detail::Symbolizer symbolizer(
-        [](waketrace::LogLevel, std::string_view message) {
-            fmt::print(stderr, "{}\n", message);
-        },
+        [](waketrace::LogLevel, std::string_view message) { fmt::print(stderr, "{}\n", message); },
         "/proc/kallsyms", debug_directories);
     for (const waketrace::Frame& frame : symbolizer.user_frames(pid, {address}))
         fmt::print("{}\t{}\t{}\t{}\t{}\n", frame.symbol, frame.offset, frame.file, frame.line,

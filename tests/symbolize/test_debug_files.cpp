@@ -37,8 +37,7 @@ TEST_CASE("a stripped binary is named from its debug file found by build-id", "[
     std::string build_id_directory = directory / "debug/.build-id/" + build_id.substr(0, 2);
     std::filesystem::create_directories(build_id_directory);
     std::string program = directory / "split_program";
-    symfixture::split_debug_info(program,
-                                 build_id_directory + "/" + build_id.substr(2) + ".debug");
+    symfixture::split_debug_info(program, build_id_directory + "/" + build_id.substr(2) + ".debug");
     REQUIRE(symfixture::build_id_of(program) == build_id);  // strip keeps the note
     symfixture::RunningProgram running(program);
 
@@ -86,8 +85,7 @@ TEST_CASE("copies of a binary with one build-id are parsed once", "[debuginfo][c
 
     symfixture::check_split_worker_frames(frames_of(symbolizer, first), first, directory / "first");
     CHECK(symbolizer.files_parsed() == 1);
-    symfixture::check_split_worker_frames(frames_of(symbolizer, second), second,
-                                          directory / "second");
+    symfixture::check_split_worker_frames(frames_of(symbolizer, second), second, directory / "second");
     CHECK(symbolizer.files_parsed() == 1);
 }
 
@@ -103,7 +101,6 @@ TEST_CASE("copies of a binary without a build-id are parsed once per file", "[de
     symfixture::check_split_worker_frames(frames_of(symbolizer, first), first, directory / "first");
     symfixture::check_split_worker_frames(frames_of(symbolizer, first), first, directory / "first");
     CHECK(symbolizer.files_parsed() == 1);
-    symfixture::check_split_worker_frames(frames_of(symbolizer, second), second,
-                                          directory / "second");
+    symfixture::check_split_worker_frames(frames_of(symbolizer, second), second, directory / "second");
     CHECK(symbolizer.files_parsed() == 2);
 }

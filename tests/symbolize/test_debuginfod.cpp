@@ -86,8 +86,8 @@ public:
             int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
             dup2(log, STDOUT_FILENO);
             dup2(log, STDERR_FILENO);
-            execl(executable.c_str(), executable.c_str(), "-F", "-p", port.c_str(), "-d",
-                  database.c_str(), served_directory.c_str(), static_cast<char*>(nullptr));
+            execl(executable.c_str(), executable.c_str(), "-F", "-p", port.c_str(), "-d", database.c_str(),
+                  served_directory.c_str(), static_cast<char*>(nullptr));
             _exit(127);
         }
     }
@@ -140,8 +140,7 @@ struct HelperFrame {
 std::vector<HelperFrame> symbolize_in_helper(const symfixture::RunningProgram& program,
                                              const std::vector<std::string>& environment) {
     std::string output = symfixture::run_checked(
-        {SYMFIXTURE_SYMBOLIZE, std::to_string(program.pid()),
-         fmt::format("{:x}", program.printed().at(0))},
+        {SYMFIXTURE_SYMBOLIZE, std::to_string(program.pid()), fmt::format("{:x}", program.printed().at(0))},
         environment);
     std::vector<HelperFrame> frames;
     std::istringstream lines(output);
@@ -192,9 +191,9 @@ TEST_CASE("a stripped binary is named through debuginfod", "[debuginfo][debuginf
     uint32_t record_line = symfixture::line_of(SYMFIXTURE_SPLIT_SOURCE, "line: record call");
 
     SECTION("with DEBUGINFOD_URLS") {
-        std::vector<HelperFrame> frames = symbolize_in_helper(
-            running, {fmt::format("DEBUGINFOD_URLS=http://127.0.0.1:{}", server.port()),
-                      "DEBUGINFOD_CACHE_PATH=" + (directory / "cache")});
+        std::vector<HelperFrame> frames =
+            symbolize_in_helper(running, {fmt::format("DEBUGINFOD_URLS=http://127.0.0.1:{}", server.port()),
+                                          "DEBUGINFOD_CACHE_PATH=" + (directory / "cache")});
         REQUIRE(frames.size() == 1);
         CHECK(frames[0].symbol == "symfixture_split_worker");
         CHECK(frames[0].offset == running.printed().at(0) - running.printed().at(1));

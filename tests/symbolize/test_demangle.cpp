@@ -15,7 +15,7 @@ TEST_CASE("names that are not mangled stay as they are", "[demangle]") {
     CHECK(demangle("main") == "main");
     CHECK(demangle("") == "");
     CHECK(demangle("__libc_start_main") == "__libc_start_main");
-    CHECK(demangle("_Z") == "_Z");                      // rejected by the demangler
+    CHECK(demangle("_Z") == "_Z");  // rejected by the demangler
     CHECK(demangle("_Zno such thing") == "_Zno such thing");
 }
 
@@ -24,8 +24,7 @@ TEST_CASE("legacy Rust names read as Rust paths", "[demangle]") {
     CHECK(demangle("_ZN3std2rt10lang_start28_$u7b$$u7b$closure$u7d$$u7d$17h5f2b1a3c4d6e7f80E") ==
           "std::rt::lang_start::{{closure}}");
     CHECK(demangle("_ZN66_$LT$alloc..vec..Vec$LT$T$GT$$u20$as$u20$core..ops..drop..Drop$GT$"
-                   "4drop17h00112233aabbccddE") ==
-          "<alloc::vec::Vec<T> as core::ops::drop::Drop>::drop");
+                   "4drop17h00112233aabbccddE") == "<alloc::vec::Vec<T> as core::ops::drop::Drop>::drop");
 }
 
 TEST_CASE("legacy Rust names read every $u..$ escape", "[demangle]") {
@@ -33,8 +32,7 @@ TEST_CASE("legacy Rust names read every $u..$ escape", "[demangle]") {
     // character an identifier cannot hold as its code in hex.
     CHECK(demangle("_ZN40_$LT$$u21$$u20$as$u20$mycrate..Speak$GT$5speak17h0123456789abcdefE") ==
           "<! as mycrate::Speak>::speak");
-    CHECK(demangle("_ZN7mycrate23Output$u20$$u3d$$u20$u817h0123456789abcdefE") ==
-          "mycrate::Output = u8");
+    CHECK(demangle("_ZN7mycrate23Output$u20$$u3d$$u20$u817h0123456789abcdefE") == "mycrate::Output = u8");
 }
 
 TEST_CASE("a C++ name ending like a Rust hash keeps its last part", "[demangle]") {
@@ -51,12 +49,10 @@ TEST_CASE("Rust v0 names read as Rust paths, without crate hashes", "[demangle]"
     CHECK(demangle("_RNvNtCs1234_10symfixture4rust2v0") == "symfixture::rust::v0");
     CHECK(demangle("_RNvNtCs1234_10symfixture4rust2v0.llvm.99") == "symfixture::rust::v0");
     // A closure, and a generic function with a const argument.
-    CHECK(demangle("_RNCNvNtCsh537bOAIRKx_3lib3foo8closures0B5_") ==
-          "lib::foo::closures::{closure#0}");
+    CHECK(demangle("_RNCNvNtCsh537bOAIRKx_3lib3foo8closures0B5_") == "lib::foo::closures::{closure#0}");
     CHECK(demangle("_RINvNtCsh537bOAIRKx_3lib3foo7genericKj3_EB4_") == "lib::foo::generic::<3>");
     // Inherent and trait impls, with backrefs to the crate.
-    CHECK(demangle("_RNvMNtCsh537bOAIRKx_3lib3fooINtB2_5ThinghE3getB4_") ==
-          "<lib::foo::Thing<u8>>::get");
+    CHECK(demangle("_RNvMNtCsh537bOAIRKx_3lib3fooINtB2_5ThinghE3getB4_") == "<lib::foo::Thing<u8>>::get");
     CHECK(demangle("_RNvXs_NtCsh537bOAIRKx_3lib3fooINtB4_5ThinghENtB4_5Speak5speak") ==
           "<lib::foo::Thing<u8> as lib::foo::Speak>::speak");
     // Generic arguments of a function: a type path holding a tuple and a reference.

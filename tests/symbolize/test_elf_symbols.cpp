@@ -10,10 +10,10 @@
 #include "process/process_maps.hpp"
 #include "waketrace/error.hpp"
 
-using waketrace::test::ElfSymbols;
-using waketrace::test::LoadSegment;
 using waketrace::detail::Mapping;
 using waketrace::detail::ProcessMaps;
+using waketrace::test::ElfSymbols;
+using waketrace::test::LoadSegment;
 using waketrace::test::ResolvedSymbol;
 
 namespace {
@@ -47,8 +47,7 @@ TEST_CASE("ELF symbols of the fixture library", "[elf]") {
     CHECK(symbols.size() >= 3);
 
     SECTION("a function's first byte") {
-        std::optional<ResolvedSymbol> symbol =
-            symbols.lookup_file_offset(file_offset_of(library.leaf()));
+        std::optional<ResolvedSymbol> symbol = symbols.lookup_file_offset(file_offset_of(library.leaf()));
         REQUIRE(symbol);
         CHECK(symbol->name == "symfixture_leaf");
         CHECK(symbol->offset == 0);
@@ -61,8 +60,7 @@ TEST_CASE("ELF symbols of the fixture library", "[elf]") {
         CHECK(symbol->offset == 9);
     }
     SECTION("C++ names are stored mangled") {
-        std::optional<ResolvedSymbol> symbol =
-            symbols.lookup_file_offset(file_offset_of(library.twice()));
+        std::optional<ResolvedSymbol> symbol = symbols.lookup_file_offset(file_offset_of(library.twice()));
         REQUIRE(symbol);
         CHECK(symbol->name == "_ZN10symfixture5inner5twiceEi");
     }
@@ -78,8 +76,7 @@ TEST_CASE("ELF symbols of a non-PIE program", "[elf]") {
     CHECK_FALSE(symbols.is_position_independent());
 
     // Not relocated: the run-time address is the ELF address.
-    std::optional<ResolvedSymbol> by_address =
-        symbols.lookup_address(program.worker_address() + 2);
+    std::optional<ResolvedSymbol> by_address = symbols.lookup_address(program.worker_address() + 2);
     REQUIRE(by_address);
     CHECK(by_address->name == "symfixture_program_worker");
     CHECK(by_address->offset == 2);

@@ -38,9 +38,7 @@ using waketrace::detail::UniqueFd;
 
 namespace {
 
-uint32_t self() {
-    return static_cast<uint32_t>(getpid());
-}
+uint32_t self() { return static_cast<uint32_t>(getpid()); }
 
 UniqueFd open_read_only(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -157,8 +155,7 @@ void check_inline_frames(const std::vector<Frame>& frames) {
 // The return address inside the inlined scaled() of the inline fixture
 // loaded from its build directory, as an offset into the library file.
 uint64_t inline_return_offset(const symfixture::Library& library) {
-    auto run = reinterpret_cast<uint64_t (*)(int)>(
-        library.address_of("symfixture_inline_return_address"));
+    auto run = reinterpret_cast<uint64_t (*)(int)>(library.address_of("symfixture_inline_return_address"));
     return file_offset_of(run(4));
 }
 
@@ -187,16 +184,14 @@ std::string without_load_segments(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("DWARF of a file truncated after it was opened still reads, from the copy",
-          "[hostile][truncate]") {
+TEST_CASE("DWARF of a file truncated after it was opened still reads, from the copy", "[hostile][truncate]") {
     symfixture::Library original(SYMFIXTURE_INLINE_LIBRARY);
     const uint64_t offset = inline_return_offset(original);
     symfixture::TempFile file(symfixture::read_file(SYMFIXTURE_INLINE_LIBRARY));
 
     // Opened (symbol tables read), the DWARF not read yet: then cut to
     // nothing, as a process may do to a library it mapped.
-    DebugSymbols symbols(open_read_only(file.path()), file.path(),
-                         waketrace::detail::debuginfo_path_for({}));
+    DebugSymbols symbols(open_read_only(file.path()), file.path(), waketrace::detail::debuginfo_path_for({}));
     REQUIRE(::truncate(file.path().c_str(), 0) == 0);
 
     check_inline_frames(symbols.frames_at_file_offset(offset));
@@ -220,8 +215,7 @@ TEST_CASE("a library truncated under the symbolizer neither crashes it nor costs
         symbolizer.prepare({self()}, cancelled);
         REQUIRE(::truncate(file.path().c_str(), 0) == 0);
 
-        std::vector<Frame> frames =
-            symbolizer.user_frames(self(), {mapping.address_of(offset), leaf});
+        std::vector<Frame> frames = symbolizer.user_frames(self(), {mapping.address_of(offset), leaf});
         REQUIRE(frames.size() == 3);
         check_inline_frames(frames);
         CHECK(frames[0].module == symfixture::canonical_path(file.path()));
@@ -233,8 +227,7 @@ TEST_CASE("a library truncated under the symbolizer neither crashes it nor costs
         symbolizer.processes().remember(self());  // the file is pinned, then cut
         REQUIRE(::truncate(file.path().c_str(), 0) == 0);
 
-        std::vector<Frame> frames =
-            symbolizer.user_frames(self(), {mapping.address_of(offset), leaf});
+        std::vector<Frame> frames = symbolizer.user_frames(self(), {mapping.address_of(offset), leaf});
         REQUIRE(frames.size() == 2);
         // An empty file names nothing, but its frame keeps its module.
         CHECK_FALSE(frames[0].resolved());
@@ -244,8 +237,7 @@ TEST_CASE("a library truncated under the symbolizer neither crashes it nor costs
     }
 }
 
-TEST_CASE("two binaries claiming one build-id are each named from their own file",
-          "[hostile][build-id]") {
+TEST_CASE("two binaries claiming one build-id are each named from their own file", "[hostile][build-id]") {
     const std::string claimed = symfixture::build_id_of(SYMFIXTURE_FORGED_PROGRAM);
     REQUIRE(claimed.size() == 40);
     REQUIRE(symfixture::build_id_of(SYMFIXTURE_FORGED_SPLIT_PROGRAM) == claimed);
@@ -267,8 +259,7 @@ TEST_CASE("two binaries claiming one build-id are each named from their own file
     CHECK(symbolizer.files_parsed() == 2);
 }
 
-TEST_CASE("a corrupted copy parsed first does not blank the genuine file",
-          "[hostile][build-id]") {
+TEST_CASE("a corrupted copy parsed first does not blank the genuine file", "[hostile][build-id]") {
     symfixture::TempFile corrupted(without_load_segments(SYMFIXTURE_SPLIT_PROGRAM));
     const std::string build_id = symfixture::build_id_of(SYMFIXTURE_SPLIT_PROGRAM);
     REQUIRE(build_id.size() == 40);
@@ -283,12 +274,11 @@ TEST_CASE("a corrupted copy parsed first does not blank the genuine file",
 
     symfixture::RunningProgram genuine(SYMFIXTURE_SPLIT_PROGRAM);
     symfixture::check_split_worker_frames(
-        symbolizer.user_frames(static_cast<uint32_t>(genuine.pid()), {genuine.printed().at(0)}),
-        genuine, SYMFIXTURE_SPLIT_PROGRAM);
+        symbolizer.user_frames(static_cast<uint32_t>(genuine.pid()), {genuine.printed().at(0)}), genuine,
+        SYMFIXTURE_SPLIT_PROGRAM);
 }
 
-TEST_CASE("no fd left to open a file with is a warning naming EMFILE, not silence",
-          "[hostile][fds]") {
+TEST_CASE("no fd left to open a file with is a warning naming EMFILE, not silence", "[hostile][fds]") {
     symfixture::LoadedLibrary library(SYMFIXTURE_LIBRARY);
     const std::string library_path = symfixture::canonical_path(SYMFIXTURE_LIBRARY);
     LogCapture log;
@@ -298,8 +288,8 @@ TEST_CASE("no fd left to open a file with is a warning naming EMFILE, not silenc
     std::vector<Frame> starved;
     {
         FdExhaustion no_fds;
-        starved = symbolizer.user_frames(
-            self(), {library.leaf() + 2, reinterpret_cast<uint64_t>(&::getpid) + 1});
+        starved =
+            symbolizer.user_frames(self(), {library.leaf() + 2, reinterpret_cast<uint64_t>(&::getpid) + 1});
     }
     REQUIRE(starved.size() == 2);
     CHECK_FALSE(starved[0].resolved());
@@ -315,8 +305,7 @@ TEST_CASE("no fd left to open a file with is a warning naming EMFILE, not silenc
     CHECK(frames[0].symbol == "symfixture_caller");
 }
 
-TEST_CASE("a file above the copy cap is skipped with a warning, without reading it",
-          "[hostile][cap]") {
+TEST_CASE("a file above the copy cap is skipped with a warning, without reading it", "[hostile][cap]") {
     // The fixture library's bytes, then a hole up to past the cap: 1 GiB
     // and more apparent size on a few KiB of disk.
     symfixture::TempFile huge(symfixture::read_file(SYMFIXTURE_LIBRARY));

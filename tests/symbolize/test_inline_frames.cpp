@@ -14,9 +14,7 @@ using waketrace::detail::Symbolizer;
 
 namespace {
 
-uint32_t self() {
-    return static_cast<uint32_t>(getpid());
-}
+uint32_t self() { return static_cast<uint32_t>(getpid()); }
 
 uint32_t fixture_line(std::string_view marker) {
     return symfixture::line_of(SYMFIXTURE_INLINE_SOURCE, marker);
@@ -26,8 +24,7 @@ uint32_t fixture_line(std::string_view marker) {
 
 TEST_CASE("a function inlined at an address is a frame of its own", "[symbolizer][inline]") {
     symfixture::Library library(SYMFIXTURE_INLINE_LIBRARY);
-    auto run = reinterpret_cast<uint64_t (*)(int)>(
-        library.address_of("symfixture_inline_return_address"));
+    auto run = reinterpret_cast<uint64_t (*)(int)>(library.address_of("symfixture_inline_return_address"));
     uint64_t outer = library.address_of("_ZN10symfixture8inlining5outerEi");
     // The return address of the call made from inside the inlined scaled():
     // what a stack walk finds for outer()'s frame.

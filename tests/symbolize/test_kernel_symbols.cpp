@@ -97,7 +97,8 @@ TEST_CASE("kallsyms loads from a file", "[kallsyms]") {
 TEST_CASE("a file is read line by line through any buffer size", "[kallsyms]") {
     symfixture::TempFile file(fixture_kallsyms);
     std::vector<std::string> expected;
-    waketrace::detail::for_each_line(file.path(), [&](std::string_view line) { expected.emplace_back(line); });
+    waketrace::detail::for_each_line(file.path(),
+                                     [&](std::string_view line) { expected.emplace_back(line); });
     CHECK(expected.size() == 14);
     CHECK(expected.back() == "ffffffff81000500 T last_function");  // kept without its newline
 

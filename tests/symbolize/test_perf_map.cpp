@@ -26,9 +26,7 @@ using waketrace::detail::UniqueFd;
 
 namespace {
 
-uint32_t self() {
-    return static_cast<uint32_t>(getpid());
-}
+uint32_t self() { return static_cast<uint32_t>(getpid()); }
 
 // The name and offset find() gives, or "-" for nothing, to compare in one CHECK.
 std::string found(const PerfMap& map, uint64_t address) {
@@ -83,7 +81,7 @@ TEST_CASE("perf map lines parse", "[perf-map]") {
         "\n"
         "not a line at all\n"
         "7f0000005000 zz bad size\n"
-        "7f0000006000 20\n"                 // no name
+        "7f0000006000 20\n"  // no name
         "7f0000007000 0 empty range\n"
         "ffffffffffffff00 200 wraps around\n"
         "7f0000008000 10 last line, no newline");
@@ -104,7 +102,7 @@ TEST_CASE("perf map lines parse", "[perf-map]") {
 TEST_CASE("perf map lookup bounds", "[perf-map]") {
     PerfMap map = PerfMap::parse("1000 100 first\n1100 80 adjacent\n2000 10 apart\n");
     CHECK(found(map, 0xfff) == "-");
-    CHECK(found(map, 0x1000) == "first+0x0");     // START is inside
+    CHECK(found(map, 0x1000) == "first+0x0");  // START is inside
     CHECK(found(map, 0x10ff) == "first+0xff");
     CHECK(found(map, 0x1100) == "adjacent+0x0");  // START + SIZE is the next one's
     CHECK(found(map, 0x1180) == "-");             // and outside when nothing follows

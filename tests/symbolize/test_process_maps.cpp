@@ -23,9 +23,7 @@ constexpr std::string_view fixture_maps =
     "7ffd000fe000-7ffd00100000 r-xp 00000000 00:00 0                          [vdso]\n"
     "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
 
-[[gnu::noinline]] int function_in_test_binary(int value) {
-    return value * 7 + 1;
-}
+[[gnu::noinline]] int function_in_test_binary(int value) { return value * 7 + 1; }
 
 }  // namespace
 
@@ -90,7 +88,7 @@ TEST_CASE("maps lookup bounds", "[maps]") {
     CHECK(maps.find(0x3fffff) == nullptr);              // below the first mapping
     CHECK(maps.find(0x400000) == &maps.mappings()[0]);  // start is inside
     CHECK(maps.find(0x451fff) == &maps.mappings()[0]);
-    CHECK(maps.find(0x452000) == nullptr);              // end is outside; a gap follows
+    CHECK(maps.find(0x452000) == nullptr);  // end is outside; a gap follows
     CHECK(maps.find(0x7f0000020fff) == &maps.mappings()[5]);
     CHECK(maps.find(0xffffffffffffffff) == nullptr);
     CHECK(ProcessMaps::parse("").find(0x400000) == nullptr);
@@ -99,8 +97,7 @@ TEST_CASE("maps lookup bounds", "[maps]") {
 TEST_CASE("maps of this process hold the test binary", "[maps][live]") {
     std::optional<ProcessMaps> maps = ProcessMaps::read(static_cast<uint32_t>(getpid()));
     REQUIRE(maps);
-    const Mapping* mapping =
-        maps->find(reinterpret_cast<uint64_t>(&function_in_test_binary));
+    const Mapping* mapping = maps->find(reinterpret_cast<uint64_t>(&function_in_test_binary));
     REQUIRE(mapping);
     CHECK(mapping->executable);
     CHECK(mapping->is_file());

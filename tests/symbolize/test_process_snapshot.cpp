@@ -22,23 +22,20 @@
 #include "process/process_snapshot.hpp"
 #include "waketrace/error.hpp"
 
-using waketrace::test::ElfSymbols;
 using waketrace::detail::Mapping;
 using waketrace::detail::PinnedFiles;
 using waketrace::detail::ProcessSnapshot;
 using waketrace::detail::UniqueFd;
+using waketrace::test::ElfSymbols;
 
 namespace {
 
-uint32_t self() {
-    return static_cast<uint32_t>(getpid());
-}
+uint32_t self() { return static_cast<uint32_t>(getpid()); }
 
 void write_file(const std::string& path, const std::string& contents, mode_t mode) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
     REQUIRE(fd);
-    REQUIRE(::write(fd.get(), contents.data(), contents.size()) ==
-            static_cast<ssize_t>(contents.size()));
+    REQUIRE(::write(fd.get(), contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()));
 }
 
 // A private directory holding a copy of the fixture program, so the test may
@@ -123,9 +120,7 @@ private:
     uint64_t worker_address_ = 0;
 };
 
-bool process_exists(uint32_t pid) {
-    return ::access(fmt::format("/proc/{}", pid).c_str(), F_OK) == 0;
-}
+bool process_exists(uint32_t pid) { return ::access(fmt::format("/proc/{}", pid).c_str(), F_OK) == 0; }
 
 size_t open_fd_count() {
     DIR* directory = opendir("/proc/self/fd");

@@ -19,8 +19,8 @@ TEST_CASE("symbol table lookups", "[symbol_table]") {
     CHECK(found->name == "first");
     CHECK(found->offset == 4);
     CHECK(table.lookup(0x2000)->name == "second");
-    CHECK_FALSE(table.lookup(0x2010));  // past the sized symbol's end
-    CHECK_FALSE(table.lookup(0xfff));   // below every symbol
+    CHECK_FALSE(table.lookup(0x2010));             // past the sized symbol's end
+    CHECK_FALSE(table.lookup(0xfff));              // below every symbol
     CHECK(table.lookup(0x3500)->offset == 0x500);  // size 0: up to the next symbol
 }
 

@@ -19,9 +19,7 @@ using waketrace::detail::Symbolizer;
 
 namespace {
 
-uint32_t self() {
-    return static_cast<uint32_t>(getpid());
-}
+uint32_t self() { return static_cast<uint32_t>(getpid()); }
 
 // An anonymous page, unmapped on destruction.
 class AnonymousPage {
@@ -302,8 +300,7 @@ TEST_CASE("JIT code is named by the process's perf map, read as the JIT appends"
     CHECK(frames[0].offset == 0x10);
 }
 
-TEST_CASE("a perf map cut at its cap names what came before, and the log says so",
-          "[symbolizer][hostile]") {
+TEST_CASE("a perf map cut at its cap names what came before, and the log says so", "[symbolizer][hostile]") {
     AnonymousPage jit_code(PROT_READ | PROT_EXEC);
     const uint64_t base = jit_code.address();
     PerfMapFile perf_map;

@@ -3,8 +3,8 @@
 
 #include <fmt/format.h>
 
-using waketrace::test::ElfSymbols;
 using waketrace::detail::Mapping;
+using waketrace::test::ElfSymbols;
 using waketrace::test::ResolvedSymbol;
 
 namespace unwfixture {
@@ -34,8 +34,7 @@ std::vector<FramePlace> FramePlaces::places_of(const std::vector<uint64_t>& fram
 std::string describe(const std::vector<uint64_t>& frames, const std::vector<FramePlace>& places) {
     std::string text;
     for (size_t i = 0; i < frames.size() && i < places.size(); ++i)
-        text += fmt::format("#{} {:#x} {} ({})\n", i, frames[i], places[i].function,
-                            places[i].file);
+        text += fmt::format("#{} {:#x} {} ({})\n", i, frames[i], places[i].function, places[i].file);
     return text;
 }
 

@@ -58,17 +58,14 @@ StackSnapshot view_of(const unwfixture_snapshot& capture, size_t stack_size) {
     StackSnapshot snapshot;
     snapshot.tgid = static_cast<uint32_t>(getpid());
     snapshot.tid = static_cast<uint32_t>(gettid());
-    std::copy(std::begin(capture.registers), std::end(capture.registers),
-              snapshot.registers.begin());
+    std::copy(std::begin(capture.registers), std::end(capture.registers), snapshot.registers.begin());
     snapshot.stack_address = capture.stack_address;
     snapshot.stack = capture.stack;
     snapshot.stack_size = std::min(stack_size, capture.stack_size);
     return snapshot;
 }
 
-StackSnapshot view_of(const unwfixture_snapshot& capture) {
-    return view_of(capture, capture.stack_size);
-}
+StackSnapshot view_of(const unwfixture_snapshot& capture) { return view_of(capture, capture.stack_size); }
 
 std::shared_ptr<const ProcessMaps> own_maps() {
     std::optional<ProcessMaps> maps = ProcessMaps::read(static_cast<uint32_t>(getpid()));
@@ -87,9 +84,9 @@ ProcessMaps with_other_inode(const ProcessMaps& maps) {
             inode += 1;
             changed = true;
         }
-        text += fmt::format("{:x}-{:x} {}p {:08x} {:02x}:{:02x} {} {}\n", m.start, m.end,
-                            m.executable ? "r-x" : "r--", m.file_offset, m.dev_major, m.dev_minor,
-                            inode, m.path);
+        text +=
+            fmt::format("{:x}-{:x} {}p {:08x} {:02x}:{:02x} {} {}\n", m.start, m.end,
+                        m.executable ? "r-x" : "r--", m.file_offset, m.dev_major, m.dev_minor, inode, m.path);
     }
     REQUIRE(changed);
     return ProcessMaps::parse(text);
@@ -179,10 +176,8 @@ TEST_CASE("one set-up serves different snapshots in turn", "[unwind]") {
     auto chain = capture_with(unwind_test_call_outer);
     auto sort = capture_with(unwind_test_call_sort);
     auto maps = own_maps();
-    std::vector<uint64_t> chain_alone =
-        UserStackUnwinder(open_mapped_file).unwind(maps, view_of(*chain));
-    std::vector<uint64_t> sort_alone =
-        UserStackUnwinder(open_mapped_file).unwind(maps, view_of(*sort));
+    std::vector<uint64_t> chain_alone = UserStackUnwinder(open_mapped_file).unwind(maps, view_of(*chain));
+    std::vector<uint64_t> sort_alone = UserStackUnwinder(open_mapped_file).unwind(maps, view_of(*sort));
     REQUIRE(chain_alone != sort_alone);
 
     UserStackUnwinder unwinder(open_mapped_file);
@@ -230,11 +225,9 @@ TEST_CASE("without files or maps the ip alone is returned", "[unwind]") {
         return UniqueFd();
     });
 
-    CHECK(unwinder.unwind(maps, view_of(*capture)) ==
-          std::vector<uint64_t>{capture->registers[16]});
+    CHECK(unwinder.unwind(maps, view_of(*capture)) == std::vector<uint64_t>{capture->registers[16]});
     CHECK(opens > 0);
-    CHECK(unwinder.unwind(nullptr, view_of(*capture)) ==
-          std::vector<uint64_t>{capture->registers[16]});
+    CHECK(unwinder.unwind(nullptr, view_of(*capture)) == std::vector<uint64_t>{capture->registers[16]});
 
     StackSnapshot no_ip = view_of(*capture);
     no_ip.registers[16] = 0;
@@ -306,8 +299,7 @@ TEST_CASE("the files opened are closed with the unwinder", "[unwind]") {
     CHECK(open_fd_count() == before);
 }
 
-TEST_CASE("a code file truncated after set-up is unwound through from its copy",
-          "[unwind][hostile]") {
+TEST_CASE("a code file truncated after set-up is unwound through from its copy", "[unwind][hostile]") {
     auto capture = capture_with(unwind_test_call_outer);
     auto maps = own_maps();
     const uint32_t tgid = static_cast<uint32_t>(getpid());
@@ -343,7 +335,8 @@ TEST_CASE("a code file truncated after set-up is unwound through from its copy",
 // what a fresh unwinder, which remembers nothing, would find.
 namespace {
 
-std::vector<uint64_t> fresh_unwind(const std::shared_ptr<const ProcessMaps>& maps, const StackSnapshot& snapshot) {
+std::vector<uint64_t> fresh_unwind(const std::shared_ptr<const ProcessMaps>& maps,
+                                   const StackSnapshot& snapshot) {
     ProcessUnwinder fresh(*maps, static_cast<uint32_t>(getpid()), open_mapped_file);
     return fresh.unwind(snapshot, 127);
 }

@@ -15,9 +15,7 @@ public:
     __attribute__((noinline)) int bump(volatile int* p);
 };
 
-int Counter::bump(volatile int* p) {
-    return square(*p) + 1;
-}
+int Counter::bump(volatile int* p) { return square(*p) + 1; }
 
 }  // namespace seed
 
