@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <waketrace/config.hpp>
+#include <waketrace/options.hpp>
 
 namespace waketrace::cli {
 
@@ -50,5 +51,9 @@ std::string in_cli_terms(std::string_view message);
 
 // The --help text, ending in '\n'.
 std::string usage_text(std::string_view program);
+
+// A table option's help as --help and the manual print it: the row's help,
+// then its bounds and default, then what it implies.
+std::string option_help(const options::Option& option);
 
 }  // namespace waketrace::cli

@@ -52,33 +52,6 @@ std::vector<std::string> words_of(std::string_view text) {
     return words;
 }
 
-std::string default_text(const options::Option& option) {
-    if (option.name == "dwarf_stack_bytes")
-        return fmt::format("default {}", kDwarfDefaultStackBytes);
-    if (!option.zero_means.empty())
-        return fmt::format("default: {}", option.zero_means);
-    const std::optional<uint64_t> value = options::default_value(option);
-    if (option.kind == options::Kind::flag || !value || *value == option.type_max)
-        return {};
-    return fmt::format("default {}", *value);
-}
-
-// The row's help, then "(bounds; default)", then what it implies. A lower
-// bound alone goes without saying.
-std::string option_help(const options::Option& option) {
-    std::string help(option.help);
-    std::vector<std::string> notes;
-    if (option.rule || option.max < option.type_max)
-        notes.push_back(options::bounds_text(option));
-    if (std::string value = default_text(option); !value.empty())
-        notes.push_back(std::move(value));
-    if (!notes.empty())
-        help += fmt::format(" ({})", fmt::join(notes, "; "));
-    if (implies_dwarf(option))
-        help += "; implies --dwarf";
-    return help;
-}
-
 std::string entry(const OptionSpec& spec) {
     std::string left = spec.short_name ? fmt::format("  -{}, ", spec.short_name) : std::string(6, ' ');
     left += fmt::format("--{}", spec.long_name);
@@ -116,6 +89,33 @@ std::string synopsis_middle(size_t indent) {
 }
 
 }  // namespace
+
+static std::string default_text(const options::Option& option) {
+    if (option.name == "dwarf_stack_bytes")
+        return fmt::format("default {}", kDwarfDefaultStackBytes);
+    if (!option.zero_means.empty())
+        return fmt::format("default: {}", option.zero_means);
+    const std::optional<uint64_t> value = options::default_value(option);
+    if (option.kind == options::Kind::flag || !value || *value == option.type_max)
+        return {};
+    return fmt::format("default {}", *value);
+}
+
+// The row's help, then "(bounds; default)", then what it implies. A lower
+// bound alone goes without saying.
+std::string option_help(const options::Option& option) {
+    std::string help(option.help);
+    std::vector<std::string> notes;
+    if (option.rule || option.max < option.type_max)
+        notes.push_back(options::bounds_text(option));
+    if (std::string value = default_text(option); !value.empty())
+        notes.push_back(std::move(value));
+    if (!notes.empty())
+        help += fmt::format(" ({})", fmt::join(notes, "; "));
+    if (implies_dwarf(option))
+        help += "; implies --dwarf";
+    return help;
+}
 
 std::string usage_text(std::string_view program) {
     const std::string indent(program.size() + 8, ' ');
