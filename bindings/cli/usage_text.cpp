@@ -144,7 +144,7 @@ examples:
   {0} 5                      five seconds of every thread
   {0} -p 185 -f 10 > out     one process, folded, for a flame graph
   {0} -K -m 1000             kernel stacks of blocks of 1 ms or more
-  {0} -- make -j8            trace a build from start to finish
+  {0} -- ./server --port 80  one program, from its first instruction
 )",
                         program);
     return text;
