@@ -59,8 +59,11 @@ extern "C" {
 #define WT_LOG_INFO 1
 #define WT_LOG_WARNING 2
 
-/* Called from the thread that called into the library; `message` is only
- * valid during the call. */
+/* Called from the thread that called into the library, and from the
+ * library's own threads (ring readers, symbol loading, the thread that moves
+ * full maps to user space) while a profiler runs, wt_profiler_stop() and
+ * wt_profiler_free() included: it must be safe to call from any thread.
+ * `message` is only valid during the call. */
 typedef void (*wt_log_fn)(void *ctx, uint32_t level, const char *message);
 
 /*
