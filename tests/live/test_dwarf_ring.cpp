@@ -108,7 +108,7 @@ TEST_CASE("a --dwarf ring too small for one snapshot loses every user stack, cou
     CHECK(tally.user_stacks_nobufs == tally.seen);
 }
 
-TEST_CASE("the default --dwarf ring keeps up with a short pinned ping-pong") {
+TEST_CASE("the default --dwarf ring keeps up with a short pinned ping-pong", "[speed]") {
     if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
         return;  // one CPU shared by the game and the reader: not what this measures
     const auto channel = GENERATE(Channel::pipe, Channel::futex);
