@@ -24,8 +24,8 @@ cd "$repo" || exit 1
 # Tests tagged [precise-timing] bound time splits to under 1%: TCG
 # emulation's timer and scheduling jitter is larger than that. Tests tagged
 # [speed] require the library's threads to keep up with a workload at full
-# speed (the --dwarf unwinder with a ping-pong), which emulation, many times
-# slower, cannot. Both run on the host only (tests/live/live_main.cpp reads
+# speed (the --dwarf unwinder with a ping-pong, the map mover with a burst of
+# new stacks), which emulation, many times slower, cannot. Both run on the host only (tests/live/live_main.cpp reads
 # this).
 export WAKETRACE_LIVE_TESTS='~[precise-timing]~[speed]'
 echo "in-guest: leaving out the live tests tagged [precise-timing] and [speed] (they run on the host)"

@@ -221,7 +221,7 @@ struct StackTally {
 
 }  // namespace
 
-TEST_CASE("the stack map is moved to user space instead of filling") {
+TEST_CASE("the stack map is moved to user space instead of filling", "[speed]") {
     const bool draining = GENERATE(false, true);
     INFO((draining ? "draining every 250 ms" : "results() at the end"));
     // Half of it, 20 new stacks, is more than the workload starts within one
