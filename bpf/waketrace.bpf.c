@@ -50,6 +50,9 @@ const volatile __u32 dwarf_stack_bytes = 0;
 const volatile __u64 ring_wakeup_bytes = 0;
 /* Config::no_waker_user_stacks: wakers keep their kernel stacks only. */
 const volatile bool no_waker_user_stacks = false;
+/* Config::chain_depth: waker levels per chain; above 1 the program keeps
+ * each thread's last wait (chain_states) and interns hop records (hops). */
+const volatile __u32 chain_depth = 1;
 /* Frame-pointer walks done here rather than by bpf_get_stack (needs
  * bpf_task_pt_regs, 5.15+); see walk_user_frames(). */
 const volatile bool walk_user_frames_here = true;

@@ -22,6 +22,23 @@
  */
 #define WT_MAX_WAKERS 1
 
+/*
+ * Waker levels past the first (chain_depth up to 1 + WT_MAX_HOPS). They do
+ * not widen the key: wt_chain_key.deeper names a hop record (struct wt_hop)
+ * in the `hops` map, which names the next one, and so on. A hop's id is a
+ * hash of its contents (deeper included), so equal chains share ids and the
+ * key stays a fixed size whatever the depth.
+ */
+#define WT_MAX_HOPS 7
+
+/* wt_chain_key.deeper and wt_hop.deeper: a hop id (1..0x7fffffff) or why
+ * there is no deeper level. */
+#define WT_HOP_END 0                   /* the last waker was not waiting during the wait it
+					* ended (running, an interrupt, or no waker) */
+#define WT_HOP_DEPTH_REACHED 0x80000001u /* it was: chain_depth levels are kept */
+#define WT_HOP_WAKER_UNTRACED 0x80000002u /* its own wait is outside the filters */
+#define WT_HOP_WAKER_LOST 0x80000003u     /* its own wait was lost (drop counters, sampling) */
+
 /* Which threads are targets (rodata thread_kind). */
 #define WT_THREAD_KIND_ALL 0
 #define WT_THREAD_KIND_USER 1   /* no kernel threads */
@@ -74,7 +91,19 @@ struct wt_chain_key {
 	struct wt_task_key target;
 	struct wt_waker_key wakers[WT_MAX_WAKERS];
 	__u32 generation; /* the program's chain_generation when the period ended */
-	__u32 reserved;   /* zero */
+	__u32 deeper;     /* level 2: a hop id or WT_HOP_* (always WT_HOP_END at depth 1) */
+};
+
+/*
+ * One waker level past the first, in the `hops` map: the waker of the level
+ * above (`blocked`: its identity and where it had blocked) and who woke it
+ * (`waker`: identity, context and stacks at the waking), then the next level.
+ */
+struct wt_hop {
+	struct wt_task_key blocked;
+	struct wt_waker_key waker;
+	__u32 deeper; /* a hop id or WT_HOP_* */
+	__u32 reserved;
 };
 
 struct wt_chain_value {
@@ -83,6 +112,9 @@ struct wt_chain_value {
 	__u64 runqueue_ns; /* waking -> switch-in (all of it when preempted) */
 	__u64 max_ns;      /* largest single total_ns */
 	__u64 count;
+	/* chain_depth > 1: overlap_ns[i] is how much of blocked_ns overlapped the
+	 * wait of waker level i + 1 (the wait level i + 2 ended). */
+	__u64 overlap_ns[WT_MAX_HOPS];
 };
 
 /* Exact per-thread totals, kept only when stacks are sampled (the chains
@@ -106,7 +138,10 @@ struct wt_thread_key {
 #define WT_DROP_USER_STACK_EVENT 7 /* --dwarf: ring buffer full, a user stack snapshot was lost */
 #define WT_DROP_PERIOD_EVENT 8    /* --dwarf: ring buffer full, an off-CPU period was lost */
 #define WT_DROP_MISSED_SWITCH_IN 9 /* a thread switched out again with no switch-in seen */
-#define WT_DROP_NR 10
+#define WT_DROP_CHAIN_STATE_FULL 10 /* chain_depth > 1: no room for a thread's last wait */
+#define WT_DROP_HOP_MAP_FULL 11     /* chain_depth > 1: no room for a new waker level */
+#define WT_DROP_HOP_COLLISION 12    /* chain_depth > 1: another level holds the level's id */
+#define WT_DROP_NR 13
 
 /* Sent to user space the first time a process shows up in a captured user stack. */
 struct wt_process_event {
@@ -149,6 +184,7 @@ struct wt_period_event {
 	struct wt_chain_key key; /* user_stack_id >= 0: a snapshot id */
 	__u64 total_ns;
 	__u64 blocked_ns;
+	__u64 overlap_ns[WT_MAX_HOPS]; /* as in wt_chain_value */
 };
 
 struct wt_exec_event {

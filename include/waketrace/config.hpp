@@ -44,6 +44,18 @@ struct Config {
     // max_chains / 2 new chains within one check can find it full.
     uint32_t max_chains = 16384;
     uint32_t max_off_cpu_threads = 16384;  // threads off CPU at the same moment
+    // Waker levels per chain (1-8). 1 is offwaketime: the target and who woke
+    // it. N > 1 follows the wakers back: when the waker had itself been
+    // woken during the target's wait, the chain goes on with where the waker
+    // had blocked and who woke it, up to N wakers (WakeChain::wakers,
+    // WakeChain::end, Waker::overlap_ns). Each thread's last wait is kept in
+    // a map of max_off_cpu_threads entries, the waker levels in a map of
+    // max_hops entries; what does not fit ends a chain early and is counted.
+    uint32_t chain_depth = 1;
+    // Distinct waker levels (a waker, where it blocked and who woke it) the
+    // kernel keeps for chain_depth > 1. A level that finds it full ends its
+    // chains early, counted in Losses::hop_map_full.
+    uint32_t max_hops = 16384;
     AttachMode attach = AttachMode::automatic;
     // Percentage (1-100) of blocking events whose stacks are taken. Below 100
     // the time of every event is still measured (Profile::threads stays

@@ -270,6 +270,18 @@ inline constexpr Option table[] = {
         .on_command_line("max-off-cpu-threads", '\0', "N")
         .at_least(1)
         .described("threads that can be off CPU at the same moment"),
+    WAKETRACE_OPTION_(chain_depth)
+        .on_command_line("depth", '\0', "N")
+        .within(1, 8)
+        .read_by_bpf()
+        .described("waker levels per chain: 1 shows who woke each thread (offwaketime); N follows "
+                   "the wakers back, through what each waker had itself waited on and who woke it, "
+                   "up to N wakers"),
+    WAKETRACE_OPTION_(max_hops)
+        .on_command_line("max-hops", '\0', "N")
+        .at_least(1)
+        .described("distinct waker levels the kernel keeps for --depth above 1; a level that "
+                   "does not fit ends its chains early and is counted as lost"),
     WAKETRACE_OPTION_(min_block_us)
         .on_command_line("min-block-time", 'm', "US")
         .described("ignore off-CPU periods shorter than this, in microseconds"),

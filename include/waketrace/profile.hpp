@@ -62,15 +62,40 @@ enum class WakerContext : uint8_t {
 struct Waker {
     WakerContext context = WakerContext::task;
     Task task;  // tid/tgid 0 and empty comm unless context == task
-    Stack kernel_stack;
+    Stack kernel_stack;  // where it was when it woke the level below
     Stack user_stack;
+    // Chains deeper than one level (Config::chain_depth > 1). When the next
+    // level (wakers[i + 1]) exists, this waker had itself been blocked during
+    // the target's wait, and these are the stacks it had blocked in: the wait
+    // that wakers[i + 1] ended. Otherwise status not_captured.
+    Stack blocked_kernel_stack;
+    Stack blocked_user_stack;
+    // How much of the target's blocked time (WakeChain::blocked_ns) the wait
+    // this waker ended overlapped, summed like the chain's times: for
+    // wakers[0] the target's own wait, so blocked_ns itself; for wakers[i]
+    // (i >= 1) the wait of wakers[i - 1]. Its share of blocked_ns is how much
+    // of the target's wait lay on that hop of the critical path.
+    uint64_t overlap_ns = 0;
+};
+
+// Why a chain has no deeper waker level than it shows.
+enum class ChainEnd : uint8_t {
+    complete,        // the last waker was not waiting during the wait it ended: it was
+                     // running, it is an interrupt, or there is no waker (preempted)
+    depth_reached,   // the last waker had itself been woken during the wait, but
+                     // Config::chain_depth levels are shown: "[deeper wakers not traced]"
+    waker_untraced,  // the last waker's own wait is not traced (outside the filters)
+    waker_lost,      // the last waker's own wait was lost: its state or hop record did not
+                     // fit (Losses::chain_states_full / hop_map_full / hop_collisions), or
+                     // its stacks were not sampled
 };
 
 struct WakeChain {
     Task target;
     Stack kernel_stack;
     Stack user_stack;
-    std::vector<Waker> wakers;  // wakers[0] woke the target; deeper levels woke the waker
+    std::vector<Waker> wakers;  // wakers[0] woke the target; wakers[i + 1] woke wakers[i]
+    ChainEnd end = ChainEnd::complete;  // always complete with chain_depth 1
     uint64_t total_ns = 0;      // off CPU: switch-out -> switch-in
     uint64_t blocked_ns = 0;    // switch-out -> waking
     uint64_t runqueue_ns = 0;   // waking -> switch-in (all of total when preempted)
@@ -99,10 +124,16 @@ struct Losses {
     // already running on that CPU (bpf_prog_info.recursion_misses): each may
     // have lost a switch or a waking.
     uint64_t skipped_runs = 0;
+    // Chains deeper than one level (Config::chain_depth > 1): waker levels
+    // lost, each ending a chain early as ChainEnd::waker_lost. The periods
+    // themselves are counted in full.
+    uint64_t chain_states_full = 0;  // a thread's last wait did not fit (raise max_off_cpu_threads)
+    uint64_t hop_map_full = 0;       // a waker level did not fit the hop map (raise max_hops)
+    uint64_t hop_collisions = 0;     // another level is stored under the level's id (a hash)
     uint64_t total() const noexcept {
         return stack_collisions + stack_map_full + stack_errors + chain_map_full + missed_switch_outs +
                process_events + thread_map_full + user_stack_events + period_events + missed_switch_ins +
-               skipped_runs;
+               skipped_runs + chain_states_full + hop_map_full + hop_collisions;
     }
 };
 
@@ -139,6 +170,16 @@ inline std::string_view to_string(WakerContext context) noexcept {
     case WakerContext::nmi: return "nmi";
     case WakerContext::preempted: return "preempted";
     case WakerContext::unseen: return "unseen";
+    }
+    return "unknown";
+}
+
+inline std::string_view to_string(ChainEnd end) noexcept {
+    switch (end) {
+    case ChainEnd::complete: return "complete";
+    case ChainEnd::depth_reached: return "deeper wakers not traced";
+    case ChainEnd::waker_untraced: return "waker's wait not traced";
+    case ChainEnd::waker_lost: return "waker's wait lost";
     }
     return "unknown";
 }

@@ -103,7 +103,13 @@ struct wt_profiler_opts {
 	                               * of pages up to 1 GiB (copies that find it full are
 	                               * counted in wt_losses); 0: 4096 copies per CPU, at
 	                               * least 8192, at most 32 MiB */
-	uint8_t reserved[52];         /* zero */
+	uint32_t chain_depth;         /* waker levels per chain, 1-8; 0: 1 (offwaketime). N > 1
+	                               * follows a waker that was itself woken during the
+	                               * target's wait back to who woke it (wt_chain.end,
+	                               * wt_waker_hop), up to N wakers (WAKETRACE_0.3) */
+	uint32_t max_hops;            /* distinct waker levels kept for chain_depth > 1; 0: 16384
+	                               * (WAKETRACE_0.3) */
+	uint8_t reserved[44];         /* zero */
 };
 
 /* Why a stack has no frames (wt_stack.status) */
@@ -153,10 +159,24 @@ struct wt_waker {
 	uint32_t context;    /* WT_WAKER_* */
 	uint32_t reserved0;
 	struct wt_task task;
-	struct wt_stack kernel_stack;
+	struct wt_stack kernel_stack; /* where it was when it woke the level below */
 	struct wt_stack user_stack;
-	uint8_t reserved[32];
+	/* chain_depth > 1 (carved from reserved after 0.2.0: an older library
+	 * leaves them 0 / NULL). overlap_ns: how much of the target's blocked
+	 * time the wait this waker ended overlapped (wakers[0]: the target's own,
+	 * so blocked_ns; wakers[i]: the wait of wakers[i - 1]). blocked_stacks:
+	 * when wakers[i + 1] exists, the kernel ([0]) and user ([1]) stacks this
+	 * waker had itself blocked in, the wait wakers[i + 1] ended; else NULL. */
+	uint64_t overlap_ns;
+	const struct wt_stack *blocked_stacks;
+	uint8_t reserved[16];
 };
+
+/* Why a chain has no deeper waker level (wt_chain.end) */
+#define WT_CHAIN_COMPLETE 0       /* the last waker was running, an interrupt, or none */
+#define WT_CHAIN_DEPTH_REACHED 1  /* it was woken during the wait; chain_depth levels shown */
+#define WT_CHAIN_WAKER_UNTRACED 2 /* its own wait is outside the filters */
+#define WT_CHAIN_WAKER_LOST 3     /* its own wait was lost (see wt_chain_losses) or not sampled */
 
 struct wt_chain {
 	struct wt_task target;
@@ -169,7 +189,8 @@ struct wt_chain {
 	uint64_t runqueue_ns;          /* waking -> switch-in */
 	uint64_t max_ns;               /* longest single period */
 	uint64_t count;                /* periods summed here */
-	uint8_t reserved[32];
+	uint32_t end;                  /* WT_CHAIN_* (carved from reserved after 0.2.0) */
+	uint8_t reserved[28];
 };
 
 /* What did not make it into the results, per cause. */
@@ -281,6 +302,19 @@ void wt_profile_free(struct wt_profile *profile);
  * out->sz, or a frame that is not part of `profile`. Since 0.2. */
 int wt_frame_source(const struct wt_profile *profile, const struct wt_frame *frame,
 		    struct wt_source_location *out);
+
+/* Waker levels lost to chains deeper than one level: each ended a chain
+ * early (WT_CHAIN_WAKER_LOST); the periods are counted in full. */
+struct wt_chain_losses {
+	size_t sz;                  /* the caller sets sizeof(struct wt_chain_losses) */
+	uint64_t chain_states_full; /* a thread's last wait did not fit (max_off_cpu_threads) */
+	uint64_t hop_map_full;      /* a waker level did not fit (max_hops) */
+	uint64_t hop_collisions;    /* another level is stored under the level's id (a hash) */
+};
+
+/* Fills `out` (out->sz set by the caller) with `profile`'s chain losses.
+ * Returns 0, or -EINVAL for a NULL argument or a too small out->sz. Since 0.3. */
+int wt_profile_chain_losses(const struct wt_profile *profile, struct wt_chain_losses *out);
 
 /* Renders a profile as offwaketime prints it: format is WT_FORMAT_TEXT or
  * WT_FORMAT_FOLDED, optionally | WT_FORMAT_DELIMITER; stacks is the

@@ -33,11 +33,17 @@ struct DecodedTask {
 struct DecodedWaker {
     WakerContext context = WakerContext::task;
     DecodedTask task;
+    // Deeper levels (Waker::blocked_*_stack): where this waker had blocked,
+    // when the next level woke it; not_captured otherwise.
+    DecodedStack blocked_kernel;
+    DecodedStack blocked_user;
+    uint64_t overlap_ns = 0;  // Waker::overlap_ns
 };
 
 struct DecodedChain {
     DecodedTask target;
     std::vector<DecodedWaker> wakers;
+    ChainEnd end = ChainEnd::complete;
     wt_chain_value times{};
 };
 
