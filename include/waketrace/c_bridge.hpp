@@ -194,7 +194,7 @@ inline WakeChain chain_from(const wt_profile& profile, const wt_chain& chain) {
         const wt_waker& waker = chain.wakers[i];
         out.wakers.push_back(Waker{WakerContext(waker.context), task_from(waker.task),
                                    stack_from(profile, waker.kernel_stack),
-                                   stack_from(profile, waker.user_stack)});
+                                   stack_from(profile, waker.user_stack), {}, {}, 0});
     }
     out.total_ns = chain.total_ns;
     out.blocked_ns = chain.blocked_ns;
