@@ -192,9 +192,13 @@ inline WakeChain chain_from(const wt_profile& profile, const wt_chain& chain) {
     out.wakers.reserve(chain.nr_wakers);
     for (size_t i = 0; i < chain.nr_wakers; ++i) {
         const wt_waker& waker = chain.wakers[i];
-        out.wakers.push_back(Waker{WakerContext(waker.context), task_from(waker.task),
+        out.wakers.push_back(Waker{WakerContext(waker.context),
+                                   task_from(waker.task),
                                    stack_from(profile, waker.kernel_stack),
-                                   stack_from(profile, waker.user_stack)});
+                                   stack_from(profile, waker.user_stack),
+                                   {},
+                                   {},
+                                   0});
     }
     out.total_ns = chain.total_ns;
     out.blocked_ns = chain.blocked_ns;

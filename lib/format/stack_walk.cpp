@@ -66,7 +66,7 @@ void walk_stacks(const FormatOptions& options, const Stack& user, const Stack& k
 }
 
 const Waker& first_waker(const WakeChain& chain) {
-    static const Waker unseen{WakerContext::unseen, {}, {}, {}};
+    static const Waker unseen{WakerContext::unseen, {}, {}, {}, {}, {}, 0};
     return chain.wakers.empty() ? unseen : chain.wakers.front();
 }
 
