@@ -9,6 +9,7 @@
 // not traced.
 #include <catch2/catch.hpp>
 #include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,6 +44,13 @@ const wt::WakeChain& heaviest(const std::vector<const wt::WakeChain*>& chains) {
     return **std::max_element(
         chains.begin(), chains.end(),
         [](const wt::WakeChain* a, const wt::WakeChain* b) { return a->blocked_ns < b->blocked_ns; });
+}
+
+std::string describe_all(const std::vector<const wt::WakeChain*>& chains) {
+    std::string text;
+    for (const wt::WakeChain* chain : chains)
+        text += wtt::describe_hops(*chain);
+    return text;
 }
 
 uint64_t count_of(const std::vector<const wt::WakeChain*>& chains) {
@@ -113,10 +121,9 @@ void check_full_relay_chain(const wt::Profile& profile, const wtt::Relay& relay)
     const int stages = relay.plan().stages;
     const pid_t target = relay.tid(stages);
     const auto chains = blocked_chains(profile, target, wtt::kernel_path_of(relay.plan().channel).blocked);
-    INFO(wtt::describe_chains(profile, uint32_t(target)));
     INFO(wtt::describe(profile.losses));
     const wt::WakeChain& full = heaviest(chains);
-    INFO(wtt::describe_hops(full));
+    INFO("the heaviest chain:\n" << wtt::describe_hops(full) << "all of them:\n" << describe_all(chains));
 
     REQUIRE(full.wakers.size() == size_t(stages));
     for (int level = 0; level + 1 < stages; ++level)
@@ -191,8 +198,9 @@ private:
 // A waker that waited, but was woken before its target began to wait: X
 // sleeps and passes to W; W, once woken, spins (never blocking) until the
 // target T has said it is about to take, and a millisecond more, then
-// passes to T. T's wait always begins after W's waking, so T's chain ends at
-// W, complete; W's own chain, in the same run, goes on to X and the timer.
+// passes to T, and waits for X again (X's sleep is long enough for W to be
+// back in its wait first, even on a busy machine). T's wait always begins after W's waking, so T's chain ends
+// at W, complete; W's own chain, in the same run, goes on to X and the timer.
 class WokenBeforeTargetWaits : public wtt::Workload {
 public:
     WokenBeforeTargetWaits(int rounds, std::chrono::microseconds sleep) {
@@ -237,6 +245,33 @@ private:
     pid_t first_ = 0;
 };
 
+// A traced thread that runs in user mode most of the time, pinned to `cpu`,
+// and sleeps briefly in between, so it has always just been woken: what a
+// timer interrupt on that CPU interrupts, and a wait that must not be
+// mistaken for the interrupt's own.
+class Bystander : public wtt::Workload {
+public:
+    Bystander(int cpu, std::chrono::milliseconds duration) {
+        tid_ = spawn([cpu, duration] {
+            name_thread("bystander");
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(cpu, &set);
+            pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+            const auto end = std::chrono::steady_clock::now() + duration;
+            while (std::chrono::steady_clock::now() < end) {
+                spin_for(200us);
+                std::this_thread::sleep_for(20us);
+            }
+        });
+    }
+    ~Bystander() override { run(); }
+    pid_t tid() const { return tid_; }
+
+private:
+    pid_t tid_ = 0;
+};
+
 }  // namespace
 
 TEST_CASE(
@@ -259,6 +294,33 @@ TEST_CASE("a relay at the deepest setting, 8: the chain still ends at the timer,
     plan.stages = stages;
     wtt::Relay relay(plan);
     check_full_relay_chain(profile_relay(relay, 8), relay);
+}
+
+TEST_CASE("a timer interrupt that hits a traced thread in user mode still ends the chain") {
+    // Stage 1's timer fires on CPU 0, where the bystander spins in user
+    // mode: the interrupt runs on the bystander's stack, but neither the
+    // bystander nor its last wait woke stage 1.
+    wtt::RelayPlan plan;
+    plan.stages = 2;
+    plan.cpu = 0;
+    wtt::Relay relay(plan);
+    Bystander bystander(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(plan.sleep * plan.rounds) + 100ms);
+    wt::Config config;
+    config.tids = relay.tids();
+    config.tids.push_back(uint32_t(bystander.tid()));
+    config.chain_depth = 4;
+    wtt::Together<wtt::Relay, Bystander> both{relay, bystander};
+    const wt::Profile profile = wtt::profile_while(config, both);
+    const auto chains = blocked_chains(profile, relay.tid(2), "pipe_read");
+    REQUIRE(!chains.empty());
+    for (const wt::WakeChain* chain : chains) {
+        INFO(wtt::describe_hops(*chain));
+        REQUIRE(chain->wakers.size() == 2);
+        check_stage_hop(chain->wakers[0], relay, 1, true);
+        check_timer_hop(chain->wakers[1]);
+        CHECK(chain->end == wt::ChainEnd::complete);
+    }
 }
 
 TEST_CASE("a relay's deepest hop, the timer, overlaps nearly all of the target's wait", "[precise-timing]") {
@@ -337,12 +399,14 @@ TEST_CASE("a waker that never blocks ends the chain at level 1, complete") {
         CHECK(chain->wakers[0].blocked_kernel_stack.status == wt::StackStatus::not_captured);
         CHECK(chain->end == wt::ChainEnd::complete);
     }
-    CHECK(count_of(chains) + profile.losses.missed_switch_ins >= kRounds);
+    // A round whose pass came before the target was back in its read (a
+    // busy machine keeping it off the CPU) has no period: most rounds do.
+    CHECK(count_of(chains) >= kRounds * 8 / 10);
 }
 
 TEST_CASE("a waker woken before the target began to wait does not extend the chain") {
     constexpr int kRounds = 20;
-    WokenBeforeTargetWaits work(kRounds, 3ms);
+    WokenBeforeTargetWaits work(kRounds, 10ms);
     wt::Config config;
     config.tids = {uint32_t(work.target()), uint32_t(work.waker()), uint32_t(work.first())};
     config.chain_depth = 4;
@@ -351,6 +415,10 @@ TEST_CASE("a waker woken before the target began to wait does not extend the cha
 
     const auto target_chains = blocked_chains(profile, work.target(), "pipe_read");
     REQUIRE(!target_chains.empty());
+    INFO("the target's chains:\n"
+         << describe_all(target_chains) << "the waker's:\n"
+         << describe_all(blocked_chains(profile, work.waker(), "pipe_read")) << "all of the waker's:\n"
+         << wtt::describe_chains(profile, uint32_t(work.waker())));
     for (const wt::WakeChain* chain : target_chains) {
         INFO(wtt::describe_hops(*chain));
         REQUIRE(chain->wakers.size() == 1);
