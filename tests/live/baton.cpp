@@ -2,7 +2,9 @@
 #include "baton.hpp"
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -37,25 +39,24 @@ void write_exactly(int fd, const void* buffer, size_t size) {
 std::string_view to_string(BatonChannel channel) {
     switch (channel) {
     case BatonChannel::pipe: return "pipe";
-    case BatonChannel::cond: return "cond";
+    case BatonChannel::futex: return "futex";
     case BatonChannel::eventfd: return "eventfd";
     }
     return "unknown";
 }
 
 BatonChannel baton_channel_named(std::string_view name) {
-    for (BatonChannel channel : {BatonChannel::pipe, BatonChannel::cond, BatonChannel::eventfd})
+    for (BatonChannel channel : {BatonChannel::pipe, BatonChannel::futex, BatonChannel::eventfd})
         if (name == to_string(channel))
             return channel;
-    throw std::invalid_argument("no channel named " + std::string(name) + " (pipe, cond, eventfd)");
+    throw std::invalid_argument("no channel named " + std::string(name) + " (pipe, futex, eventfd)");
 }
 
 BatonPath kernel_path_of(BatonChannel channel) {
     switch (channel) {
     // anon_pipe_* on recent kernels, pipe_* before 6.13 or so: both match.
     case BatonChannel::pipe: return {"pipe_write", "pipe_read"};
-    // pthread_cond_signal wakes through FUTEX_WAKE; the waiter sleeps in futex_wait.
-    case BatonChannel::cond: return {"futex_wake", "futex_wait"};
+    case BatonChannel::futex: return {"futex_wake", "futex_wait"};
     case BatonChannel::eventfd: return {"eventfd_write", "eventfd_read"};
     }
     return {};
@@ -84,16 +85,10 @@ __attribute__((noinline)) void Baton::pass() {
         write_exactly(write_end_.get(), &byte, 1);
         break;
     }
-    case BatonChannel::cond: {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            ++passed_;
-        }
-        // Signalled after unlocking, so the woken taker does not go on to
-        // block again on the mutex its passer still holds.
-        passed_cv_.notify_one();
+    case BatonChannel::futex:
+        passed_.fetch_add(1);
+        syscall(SYS_futex, reinterpret_cast<uint32_t*>(&passed_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
         break;
-    }
     case BatonChannel::eventfd: {
         const uint64_t one = 1;
         write_exactly(read_end_.get(), &one, sizeof(one));
@@ -109,9 +104,13 @@ __attribute__((noinline)) void Baton::take() {
         read_exactly(read_end_.get(), &byte, 1);
         break;
     }
-    case BatonChannel::cond: {
-        std::unique_lock<std::mutex> lock(mutex_);
-        passed_cv_.wait(lock, [this] { return passed_ > taken_; });
+    case BatonChannel::futex: {
+        // Sleeps while the word still says no pass is waiting (the kernel
+        // checks it against taken_ under its own lock, so no pass is missed).
+        uint32_t passed;
+        while ((passed = passed_.load()) == taken_)
+            syscall(SYS_futex, reinterpret_cast<uint32_t*>(&passed_), FUTEX_WAIT_PRIVATE, taken_, nullptr,
+                    nullptr, 0);
         ++taken_;
         break;
     }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -13,6 +14,9 @@
 
 #include <cerrno>
 #include <csignal>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <stdexcept>
 #include <system_error>
 
@@ -39,6 +43,12 @@ uint64_t thread_switches() {
     return uint64_t(usage.ru_nvcsw + usage.ru_nivcsw);
 }
 
+void make_realtime() {
+    const sched_param param{10};
+    if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) != 0)
+        throw std::runtime_error("SCHED_FIFO refused (needs root or CAP_SYS_NICE)");
+}
+
 void pin_to(int cpu) {
     if (cpu < 0)
         return;
@@ -49,15 +59,37 @@ void pin_to(int cpu) {
         throw std::runtime_error("cannot pin a relay stage to CPU " + std::to_string(cpu));
 }
 
+// Until the target has taken `rounds` batons: short sleeps (stage 1's own
+// waits, before the one that ends each round). Gives up after 5 s, so a
+// relay whose target died does not hang. Async-signal-safe.
+void wait_for_delivery(const SharedCounter& delivered, int rounds) {
+    for (int polls = 0; delivered.load() < rounds && polls < 100'000; ++polls)
+        sleep_whole(std::chrono::microseconds(50));
+}
+
+// Sleeping ('S') as /proc/self/task/TID/stat says.
+bool is_sleeping(pid_t tid) {
+    std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const size_t name_end = content.rfind(')');
+    return name_end != std::string::npos && content.size() > name_end + 2 && content[name_end + 2] == 'S';
+}
+
 // The forked stage 1: only async-signal-safe calls from here on (the
 // parent has threads).
-[[noreturn]] void first_stage_child(int gate, int baton, int rounds, std::chrono::microseconds sleep) {
+[[noreturn]] void first_stage_child(int gate, int baton, const RelayPlan& plan,
+                                    const SharedCounter& delivered) {
     prctl(PR_SET_NAME, "relay-1", 0, 0, 0);
+    if (plan.realtime) {
+        const sched_param param{10};
+        sched_setscheduler(0, SCHED_FIFO, &param);
+    }
     char byte;
     while (read(gate, &byte, 1) < 0 && errno == EINTR) {
     }
-    for (int round = 0; round < rounds; ++round) {
-        sleep_whole(sleep);
+    for (int round = 0; round < plan.rounds; ++round) {
+        wait_for_delivery(delivered, round);
+        sleep_whole(plan.sleep);
         byte = 'b';
         while (write(baton, &byte, 1) < 0 && errno == EINTR) {
         }
@@ -66,6 +98,15 @@ void pin_to(int cpu) {
 }
 
 }  // namespace
+
+SharedCounter::SharedCounter() {
+    void* page = mmap(nullptr, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED)
+        throw std::system_error(errno, std::generic_category(), "mmap");
+    value_ = static_cast<int*>(page);
+}
+
+SharedCounter::~SharedCounter() { munmap(value_, sizeof(int)); }
 
 Relay::Relay(RelayPlan plan)
     : plan_(plan),
@@ -106,7 +147,7 @@ void Relay::fork_first_stage() {
     if (child_ < 0)
         throw std::system_error(errno, std::generic_category(), "fork");
     if (child_ == 0)
-        first_stage_child(gate_read.get(), batons_[0].pipe_write_fd(), plan_.rounds, plan_.sleep);
+        first_stage_child(gate_read.get(), batons_[0].pipe_write_fd(), plan_, delivered_);
     stages_[0].tid = child_;
     stages_[0].pid = child_;
 }
@@ -122,11 +163,17 @@ void Relay::run_stage(int stage) {
     Stage& self = stages_[size_t(stage - 1)];
     pthread_setname_np(pthread_self(), comm(stage).c_str());
     pin_to(plan_.cpu);
+    if (plan_.realtime)
+        make_realtime();
     const uint64_t switches_before = thread_switches();
     const bool first = stage == 1, last = stage == plan_.stages;
-    if (first || (stage == 2 && plan_.first_stage_forked)) {
-        started_ = Clock::now();
+    const bool leads = first || (stage == 2 && plan_.first_stage_forked);  // the first in this process
+    if (leads) {
         prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // stage 1's sleeps as set, not 50 µs longer
+        wait_for_later_stages(stage, 0);
+        started_ = Clock::now();
+    } else {
+        ++arrived_;
     }
     if (stage == 2 && child_gate_) {
         const char byte = 'g';
@@ -134,6 +181,8 @@ void Relay::run_stage(int stage) {
             throw std::system_error(errno, std::generic_category(), "starting the forked stage");
     }
     for (int round = 0; round < plan_.rounds; ++round) {
+        if (first)
+            wait_for_later_stages(stage, round);
         const Clock::time_point wait_began = Clock::now();
         if (first)
             sleep_whole(plan_.sleep);
@@ -146,6 +195,7 @@ void Relay::run_stage(int stage) {
         if (last) {
             waits_begun_[size_t(round)] = wait_began;
             received_[size_t(round)] = woken;
+            delivered_.store(round + 1);
         } else {
             batons_[size_t(stage - 1)].pass();
         }
@@ -155,6 +205,25 @@ void Relay::run_stage(int stage) {
         finished_ = Clock::now();
     if (stage == 2 && child_ > 0)
         waitpid(child_, nullptr, 0);
+}
+
+// Until the target has taken `rounds` batons and every stage after `stage`
+// in this process is back in its wait (counted in once, then sleeping), or
+// five seconds passed: a stage kept off the CPU past stage 1's sleep would
+// not be waiting when its baton comes.
+void Relay::wait_for_later_stages(int stage, int rounds) const {
+    const auto give_up = Clock::now() + std::chrono::seconds(5);
+    const int later = plan_.stages - stage;
+    auto all_waiting = [&] {
+        if (arrived_.load() < later || delivered_.load() < rounds)
+            return false;
+        for (int other = stage + 1; other <= plan_.stages; ++other)
+            if (!is_sleeping(tid(other)))
+                return false;
+        return true;
+    };
+    while (!all_waiting() && Clock::now() < give_up)
+        sleep_whole(std::chrono::microseconds(50));
 }
 
 uint64_t Relay::elapsed_ns() const { return nanoseconds(finished_ - started_); }

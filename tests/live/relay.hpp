@@ -7,12 +7,20 @@
 // waits for the one before it, so the last stage's wait is explained, hop
 // by hop, by stages K - 1, K - 2, ..., 1 and then the timer.
 //
+// The rounds go in lock step, so that each of the target's waits has that
+// chain even on a busy machine: stage 1 starts each sleep only once the
+// target has taken the last baton and every other stage is back in its
+// wait. (Otherwise a stage kept off the CPU would let batons pile up behind
+// it, and the stages after it would take them without waiting.) A forked
+// stage 1 waits for the target only.
+//
 // Each stage names itself "relay-N" (N from 1), and records its own tid,
 // its waits and its context switches.
 #pragma once
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -24,6 +32,21 @@
 
 namespace waketrace::test {
 
+// An int in a shared anonymous mapping: what a forked child and its parent
+// both see.
+class SharedCounter {
+public:
+    SharedCounter();
+    ~SharedCounter();
+    SharedCounter(const SharedCounter&) = delete;
+    SharedCounter& operator=(const SharedCounter&) = delete;
+    void store(int value) { __atomic_store_n(value_, value, __ATOMIC_RELEASE); }
+    int load() const { return __atomic_load_n(value_, __ATOMIC_ACQUIRE); }
+
+private:
+    int* value_;
+};
+
 struct RelayPlan {
     int stages = 3;  // K, at least 2
     BatonChannel channel = BatonChannel::pipe;
@@ -33,6 +56,11 @@ struct RelayPlan {
     // relay-1 too: a chain through two processes.
     bool first_stage_forked = false;
     int cpu = -1;  // every stage pinned to this CPU; -1: not pinned
+    // Every stage in SCHED_FIFO (needs root), so that a busy machine's other
+    // work does not keep a stage runnable but off the CPU past stage 1's
+    // sleep: a stage not yet back in its wait when the baton comes was not
+    // waiting on the stage before it, and its chain rightly stops there.
+    bool realtime = false;
 };
 
 class Relay : public Workload {
@@ -73,6 +101,7 @@ private:
     };
     void run_stage(int stage);
     void fork_first_stage();
+    void wait_for_later_stages(int stage, int rounds) const;
 
     RelayPlan plan_;
     std::vector<Stage> stages_;
@@ -82,6 +111,9 @@ private:
     std::vector<std::chrono::steady_clock::time_point> received_;     // by the target
     std::chrono::steady_clock::time_point started_{};
     std::chrono::steady_clock::time_point finished_{};
+    // Rounds the target has taken, in memory a forked stage 1 shares.
+    SharedCounter delivered_;
+    std::atomic<int> arrived_{0};  // stages that reached their first wait
     pid_t child_ = -1;             // a forked stage 1
     detail::UniqueFd child_gate_;  // a byte written here (by stage 2) starts the child
 };
