@@ -26,6 +26,13 @@ def deep_blocker():
     return os.environ["DEEP_BLOCKER"]
 
 
+@pytest.fixture(scope="session")
+def relay():
+    """wt-relay (tests/live/relay.hpp): -k threads relay-1..relay-K, relay-1
+    sleeping -s µs and waking relay-2, each waking the next, -n rounds."""
+    return os.environ["WT_RELAY"]
+
+
 @pytest.fixture
 def privileged():
     require_root()
