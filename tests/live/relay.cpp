@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <fstream>
@@ -235,6 +236,16 @@ uint64_t Relay::relay_ns() const {
     for (size_t round = 0; round < sent_.size(); ++round)
         sum += nanoseconds(received_[round] - sent_[round]);
     return sum;
+}
+
+uint64_t Relay::relay_median_ns() const {
+    if (plan_.first_stage_forked)
+        return 0;
+    std::vector<uint64_t> each;
+    for (size_t round = 0; round < sent_.size(); ++round)
+        each.push_back(nanoseconds(received_[round] - sent_[round]));
+    std::nth_element(each.begin(), each.begin() + long(each.size() / 2), each.end());
+    return each[each.size() / 2];
 }
 
 uint64_t Relay::timer_share_ns() const {

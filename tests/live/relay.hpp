@@ -86,6 +86,9 @@ public:
     // from each of stage 1's passes to the target's take returning (0 with
     // a forked stage 1, whose clock readings stay in the child).
     uint64_t relay_ns() const;
+    // The median of the same, over the rounds: what a busy machine's
+    // occasional interference (another task run in between) leaves alone.
+    uint64_t relay_median_ns() const;
     // The part of the target's waits that stage 1's sleeps explain, summed
     // over the rounds: from the target's start of each wait to stage 1's
     // pass that ends it (0 with a forked stage 1). What a chain's deepest
