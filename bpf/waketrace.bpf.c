@@ -31,6 +31,15 @@ const volatile bool filter_tids_on = false;
 /* The profiling process is among the targets: leave out the library's own
  * threads (own_threads), which user space adds as they start. */
 const volatile bool own_threads_on = false;
+/* Config::follow_children: a process forked by a traced process (by its
+ * pid, filter_tgids) is traced too, from its fork on (on_fork()). */
+const volatile bool follow_children = false;
+/* Config::cgroups: a thread is traced when it is in one of these cgroup v2
+ * cgroups or below: cgroup_ids[i] is a cgroup's id (its directory's inode
+ * number) and cgroup_levels[i] its depth below the root. */
+const volatile __u32 cgroup_count = 0;
+const volatile __u64 cgroup_ids[WT_MAX_CGROUPS] = {};
+const volatile __u32 cgroup_levels[WT_MAX_CGROUPS] = {};
 const volatile __u32 thread_kind = WT_THREAD_KIND_ALL;
 const volatile bool state_filter_on = false;
 const volatile __u32 state_mask = 0; /* 0: only runnable (preempted) switches */
@@ -569,8 +578,23 @@ static __always_inline unsigned int read_task_state(struct task_struct *task)
 	return BPF_CORE_READ((struct task_struct___pre_5_14 *)task, state);
 }
 
-/* The filters on who a thread is: a traced thread passes them. */
-static __always_inline bool thread_wanted(__u32 tgid, __u32 tid, bool kthread)
+/* Whether the current task is in one of the cgroups (or below one): its
+ * ancestor at that cgroup's level is that cgroup. */
+static __always_inline bool current_in_cgroups(void)
+{
+	for (__u32 i = 0; i < WT_MAX_CGROUPS; i++) {
+		if (i >= cgroup_count)
+			break;
+		if (bpf_get_current_ancestor_cgroup_id(cgroup_levels[i]) == cgroup_ids[i])
+			return true;
+	}
+	return false;
+}
+
+/* The filters on who a thread is: a traced thread passes them. The cgroup
+ * filter is read from the current task only: a task that is not current
+ * (`is_current` false) is taken to pass it. */
+static __always_inline bool thread_wanted(__u32 tgid, __u32 tid, bool kthread, bool is_current)
 {
 	if (thread_kind == WT_THREAD_KIND_USER && kthread)
 		return false;
@@ -581,6 +605,8 @@ static __always_inline bool thread_wanted(__u32 tgid, __u32 tid, bool kthread)
 	if (filter_tids_on && !bpf_map_lookup_elem(&filter_tids, &tid))
 		return false;
 	if (own_threads_on && bpf_map_lookup_elem(&own_threads, &tid))
+		return false;
+	if (cgroup_count && is_current && !current_in_cgroups())
 		return false;
 	return true;
 }
@@ -724,7 +750,7 @@ static __always_inline void follow_waker(const struct off_cpu *entry, __u32 wake
 		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
 
 		/* No wait of the waker's seen: running since the start, or not traced. */
-		if (!thread_wanted(pid_tgid >> 32, (__u32)pid_tgid, is_kthread(current)))
+		if (!thread_wanted(pid_tgid >> 32, (__u32)pid_tgid, is_kthread(current), true))
 			wakee->pending_deeper = WT_HOP_WAKER_UNTRACED;
 		return;
 	}
@@ -745,7 +771,7 @@ static __always_inline void note_unseen_wait(struct task_struct *task, __u32 tid
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 
-	if (tid && thread_wanted(tgid, tid, is_kthread(task)))
+	if (tid && thread_wanted(tgid, tid, is_kthread(task), false))
 		bpf_map_update_elem(&chain_states, &tid, &empty_chain_state, BPF_NOEXIST);
 }
 
@@ -856,7 +882,7 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 		return;
 	}
 	kthread = is_kthread(prev);
-	if (!thread_wanted(tgid, tid, kthread))
+	if (!thread_wanted(tgid, tid, kthread, true))
 		return;
 	if (!state_wanted(state)) {
 		if (chain_depth > 1 && state != TASK_RUNNING)
@@ -1083,6 +1109,64 @@ static __always_inline void on_exec(void)
 	event->type = WT_EVENT_EXEC;
 	event->tgid = tgid;
 	bpf_ringbuf_submit(event, stack_event_flags());
+}
+
+/* follow_children: a process forked by a traced process is traced from its
+ * first switch on (the fork runs before the child can), a thread needs
+ * nothing (its tgid is the process's). */
+static __always_inline void on_fork(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	__u8 yes = 1;
+
+	if (!follow_children || parent_tgid == child_tgid)
+		return;
+	if (!bpf_map_lookup_elem(&filter_tgids, &parent_tgid))
+		return;
+	if (bpf_map_update_elem(&filter_tgids, &child_tgid, &yes, BPF_ANY))
+		count_drop(WT_DROP_CHILD_FILTER_FULL);
+}
+
+/* follow_children: once a process's last thread exits, its pid leaves the
+ * filter, so a new process that gets the pid again is not traced for it.
+ * do_exit() counts the thread out of signal->live before this tracepoint. */
+static __always_inline void on_exit(struct task_struct *task)
+{
+	__u32 tgid;
+
+	if (!follow_children || BPF_CORE_READ(task, signal, live.counter) != 0)
+		return;
+	tgid = BPF_CORE_READ(task, tgid);
+	bpf_map_delete_elem(&filter_tgids, &tgid);
+}
+
+SEC("tp_btf/sched_process_fork")
+int sched_process_fork_btf(unsigned long long *ctx)
+{
+	on_fork((struct task_struct *)ctx[0], (struct task_struct *)ctx[1]);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int sched_process_fork_raw(unsigned long long *ctx)
+{
+	on_fork((struct task_struct *)ctx[0], (struct task_struct *)ctx[1]);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int sched_process_exit_btf(unsigned long long *ctx)
+{
+	on_exit((struct task_struct *)ctx[0]);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int sched_process_exit_raw(unsigned long long *ctx)
+{
+	on_exit((struct task_struct *)ctx[0]);
+	return 0;
 }
 
 SEC("tp_btf/sched_process_exec")

@@ -39,6 +39,9 @@
 #define WT_HOP_WAKER_UNTRACED 0x80000002u /* its own wait is outside the filters */
 #define WT_HOP_WAKER_LOST 0x80000003u     /* its own wait was lost (drop counters, sampling) */
 
+/* Most cgroups a profile filters on (Config::cgroups). */
+#define WT_MAX_CGROUPS 8
+
 /* Which threads are targets (rodata thread_kind). */
 #define WT_THREAD_KIND_ALL 0
 #define WT_THREAD_KIND_USER 1   /* no kernel threads */
@@ -141,7 +144,8 @@ struct wt_thread_key {
 #define WT_DROP_CHAIN_STATE_FULL 10 /* chain_depth > 1: no room for a thread's last wait */
 #define WT_DROP_HOP_MAP_FULL 11     /* chain_depth > 1: no room for a new waker level */
 #define WT_DROP_HOP_COLLISION 12    /* chain_depth > 1: another level holds the level's id */
-#define WT_DROP_NR 13
+#define WT_DROP_CHILD_FILTER_FULL 13 /* follow_children: a new child process did not fit the pid filter */
+#define WT_DROP_NR 14
 
 /* Sent to user space the first time a process shows up in a captured user stack. */
 struct wt_process_event {

@@ -89,6 +89,20 @@ int wt_profiler_add_tid(wt_profiler* handle, uint32_t tid) {
     return add_target(handle, tid, &wt::Config::tids, "tid");
 }
 
+int wt_profiler_add_cgroup(wt_profiler* handle, const char* path) {
+    return guarded([&] {
+        require(handle, "profiler");
+        if (handle->engine && handle->engine->running())
+            throw wt::Error(EBUSY, "cannot add a cgroup while the profiler runs");
+        if (path == nullptr || *path == '\0')
+            throw wt::Error(EINVAL, "the cgroup path is empty");
+        if (handle->config.cgroups.size() >= wt::kMaxCgroups)
+            throw wt::Error(EINVAL, "at most 8 cgroups can be traced at once");
+        handle->config.cgroups.emplace_back(path);
+        return 0;
+    });
+}
+
 int wt_profiler_start(wt_profiler* handle) {
     return guarded([&] {
         require(handle, "profiler");

@@ -87,6 +87,7 @@ int run(const waketrace::cli::Options& options) {
         command = std::make_unique<waketrace::cli::ChildCommand>(options.command);
         command->wait_until_held();
         config.pids = {uint32_t(command->pid())};
+        config.follow_children = true;  // the command's own children are part of it
     }
     // The library's messages, libbpf's among them; without -v, nothing.
     if (options.verbose)
@@ -122,7 +123,9 @@ int run(const waketrace::cli::Options& options) {
     out.write(text);
     out.commit();
     waketrace::cli::report_losses(stderr, profile.losses, config);
-    return 0;
+    // Like time and strace: the command's status (127 when it could not be
+    // run). A command still running when tracing ended was stopped by us.
+    return command && command->reap_if_exited() ? command->exit_status() : 0;
 }
 
 }  // namespace

@@ -184,6 +184,11 @@ private:
         case Action::help: options_.show_help = true; break;
         case Action::pid: append(config.pids, parse_id_list(spelling, value)); break;
         case Action::tid: append(config.tids, parse_id_list(spelling, value)); break;
+        case Action::cgroup:
+            if (value.empty())
+                throw UsageError(fmt::format("option {} needs a cgroup directory", spelling));
+            config.cgroups.emplace_back(value);
+            break;
         case Action::user_threads_only: config.threads = ThreadKind::user_only; break;
         case Action::kernel_threads_only: config.threads = ThreadKind::kernel_only; break;
         case Action::user_stacks_only: config.stacks = StackKinds::user_only; break;
@@ -262,6 +267,7 @@ std::string option_for(std::string_view config_member) {
         {"log", "-v"},
         {"pids", "--pid"},
         {"tids", "--tid"},
+        {"cgroups", "--cgroup"},
     };
     for (const auto& [member, option] : own)
         if (member == config_member)

@@ -53,6 +53,7 @@ extern "C" {
 /* wt_profiler_opts.flags */
 #define WT_OPT_STATE_FILTER (1u << 0) /* apply state_mask (offwaketime --state) */
 #define WT_OPT_NO_WAKER_USER_STACKS (1u << 1) /* wakers keep their kernel stacks only */
+#define WT_OPT_FOLLOW_CHILDREN (1u << 2) /* trace processes the traced pids fork (0.3) */
 
 /* Log levels passed to wt_log_fn */
 #define WT_LOG_DEBUG 0
@@ -273,6 +274,11 @@ void wt_profiler_free(struct wt_profiler *profiler);
  * non-empty list. -EINVAL for 0, -EBUSY while running. */
 int wt_profiler_add_pid(struct wt_profiler *profiler, uint32_t pid);
 int wt_profiler_add_tid(struct wt_profiler *profiler, uint32_t tid);
+/* A cgroup v2 directory: a thread in it or below matches (at most 8). -EINVAL
+ * for NULL, an empty path or a ninth cgroup, -EBUSY while running; the path is
+ * checked at start (-ENOENT, or -EINVAL when not a cgroup v2 directory).
+ * Since 0.3. */
+int wt_profiler_add_cgroup(struct wt_profiler *profiler, const char *path);
 
 /* Loads and attaches. -EPERM (the message names the missing capability),
  * -ENOTSUP (no BTF), -ESRCH (a pid or tid does not exist), -EBUSY (already

@@ -184,6 +184,7 @@ Losses to_losses(const DropCounts& drops) noexcept {
     losses.chain_states_full = drops[WT_DROP_CHAIN_STATE_FULL];
     losses.hop_map_full = drops[WT_DROP_HOP_MAP_FULL];
     losses.hop_collisions = drops[WT_DROP_HOP_COLLISION];
+    losses.untraced_children = drops[WT_DROP_CHILD_FILTER_FULL];
     return losses;
 }
 

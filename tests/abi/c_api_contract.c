@@ -135,6 +135,19 @@ static void errors_before_start(void)
 	EXPECT(wt_profiler_start(profiler) == -ESRCH);
 	EXPECT(strstr(wt_last_error(), "999999999") != NULL);
 	wt_profiler_free(profiler);
+
+	profiler = wt_profiler_new(NULL);
+	EXPECT(wt_profiler_add_cgroup(profiler, NULL) == -EINVAL);
+	EXPECT(wt_profiler_add_cgroup(profiler, "") == -EINVAL);
+	EXPECT(wt_profiler_add_cgroup(NULL, "/sys/fs/cgroup") == -EINVAL);
+	for (int i = 0; i < 8; i++)
+		EXPECT(wt_profiler_add_cgroup(profiler, "/nonexistent/cgroup") == 0);
+	EXPECT(wt_profiler_add_cgroup(profiler, "/nonexistent/cgroup") == -EINVAL);
+	EXPECT(strstr(wt_last_error(), "8 cgroups") != NULL);
+	/* Paths are checked at start. */
+	EXPECT(wt_profiler_start(profiler) == -ENOENT);
+	EXPECT(strstr(wt_last_error(), "/nonexistent/cgroup") != NULL);
+	wt_profiler_free(profiler);
 }
 
 static void null_is_safe(void)
