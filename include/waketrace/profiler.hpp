@@ -90,6 +90,8 @@ public:
             c_bridge::checked(wt_profiler_add_pid(state.handle.get(), pid));
         for (uint32_t tid : state.config.tids)
             c_bridge::checked(wt_profiler_add_tid(state.handle.get(), tid));
+        for (const std::string& cgroup : state.config.cgroups)
+            c_bridge::checked(wt_profiler_add_cgroup(state.handle.get(), cgroup.c_str()));
     }
     // Stops; profiles already returned stay valid.
     ~Profiler() = default;

@@ -36,6 +36,12 @@ export WAKETRACE_ACCOUNTING_ROUNDS=2000
 # the same answer on any kernel. TCG emulation is slow, hence the longer
 # timeouts.
 suites="live live_c_api tool python examples"
+# The host's GUEST_SUITES / GUEST_LIVE_TESTS, when it asked for less.
+if [ -s "$results/settings" ]; then
+  . "$results/settings"
+  echo "in-guest: suites: $suites; live tests: $WAKETRACE_LIVE_TESTS"
+fi
+export WAKETRACE_LIVE_TESTS
 # Through cat: on the serial console meson would draw a progress spinner;
 # unbuffered, so each test's result shows on the console as it ends.
 # shellcheck disable=SC2086
