@@ -55,6 +55,39 @@ std::string describe_chains(const Profile& profile, uint32_t tid) {
     return text;
 }
 
+uint64_t chain_level_losses(const Losses& losses) {
+    return losses.chain_states_full + losses.hop_map_full + losses.hop_collisions;
+}
+
+namespace {
+
+std::string stack_top(const Stack& stack, size_t frames) {
+    if (stack.status != StackStatus::ok)
+        return "(" + std::string(to_string(stack.status)) + ")";
+    std::string text;
+    for (size_t i = 0; i < stack.frames.size() && i < frames; ++i)
+        text += " " + stack.frames[i].symbol;
+    return text;
+}
+
+}  // namespace
+
+std::string describe_hops(const WakeChain& chain) {
+    std::string text = "target " + std::to_string(chain.target.tid) + "/" + chain.target.comm +
+                       " count=" + std::to_string(chain.count) +
+                       " blocked_ns=" + std::to_string(chain.blocked_ns) +
+                       " blocked in:" + stack_top(chain.kernel_stack, 6) + "\n";
+    for (size_t i = 0; i < chain.wakers.size(); ++i) {
+        const Waker& waker = chain.wakers[i];
+        text += "  waker " + std::to_string(i) + ": " + std::string(to_string(waker.context)) + " " +
+                std::to_string(waker.task.tid) + "/" + waker.task.comm + " tgid " +
+                std::to_string(waker.task.tgid) + " overlap_ns=" + std::to_string(waker.overlap_ns) +
+                "\n    waking:" + stack_top(waker.kernel_stack, 10) +
+                "\n    blocked:" + stack_top(waker.blocked_kernel_stack, 6) + "\n";
+    }
+    return text + "  end: " + std::string(to_string(chain.end)) + "\n";
+}
+
 std::string describe(const Losses& losses) {
     return "stack_collisions=" + std::to_string(losses.stack_collisions) +
            " stack_map_full=" + std::to_string(losses.stack_map_full) +
@@ -66,7 +99,10 @@ std::string describe(const Losses& losses) {
            " user_stack_events=" + std::to_string(losses.user_stack_events) +
            " period_events=" + std::to_string(losses.period_events) +
            " missed_switch_ins=" + std::to_string(losses.missed_switch_ins) +
-           " skipped_runs=" + std::to_string(losses.skipped_runs);
+           " skipped_runs=" + std::to_string(losses.skipped_runs) +
+           " chain_states_full=" + std::to_string(losses.chain_states_full) +
+           " hop_map_full=" + std::to_string(losses.hop_map_full) +
+           " hop_collisions=" + std::to_string(losses.hop_collisions);
 }
 
 }  // namespace waketrace::test

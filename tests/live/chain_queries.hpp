@@ -25,4 +25,10 @@ uint64_t losses_on_our_side(const Losses& losses);
 // `tid`'s chains a line each (count, waker context and tid, kernel stack
 // top), for failure messages.
 std::string describe_chains(const Profile& profile, uint32_t tid);
+// One chain's wakers, a line each (context, tid/comm, overlap, top of the
+// waking and blocked kernel stacks), then how it ends: for failure messages.
+std::string describe_hops(const WakeChain& chain);
+// Every waker level lost to the chain maps (chain_states_full, hop_map_full,
+// hop_collisions): what may end a chain early as ChainEnd::waker_lost.
+uint64_t chain_level_losses(const Losses& losses);
 }  // namespace waketrace::test
