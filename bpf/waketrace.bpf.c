@@ -173,7 +173,9 @@ struct wait_span {
 /* A thread's last wait seen as waker levels, or why it cannot be one. */
 struct wait_levels {
 	/* WT_HOP_END when the levels are usable, else WT_HOP_WAKER_LOST or
-	 * WT_HOP_WAKER_UNTRACED: what a chain this thread extends ends in. */
+	 * WT_HOP_WAKER_UNTRACED: what a chain this thread extends ends in, if
+	 * the wait had not ended before that chain's wait began. So spans[0].end
+	 * is kept whenever it is known, whatever the status (~0: not yet known). */
 	__u32 status;
 	/* hops[n]: the wait as a hop with at most n levels below it
 	 * (n = 0..WT_MAX_HOPS-1): chain_depth decides which one a wakee takes. */
@@ -715,13 +717,16 @@ static __always_inline struct chain_state *chain_state_of(__u32 tid, bool create
 }
 
 /* A traced thread blocked in a state --state leaves out: its newest wait is
- * not traced, so a chain it extends ends there. */
+ * not traced, so a chain it extends ends there (its end is filled in at its
+ * waking, note_unseen_wait()). */
 static __always_inline void forget_last_wait(__u32 tid)
 {
 	struct chain_state *state = chain_state_of(tid, false);
 
-	if (state)
+	if (state) {
 		state->last.status = WT_HOP_WAKER_UNTRACED;
+		state->last.spans[0].end = ~0ULL;
+	}
 }
 
 /*
@@ -754,25 +759,38 @@ static __always_inline void follow_waker(const struct off_cpu *entry, __u32 wake
 			wakee->pending_deeper = WT_HOP_WAKER_UNTRACED;
 		return;
 	}
+	if (waker->last.spans[0].end <= entry->switch_out_ns)
+		return; /* woken before the wakee blocked: it was running all along */
 	if (waker->last.status != WT_HOP_END) {
 		wakee->pending_deeper = waker->last.status;
 		return;
 	}
-	if (waker->last.spans[0].end <= entry->switch_out_ns)
-		return; /* woken before the wakee blocked: it was running all along */
 	wakee->pending = waker->last;
 	wakee->pending_deeper = waker->last.hops[chain_depth - 2 < WT_MAX_HOPS ? chain_depth - 2 : 0];
 }
 
-/* A thread with no period open was woken: if it is traced and has no
- * state yet, it was blocked since before the start, and its wait is
- * unknown. */
+/*
+ * A thread with no period open was woken. Its wait was not recorded: it
+ * began before the start, or --state left it out (forget_last_wait()). Its
+ * levels are unknown, but not when it ended: now. A chain that began
+ * waiting after now is not extended by it.
+ */
 static __always_inline void note_unseen_wait(struct task_struct *task, __u32 tid)
 {
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct chain_state *state = chain_state_of(tid, false);
+	__u32 tgid;
 
-	if (tid && thread_wanted(tgid, tid, is_kthread(task), false))
-		bpf_map_update_elem(&chain_states, &tid, &empty_chain_state, BPF_NOEXIST);
+	if (!state) {
+		tgid = BPF_CORE_READ(task, tgid);
+		if (!tid || !thread_wanted(tgid, tid, is_kthread(task), false))
+			return;
+		state = chain_state_of(tid, true);
+		if (!state)
+			return;
+	} else if (state->last.status == WT_HOP_END) {
+		return; /* a waking that raced ahead of a switch-out: nothing was lost */
+	}
+	state->last.spans[0].end = bpf_ktime_get_ns();
 }
 
 static __always_inline __u64 overlap(__u64 start, __u64 end, const struct wait_span *span)
@@ -802,6 +820,9 @@ static __always_inline __u32 finish_wait(const struct off_cpu *entry, __u32 tid,
 	state = chain_state_of(tid, true);
 	if (!state)
 		return context == WT_CTX_TASK ? WT_HOP_WAKER_LOST : WT_HOP_END;
+	/* Whatever else is known of this wait, it ended at its waking (one that
+	 * raced ahead of the switch-out came before it). */
+	state->last.spans[0].end = waking_ns;
 	if (context == WT_CTX_NONE || state->pending_for != entry->switch_out_ns) {
 		/* The waking was not seen, or found no room: this wait is unknown. */
 		state->last.status = WT_HOP_WAKER_LOST;
