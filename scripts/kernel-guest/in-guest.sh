@@ -15,6 +15,8 @@ mount -t tmpfs tmpfs /dev/shm
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
+# The cgroup filter's tests make cgroups of their own.
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
 
 # Under CI=true a test that needs root or BPF fails instead of skipping, so
 # nothing passes here without having run.
