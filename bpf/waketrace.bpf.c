@@ -79,6 +79,8 @@ __u64 thread_totals_created = 0;
  * (ChainGrowth), which is safe because a stack's id is a hash of its
  * frames: the id means the same stack before and after the move. */
 __u64 stacks_created = 0;
+/* Hops intern_hop() added (chain_depth > 1). */
+__u64 hops_created = 0;
 
 /* Kernel and user stacks, keyed by a hash of their frames (see
  * store_stack()); user space sets the entries before load. */
@@ -144,6 +146,61 @@ struct {
 	__type(key, struct wt_chain_key);
 	__type(value, struct wt_chain_value);
 } chains SEC(".maps");
+
+/*
+ * chain_depth > 1. A waker W extends its target T's chain when W was itself
+ * woken during T's wait: then T's chain goes on with W's last wait (where W
+ * had blocked, who woke it, and so on down). So each traced thread keeps
+ * its last wait, ready-made as waker levels, from its switch-in on; a
+ * waking copies the waker's into the wakee's `pending`, and the wakee's
+ * switch-in puts them in its chain key and makes them its own last wait.
+ * Work is per period and bounded by the depth: nothing walks other threads.
+ */
+struct wait_span {
+	__u64 start; /* switch-out */
+	__u64 end;   /* waking */
+};
+
+/* A thread's last wait seen as waker levels, or why it cannot be one. */
+struct wait_levels {
+	/* WT_HOP_END when the levels are usable, else WT_HOP_WAKER_LOST or
+	 * WT_HOP_WAKER_UNTRACED: what a chain this thread extends ends in. */
+	__u32 status;
+	/* hops[n]: the wait as a hop with at most n levels below it
+	 * (n = 0..WT_MAX_HOPS-1): chain_depth decides which one a wakee takes. */
+	__u32 hops[WT_MAX_HOPS];
+	/* spans[0]: the wait itself; spans[i]: the wait of its i-th level down
+	 * ({0, 0} past the last), for the wakee's overlap_ns. */
+	struct wait_span spans[WT_MAX_HOPS];
+};
+
+struct chain_state {
+	struct wait_levels last;     /* the last wait, from its switch-in on */
+	struct wait_levels pending;  /* the waker's, copied at this thread's waking */
+	__u64 pending_for;           /* the switch-out time `pending` belongs to */
+	__u32 pending_deeper;        /* the chain key's `deeper` for that period */
+	__u32 reserved;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32); /* tid */
+	__type(value, struct chain_state);
+} chain_states SEC(".maps");
+
+/* Waker levels past the first, keyed by a hash of their contents (see
+ * intern_hop()); chain keys and other hops name them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct wt_hop);
+} hops SEC(".maps");
+
+/* What a new chain_states entry starts from (too big for the BPF stack). */
+static const struct chain_state empty_chain_state = {
+	.last = { .status = WT_HOP_WAKER_LOST },
+	.pending = { .status = WT_HOP_WAKER_LOST },
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -512,9 +569,8 @@ static __always_inline unsigned int read_task_state(struct task_struct *task)
 	return BPF_CORE_READ((struct task_struct___pre_5_14 *)task, state);
 }
 
-/* The target filters, all cheap, all before any stack is taken. */
-static __always_inline bool target_wanted(struct task_struct *task, __u32 tgid, __u32 tid,
-					  unsigned int state, bool kthread)
+/* The filters on who a thread is: a traced thread passes them. */
+static __always_inline bool thread_wanted(__u32 tgid, __u32 tid, bool kthread)
 {
 	if (thread_kind == WT_THREAD_KIND_USER && kthread)
 		return false;
@@ -524,13 +580,17 @@ static __always_inline bool target_wanted(struct task_struct *task, __u32 tgid, 
 		return false;
 	if (filter_tids_on && !bpf_map_lookup_elem(&filter_tids, &tid))
 		return false;
-	if (state_filter_on) {
-		if (state_mask == 0 ? state != TASK_RUNNING : !(state & state_mask))
-			return false;
-	}
 	if (own_threads_on && bpf_map_lookup_elem(&own_threads, &tid))
 		return false;
 	return true;
+}
+
+/* --state: which switch-outs of a traced thread are periods. */
+static __always_inline bool state_wanted(unsigned int state)
+{
+	if (!state_filter_on)
+		return true;
+	return state_mask == 0 ? state == TASK_RUNNING : (state & state_mask) != 0;
 }
 
 /*
@@ -554,6 +614,230 @@ static __always_inline void remember_off_cpu(__u32 tid, const struct off_cpu *en
 		count_drop(WT_DROP_MISSED_SWITCH_OUT);
 }
 
+/*
+ * ---- Wake chains past the first waker (chain_depth > 1) ----
+ */
+
+/* Per-CPU room for a hop being interned: the switch-in path's own stack is
+ * taken by its chain key. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct wt_hop);
+	__uint(max_entries, 1);
+} hop_scratch SEC(".maps");
+
+/*
+ * Stores a hop under a 31-bit hash of its contents and returns that id
+ * (never 0, which is WT_HOP_END), or WT_HOP_WAKER_LOST, counted, when the map
+ * is full or another hop holds the id. Like store_stack(): equal hops share
+ * an id, and two different ones are never mixed up.
+ */
+static __always_inline __u32 intern_hop(const struct wt_hop *hop)
+{
+	const __u64 *words = (const __u64 *)hop;
+	__u64 hash = 0xcbf29ce484222325ULL;
+	struct wt_hop *stored;
+	__u32 id;
+	long err;
+
+	for (__u32 i = 0; i < sizeof(*hop) / sizeof(__u64); i++) {
+		hash = (hash ^ words[i]) * 0x100000001b3ULL;
+		hash ^= hash >> 29;
+	}
+	id = (__u32)(hash ^ (hash >> 32)) & 0x7fffffff;
+	if (id == WT_HOP_END)
+		id = 1;
+	stored = bpf_map_lookup_elem(&hops, &id);
+	if (!stored) {
+		err = bpf_map_update_elem(&hops, &id, hop, BPF_NOEXIST);
+		if (!err) {
+			__sync_fetch_and_add(&hops_created, 1);
+			return id;
+		}
+		if (err != -EEXIST) {
+			count_drop(WT_DROP_HOP_MAP_FULL);
+			return WT_HOP_WAKER_LOST;
+		}
+		stored = bpf_map_lookup_elem(&hops, &id);
+		if (!stored)
+			return WT_HOP_WAKER_LOST;
+	}
+	const __u64 *stored_words = (const __u64 *)stored;
+	for (__u32 i = 0; i < sizeof(*hop) / sizeof(__u64); i++) {
+		if (stored_words[i] != words[i]) {
+			count_drop(WT_DROP_HOP_COLLISION);
+			return WT_HOP_WAKER_LOST;
+		}
+	}
+	return id;
+}
+
+static __always_inline struct chain_state *chain_state_of(__u32 tid, bool create)
+{
+	struct chain_state *state = bpf_map_lookup_elem(&chain_states, &tid);
+	long err;
+
+	if (state || !create)
+		return state;
+	err = bpf_map_update_elem(&chain_states, &tid, &empty_chain_state, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count_drop(WT_DROP_CHAIN_STATE_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&chain_states, &tid);
+}
+
+/* A traced thread blocked in a state --state leaves out: its newest wait is
+ * not traced, so a chain it extends ends there. */
+static __always_inline void forget_last_wait(__u32 tid)
+{
+	struct chain_state *state = chain_state_of(tid, false);
+
+	if (state)
+		state->last.status = WT_HOP_WAKER_UNTRACED;
+}
+
+/*
+ * At the waking of `wakee` (off CPU since entry->switch_out_ns): what its
+ * chain holds past the first waker. The current task (the waker, in task
+ * context) extends it only if the waker was itself woken after the wakee
+ * blocked; then the waker's last wait, as levels, becomes the wakee's
+ * pending ones.
+ */
+static __always_inline void follow_waker(const struct off_cpu *entry, __u32 wakee_tid, bool task_context)
+{
+	struct chain_state *wakee = chain_state_of(wakee_tid, true);
+	struct chain_state *waker;
+	__u64 pid_tgid;
+
+	if (!wakee)
+		return; /* counted; the switch-in marks the chain lost */
+	wakee->pending_for = entry->switch_out_ns;
+	wakee->pending.status = WT_HOP_END;
+	wakee->pending_deeper = WT_HOP_END;
+	if (!task_context)
+		return; /* an interrupt: the chain ends in that context */
+	pid_tgid = bpf_get_current_pid_tgid();
+	waker = chain_state_of((__u32)pid_tgid, false);
+	if (!waker) {
+		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
+
+		/* No wait of the waker's seen: running since the start, or not traced. */
+		if (!thread_wanted(pid_tgid >> 32, (__u32)pid_tgid, is_kthread(current)))
+			wakee->pending_deeper = WT_HOP_WAKER_UNTRACED;
+		return;
+	}
+	if (waker->last.status != WT_HOP_END) {
+		wakee->pending_deeper = waker->last.status;
+		return;
+	}
+	if (waker->last.spans[0].end <= entry->switch_out_ns)
+		return; /* woken before the wakee blocked: it was running all along */
+	wakee->pending = waker->last;
+	wakee->pending_deeper = waker->last.hops[chain_depth - 2 < WT_MAX_HOPS ? chain_depth - 2 : 0];
+}
+
+/* A thread with no period open was woken: if it is traced and has no
+ * state yet, it was blocked since before the start, and its wait is
+ * unknown. */
+static __always_inline void note_unseen_wait(struct task_struct *task, __u32 tid)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	if (tid && thread_wanted(tgid, tid, is_kthread(task)))
+		bpf_map_update_elem(&chain_states, &tid, &empty_chain_state, BPF_NOEXIST);
+}
+
+static __always_inline __u64 overlap(__u64 start, __u64 end, const struct wait_span *span)
+{
+	__u64 from = start > span->start ? start : span->start;
+	__u64 to = end < span->end ? end : span->end;
+
+	return to > from ? to - from : 0;
+}
+
+/*
+ * At the switch-in that ends `entry`'s period: returns the chain key's
+ * `deeper`, fills `overlaps`, and makes this wait the thread's last one, as
+ * waker levels for the chains it may extend.
+ */
+static __always_inline __u32 finish_wait(const struct off_cpu *entry, __u32 tid, __u64 waking_ns,
+					 __u64 *overlaps)
+{
+	__u32 context = entry->waker.context;
+	struct chain_state *state;
+	struct wt_hop *hop;
+	__u32 zero = 0, deeper, below, last_below = 0;
+	bool extended;
+
+	if (context == WT_CTX_PREEMPTED)
+		return WT_HOP_END; /* not a wait: the last one stands */
+	state = chain_state_of(tid, true);
+	if (!state)
+		return context == WT_CTX_TASK ? WT_HOP_WAKER_LOST : WT_HOP_END;
+	if (context == WT_CTX_NONE || state->pending_for != entry->switch_out_ns) {
+		/* The waking was not seen, or found no room: this wait is unknown. */
+		state->last.status = WT_HOP_WAKER_LOST;
+		return context == WT_CTX_TASK ? WT_HOP_WAKER_LOST : WT_HOP_END;
+	}
+	deeper = state->pending_deeper;
+	extended = state->pending.status == WT_HOP_END && deeper != WT_HOP_END &&
+		   deeper != WT_HOP_WAKER_UNTRACED && deeper != WT_HOP_WAKER_LOST;
+	if (extended) {
+		for (__u32 i = 0; i < WT_MAX_HOPS; i++) {
+			if (i + 2 > chain_depth)
+				break;
+			overlaps[i] = overlap(entry->switch_out_ns, waking_ns, &state->pending.spans[i]);
+		}
+	}
+	hop = bpf_map_lookup_elem(&hop_scratch, &zero);
+	if (!entry->sampled || !hop) {
+		state->last.status = WT_HOP_WAKER_LOST; /* no stacks to show this wait with */
+		return deeper;
+	}
+
+	/* This wait as levels: spans first, then the hops, shortest first. */
+	state->last.spans[0].start = entry->switch_out_ns;
+	state->last.spans[0].end = waking_ns;
+	for (__u32 i = 1; i < WT_MAX_HOPS; i++) {
+		if (extended) {
+			state->last.spans[i] = state->pending.spans[i - 1];
+		} else {
+			state->last.spans[i].start = 0;
+			state->last.spans[i].end = 0;
+		}
+	}
+	hop->blocked = entry->target;
+	hop->waker = entry->waker;
+	hop->reserved = 0;
+	if (dwarf_stack_bytes) {
+		/* --dwarf user stacks are per-event snapshots, which would make
+		 * every hop new: deeper levels keep kernel stacks only. */
+		hop->blocked.user_stack_id = WT_STACK_ID_NOT_CAPTURED;
+		hop->waker.task.user_stack_id = WT_STACK_ID_NOT_CAPTURED;
+	}
+	for (__u32 n = 0; n < WT_MAX_HOPS; n++) {
+		if (n + 2 > chain_depth)
+			break;
+		if (!extended)
+			below = deeper;
+		else if (n == 0)
+			below = WT_HOP_DEPTH_REACHED;
+		else
+			below = state->pending.hops[n - 1];
+		if (n > 0 && below == last_below) {
+			state->last.hops[n] = state->last.hops[n - 1];
+			continue;
+		}
+		hop->deeper = below;
+		state->last.hops[n] = intern_hop(hop);
+		last_below = below;
+	}
+	state->last.status = WT_HOP_END;
+	return deeper;
+}
+
 static __always_inline void record_switch_out(void *ctx, struct task_struct *prev,
 					      unsigned int state, __u64 now)
 {
@@ -564,11 +848,21 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 
 	/* pid 0 is every CPU's idle task: one tid shared by many CPUs. A dying
 	 * task never comes back to close its entry. */
-	if (tid == 0 || (state & TASK_DEAD))
+	if (tid == 0)
 		return;
+	if (state & TASK_DEAD) {
+		if (chain_depth > 1)
+			bpf_map_delete_elem(&chain_states, &tid);
+		return;
+	}
 	kthread = is_kthread(prev);
-	if (!target_wanted(prev, tgid, tid, state, kthread))
+	if (!thread_wanted(tgid, tid, kthread))
 		return;
+	if (!state_wanted(state)) {
+		if (chain_depth > 1 && state != TASK_RUNNING)
+			forget_last_wait(tid);
+		return;
+	}
 
 	entry.switch_out_ns = now;
 	entry.sampled = stack_sample_percent >= 100 || bpf_get_prandom_u32() % 100 < stack_sample_percent;
@@ -586,14 +880,15 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 }
 
 /* Adds one off-CPU period to `key`'s times in `map` (chains or thread_totals). */
-static __always_inline void add_times(void *map, void *key, __u64 total, __u64 blocked, __u32 full_cause,
-				      __u64 *created)
+static const struct wt_chain_value zero_times;
+
+static __always_inline void add_times(void *map, void *key, __u64 total, __u64 blocked,
+				      const __u64 *overlaps, __u32 full_cause, __u64 *created)
 {
 	struct wt_chain_value *value = bpf_map_lookup_elem(map, key);
 
 	if (!value) {
-		struct wt_chain_value zero = {};
-		long err = bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
+		long err = bpf_map_update_elem(map, key, &zero_times, BPF_NOEXIST);
 
 		/* -EEXIST: another CPU created it first, which is fine. */
 		if (err && err != -EEXIST) {
@@ -610,6 +905,14 @@ static __always_inline void add_times(void *map, void *key, __u64 total, __u64 b
 	__sync_fetch_and_add(&value->blocked_ns, blocked);
 	__sync_fetch_and_add(&value->runqueue_ns, total - blocked);
 	__sync_fetch_and_add(&value->count, 1);
+	if (overlaps) {
+		for (__u32 i = 0; i < WT_MAX_HOPS; i++) {
+			if (i + 2 > chain_depth)
+				break;
+			if (overlaps[i])
+				__sync_fetch_and_add(&value->overlap_ns[i], overlaps[i]);
+		}
+	}
 	/* Two CPUs finishing the same chain at once may race here; the loser's
 	 * max is lost only if it was also the larger. */
 	if (total > value->max_ns)
@@ -618,7 +921,8 @@ static __always_inline void add_times(void *map, void *key, __u64 total, __u64 b
 
 /* --dwarf: the period goes to user space, which sums it once its user
  * stacks are unwound. */
-static __always_inline void send_period(const struct wt_chain_key *key, __u64 total, __u64 blocked)
+static __always_inline void send_period(const struct wt_chain_key *key, __u64 total, __u64 blocked,
+					const __u64 *overlaps)
 {
 	struct wt_period_event *event = bpf_ringbuf_reserve(&stack_events, sizeof(*event), 0);
 
@@ -631,6 +935,8 @@ static __always_inline void send_period(const struct wt_chain_key *key, __u64 to
 	event->key = *key;
 	event->total_ns = total;
 	event->blocked_ns = blocked;
+	for (__u32 i = 0; i < WT_MAX_HOPS; i++)
+		event->overlap_ns[i] = overlaps[i];
 	bpf_ringbuf_submit(event, stack_event_flags());
 }
 
@@ -638,6 +944,7 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 {
 	__u32 tid = BPF_CORE_READ(next, pid);
 	struct wt_chain_key key = {};
+	__u64 overlaps[WT_MAX_HOPS] = {};
 	struct off_cpu *entry;
 	__u64 total, blocked = 0;
 	__u32 generation;
@@ -650,12 +957,15 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 	/* Read only for a period that ends here: most switch-ins end none. */
 	generation = *(volatile __u32 *)&chain_generation;
 	total = now - entry->switch_out_ns;
-	if (total < min_block_ns || total > max_block_ns)
-		goto done;
 	/* A waking that raced ahead of the switch-out was not seen: count the
 	 * whole time as waiting for a CPU, which it was. */
 	if (entry->waking_ns)
 		blocked = entry->waking_ns - entry->switch_out_ns;
+	/* Before the time bounds: a short wait still links a chain. */
+	if (chain_depth > 1)
+		key.deeper = finish_wait(entry, tid, entry->switch_out_ns + blocked, overlaps);
+	if (total < min_block_ns || total > max_block_ns)
+		goto done;
 	if (stack_sample_percent < 100) {
 		struct wt_thread_key thread = {
 			.tgid = entry->target.tgid,
@@ -664,7 +974,7 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 		};
 
 		__builtin_memcpy(thread.comm, entry->target.comm, sizeof(thread.comm));
-		add_times(&thread_totals, &thread, total, blocked, WT_DROP_THREAD_MAP_FULL,
+		add_times(&thread_totals, &thread, total, blocked, NULL, WT_DROP_THREAD_MAP_FULL,
 			  &thread_totals_created);
 	}
 	if (entry->sampled) {
@@ -674,10 +984,10 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 		if (key.wakers[0].context == WT_CTX_NONE)
 			key.wakers[0].context = WT_CTX_UNSEEN;
 		if (dwarf_stack_bytes)
-			send_period(&key, total, blocked);
+			send_period(&key, total, blocked, overlaps);
 		else
-			add_times(&chains, &key, total, blocked, WT_DROP_CHAIN_MAP_FULL,
-				  &chains_created);
+			add_times(&chains, &key, total, blocked, chain_depth > 1 ? overlaps : NULL,
+				  WT_DROP_CHAIN_MAP_FULL, &chains_created);
 	}
 done:
 	bpf_map_delete_elem(&off_cpu_threads, &tid);
@@ -690,14 +1000,21 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 	struct wt_waker_key *waker;
 	__u32 context;
 
+	if (!entry) {
+		if (chain_depth > 1)
+			note_unseen_wait(task, tid);
+		return;
+	}
 	/* Only the first waking after a blocking switch-out counts: a preempted
 	 * thread (WT_CTX_PREEMPTED) or an already woken one keeps what it has. */
-	if (!entry || entry->waker.context != WT_CTX_NONE)
+	if (entry->waker.context != WT_CTX_NONE)
 		return;
 	/* The time first: the stack walks below take microseconds, which
 	 * belong to the target's runqueue wait, not to its blocked time. */
 	entry->waking_ns = bpf_ktime_get_ns();
 	waker = &entry->waker;
+	if (chain_depth > 1)
+		follow_waker(entry, tid, on_task_stack(ctx));
 	if (!entry->sampled) {
 		/* Only the time split is needed: no stacks, no identity. */
 		waker->context = WT_CTX_TASK;

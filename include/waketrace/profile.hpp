@@ -61,7 +61,7 @@ enum class WakerContext : uint8_t {
 
 struct Waker {
     WakerContext context = WakerContext::task;
-    Task task;  // tid/tgid 0 and empty comm unless context == task
+    Task task;           // tid/tgid 0 and empty comm unless context == task
     Stack kernel_stack;  // where it was when it woke the level below
     Stack user_stack;
     // Chains deeper than one level (Config::chain_depth > 1). When the next
@@ -94,13 +94,13 @@ struct WakeChain {
     Task target;
     Stack kernel_stack;
     Stack user_stack;
-    std::vector<Waker> wakers;  // wakers[0] woke the target; wakers[i + 1] woke wakers[i]
+    std::vector<Waker> wakers;          // wakers[0] woke the target; wakers[i + 1] woke wakers[i]
     ChainEnd end = ChainEnd::complete;  // always complete with chain_depth 1
-    uint64_t total_ns = 0;      // off CPU: switch-out -> switch-in
-    uint64_t blocked_ns = 0;    // switch-out -> waking
-    uint64_t runqueue_ns = 0;   // waking -> switch-in (all of total when preempted)
-    uint64_t max_ns = 0;        // longest single off-CPU period
-    uint64_t count = 0;         // off-CPU periods summed here
+    uint64_t total_ns = 0;              // off CPU: switch-out -> switch-in
+    uint64_t blocked_ns = 0;            // switch-out -> waking
+    uint64_t runqueue_ns = 0;           // waking -> switch-in (all of total when preempted)
+    uint64_t max_ns = 0;                // longest single off-CPU period
+    uint64_t count = 0;                 // off-CPU periods summed here
 };
 
 // Everything that did not make it into the results, per cause.

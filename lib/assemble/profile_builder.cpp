@@ -50,9 +50,13 @@ WakeChain build_chain(const DecodedChain& decoded, Symbolizer& symbolizer) {
         waker.task = level.task.task;
         waker.kernel_stack = kernel_stack(level.task.kernel, symbolizer);
         waker.user_stack = user_stack(level.task.user, level.task.task.tgid, symbolizer);
+        waker.blocked_kernel_stack = kernel_stack(level.blocked_kernel, symbolizer);
+        waker.blocked_user_stack = user_stack(level.blocked_user, level.task.task.tgid, symbolizer);
+        waker.overlap_ns = level.overlap_ns;
         settle_waker_context(waker);
         chain.wakers.push_back(std::move(waker));
     }
+    chain.end = decoded.end;
     chain.total_ns = decoded.times.total_ns;
     chain.blocked_ns = decoded.times.blocked_ns;
     chain.runqueue_ns = decoded.times.runqueue_ns;
@@ -78,7 +82,9 @@ std::string identity_of(const WakeChain& chain) {
     for (const Waker& waker : chain.wakers) {
         fmt::format_to(std::back_inserter(key), "|{}|", int(waker.context));
         append_identity(key, waker.task, waker.kernel_stack, waker.user_stack);
+        append_identity(key, {}, waker.blocked_kernel_stack, waker.blocked_user_stack);
     }
+    fmt::format_to(std::back_inserter(key), "|{}", int(chain.end));
     return key;
 }
 
@@ -92,11 +98,20 @@ void add_times(Into& into, const From& from) {
     into.max_ns = std::max(into.max_ns, from.max_ns);
 }
 
+// Two chains that are the same also have the same waker levels.
+void add_chain_times(WakeChain& into, const WakeChain& from) {
+    add_times(into, from);
+    for (size_t i = 0; i < into.wakers.size() && i < from.wakers.size(); ++i)
+        into.wakers[i].overlap_ns += from.wakers[i].overlap_ns;
+}
+
 // Sampled events stand for 100 / percent events each. The max is a real
 // observation and stays as it is.
 void scale_up(WakeChain& chain, uint32_t percent) {
     for (uint64_t* value : {&chain.total_ns, &chain.blocked_ns, &chain.runqueue_ns, &chain.count})
         *value = *value * 100 / percent;
+    for (Waker& waker : chain.wakers)
+        waker.overlap_ns = waker.overlap_ns * 100 / percent;
 }
 
 std::vector<ThreadTotal> threads_from_map(const std::vector<DecodedThread>& decoded) {
@@ -143,7 +158,7 @@ Profile build_profile(DecodedProfile decoded_profile, const Losses& losses, uint
         if (inserted)
             profile.chains.push_back(std::move(chain));
         else
-            add_times(profile.chains[it->second], chain);
+            add_chain_times(profile.chains[it->second], chain);
     }
     // Ascending like offwaketime; ties broken so the order is reproducible.
     std::sort(profile.chains.begin(), profile.chains.end(), [](const WakeChain& a, const WakeChain& b) {

@@ -23,6 +23,8 @@ void add_times(wt_chain_value& sum, const wt_chain_value& value) {
     sum.runqueue_ns += value.runqueue_ns;
     sum.count += value.count;
     sum.max_ns = std::max(sum.max_ns, value.max_ns);
+    for (size_t i = 0; i < WT_MAX_HOPS; ++i)
+        sum.overlap_ns[i] += value.overlap_ns[i];
 }
 
 bool half_full(uint64_t entries, uint64_t capacity) { return entries > 0 && entries * 2 >= capacity; }

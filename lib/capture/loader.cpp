@@ -136,6 +136,12 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     check(bpf_map__set_max_entries(maps->thread_totals,
                                    config.stack_sample_percent < 100 ? config.max_off_cpu_threads : 1),
           "sizing the thread totals map");
+    // Chains past the first waker: each traced thread's last wait, and the
+    // waker levels (hops). One entry when chain_depth is 1 (unused).
+    const bool deep_chains = config.chain_depth > 1;
+    check(bpf_map__set_max_entries(maps->chain_states, deep_chains ? config.max_off_cpu_threads : 1),
+          "sizing the chain state map");
+    check(bpf_map__set_max_entries(maps->hops, deep_chains ? config.max_hops : 1), "sizing the hop map");
     check(bpf_map__set_max_entries(maps->process_events, 256 * 1024), "sizing the ring buffer");
     check(bpf_map__set_max_entries(maps->stack_events, ring_bytes), "sizing the stack event ring buffer");
 }
@@ -274,6 +280,13 @@ uint64_t BpfCapture::chain_entries() const {
 
 uint64_t BpfCapture::thread_total_entries() const {
     return entries_left(&skel_->bss->thread_totals_created, thread_totals_taken_);
+}
+
+std::optional<wt_hop> BpfCapture::hop(uint32_t hop_id) const {
+    wt_hop hop{};
+    if (bpf_map__lookup_elem(skel_->maps.hops, &hop_id, sizeof(hop_id), &hop, sizeof(hop), 0) != 0)
+        return std::nullopt;
+    return hop;
 }
 
 std::vector<uint64_t> BpfCapture::stack(int32_t stack_id) const {

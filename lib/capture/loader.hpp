@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "capture/kernel_probe.hpp"
@@ -63,6 +64,10 @@ public:
     uint64_t thread_total_entries() const;
     // Frame addresses of a stack id, innermost first; empty if the id is gone.
     std::vector<uint64_t> stack(int32_t stack_id) const;
+    // A waker level past the first (chain_depth > 1), by its id. Hops are
+    // never removed or changed while the program is loaded, and an id is a
+    // hash of the contents, so what it names never changes.
+    std::optional<wt_hop> hop(uint32_t hop_id) const;
     // Removes every stack from the stack map, visiting each (its id and
     // frames) before it is removed. The program never changes a stored stack, and its id is
     // a hash of its frames, so a copy taken here names the same stack as any

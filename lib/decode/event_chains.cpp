@@ -84,6 +84,8 @@ void EventChains::add_period(const wt_period_event& period) {
     value.count += 1;
     if (period.total_ns > value.max_ns)
         value.max_ns = period.total_ns;
+    for (size_t i = 0; i < WT_MAX_HOPS; ++i)
+        value.overlap_ns[i] += period.overlap_ns[i];
 }
 
 // Visitors call user_stack(): visit a copy, outside the lock.

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -84,13 +85,59 @@ DecodedThread decode_thread(const wt_thread_key& key, const wt_chain_value& valu
     return {{key.tid, key.tgid, comm_of(key.comm)}, value};
 }
 
-DecodedChain decode_chain(const wt_chain_key& key, const wt_chain_value& value, StackReader& stacks) {
+DecodedWaker decode_waker(const wt_waker_key& key, StackReader& stacks) {
+    DecodedWaker waker;
+    waker.context = waker_context(key.context);
+    waker.task = decode_task(key.task, stacks);
+    return waker;
+}
+
+ChainEnd chain_end(uint32_t deeper) noexcept {
+    switch (deeper) {
+    case WT_HOP_DEPTH_REACHED: return ChainEnd::depth_reached;
+    case WT_HOP_WAKER_UNTRACED: return ChainEnd::waker_untraced;
+    case WT_HOP_WAKER_LOST: return ChainEnd::waker_lost;
+    default: return ChainEnd::complete;
+    }
+}
+
+bool is_hop_id(uint32_t deeper) noexcept { return deeper != WT_HOP_END && deeper <= 0x7fffffff; }
+
+// Levels past the first: key.deeper names a hop, which adds where the level
+// above had blocked and who woke it, and names the next hop.
+void decode_deeper_levels(uint32_t deeper, const wt_chain_value& value, const BpfCapture& capture,
+                          StackReader& stacks, DecodedChain& chain) {
+    for (size_t level = 0; is_hop_id(deeper); ++level) {
+        std::optional<wt_hop> hop = level < WT_MAX_HOPS ? capture.hop(deeper) : std::nullopt;
+        DecodedWaker& above = chain.wakers.back();
+        // A hop continues the waker above it: anything else is not the chain
+        // this key was summed under, so it is cut rather than shown wrong.
+        if (!hop || hop->blocked.tid != above.task.task.tid) {
+            chain.end = ChainEnd::waker_lost;
+            return;
+        }
+        above.blocked_kernel = stacks.read_kernel(hop->blocked.kernel_stack_id);
+        above.blocked_user = stacks.read_user(hop->blocked.user_stack_id);
+        DecodedWaker next = decode_waker(hop->waker, stacks);
+        next.overlap_ns = value.overlap_ns[level];
+        chain.wakers.push_back(std::move(next));
+        deeper = hop->deeper;
+    }
+    chain.end = chain_end(deeper);
+}
+
+DecodedChain decode_chain(const wt_chain_key& key, const wt_chain_value& value, const BpfCapture& capture,
+                          StackReader& stacks) {
     DecodedChain chain;
     chain.target = decode_task(key.target, stacks);
     for (const wt_waker_key& level : key.wakers) {
         if (level.context == WT_CTX_NONE)
             break;
-        chain.wakers.push_back({waker_context(level.context), decode_task(level.task, stacks)});
+        chain.wakers.push_back(decode_waker(level, stacks));
+    }
+    if (!chain.wakers.empty()) {
+        chain.wakers.front().overlap_ns = value.blocked_ns;
+        decode_deeper_levels(key.deeper, value, capture, stacks, chain);
     }
     chain.times = value;
     return chain;
@@ -134,6 +181,9 @@ Losses to_losses(const DropCounts& drops) noexcept {
     losses.period_events = drops[WT_DROP_PERIOD_EVENT];
     losses.missed_switch_ins = drops[WT_DROP_MISSED_SWITCH_IN];
     losses.skipped_runs = drops[kDropSkippedRuns];
+    losses.chain_states_full = drops[WT_DROP_CHAIN_STATE_FULL];
+    losses.hop_map_full = drops[WT_DROP_HOP_MAP_FULL];
+    losses.hop_collisions = drops[WT_DROP_HOP_COLLISION];
     return losses;
 }
 
@@ -141,7 +191,7 @@ DecodedProfile decode_profile(const BpfCapture& capture, const EventChains* unwo
     DecodedProfile decoded;
     StackReader stacks(capture, nullptr, unwound);
     auto add_chain = [&](const wt_chain_key& key, const wt_chain_value& value) {
-        decoded.chains.push_back(decode_chain(key, value, stacks));
+        decoded.chains.push_back(decode_chain(key, value, capture, stacks));
     };
     if (unwound)
         unwound->for_each_chain(add_chain);
@@ -163,10 +213,10 @@ DecodedProfile decode_sums(const BpfCapture& capture, const ChainGrowth& growth,
     DecodedProfile decoded;
     StackReader stacks(capture, &growth, unwound);
     for (const auto& [key, value] : sums.chains)
-        decoded.chains.push_back(decode_chain(key, value, stacks));
+        decoded.chains.push_back(decode_chain(key, value, capture, stacks));
     if (unwound)
         add_unwound([&](const wt_chain_key& key, const wt_chain_value& value) {
-            decoded.chains.push_back(decode_chain(key, value, stacks));
+            decoded.chains.push_back(decode_chain(key, value, capture, stacks));
         });
     for (const auto& [key, value] : sums.threads)
         decoded.threads.push_back(decode_thread(key, value));
