@@ -157,6 +157,27 @@ int wt_frame_source(const wt_profile* profile, const wt_frame* frame, wt_source_
     });
 }
 
+int wt_profile_chain_losses(const wt_profile* profile, wt_chain_losses* out) {
+    return guarded([&] {
+        require(profile, "profile");
+        require(out, "out");
+        // Every field up to hop_collisions exists since 0.3, the first
+        // version of this struct; a later, larger one gets its newer fields
+        // zeroed.
+        if (out->sz < offsetof(wt_chain_losses, hop_collisions) + sizeof(out->hop_collisions))
+            throw wt::Error(EINVAL,
+                            fmt::format("out->sz ({}) is smaller than struct wt_chain_losses", out->sz));
+        const wt::c_api::ChainLosses& losses = wt::c_api::chain_losses(*profile);
+        const size_t sz = out->sz;
+        std::memset(out, 0, sz);
+        out->sz = sz;
+        out->chain_states_full = losses.chain_states_full;
+        out->hop_map_full = losses.hop_map_full;
+        out->hop_collisions = losses.hop_collisions;
+        return 0;
+    });
+}
+
 char* wt_profile_format(const wt_profile* profile, uint32_t format, uint32_t stacks) {
     return guarded_pointer([&]() -> char* {
         require(profile, "profile");

@@ -4,12 +4,15 @@
 //
 //     waketrace::Config config;
 //     config.tids = {worker_tid};
+//     config.chain_depth = 4;                 // and who woke the waker, up to 4 levels
 //     waketrace::Profiler profiler(config);   // throws waketrace::Error (EINVAL)
 //     profiler.start();                       // Error with errno and what to do
 //     ... run the workload ...
 //     profiler.stop();
 //     waketrace::CapturedProfile captured = profiler.results();
 //     for (const waketrace::WakeChain& chain : captured.profile().chains) ...
+//         // chain.wakers[0] woke the target, wakers[i + 1] woke wakers[i];
+//         // chain.end says why the chain stops there
 //     std::string folded = captured.folded();  // for flamegraph.pl
 //
 // Header-only, over the stable C ABI (waketrace.h): build with C++17 and
