@@ -157,23 +157,24 @@ int wt_frame_source(const wt_profile* profile, const wt_frame* frame, wt_source_
     });
 }
 
-int wt_profile_chain_losses(const wt_profile* profile, wt_chain_losses* out) {
+int wt_profile_extra_losses(const wt_profile* profile, wt_extra_losses* out) {
     return guarded([&] {
         require(profile, "profile");
         require(out, "out");
-        // Every field up to hop_collisions exists since 0.3, the first
+        // Every field up to untraced_children exists since 0.3, the first
         // version of this struct; a later, larger one gets its newer fields
         // zeroed.
-        if (out->sz < offsetof(wt_chain_losses, hop_collisions) + sizeof(out->hop_collisions))
+        if (out->sz < offsetof(wt_extra_losses, untraced_children) + sizeof(out->untraced_children))
             throw wt::Error(EINVAL,
-                            fmt::format("out->sz ({}) is smaller than struct wt_chain_losses", out->sz));
-        const wt::c_api::ChainLosses& losses = wt::c_api::chain_losses(*profile);
+                            fmt::format("out->sz ({}) is smaller than struct wt_extra_losses", out->sz));
+        const wt::c_api::ExtraLosses& losses = wt::c_api::extra_losses(*profile);
         const size_t sz = out->sz;
         std::memset(out, 0, sz);
         out->sz = sz;
         out->chain_states_full = losses.chain_states_full;
         out->hop_map_full = losses.hop_map_full;
         out->hop_collisions = losses.hop_collisions;
+        out->untraced_children = losses.untraced_children;
         return 0;
     });
 }

@@ -18,7 +18,7 @@ struct BlockHeader {
     const wt_frame* frames;
     const FrameDetails* details;
     size_t nr_frames;
-    ChainLosses chain_losses;
+    ExtraLosses extra_losses;
 };
 // Keeps the wt_profile behind it aligned like malloc's result.
 constexpr size_t kHeaderSize = (sizeof(BlockHeader) + alignof(std::max_align_t) - 1) /
@@ -219,9 +219,9 @@ wt_profile* pack_profile(const Profile& profile) {
     auto* frames = reinterpret_cast<wt_frame*>(block + frames_at);
     auto* details = reinterpret_cast<FrameDetails*>(block + details_at);
     const Losses& losses = profile.losses;
-    new (block)
-        BlockHeader{frames, details, nr_frames,
-                    ChainLosses{losses.chain_states_full, losses.hop_map_full, losses.hop_collisions}};
+    new (block) BlockHeader{frames, details, nr_frames,
+                            ExtraLosses{losses.chain_states_full, losses.hop_map_full, losses.hop_collisions,
+                                        losses.untraced_children}};
     Packer packer{Arena(block + kHeaderSize), FrameSlots(frames, details)};
     return pack_into(packer, profile);
 }
@@ -248,8 +248,8 @@ const FrameDetails* frame_details(const wt_profile& profile, const wt_frame& fra
     return &header->details[&frame - header->frames];
 }
 
-const ChainLosses& chain_losses(const wt_profile& profile) noexcept {
-    return header_of(profile).chain_losses;
+const ExtraLosses& extra_losses(const wt_profile& profile) noexcept {
+    return header_of(profile).extra_losses;
 }
 
 }  // namespace waketrace::c_api

@@ -21,11 +21,12 @@ struct FrameDetails {
 
 // Losses::chain_states_full, hop_map_full and hop_collisions: wt_profile has
 // no room left for them, so the block keeps them in front of it
-// (wt_profile_chain_losses).
-struct ChainLosses {
+// (wt_profile_extra_losses).
+struct ExtraLosses {
     uint64_t chain_states_full;
     uint64_t hop_map_full;
     uint64_t hop_collisions;
+    uint64_t untraced_children;
 };
 
 // Throws std::bad_alloc. Release with free_profile().
@@ -34,6 +35,6 @@ void free_profile(wt_profile* profile) noexcept;
 // Details of a frame of `profile`; null for a wt_frame not in it.
 const FrameDetails* frame_details(const wt_profile& profile, const wt_frame& frame) noexcept;
 // The chain losses of a profile made by pack_profile().
-const ChainLosses& chain_losses(const wt_profile& profile) noexcept;
+const ExtraLosses& extra_losses(const wt_profile& profile) noexcept;
 
 }  // namespace waketrace::c_api

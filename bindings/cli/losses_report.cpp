@@ -76,6 +76,8 @@ void report_losses(std::FILE* out, const Losses& losses, const Config& config) {
            rerun_with("max_hops", config.max_hops) + "; those chains end in [waker's wait lost]");
     report(out, losses.hop_collisions, "waker levels lost to hop id collisions",
            "another waker level hashed to the same id; those chains end in [waker's wait lost]");
+    report(out, losses.untraced_children, "child processes not traced: the pid filter was full",
+           "trace fewer processes at once, or trace system-wide and filter the report");
 }
 
 }  // namespace waketrace::cli

@@ -238,17 +238,20 @@ void bind_losses(py::module_& module) {
             "hop_collisions", [](const Losses& l) { return l.hop_collisions; },
             "chain_depth > 1: waker levels lost because another level is stored under\n"
             "the same id (a hash).")
+        .def_property_readonly(
+            "untraced_children", [](const Losses& l) { return l.untraced_children; },
+            "follow_children: child processes not traced because the pid filter was full.")
         .def_property_readonly("total", &Losses::total)
         .def("__repr__", [](const Losses& l) {
             return fmt::format(
                 "<Losses total={} stack_collisions={} stack_map_full={} stack_errors={} "
                 "chain_map_full={} missed_switch_outs={} process_events={} thread_map_full={} "
                 "user_stack_events={} period_events={} missed_switch_ins={} skipped_runs={} "
-                "chain_states_full={} hop_map_full={} hop_collisions={}>",
+                "chain_states_full={} hop_map_full={} hop_collisions={} untraced_children={}>",
                 l.total(), l.stack_collisions, l.stack_map_full, l.stack_errors, l.chain_map_full,
                 l.missed_switch_outs, l.process_events, l.thread_map_full, l.user_stack_events,
                 l.period_events, l.missed_switch_ins, l.skipped_runs, l.chain_states_full, l.hop_map_full,
-                l.hop_collisions);
+                l.hop_collisions, l.untraced_children);
         });
 }
 

@@ -236,12 +236,13 @@ inline Losses losses_from(const wt_profile& profile) {
     out.missed_switch_ins = losses.missed_switch_ins;
     out.skipped_runs = profile.skipped_runs;  // outside wt_losses, which had no room left
     // wt_profile has no room left either: the library keeps these beside it.
-    wt_chain_losses chain_losses{};
-    chain_losses.sz = sizeof(chain_losses);
-    checked(wt_profile_chain_losses(&profile, &chain_losses));
-    out.chain_states_full = chain_losses.chain_states_full;
-    out.hop_map_full = chain_losses.hop_map_full;
-    out.hop_collisions = chain_losses.hop_collisions;
+    wt_extra_losses extra_losses{};
+    extra_losses.sz = sizeof(extra_losses);
+    checked(wt_profile_extra_losses(&profile, &extra_losses));
+    out.chain_states_full = extra_losses.chain_states_full;
+    out.hop_map_full = extra_losses.hop_map_full;
+    out.hop_collisions = extra_losses.hop_collisions;
+    out.untraced_children = extra_losses.untraced_children;
     return out;
 }
 

@@ -177,7 +177,7 @@ struct wt_waker {
 #define WT_CHAIN_COMPLETE 0       /* the last waker was running, an interrupt, or none */
 #define WT_CHAIN_DEPTH_REACHED 1  /* it was woken during the wait; chain_depth levels shown */
 #define WT_CHAIN_WAKER_UNTRACED 2 /* its own wait is outside the filters */
-#define WT_CHAIN_WAKER_LOST 3     /* its own wait was lost (see wt_chain_losses) or not sampled */
+#define WT_CHAIN_WAKER_LOST 3     /* its own wait was lost (wt_extra_losses) or not sampled */
 
 struct wt_chain {
 	struct wt_task target;
@@ -309,18 +309,23 @@ void wt_profile_free(struct wt_profile *profile);
 int wt_frame_source(const struct wt_profile *profile, const struct wt_frame *frame,
 		    struct wt_source_location *out);
 
-/* Waker levels lost to chains deeper than one level: each ended a chain
- * early (WT_CHAIN_WAKER_LOST); the periods are counted in full. */
-struct wt_chain_losses {
-	size_t sz;                  /* the caller sets sizeof(struct wt_chain_losses) */
+/* Loss causes added after 0.2, which struct wt_losses has no room for.
+ * Versioned by sz: later causes are added at the end. */
+struct wt_extra_losses {
+	size_t sz;                  /* the caller sets sizeof(struct wt_extra_losses) */
+	/* Waker levels lost to chains deeper than one level: each ended a chain
+	 * early (WT_CHAIN_WAKER_LOST); the periods are counted in full. */
 	uint64_t chain_states_full; /* a thread's last wait did not fit (max_off_cpu_threads) */
 	uint64_t hop_map_full;      /* a waker level did not fit (max_hops) */
 	uint64_t hop_collisions;    /* another level is stored under the level's id (a hash) */
+	/* WT_OPT_FOLLOW_CHILDREN: child processes not traced, the pid filter
+	 * being full. */
+	uint64_t untraced_children;
 };
 
-/* Fills `out` (out->sz set by the caller) with `profile`'s chain losses.
+/* Fills `out` (out->sz set by the caller) with `profile`'s extra losses.
  * Returns 0, or -EINVAL for a NULL argument or a too small out->sz. Since 0.3. */
-int wt_profile_chain_losses(const struct wt_profile *profile, struct wt_chain_losses *out);
+int wt_profile_extra_losses(const struct wt_profile *profile, struct wt_extra_losses *out);
 
 /* Renders a profile as offwaketime prints it: format is WT_FORMAT_TEXT or
  * WT_FORMAT_FOLDED, optionally | WT_FORMAT_DELIMITER; stacks is the

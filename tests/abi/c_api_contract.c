@@ -180,9 +180,9 @@ static void null_is_safe(void)
 		EXPECT(wt_frame_source(NULL, NULL, &where) == -EINVAL);
 	}
 	{
-		struct wt_chain_losses losses = {.sz = sizeof(losses)};
+		struct wt_extra_losses losses = {.sz = sizeof(losses)};
 
-		EXPECT(wt_profile_chain_losses(NULL, &losses) == -EINVAL);
+		EXPECT(wt_profile_extra_losses(NULL, &losses) == -EINVAL);
 		EXPECT(strstr(wt_last_error(), "profile") != NULL);
 	}
 }

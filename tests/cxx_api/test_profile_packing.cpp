@@ -37,6 +37,7 @@ wt::Profile relay_profile() {
     profile.losses.hop_map_full = 5;
     profile.losses.chain_states_full = 7;
     profile.losses.hop_collisions = 11;
+    profile.losses.untraced_children = 13;
     profile.losses.missed_switch_ins = 13;
     return profile;
 }
@@ -135,32 +136,33 @@ TEST_CASE("a last level whose own wait was caught keeps its blocked stacks") {
     check_same_chain(wt::c_bridge::profile_from(*packed).chains[0], lost_waker);
 }
 
-TEST_CASE("wt_profile_chain_losses reads the counters kept beside the profile") {
+TEST_CASE("wt_profile_extra_losses reads the counters kept beside the profile") {
     const Packed packed = pack(relay_profile());
-    wt_chain_losses losses{};
+    wt_extra_losses losses{};
     losses.sz = sizeof(losses);
-    REQUIRE(wt_profile_chain_losses(packed.get(), &losses) == 0);
+    REQUIRE(wt_profile_extra_losses(packed.get(), &losses) == 0);
     CHECK(losses.sz == sizeof(losses));
     CHECK(losses.chain_states_full == 7u);
     CHECK(losses.hop_map_full == 5u);
     CHECK(losses.hop_collisions == 11u);
+    CHECK(losses.untraced_children == 13u);
 
     // A newer caller's larger struct gets its unknown tail zeroed.
-    unsigned char newer[sizeof(wt_chain_losses) + 16];
+    unsigned char newer[sizeof(wt_extra_losses) + 16];
     std::memset(newer, 0xff, sizeof(newer));
-    wt_chain_losses header{};
+    wt_extra_losses header{};
     header.sz = sizeof(newer);
     std::memcpy(newer, &header, sizeof(header));
-    REQUIRE(wt_profile_chain_losses(packed.get(), reinterpret_cast<wt_chain_losses*>(newer)) == 0);
-    for (size_t i = sizeof(wt_chain_losses); i < sizeof(newer); ++i)
+    REQUIRE(wt_profile_extra_losses(packed.get(), reinterpret_cast<wt_extra_losses*>(newer)) == 0);
+    for (size_t i = sizeof(wt_extra_losses); i < sizeof(newer); ++i)
         CHECK(newer[i] == 0);
 
-    losses.sz = offsetof(wt_chain_losses, hop_collisions);  // ends before a 0.3 field
-    CHECK(wt_profile_chain_losses(packed.get(), &losses) == -EINVAL);
+    losses.sz = offsetof(wt_extra_losses, untraced_children);  // ends before a 0.3 field
+    CHECK(wt_profile_extra_losses(packed.get(), &losses) == -EINVAL);
     CHECK(std::string(wt_last_error()).find("out->sz") != std::string::npos);
     losses.sz = sizeof(losses);
-    CHECK(wt_profile_chain_losses(nullptr, &losses) == -EINVAL);
-    CHECK(wt_profile_chain_losses(packed.get(), nullptr) == -EINVAL);
+    CHECK(wt_profile_extra_losses(nullptr, &losses) == -EINVAL);
+    CHECK(wt_profile_extra_losses(packed.get(), nullptr) == -EINVAL);
 }
 
 TEST_CASE("c_bridge::profile_from gives back the Profile that was packed, levels and losses included") {
@@ -175,6 +177,7 @@ TEST_CASE("c_bridge::profile_from gives back the Profile that was packed, levels
     CHECK(back.losses.chain_states_full == sent.losses.chain_states_full);
     CHECK(back.losses.hop_map_full == sent.losses.hop_map_full);
     CHECK(back.losses.hop_collisions == sent.losses.hop_collisions);
+    CHECK(back.losses.untraced_children == sent.losses.untraced_children);
     CHECK(back.losses.missed_switch_ins == sent.losses.missed_switch_ins);
     CHECK(back.losses.total() == sent.losses.total());
 }
