@@ -280,8 +280,8 @@ inline constexpr Option table[] = {
     WAKETRACE_OPTION_(max_hops)
         .on_command_line("max-hops", '\0', "N")
         .at_least(1)
-        .described("distinct waker levels the kernel keeps for --depth above 1; a level that "
-                   "does not fit ends its chains early and is counted as lost"),
+        .described("distinct waker levels the kernel keeps for chains deeper than one waker; a "
+                   "level that does not fit ends its chains early and is counted as lost"),
     WAKETRACE_OPTION_(min_block_us)
         .on_command_line("min-block-time", 'm', "US")
         .described("ignore off-CPU periods shorter than this, in microseconds"),

@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 #define WAKETRACE_VERSION_MAJOR 0
-#define WAKETRACE_VERSION_MINOR 2
+#define WAKETRACE_VERSION_MINOR 3
 
 /* wt_profiler_opts.threads */
 #define WT_THREADS_ALL 0
@@ -107,9 +107,9 @@ struct wt_profiler_opts {
 	uint32_t chain_depth;         /* waker levels per chain, 1-8; 0: 1 (offwaketime). N > 1
 	                               * follows a waker that was itself woken during the
 	                               * target's wait back to who woke it (wt_chain.end,
-	                               * wt_waker_hop), up to N wakers (WAKETRACE_0.3) */
+	                               * wt_waker overlap_ns and blocked_stacks), up to N wakers (0.3) */
 	uint32_t max_hops;            /* distinct waker levels kept for chain_depth > 1; 0: 16384
-	                               * (WAKETRACE_0.3) */
+	                               * (0.3) */
 	uint8_t reserved[44];         /* zero */
 };
 
