@@ -34,6 +34,9 @@ const volatile bool own_threads_on = false;
 /* Config::follow_children: a process forked by a traced process (by its
  * pid, filter_tgids) is traced too, from its fork on (on_fork()). */
 const volatile bool follow_children = false;
+/* Any of the filters on who a thread is (pids, tids, thread kind); see
+ * thread_wanted(). Set by user space. */
+const volatile bool filters_on = false;
 /* Config::cgroups: a thread is traced when it is in one of these cgroup v2
  * cgroups or below: cgroup_ids[i] is a cgroup's id (its directory's inode
  * number) and cgroup_levels[i] its depth below the root. */
@@ -1068,12 +1071,17 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 		return;
 	}
 	context = on_task_stack(ctx) ? WT_CTX_TASK : WT_CTX_INTERRUPT;
+	waker->flags = 0;
 	if (context == WT_CTX_TASK) {
 		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
+		bool kthread = is_kthread(current);
 
-		capture_current(ctx, &waker->task,
-				!no_waker_user_stacks && has_user_memory(current, is_kthread(current)),
+		capture_current(ctx, &waker->task, !no_waker_user_stacks && has_user_memory(current, kthread),
 				SCRATCH_WAKING);
+		/* Only when some filter is on: without one, every task passes. */
+		if ((filters_on || cgroup_count) &&
+		    !thread_wanted(waker->task.tgid, waker->task.tid, kthread, true))
+			waker->flags = WT_WAKER_KEY_OUTSIDE_FILTERS;
 	} else {
 		/* The interrupted task did not cause this: keep only the kernel
 		 * stack, which shows the timer or device path. */

@@ -87,8 +87,12 @@ struct wt_task_key {
 struct wt_waker_key {
 	struct wt_task_key task;
 	__u32 context; /* WT_CTX_* */
-	__u32 reserved; /* zero: keeps the key free of padding bytes */
+	__u32 flags;   /* WT_WAKER_KEY_*; also keeps the key free of padding bytes */
 };
+
+/* wt_waker_key.flags */
+#define WT_WAKER_KEY_OUTSIDE_FILTERS 1 /* a task the filters (pids, tids, cgroups, thread kind)
+				      * do not trace: it still woke the target */
 
 struct wt_chain_key {
 	struct wt_task_key target;

@@ -133,6 +133,7 @@ void pack_waker(Packer& packer, const Waker& waker, bool deeper_level, wt_waker*
     out->context = uint32_t(waker.context);
     out->overlap_ns = waker.overlap_ns;
     out->blocked_stacks = blocked;
+    out->flags = waker.outside_filters ? WT_WAKER_F_OUTSIDE_FILTERS : 0;
 }
 
 void pack_chain(Packer& packer, const WakeChain& chain, wt_chain* out) {

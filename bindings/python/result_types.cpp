@@ -137,6 +137,10 @@ void bind_waker(py::module_& module) {
             "wakers[i - 1] for wakers[i]. Its share of blocked_ns is that hop's part of\n"
             "the critical path.")
         .def_property_readonly(
+            "outside_filters", [](const Waker& w) { return w.outside_filters; },
+            "True for a task the filters (pids, tids, cgroups, threads) do not trace: it\n"
+            "still woke the level below. Always False without a filter.")
+        .def_property_readonly(
             "name", [](const Waker& w) { return os_string(waker_name(w)); },
             "The comm, or \"[hardirq]\", \"[preempted]\" ... as in folded output.")
         .def("__repr__", [](const Waker& w) {

@@ -201,6 +201,7 @@ inline Waker waker_from(const wt_profile& profile, const wt_waker& waker) {
         out.blocked_user_stack = stack_from(profile, waker.blocked_stacks[1]);
     }
     out.overlap_ns = waker.overlap_ns;
+    out.outside_filters = (waker.flags & WT_WAKER_F_OUTSIDE_FILTERS) != 0;
     return out;
 }
 

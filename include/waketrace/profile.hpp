@@ -76,6 +76,9 @@ struct Waker {
     // (i >= 1) the wait of wakers[i - 1]. Its share of blocked_ns is how much
     // of the target's wait lay on that hop of the critical path.
     uint64_t overlap_ns = 0;
+    // A task the filters (pids, tids, cgroups, thread kind) do not trace:
+    // it is still who woke the level below. Always false without a filter.
+    bool outside_filters = false;
 };
 
 // Why a chain has no deeper waker level than it shows.

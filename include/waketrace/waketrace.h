@@ -158,7 +158,7 @@ struct wt_task {
 
 struct wt_waker {
 	uint32_t context;    /* WT_WAKER_* */
-	uint32_t reserved0;
+	uint32_t flags;      /* WT_WAKER_F_* (0.3; was reserved, an older library leaves it 0) */
 	struct wt_task task;
 	struct wt_stack kernel_stack; /* where it was when it woke the level below */
 	struct wt_stack user_stack;
@@ -172,6 +172,9 @@ struct wt_waker {
 	const struct wt_stack *blocked_stacks;
 	uint8_t reserved[16];
 };
+
+/* wt_waker.flags */
+#define WT_WAKER_F_OUTSIDE_FILTERS (1u << 0) /* a task the filters do not trace (0.3) */
 
 /* Why a chain has no deeper waker level (wt_chain.end) */
 #define WT_CHAIN_COMPLETE 0       /* the last waker was running, an interrupt, or none */

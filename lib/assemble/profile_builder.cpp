@@ -70,6 +70,7 @@ WakeChain build_chain(const DecodedChain& decoded, Symbolizer& symbolizer) {
         waker.blocked_kernel_stack = kernel_stack(level.blocked_kernel, symbolizer);
         waker.blocked_user_stack = user_stack(level.blocked_user, level.task.task.tgid, symbolizer);
         waker.overlap_ns = level.overlap_ns;
+        waker.outside_filters = level.outside_filters;
         settle_waker_context(waker);
         chain.wakers.push_back(std::move(waker));
     }
@@ -98,7 +99,8 @@ std::string identity_of(const WakeChain& chain) {
     std::string key;
     append_identity(key, chain.target, chain.kernel_stack, chain.user_stack);
     for (const Waker& waker : chain.wakers) {
-        fmt::format_to(std::back_inserter(key), "|{}|", int(waker.context));
+        fmt::format_to(std::back_inserter(key), "|{}{}|", int(waker.context),
+                       waker.outside_filters ? "o" : "");
         append_identity(key, waker.task, waker.kernel_stack, waker.user_stack);
         append_identity(key, {}, waker.blocked_kernel_stack, waker.blocked_user_stack);
     }

@@ -103,6 +103,7 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
         config.tids.empty() && (config.pids.empty() || std::find(config.pids.begin(), config.pids.end(),
                                                                  uint32_t(getpid())) != config.pids.end());
     rodata->thread_kind = thread_kind_value(config.threads);
+    rodata->filters_on = !config.pids.empty() || !config.tids.empty() || config.threads != ThreadKind::all;
     rodata->cgroup_count = uint32_t(config.cgroups.size());
     for (size_t i = 0; i < config.cgroups.size() && i < WT_MAX_CGROUPS; ++i) {
         const CgroupTarget cgroup = resolve_cgroup(config.cgroups[i]);

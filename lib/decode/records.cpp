@@ -89,6 +89,7 @@ DecodedWaker decode_waker(const wt_waker_key& key, StackReader& stacks) {
     DecodedWaker waker;
     waker.context = waker_context(key.context);
     waker.task = decode_task(key.task, stacks);
+    waker.outside_filters = (key.flags & WT_WAKER_KEY_OUTSIDE_FILTERS) != 0;
     return waker;
 }
 

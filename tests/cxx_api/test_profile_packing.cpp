@@ -39,6 +39,7 @@ wt::Profile relay_profile() {
     profile.losses.hop_collisions = 11;
     profile.losses.untraced_children = 13;
     profile.losses.missed_switch_ins = 13;
+    profile.chains[2].wakers[1].outside_filters = true;  // relay-1: not among the pids
     return profile;
 }
 
@@ -79,6 +80,7 @@ void check_same_chain(const wt::WakeChain& back, const wt::WakeChain& sent) {
         CHECK(got.task.tid == want.task.tid);
         CHECK(got.task.comm == want.task.comm);
         CHECK(got.overlap_ns == want.overlap_ns);
+        CHECK(got.outside_filters == want.outside_filters);
         check_same_stack(got.kernel_stack, want.kernel_stack);
         check_same_stack(got.user_stack, want.user_stack);
         check_same_stack(got.blocked_kernel_stack, want.blocked_kernel_stack);
@@ -102,6 +104,8 @@ TEST_CASE("C structs carry every waker level, its blocked stacks, overlap and th
     CHECK(three.wakers[0].overlap_ns == 2000000u);
     CHECK(three.wakers[1].overlap_ns == 1900000u);
     CHECK(three.wakers[2].overlap_ns == 1850000u);
+    CHECK(three.wakers[0].flags == 0u);
+    CHECK(three.wakers[1].flags == WT_WAKER_F_OUTSIDE_FILTERS);
     // wakers[i].blocked_stacks: the wait wakers[i + 1] ended, kernel then user.
     REQUIRE(three.wakers[0].blocked_stacks != nullptr);
     CHECK(frame_names(three.wakers[0].blocked_stacks[0]) == "__schedule;schedule;relay2_pipe_read");

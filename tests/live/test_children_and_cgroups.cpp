@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // Which processes a profile follows: children forked after the start
 // (Config::follow_children) and threads by cgroup (Config::cgroups), each
-// against processes whose pids the test knows.
+// against processes whose pids the test knows; and how a waker outside the
+// filters shows.
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -160,7 +161,72 @@ private:
     pid_t pid_ = -1;
 };
 
+// A child that reads a pipe kRounds times; run() writes to it from this
+// process, a little apart, so each read blocks.
+class PipeReaderChild {
+public:
+    static constexpr int kRounds = 5;
+    PipeReaderChild() {
+        REQUIRE(pipe(pipe_) == 0);
+        pid_ = fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            close(pipe_[1]);
+            char byte;
+            for (int i = 0; i < kRounds; ++i)
+                if (read(pipe_[0], &byte, 1) != 1)
+                    _exit(1);
+            _exit(0);
+        }
+        close(pipe_[0]);
+    }
+    PipeReaderChild(const PipeReaderChild&) = delete;
+    PipeReaderChild& operator=(const PipeReaderChild&) = delete;
+    ~PipeReaderChild() {
+        close(pipe_[1]);
+        waitpid(pid_, nullptr, 0);
+    }
+    void run() {
+        for (int i = 0; i < kRounds; ++i) {
+            usleep(10'000);
+            REQUIRE(write(pipe_[1], "x", 1) == 1);
+        }
+        REQUIRE(waitpid(pid_, nullptr, 0) == pid_);
+    }
+    uint32_t pid() const { return uint32_t(pid_); }
+
+private:
+    int pipe_[2] = {-1, -1};
+    pid_t pid_ = -1;
+};
+
 }  // namespace
+
+TEST_CASE("a waker outside the filters is kept as the waker, and marked") {
+    for (const bool writer_traced : {false, true}) {
+        PipeReaderChild reader;
+        wt::Config config;
+        config.pids = {reader.pid()};
+        if (writer_traced)
+            config.pids.push_back(uint32_t(getpid()));
+        const uint32_t reader_pid = reader.pid();
+        const wt::Profile profile = wt::test::profile_while(config, reader);
+        uint64_t woken_by_writer = 0;
+        for (const wt::WakeChain& chain : profile.chains) {
+            if (chain.target.tgid != reader_pid || chain.wakers.empty())
+                continue;
+            const wt::Waker& waker = chain.wakers[0];
+            INFO("writer traced " << writer_traced << ", waker " << waker.task.comm << " " << waker.task.tid);
+            if (waker.context == wt::WakerContext::task && waker.task.tgid == uint32_t(getpid())) {
+                CHECK(waker.outside_filters == !writer_traced);
+                woken_by_writer += chain.count;
+            } else if (waker.context != wt::WakerContext::task) {
+                CHECK_FALSE(waker.outside_filters);  // interrupts are not tasks
+            }
+        }
+        CHECK(woken_by_writer >= PipeReaderChild::kRounds - 1);  // the first read may start before
+    }
+}
 
 TEST_CASE("follow_children: a process forked by a traced one is traced from its fork") {
     for (const bool follow : {true, false}) {
