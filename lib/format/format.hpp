@@ -119,4 +119,43 @@ std::string waker_path(const WakeChain& chain);
 // "[hardirq]", "[softirq]", "[nmi]", "[preempted]" or "[unseen waker]".
 std::string waker_name(const Waker& waker);
 
+// Which time a flame graph's frame widths show.
+enum class FlameMetric : uint8_t {
+    total,     // WakeChain::total_ns: off CPU, switch-out to switch-in
+    blocked,   // WakeChain::blocked_ns: switch-out to waking
+    runqueue,  // WakeChain::runqueue_ns: waking to switch-in
+};
+
+struct FlameGraphOptions {
+    // Stacks shown and the "-" delimiter, as for the folded layout.
+    FormatOptions format;
+    // The widths shown when the graph opens; its switch shows the other two.
+    FlameMetric metric = FlameMetric::total;
+    std::string title;    // empty: "Off-CPU time by wake chain"
+    double width = 1200;  // pixels
+};
+
+// An interactive flame graph in flamegraph.pl's tradition, as one
+// self-contained SVG document (no files, fonts or scripts from elsewhere):
+// every chain is the path of its folded line (format_folded(): target comm,
+// target frames root first, "--", the waker's, and each deeper waker level),
+// merged with every path sharing its prefix; a frame's width is its share of
+// the chosen time. Target frames are drawn in blues, each waker level in a
+// hue of its own (aqua, green, yellow, purple, then again darker), interrupt
+// wakers in orange, "--", "-" and the chain's end in greys. Tooltips give
+// each frame's off-CPU, blocked and runqueue microseconds, shares and count.
+// In a browser: click a frame to zoom to it, Search (a regular expression)
+// highlights matching frames and prints their share of the view, Reset Zoom,
+// and a switch between total, blocked and runqueue widths; opened without
+// scripts it is a plain picture of `options.metric`. Every name is escaped
+// (and ill-formed UTF-8 replaced), so any profile gives well-formed XML.
+std::string format_flamegraph_svg(const Profile& profile, const FlameGraphOptions& options);
+
+// The chains with the most off-CPU time, at most `max_rows`, as one HTML
+// <table> (class "waketrace-chains"), largest first: target, waker levels,
+// total / blocked / runqueue / max microseconds, count and share of all
+// off-CPU time. Clicking a column heading sorts by it (a small inline
+// script; without scripts the table stays sorted by total). For notebooks.
+std::string format_chain_table_html(const Profile& profile, size_t max_rows);
+
 }  // namespace waketrace
