@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // waketrace: bcc offwaketime's command line on top of libwaketrace.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 
 #include <cmath>
@@ -76,10 +77,22 @@ void wait_for_end(const sigset_t& signals, std::optional<double> duration_s,
     }
 }
 
+// --svg: the chains as the report shows them, titled with the command traced.
+waketrace::FlameGraphOptions flame_graph_options(const waketrace::cli::Options& options) {
+    waketrace::FlameGraphOptions flame;
+    flame.format = {options.config.stacks, options.delimiter};
+    if (!options.command.empty())
+        flame.title = fmt::format("Off-CPU time by wake chain: {}", fmt::join(options.command, " "));
+    return flame;
+}
+
 int run(const waketrace::cli::Options& options) {
     // Opened first, so that a report that cannot be written fails before
     // any tracing.
     waketrace::cli::ReportOutput out(options.output_path);
+    std::optional<waketrace::cli::ReportOutput> svg;
+    if (!options.svg_path.empty())
+        svg.emplace(options.svg_path);
 
     waketrace::Config config = options.config;
     std::unique_ptr<waketrace::cli::ChildCommand> command;
@@ -121,6 +134,10 @@ int run(const waketrace::cli::Options& options) {
     const std::string text =
         options.folded ? waketrace::format_folded(profile, format) : waketrace::format_text(profile, format);
     out.write(text);
+    if (svg) {
+        svg->write(waketrace::format_flamegraph_svg(profile, flame_graph_options(options)));
+        svg->commit();
+    }
     out.commit();
     waketrace::cli::report_losses(stderr, profile.losses, config);
     // Like time and strace: the command's status (127 when it could not be

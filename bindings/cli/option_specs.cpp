@@ -57,6 +57,8 @@ std::vector<OptionSpec> make_specs() {
     }
     specs.push_back(own('o', "output", "FILE", Group::none, Action::output,
                         "write the report to FILE instead of standard output"));
+    specs.push_back(own('\0', "svg", "FILE", Group::none, Action::svg,
+                        "also write an interactive flame graph of the chains to FILE (SVG)"));
     specs.push_back(
         own('v', "verbose", "", Group::none, Action::verbose, "log what the profiler and the BPF loader do"));
     return specs;

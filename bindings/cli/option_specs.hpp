@@ -32,6 +32,7 @@ enum class Action {
     folded,
     dwarf,
     output,
+    svg,
     verbose,
 };
 

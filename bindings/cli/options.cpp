@@ -202,6 +202,11 @@ private:
                 throw UsageError(fmt::format("option {} needs a file name", spelling));
             options_.output_path = std::string(value);
             break;
+        case Action::svg:
+            if (value.empty())
+                throw UsageError(fmt::format("option {} needs a file name", spelling));
+            options_.svg_path = std::string(value);
+            break;
         }
     }
 
@@ -235,6 +240,8 @@ private:
             throw UsageError(fmt::format("{} ({}) is larger than {} ({})", option_for("min_block_us"),
                                          config.min_block_us, option_for("max_block_us"),
                                          config.max_block_us));
+        if (!options_.svg_path.empty() && options_.svg_path == options_.output_path)
+            throw UsageError("--svg and --output cannot name the same file");
         // The command's threads are the targets; other filters would hide them.
         if (!options_.command.empty() && (!config.pids.empty() || !config.tids.empty()))
             throw UsageError("--pid and --tid cannot be combined with a command to run");
