@@ -50,16 +50,10 @@ std::string task_text(const Task& task) {
     return fmt::format("{} {}", format_internal::task_name(task), task.tid);
 }
 
-// The waker levels, nearest first: "ping-41 <- [hardirq]".
+// The waker levels, nearest first ("ping-41 <- [hardirq]"); an unseen
+// waker for a chain that carries none, as the other layouts show it.
 std::string wakers_text(const WakeChain& chain) {
-    std::string text;
-    for (const Waker& waker : chain.wakers) {
-        if (!text.empty())
-            text += " <- ";
-        text += waker.context == WakerContext::task ? fmt::format("{}-{}", waker_name(waker), waker.task.tid)
-                                                    : waker_name(waker);
-    }
-    return text.empty() ? waker_name(format_internal::first_waker(chain)) : text;
+    return chain.wakers.empty() ? waker_name(format_internal::first_waker(chain)) : waker_path(chain);
 }
 
 std::string micros_cell(uint64_t ns) {

@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <tuple>
 
-#include <fmt/format.h>
-
 #include "format/stack_walk.hpp"
 
 namespace waketrace::format_internal {
@@ -106,9 +104,7 @@ std::vector<FlameStep> flame_path(const WakeChain& chain, const FormatOptions& o
     }
     if (chain.end != ChainEnd::complete) {
         path.open_level(false);
-        // The folded layout's end marker: the reason, bracketed like the
-        // other names that are not frames.
-        path.add(fmt::format("[{}]", to_string(chain.end)), FlameRole::chain_end);
+        path.add(chain_end_marker(chain.end), FlameRole::chain_end);
     }
     return path.take();
 }

@@ -68,10 +68,10 @@ TEST_CASE("chain table: sortable headings, raw values to sort by, and its script
 }
 
 TEST_CASE("chain table: every waker level, interrupts by name, names escaped") {
-    WakeChain deep = relay_chain();
+    WakeChain deep = relay_chain(3);
     deep.target.comm = "a<b>&c";
     const auto rows = body_rows(format_chain_table_html(profile_of({deep}), 5));
     REQUIRE(rows.size() == 1);
-    CHECK(rows[0].cells[1] == "a&lt;b&gt;&amp;c 3");
-    CHECK(rows[0].cells[2] == "relay-2 &lt;- source-1 &lt;- [hardirq]");
+    CHECK(rows[0].cells[1] == "a&lt;b&gt;&amp;c 303");
+    CHECK(rows[0].cells[2] == "relay-2-302 &lt;- relay-1-301 &lt;- [hardirq]");
 }

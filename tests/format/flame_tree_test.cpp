@@ -46,17 +46,20 @@ const FlameNode* child_named(const FlameNode& node, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("flame path: a one-level chain's frames are its folded line's, in order") {
+TEST_CASE("flame path: a chain's frames are its folded line's, in order") {
     FormatOptions options;
     options.delimiter = GENERATE(false, true);
     options.stacks = GENERATE(StackKinds::both, StackKinds::kernel_only, StackKinds::user_only);
-    const WakeChain one = futex_chain();
+    const WakeChain one =
+        GENERATE(futex_chain(), relay_chain(1), relay_chain(3), relay_chain(2, ChainEnd::depth_reached),
+                 relay_chain(1, ChainEnd::waker_lost));
     CHECK(names_of(format_internal::flame_path(one, options)) ==
           folded_fields(format_folded(profile_of({one}), options)));
 }
 
 TEST_CASE("flame path: roles and levels follow the chain's parts") {
-    const auto path = format_internal::flame_path(relay_chain(), {});
+    // relay-3 <- relay-2 <- relay-1 <- [hardirq]; every frame names its thread.
+    const auto path = format_internal::flame_path(relay_chain(3), {});
     auto step = [&](const std::string& name) {
         for (const FlameStep& s : path)
             if (s.name == name)
@@ -64,21 +67,22 @@ TEST_CASE("flame path: roles and levels follow the chain's parts") {
         FAIL("no step " << name);
         return FlameStep{};
     };
-    CHECK(path.front().name == "sink");
-    CHECK(step("sink_pipe_read").role == FlameRole::target);
-    CHECK(step("relay_wake_up").role == FlameRole::waker);
-    CHECK(step("relay_wake_up").level == 1);
-    CHECK(step("relay").level == 1);
-    // Level 2: relay's blocked stack, then source's waking stack.
-    CHECK(step("relay_read").level == 2);
-    CHECK(step("relay_read").waiting);
-    CHECK(step("source_wake_up").level == 2);
-    CHECK_FALSE(step("source_wake_up").waiting);
-    CHECK(step("source").role == FlameRole::waker);
-    // Level 3: source's sleep, then the interrupt that ended it.
-    CHECK(step("source_nanosleep").level == 3);
-    CHECK(step("source_nanosleep").role == FlameRole::waker);
-    CHECK(step("irq_wake_up").role == FlameRole::interrupt);
+    CHECK(path.front().name == "relay-3");
+    CHECK(step("relay3_pipe_read").role == FlameRole::target);
+    CHECK(step("relay3_receive").level == 0);
+    CHECK(step("relay2_ksys_write").role == FlameRole::waker);
+    CHECK(step("relay2_ksys_write").level == 1);
+    CHECK(step("relay-2").level == 1);
+    // Level 2: relay-2's blocked stacks, then relay-1's waking stacks.
+    CHECK(step("relay2_pipe_read").level == 2);
+    CHECK(step("relay2_pipe_read").waiting);
+    CHECK(step("relay1_ksys_write").level == 2);
+    CHECK_FALSE(step("relay1_ksys_write").waiting);
+    CHECK(step("relay-1").role == FlameRole::waker);
+    // Level 3: relay-1's sleep, then the interrupt that ended it.
+    CHECK(step("do_nanosleep").level == 3);
+    CHECK(step("do_nanosleep").role == FlameRole::waker);
+    CHECK(step("hrtimer_wakeup").role == FlameRole::interrupt);
     CHECK(step("[hardirq]").role == FlameRole::interrupt);
     CHECK(step("[hardirq]").level == 3);
     CHECK(path.back().name == "[hardirq]");
@@ -89,10 +93,7 @@ TEST_CASE("flame path: roles and levels follow the chain's parts") {
 }
 
 TEST_CASE("flame path: a chain cut short ends in its reason") {
-    WakeChain cut = relay_chain();
-    cut.wakers.resize(2);
-    cut.end = ChainEnd::depth_reached;
-    const auto path = format_internal::flame_path(cut, {});
+    const auto path = format_internal::flame_path(relay_chain(2, ChainEnd::depth_reached), {});
     CHECK(path.back().name == "[deeper wakers not traced]");
     CHECK(path.back().role == FlameRole::chain_end);
     CHECK(path[path.size() - 2].role == FlameRole::separator);

@@ -167,30 +167,30 @@ TEST_CASE("flame graph: tooltips give microseconds, shares and counts") {
 }
 
 TEST_CASE("flame graph: each part of a chain in its colour family") {
-    const auto frames = svg_frames(svg_of(profile_of({relay_chain()})));
-    auto colour_of = [&](const std::string& name) { return only(frames, name); };
-    for (const char* target : {"sink", "sink_main", "sink_pipe_read", "sink_schedule"}) {
-        const SvgFrame f = colour_of(target);
+    // relay-3 <- relay-2 <- relay-1 <- [hardirq]; every frame names its thread.
+    const auto frames = svg_frames(svg_of(profile_of({relay_chain(3)})));
+    for (const char* target : {"relay-3", "relay3_main", "relay3_receive", "relay3_pipe_read"}) {
+        const SvgFrame f = only(frames, target);
         INFO(target);
         CHECK((f.red == f.green && f.blue > f.red + 40));  // blue
     }
-    for (const char* first_level : {"relay_wake_up", "relay_write", "relay"}) {
-        const SvgFrame f = colour_of(first_level);
+    for (const char* first_level : {"relay2_ksys_write", "relay2_send", "relay-2"}) {
+        const SvgFrame f = only(frames, first_level);
         INFO(first_level);
         CHECK((f.green == f.blue && f.green > f.red + 40));  // aqua
     }
-    for (const char* second_level : {"relay_read", "relay_schedule", "source_wake_up", "source"}) {
-        const SvgFrame f = colour_of(second_level);
+    for (const char* second_level : {"relay2_pipe_read", "relay2_receive", "relay1_ksys_write", "relay-1"}) {
+        const SvgFrame f = only(frames, second_level);
         INFO(second_level);
         CHECK((f.red == f.blue && f.green > f.red + 40));  // green
     }
-    for (const char* third_level : {"source_nanosleep", "source_sleep"}) {
-        const SvgFrame f = colour_of(third_level);
+    for (const char* third_level : {"do_nanosleep", "clock_nanosleep"}) {
+        const SvgFrame f = only(frames, third_level);
         INFO(third_level);
         CHECK((f.red == f.green && f.red > f.blue + 40));  // yellow
     }
-    for (const char* interrupt : {"irq_wake_up", "hrtimer_interrupt", "[hardirq]"}) {
-        const SvgFrame f = colour_of(interrupt);
+    for (const char* interrupt : {"hrtimer_wakeup", "hrtimer_interrupt", "[hardirq]"}) {
+        const SvgFrame f = only(frames, interrupt);
         INFO(interrupt);
         CHECK((f.red > f.green && f.green > f.blue && f.blue == 0));  // orange
     }
@@ -198,9 +198,16 @@ TEST_CASE("flame graph: each part of a chain in its colour family") {
         CHECK((separator.red == separator.green && separator.green == separator.blue));
     CHECK(named_frames(frames, "--").size() == 5);
     // The legend names every part present.
-    const std::string svg = svg_of(profile_of({relay_chain()}));
+    const std::string svg = svg_of(profile_of({relay_chain(3)}));
     for (const char* entry : {">target<", ">waker 1<", ">waker 2<", ">waker 3<", ">interrupt<"})
         CHECK(svg.find(entry) != std::string::npos);
+}
+
+TEST_CASE("flame graph: a chain cut short shows why, in grey") {
+    const auto frames = svg_frames(svg_of(profile_of({relay_chain(2, ChainEnd::waker_lost)})));
+    const SvgFrame end = only(frames, "[waker&apos;s wait lost]");
+    CHECK((end.red == end.green && end.green == end.blue));
+    CHECK(end.title.find("why the chain shows no deeper waker") != std::string::npos);
 }
 
 TEST_CASE("flame graph: labels are cut to fit their frame") {

@@ -2,8 +2,7 @@
 //
 // Reads back the frames of a flame graph SVG (format_flamegraph_svg), so
 // tests can check what a browser would draw: each frame's name, depth,
-// rectangle, colour, label and data attributes. Also the builders for
-// chains of several waker levels that the flame graph tests share.
+// rectangle, colour, label and data attributes.
 #pragma once
 
 #include <cstdint>
@@ -70,37 +69,6 @@ inline std::vector<SvgFrame> named_frames(const std::vector<SvgFrame>& frames, c
         if (f.name == name)
             found.push_back(f);
     return found;
-}
-
-// A waker that had itself blocked in these stacks until the next level woke it.
-inline Waker blocked_waker(Waker waker, Stack user, Stack kernel) {
-    waker.blocked_user_stack = std::move(user);
-    waker.blocked_kernel_stack = std::move(kernel);
-    return waker;
-}
-
-// Three waker levels: "sink" (tid 3) was woken by "relay" (2) writing a
-// pipe, relay had blocked reading its own pipe until "source" (1) wrote to
-// it, and source had slept until a timer interrupt. Every frame's name says
-// whose it is.
-inline WakeChain relay_chain() {
-    std::vector<Waker> wakers;
-    wakers.push_back(blocked_waker(task_waker("relay", 2, stack({"relay_write", "relay_main"}),
-                                              stack({"relay_wake_up", "relay_pipe_write"})),
-                                   stack({"relay_read", "relay_main"}),
-                                   stack({"relay_schedule", "relay_pipe_read"})));
-    wakers.push_back(blocked_waker(task_waker("source", 1, stack({"source_write", "source_main"}),
-                                              stack({"source_wake_up", "source_pipe_write"})),
-                                   stack({"source_sleep", "source_main"}),
-                                   stack({"source_schedule", "source_nanosleep"})));
-    wakers.push_back(context_waker(WakerContext::hardirq, stack({"irq_wake_up", "hrtimer_interrupt"})));
-    WakeChain result = chain("sink", 3, stack({"sink_read", "sink_main"}),
-                             stack({"sink_schedule", "sink_pipe_read"}), wakers[0], 9000000);
-    result.wakers = std::move(wakers);
-    result.blocked_ns = 8000000;
-    result.runqueue_ns = 1000000;
-    result.count = 3;
-    return result;
 }
 
 }  // namespace waketrace::test
