@@ -54,6 +54,17 @@ wt::detail::ProfilerEngine& started(wt_profiler* handle) {
     return *handle->engine;
 }
 
+// WT_FORMAT_SVG: the widths it opens on come from the format's flags.
+std::string flame_graph(const wt::Profile& profile, const wt::FormatOptions& shown, uint32_t format) {
+    wt::FlameGraphOptions options;
+    options.format = shown;
+    if (format & WT_FORMAT_BY_BLOCKED)
+        options.metric = wt::FlameMetric::blocked;
+    else if (format & WT_FORMAT_BY_RUNQUEUE)
+        options.metric = wt::FlameMetric::runqueue;
+    return wt::format_flamegraph_svg(profile, options);
+}
+
 }  // namespace
 
 // Built with hidden visibility; these are the only exceptions, and the
@@ -182,15 +193,20 @@ int wt_profile_extra_losses(const wt_profile* profile, wt_extra_losses* out) {
 char* wt_profile_format(const wt_profile* profile, uint32_t format, uint32_t stacks) {
     return guarded_pointer([&]() -> char* {
         require(profile, "profile");
-        const uint32_t layout = format & ~WT_FORMAT_DELIMITER;
-        if (layout != WT_FORMAT_TEXT && layout != WT_FORMAT_FOLDED)
-            throw wt::Error(EINVAL, "format must be WT_FORMAT_TEXT or WT_FORMAT_FOLDED");
+        constexpr uint32_t metric_flags = WT_FORMAT_BY_BLOCKED | WT_FORMAT_BY_RUNQUEUE;
+        const uint32_t layout = format & ~(WT_FORMAT_DELIMITER | metric_flags);
+        if (layout != WT_FORMAT_TEXT && layout != WT_FORMAT_FOLDED && layout != WT_FORMAT_SVG)
+            throw wt::Error(EINVAL, "format must be WT_FORMAT_TEXT, WT_FORMAT_FOLDED or WT_FORMAT_SVG");
+        if ((format & metric_flags) == metric_flags || (layout != WT_FORMAT_SVG && (format & metric_flags)))
+            throw wt::Error(EINVAL,
+                            "WT_FORMAT_BY_BLOCKED or WT_FORMAT_BY_RUNQUEUE (not both) go with WT_FORMAT_SVG");
         if (stacks > WT_STACKS_USER_ONLY)
             throw wt::Error(EINVAL, "stacks must be one of WT_STACKS_*");
         const wt::FormatOptions options{wt::StackKinds(stacks), (format & WT_FORMAT_DELIMITER) != 0};
         const wt::Profile unpacked = wt::c_bridge::profile_from(*profile);
-        const std::string text = layout == WT_FORMAT_FOLDED ? wt::format_folded(unpacked, options)
-                                                            : wt::format_text(unpacked, options);
+        const std::string text = layout == WT_FORMAT_SVG      ? flame_graph(unpacked, options, format)
+                                 : layout == WT_FORMAT_FOLDED ? wt::format_folded(unpacked, options)
+                                                              : wt::format_text(unpacked, options);
         char* copy = static_cast<char*>(std::malloc(text.size() + 1));
         if (!copy)
             throw std::bad_alloc();

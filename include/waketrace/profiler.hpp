@@ -53,6 +53,10 @@ public:
     // missing. Throws Error (ENOMEM).
     std::string text(bool delimiter = false) const { return formatted(WT_FORMAT_TEXT, delimiter); }
     std::string folded(bool delimiter = false) const { return formatted(WT_FORMAT_FOLDED, delimiter); }
+    // The folded layout's chains as an interactive flame graph: one
+    // self-contained SVG document (WT_FORMAT_SVG) that opens on total
+    // off-CPU time and switches to blocked and runqueue time in a browser.
+    std::string flamegraph_svg() const { return formatted(WT_FORMAT_SVG, false); }
 
 private:
     friend class Profiler;

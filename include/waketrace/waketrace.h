@@ -133,6 +133,9 @@ struct wt_profiler_opts {
 #define WT_FORMAT_TEXT 0     /* offwaketime's default layout */
 #define WT_FORMAT_FOLDED 1   /* offwaketime -f, for flamegraph.pl */
 #define WT_FORMAT_DELIMITER (1u << 8) /* flag: "-" between user and kernel frames */
+#define WT_FORMAT_SVG 2      /* an interactive flame graph, one SVG document (since 0.3) */
+#define WT_FORMAT_BY_BLOCKED (1u << 9)  /* flag, WT_FORMAT_SVG: widths by blocked time first */
+#define WT_FORMAT_BY_RUNQUEUE (1u << 10) /* flag, WT_FORMAT_SVG: widths by runqueue time first */
 
 /* Results: all pointers below borrow from the wt_profile they came from and
  * stay valid until wt_profile_free(). */
@@ -333,7 +336,12 @@ int wt_profile_extra_losses(const struct wt_profile *profile, struct wt_extra_lo
 /* Renders a profile as offwaketime prints it: format is WT_FORMAT_TEXT or
  * WT_FORMAT_FOLDED, optionally | WT_FORMAT_DELIMITER; stacks is the
  * WT_STACKS_* the profile was taken with. Returns a NUL-terminated string to
- * free with wt_string_free(), or NULL with errno EINVAL / ENOMEM. */
+ * free with wt_string_free(), or NULL with errno EINVAL / ENOMEM.
+ * WT_FORMAT_SVG draws the folded layout's chains as a self-contained,
+ * interactive flame graph (click to zoom, search, a switch between total,
+ * blocked and runqueue widths), opening on total time, or on blocked or
+ * runqueue time with WT_FORMAT_BY_BLOCKED or WT_FORMAT_BY_RUNQUEUE (not
+ * both; neither flag is taken by the other layouts). */
 char *wt_profile_format(const struct wt_profile *profile, uint32_t format, uint32_t stacks);
 
 /* Frees a string from wt_profile_format(). NULL is ignored. */

@@ -201,3 +201,31 @@ TEST_CASE("wt_profile_format renders deep chains as the library's formats do") {
         CHECK(expected.find("[deeper wakers not traced]") != std::string::npos);
     }
 }
+
+TEST_CASE(
+    "wt_profile_format WT_FORMAT_SVG: the library's flame graph, opening on the metric its flag names") {
+    const wt::Profile sent = relay_profile();
+    const Packed packed = pack(sent);
+    const std::pair<uint32_t, wt::FlameMetric> cases[] = {{0, wt::FlameMetric::total},
+                                                          {WT_FORMAT_BY_BLOCKED, wt::FlameMetric::blocked},
+                                                          {WT_FORMAT_BY_RUNQUEUE, wt::FlameMetric::runqueue}};
+    for (const auto& [flags, metric] : cases) {
+        CAPTURE(flags);
+        const std::unique_ptr<char, wt::c_bridge::FreeString> svg(wt_profile_format(
+            packed.get(), WT_FORMAT_SVG | WT_FORMAT_DELIMITER | flags, WT_STACKS_KERNEL_ONLY));
+        REQUIRE(svg);
+        wt::FlameGraphOptions options;
+        options.format = {wt::StackKinds::kernel_only, true};
+        options.metric = metric;
+        CHECK(svg.get() == wt::format_flamegraph_svg(sent, options));
+    }
+    // Both metric flags, or one on another layout: refused.
+    for (const uint32_t format :
+         {WT_FORMAT_SVG | WT_FORMAT_BY_BLOCKED | WT_FORMAT_BY_RUNQUEUE, WT_FORMAT_TEXT | WT_FORMAT_BY_BLOCKED,
+          WT_FORMAT_FOLDED | WT_FORMAT_BY_RUNQUEUE, uint32_t(WT_FORMAT_SVG + 1)}) {
+        CAPTURE(format);
+        errno = 0;
+        CHECK(wt_profile_format(packed.get(), format, WT_STACKS_BOTH) == nullptr);
+        CHECK(errno == EINVAL);
+    }
+}
