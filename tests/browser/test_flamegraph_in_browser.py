@@ -18,13 +18,11 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from ci_rule import require_root, skip_or_fail
+from ci_rule import require_root
 
 ROUNDS = 20
 SLEEP_MS = 10
 DEPTH = 3  # pong <- ping <- the timer interrupt that ended ping's sleep
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 ARTIFACTS = pathlib.Path(os.environ["BROWSER_ARTIFACTS"])
 
@@ -63,28 +61,7 @@ def test_the_svg_parses_as_xml(traced):
     assert all(frame.find(SVG_NS + "title") is not None for frame in frames)
 
 
-# --- the browser
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        skip_or_fail("needs python3-selenium")
-    for program in (CHROMIUM, CHROMEDRIVER):
-        if not os.access(program, os.X_OK):
-            skip_or_fail(f"needs {program} (Debian's chromium and chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    # Root (the tracing needs it) cannot use Chromium's sandbox.
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1240,1400", "--force-device-scale-factor=1"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
-
+# --- in the browser (conftest.py starts it)
 
 @pytest.fixture
 def page(browser, traced):
