@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "child_command.hpp"
 #include "format/format.hpp"
@@ -81,8 +82,13 @@ void wait_for_end(const sigset_t& signals, std::optional<double> duration_s,
 waketrace::FlameGraphOptions flame_graph_options(const waketrace::cli::Options& options) {
     waketrace::FlameGraphOptions flame;
     flame.format = {options.config.stacks, options.delimiter};
-    if (!options.command.empty())
-        flame.title = fmt::format("Off-CPU time by wake chain: {}", fmt::join(options.command, " "));
+    if (!options.command.empty()) {
+        // The program's name rather than its path, then its arguments.
+        const std::string& program = options.command.front();
+        std::vector<std::string> shown(options.command);
+        shown.front() = program.substr(program.rfind('/') + 1);
+        flame.title = fmt::format("Off-CPU time by wake chain: {}", fmt::join(shown, " "));
+    }
     return flame;
 }
 
