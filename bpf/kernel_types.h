@@ -19,11 +19,18 @@ struct mm_struct {
 	int map_count;
 };
 
+struct signal_struct {
+	struct {
+		int counter;
+	} live; /* atomic_t: threads of the process not yet through do_exit() */
+};
+
 struct task_struct {
 	unsigned int __state; /* 5.14+; older kernels: see task_struct___pre_5_14 */
 	void *stack;
 	unsigned int flags;
 	struct mm_struct *mm;
+	struct signal_struct *signal;
 	int pid;
 	int tgid;
 	char comm[16];

@@ -31,6 +31,18 @@ const volatile bool filter_tids_on = false;
 /* The profiling process is among the targets: leave out the library's own
  * threads (own_threads), which user space adds as they start. */
 const volatile bool own_threads_on = false;
+/* Config::follow_children: a process forked by a traced process (by its
+ * pid, filter_tgids) is traced too, from its fork on (on_fork()). */
+const volatile bool follow_children = false;
+/* Any of the filters on who a thread is (pids, tids, thread kind); see
+ * thread_wanted(). Set by user space. */
+const volatile bool filters_on = false;
+/* Config::cgroups: a thread is traced when it is in one of these cgroup v2
+ * cgroups or below: cgroup_ids[i] is a cgroup's id (its directory's inode
+ * number) and cgroup_levels[i] its depth below the root. */
+const volatile __u32 cgroup_count = 0;
+const volatile __u64 cgroup_ids[WT_MAX_CGROUPS] = {};
+const volatile __u32 cgroup_levels[WT_MAX_CGROUPS] = {};
 const volatile __u32 thread_kind = WT_THREAD_KIND_ALL;
 const volatile bool state_filter_on = false;
 const volatile __u32 state_mask = 0; /* 0: only runnable (preempted) switches */
@@ -164,7 +176,9 @@ struct wait_span {
 /* A thread's last wait seen as waker levels, or why it cannot be one. */
 struct wait_levels {
 	/* WT_HOP_END when the levels are usable, else WT_HOP_WAKER_LOST or
-	 * WT_HOP_WAKER_UNTRACED: what a chain this thread extends ends in. */
+	 * WT_HOP_WAKER_UNTRACED: what a chain this thread extends ends in, if
+	 * the wait had not ended before that chain's wait began. So spans[0].end
+	 * is kept whenever it is known, whatever the status (~0: not yet known). */
 	__u32 status;
 	/* hops[n]: the wait as a hop with at most n levels below it
 	 * (n = 0..WT_MAX_HOPS-1): chain_depth decides which one a wakee takes. */
@@ -569,8 +583,23 @@ static __always_inline unsigned int read_task_state(struct task_struct *task)
 	return BPF_CORE_READ((struct task_struct___pre_5_14 *)task, state);
 }
 
-/* The filters on who a thread is: a traced thread passes them. */
-static __always_inline bool thread_wanted(__u32 tgid, __u32 tid, bool kthread)
+/* Whether the current task is in one of the cgroups (or below one): its
+ * ancestor at that cgroup's level is that cgroup. */
+static __always_inline bool current_in_cgroups(void)
+{
+	for (__u32 i = 0; i < WT_MAX_CGROUPS; i++) {
+		if (i >= cgroup_count)
+			break;
+		if (bpf_get_current_ancestor_cgroup_id(cgroup_levels[i]) == cgroup_ids[i])
+			return true;
+	}
+	return false;
+}
+
+/* The filters on who a thread is: a traced thread passes them. The cgroup
+ * filter is read from the current task only: a task that is not current
+ * (`is_current` false) is taken to pass it. */
+static __always_inline bool thread_wanted(__u32 tgid, __u32 tid, bool kthread, bool is_current)
 {
 	if (thread_kind == WT_THREAD_KIND_USER && kthread)
 		return false;
@@ -581,6 +610,8 @@ static __always_inline bool thread_wanted(__u32 tgid, __u32 tid, bool kthread)
 	if (filter_tids_on && !bpf_map_lookup_elem(&filter_tids, &tid))
 		return false;
 	if (own_threads_on && bpf_map_lookup_elem(&own_threads, &tid))
+		return false;
+	if (cgroup_count && is_current && !current_in_cgroups())
 		return false;
 	return true;
 }
@@ -689,13 +720,16 @@ static __always_inline struct chain_state *chain_state_of(__u32 tid, bool create
 }
 
 /* A traced thread blocked in a state --state leaves out: its newest wait is
- * not traced, so a chain it extends ends there. */
+ * not traced, so a chain it extends ends there (its end is filled in at its
+ * waking, note_unseen_wait()). */
 static __always_inline void forget_last_wait(__u32 tid)
 {
 	struct chain_state *state = chain_state_of(tid, false);
 
-	if (state)
+	if (state) {
 		state->last.status = WT_HOP_WAKER_UNTRACED;
+		state->last.spans[0].end = ~0ULL;
+	}
 }
 
 /*
@@ -724,29 +758,42 @@ static __always_inline void follow_waker(const struct off_cpu *entry, __u32 wake
 		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
 
 		/* No wait of the waker's seen: running since the start, or not traced. */
-		if (!thread_wanted(pid_tgid >> 32, (__u32)pid_tgid, is_kthread(current)))
+		if (!thread_wanted(pid_tgid >> 32, (__u32)pid_tgid, is_kthread(current), true))
 			wakee->pending_deeper = WT_HOP_WAKER_UNTRACED;
-		return;
-	}
-	if (waker->last.status != WT_HOP_END) {
-		wakee->pending_deeper = waker->last.status;
 		return;
 	}
 	if (waker->last.spans[0].end <= entry->switch_out_ns)
 		return; /* woken before the wakee blocked: it was running all along */
+	if (waker->last.status != WT_HOP_END) {
+		wakee->pending_deeper = waker->last.status;
+		return;
+	}
 	wakee->pending = waker->last;
 	wakee->pending_deeper = waker->last.hops[chain_depth - 2 < WT_MAX_HOPS ? chain_depth - 2 : 0];
 }
 
-/* A thread with no period open was woken: if it is traced and has no
- * state yet, it was blocked since before the start, and its wait is
- * unknown. */
+/*
+ * A thread with no period open was woken. Its wait was not recorded: it
+ * began before the start, or --state left it out (forget_last_wait()). Its
+ * levels are unknown, but not when it ended: now. A chain that began
+ * waiting after now is not extended by it.
+ */
 static __always_inline void note_unseen_wait(struct task_struct *task, __u32 tid)
 {
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct chain_state *state = chain_state_of(tid, false);
+	__u32 tgid;
 
-	if (tid && thread_wanted(tgid, tid, is_kthread(task)))
-		bpf_map_update_elem(&chain_states, &tid, &empty_chain_state, BPF_NOEXIST);
+	if (!state) {
+		tgid = BPF_CORE_READ(task, tgid);
+		if (!tid || !thread_wanted(tgid, tid, is_kthread(task), false))
+			return;
+		state = chain_state_of(tid, true);
+		if (!state)
+			return;
+	} else if (state->last.status == WT_HOP_END) {
+		return; /* a waking that raced ahead of a switch-out: nothing was lost */
+	}
+	state->last.spans[0].end = bpf_ktime_get_ns();
 }
 
 static __always_inline __u64 overlap(__u64 start, __u64 end, const struct wait_span *span)
@@ -776,6 +823,9 @@ static __always_inline __u32 finish_wait(const struct off_cpu *entry, __u32 tid,
 	state = chain_state_of(tid, true);
 	if (!state)
 		return context == WT_CTX_TASK ? WT_HOP_WAKER_LOST : WT_HOP_END;
+	/* Whatever else is known of this wait, it ended at its waking (one that
+	 * raced ahead of the switch-out came before it). */
+	state->last.spans[0].end = waking_ns;
 	if (context == WT_CTX_NONE || state->pending_for != entry->switch_out_ns) {
 		/* The waking was not seen, or found no room: this wait is unknown. */
 		state->last.status = WT_HOP_WAKER_LOST;
@@ -856,7 +906,7 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 		return;
 	}
 	kthread = is_kthread(prev);
-	if (!thread_wanted(tgid, tid, kthread))
+	if (!thread_wanted(tgid, tid, kthread, true))
 		return;
 	if (!state_wanted(state)) {
 		if (chain_depth > 1 && state != TASK_RUNNING)
@@ -1021,12 +1071,17 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 		return;
 	}
 	context = on_task_stack(ctx) ? WT_CTX_TASK : WT_CTX_INTERRUPT;
+	waker->flags = 0;
 	if (context == WT_CTX_TASK) {
 		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
+		bool kthread = is_kthread(current);
 
-		capture_current(ctx, &waker->task,
-				!no_waker_user_stacks && has_user_memory(current, is_kthread(current)),
+		capture_current(ctx, &waker->task, !no_waker_user_stacks && has_user_memory(current, kthread),
 				SCRATCH_WAKING);
+		/* Only when some filter is on: without one, every task passes. */
+		if ((filters_on || cgroup_count) &&
+		    !thread_wanted(waker->task.tgid, waker->task.tid, kthread, true))
+			waker->flags = WT_WAKER_KEY_OUTSIDE_FILTERS;
 	} else {
 		/* The interrupted task did not cause this: keep only the kernel
 		 * stack, which shows the timer or device path. */
@@ -1083,6 +1138,64 @@ static __always_inline void on_exec(void)
 	event->type = WT_EVENT_EXEC;
 	event->tgid = tgid;
 	bpf_ringbuf_submit(event, stack_event_flags());
+}
+
+/* follow_children: a process forked by a traced process is traced from its
+ * first switch on (the fork runs before the child can), a thread needs
+ * nothing (its tgid is the process's). */
+static __always_inline void on_fork(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	__u8 yes = 1;
+
+	if (!follow_children || parent_tgid == child_tgid)
+		return;
+	if (!bpf_map_lookup_elem(&filter_tgids, &parent_tgid))
+		return;
+	if (bpf_map_update_elem(&filter_tgids, &child_tgid, &yes, BPF_ANY))
+		count_drop(WT_DROP_CHILD_FILTER_FULL);
+}
+
+/* follow_children: once a process's last thread exits, its pid leaves the
+ * filter, so a new process that gets the pid again is not traced for it.
+ * do_exit() counts the thread out of signal->live before this tracepoint. */
+static __always_inline void on_exit(struct task_struct *task)
+{
+	__u32 tgid;
+
+	if (!follow_children || BPF_CORE_READ(task, signal, live.counter) != 0)
+		return;
+	tgid = BPF_CORE_READ(task, tgid);
+	bpf_map_delete_elem(&filter_tgids, &tgid);
+}
+
+SEC("tp_btf/sched_process_fork")
+int sched_process_fork_btf(unsigned long long *ctx)
+{
+	on_fork((struct task_struct *)ctx[0], (struct task_struct *)ctx[1]);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int sched_process_fork_raw(unsigned long long *ctx)
+{
+	on_fork((struct task_struct *)ctx[0], (struct task_struct *)ctx[1]);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int sched_process_exit_btf(unsigned long long *ctx)
+{
+	on_exit((struct task_struct *)ctx[0]);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int sched_process_exit_raw(unsigned long long *ctx)
+{
+	on_exit((struct task_struct *)ctx[0]);
+	return 0;
 }
 
 SEC("tp_btf/sched_process_exec")

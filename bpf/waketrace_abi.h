@@ -39,6 +39,9 @@
 #define WT_HOP_WAKER_UNTRACED 0x80000002u /* its own wait is outside the filters */
 #define WT_HOP_WAKER_LOST 0x80000003u     /* its own wait was lost (drop counters, sampling) */
 
+/* Most cgroups a profile filters on (Config::cgroups). */
+#define WT_MAX_CGROUPS 8
+
 /* Which threads are targets (rodata thread_kind). */
 #define WT_THREAD_KIND_ALL 0
 #define WT_THREAD_KIND_USER 1   /* no kernel threads */
@@ -84,8 +87,12 @@ struct wt_task_key {
 struct wt_waker_key {
 	struct wt_task_key task;
 	__u32 context; /* WT_CTX_* */
-	__u32 reserved; /* zero: keeps the key free of padding bytes */
+	__u32 flags;   /* WT_WAKER_KEY_*; also keeps the key free of padding bytes */
 };
+
+/* wt_waker_key.flags */
+#define WT_WAKER_KEY_OUTSIDE_FILTERS 1 /* a task the filters (pids, tids, cgroups, thread kind)
+				      * do not trace: it still woke the target */
 
 struct wt_chain_key {
 	struct wt_task_key target;
@@ -141,7 +148,8 @@ struct wt_thread_key {
 #define WT_DROP_CHAIN_STATE_FULL 10 /* chain_depth > 1: no room for a thread's last wait */
 #define WT_DROP_HOP_MAP_FULL 11     /* chain_depth > 1: no room for a new waker level */
 #define WT_DROP_HOP_COLLISION 12    /* chain_depth > 1: another level holds the level's id */
-#define WT_DROP_NR 13
+#define WT_DROP_CHILD_FILTER_FULL 13 /* follow_children: a new child process did not fit the pid filter */
+#define WT_DROP_NR 14
 
 /* Sent to user space the first time a process shows up in a captured user stack. */
 struct wt_process_event {

@@ -59,6 +59,12 @@ void validate(const Config& config) {
     for (uint32_t tid : config.tids)
         if (tid == 0)
             invalid("tid 0 is the idle task and cannot be profiled");
+    if (config.cgroups.size() > kMaxCgroups)
+        invalid(fmt::format("cgroups lists {} cgroups; at most {} can be traced at once",
+                            config.cgroups.size(), kMaxCgroups));
+    for (const std::string& cgroup : config.cgroups)
+        if (cgroup.empty())
+            invalid("cgroups has an empty path");
 }
 
 // /proc/N exists for every live process and, unlisted, for every thread.

@@ -18,8 +18,8 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Files that are data, not code: test inputs, generated baselines, notebooks,
-# licence texts, prose.
-SKIPPED_SUFFIXES = {".md", ".json", ".ipynb", ".abi", ".txt", ".map", ".bt", ".wrap"}
+# licence texts, prose, pictures.
+SKIPPED_SUFFIXES = {".md", ".json", ".ipynb", ".abi", ".txt", ".map", ".bt", ".wrap", ".png"}
 SKIPPED_PREFIXES = ("tests/fuzz/corpus/", "tests/fuzz/regressions/", "LICENSES/")
 SKIPPED_NAMES = {".gitignore", ".clang-format"}
 

@@ -19,6 +19,7 @@ packages=(
   pybind11-dev python3-dev                              # the Python module
   python3-pandas python3-nbconvert python3-ipykernel python3-nbformat  # notebook example
   libbenchmark-dev                                      # Google Benchmark example
+  chromium chromium-driver python3-selenium fonts-dejavu-core  # the flame graph in a browser (tests/browser)
 )
 
 as_root() {

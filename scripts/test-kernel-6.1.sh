@@ -15,6 +15,11 @@
 #   GUEST_TIMEOUT=SECS   the guest is killed after this long (default 3600)
 #   GUEST_MIRROR=URL     the Debian archive (default http://deb.debian.org/debian)
 #   GUEST_ACCEL=kvm      use KVM (default tcg: works everywhere, slowly)
+#   GUEST_SUITES="live tool"   the meson suites to run (default: every suite
+#                        that loads the BPF program)
+#   GUEST_LIVE_TESTS=SPEC  the live tests to run, a Catch2 test spec (default:
+#                        all but those tagged [precise-timing] and [speed]);
+#                        e.g. 'cgroups*' for a quick look at one feature
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -49,6 +54,12 @@ as_root "$here/build-image.sh" "$cache" || fail "building the guest image failed
 rm -rf "$results"
 mkdir -p "$results"
 cc -O2 -g -o "$results/pipe_sleep" "$here/pipe_sleep.c" || fail "building pipe_sleep failed"
+# What in-guest.sh runs, if asked for less than everything.
+quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+{
+  [ -n "${GUEST_SUITES:-}" ] && echo "suites=$(quote "$GUEST_SUITES")"
+  [ -n "${GUEST_LIVE_TESTS:-}" ] && echo "WAKETRACE_LIVE_TESTS=$(quote "$GUEST_LIVE_TESTS")"
+} > "$results/settings"
 
 # TCG: no KVM needed. The root image is opened with snapshot=on, so each run
 # starts from the same clean image; the guest writes only to the shares.

@@ -54,6 +54,17 @@ wt::detail::ProfilerEngine& started(wt_profiler* handle) {
     return *handle->engine;
 }
 
+// WT_FORMAT_SVG: the widths it opens on come from the format's flags.
+std::string flame_graph(const wt::Profile& profile, const wt::FormatOptions& shown, uint32_t format) {
+    wt::FlameGraphOptions options;
+    options.format = shown;
+    if (format & WT_FORMAT_BY_BLOCKED)
+        options.metric = wt::FlameMetric::blocked;
+    else if (format & WT_FORMAT_BY_RUNQUEUE)
+        options.metric = wt::FlameMetric::runqueue;
+    return wt::format_flamegraph_svg(profile, options);
+}
+
 }  // namespace
 
 // Built with hidden visibility; these are the only exceptions, and the
@@ -87,6 +98,20 @@ int wt_profiler_add_pid(wt_profiler* handle, uint32_t pid) {
 
 int wt_profiler_add_tid(wt_profiler* handle, uint32_t tid) {
     return add_target(handle, tid, &wt::Config::tids, "tid");
+}
+
+int wt_profiler_add_cgroup(wt_profiler* handle, const char* path) {
+    return guarded([&] {
+        require(handle, "profiler");
+        if (handle->engine && handle->engine->running())
+            throw wt::Error(EBUSY, "cannot add a cgroup while the profiler runs");
+        if (path == nullptr || *path == '\0')
+            throw wt::Error(EINVAL, "the cgroup path is empty");
+        if (handle->config.cgroups.size() >= wt::kMaxCgroups)
+            throw wt::Error(EINVAL, "at most 8 cgroups can be traced at once");
+        handle->config.cgroups.emplace_back(path);
+        return 0;
+    });
 }
 
 int wt_profiler_start(wt_profiler* handle) {
@@ -143,18 +168,45 @@ int wt_frame_source(const wt_profile* profile, const wt_frame* frame, wt_source_
     });
 }
 
+int wt_profile_extra_losses(const wt_profile* profile, wt_extra_losses* out) {
+    return guarded([&] {
+        require(profile, "profile");
+        require(out, "out");
+        // Every field up to untraced_children exists since 0.3, the first
+        // version of this struct; a later, larger one gets its newer fields
+        // zeroed.
+        if (out->sz < offsetof(wt_extra_losses, untraced_children) + sizeof(out->untraced_children))
+            throw wt::Error(EINVAL,
+                            fmt::format("out->sz ({}) is smaller than struct wt_extra_losses", out->sz));
+        const wt::c_api::ExtraLosses& losses = wt::c_api::extra_losses(*profile);
+        const size_t sz = out->sz;
+        std::memset(out, 0, sz);
+        out->sz = sz;
+        out->chain_states_full = losses.chain_states_full;
+        out->hop_map_full = losses.hop_map_full;
+        out->hop_collisions = losses.hop_collisions;
+        out->untraced_children = losses.untraced_children;
+        return 0;
+    });
+}
+
 char* wt_profile_format(const wt_profile* profile, uint32_t format, uint32_t stacks) {
     return guarded_pointer([&]() -> char* {
         require(profile, "profile");
-        const uint32_t layout = format & ~WT_FORMAT_DELIMITER;
-        if (layout != WT_FORMAT_TEXT && layout != WT_FORMAT_FOLDED)
-            throw wt::Error(EINVAL, "format must be WT_FORMAT_TEXT or WT_FORMAT_FOLDED");
+        constexpr uint32_t metric_flags = WT_FORMAT_BY_BLOCKED | WT_FORMAT_BY_RUNQUEUE;
+        const uint32_t layout = format & ~(WT_FORMAT_DELIMITER | metric_flags);
+        if (layout != WT_FORMAT_TEXT && layout != WT_FORMAT_FOLDED && layout != WT_FORMAT_SVG)
+            throw wt::Error(EINVAL, "format must be WT_FORMAT_TEXT, WT_FORMAT_FOLDED or WT_FORMAT_SVG");
+        if ((format & metric_flags) == metric_flags || (layout != WT_FORMAT_SVG && (format & metric_flags)))
+            throw wt::Error(EINVAL,
+                            "WT_FORMAT_BY_BLOCKED or WT_FORMAT_BY_RUNQUEUE (not both) go with WT_FORMAT_SVG");
         if (stacks > WT_STACKS_USER_ONLY)
             throw wt::Error(EINVAL, "stacks must be one of WT_STACKS_*");
         const wt::FormatOptions options{wt::StackKinds(stacks), (format & WT_FORMAT_DELIMITER) != 0};
         const wt::Profile unpacked = wt::c_bridge::profile_from(*profile);
-        const std::string text = layout == WT_FORMAT_FOLDED ? wt::format_folded(unpacked, options)
-                                                            : wt::format_text(unpacked, options);
+        const std::string text = layout == WT_FORMAT_SVG      ? flame_graph(unpacked, options, format)
+                                 : layout == WT_FORMAT_FOLDED ? wt::format_folded(unpacked, options)
+                                                              : wt::format_text(unpacked, options);
         char* copy = static_cast<char*>(std::malloc(text.size() + 1));
         if (!copy)
             throw std::bad_alloc();

@@ -12,11 +12,13 @@
 namespace waketrace::c_api {
 namespace {
 
-// In front of the wt_profile we hand out: where every frame's details are.
+// In front of the wt_profile we hand out: where every frame's details are,
+// and the counters wt_profile had no room for.
 struct BlockHeader {
     const wt_frame* frames;
     const FrameDetails* details;
     size_t nr_frames;
+    ExtraLosses extra_losses;
 };
 // Keeps the wt_profile behind it aligned like malloc's result.
 constexpr size_t kHeaderSize = (sizeof(BlockHeader) + alignof(std::max_align_t) - 1) /
@@ -105,17 +107,39 @@ void pack_task(Packer& packer, const Task& task, wt_task* out) {
         *out = {task.tid, task.tgid, comm};
 }
 
+bool has_blocked_stacks(const Waker& waker) {
+    return waker.blocked_kernel_stack.status != StackStatus::not_captured ||
+           waker.blocked_user_stack.status != StackStatus::not_captured;
+}
+
+// The two blocked stacks ([0] kernel, [1] user) go in a pair of their own,
+// pointed to from wt_waker, which had room for a pointer but not for two
+// stacks. NULL when the waker is the last level and has none, so a C caller
+// tells "no deeper level" apart from "a level whose stacks were lost".
+void pack_waker(Packer& packer, const Waker& waker, bool deeper_level, wt_waker* out) {
+    wt_stack* blocked = nullptr;
+    const bool with_blocked = deeper_level || has_blocked_stacks(waker);
+    if (with_blocked)
+        blocked = packer.arena.take<wt_stack>(2);
+    pack_task(packer, waker.task, out ? &out->task : nullptr);
+    pack_stack(packer, waker.kernel_stack, out ? &out->kernel_stack : nullptr);
+    pack_stack(packer, waker.user_stack, out ? &out->user_stack : nullptr);
+    if (with_blocked) {
+        pack_stack(packer, waker.blocked_kernel_stack, blocked ? &blocked[0] : nullptr);
+        pack_stack(packer, waker.blocked_user_stack, blocked ? &blocked[1] : nullptr);
+    }
+    if (!out)
+        return;
+    out->context = uint32_t(waker.context);
+    out->overlap_ns = waker.overlap_ns;
+    out->blocked_stacks = blocked;
+    out->flags = waker.outside_filters ? WT_WAKER_F_OUTSIDE_FILTERS : 0;
+}
+
 void pack_chain(Packer& packer, const WakeChain& chain, wt_chain* out) {
     wt_waker* wakers = packer.arena.take<wt_waker>(chain.wakers.size());
-    for (size_t i = 0; i < chain.wakers.size(); ++i) {
-        const Waker& waker = chain.wakers[i];
-        wt_waker* packed = wakers ? &wakers[i] : nullptr;
-        if (packed)
-            packed->context = uint32_t(waker.context);
-        pack_task(packer, waker.task, packed ? &packed->task : nullptr);
-        pack_stack(packer, waker.kernel_stack, packed ? &packed->kernel_stack : nullptr);
-        pack_stack(packer, waker.user_stack, packed ? &packed->user_stack : nullptr);
-    }
+    for (size_t i = 0; i < chain.wakers.size(); ++i)
+        pack_waker(packer, chain.wakers[i], i + 1 < chain.wakers.size(), wakers ? &wakers[i] : nullptr);
     pack_task(packer, chain.target, out ? &out->target : nullptr);
     pack_stack(packer, chain.kernel_stack, out ? &out->kernel_stack : nullptr);
     pack_stack(packer, chain.user_stack, out ? &out->user_stack : nullptr);
@@ -128,6 +152,7 @@ void pack_chain(Packer& packer, const WakeChain& chain, wt_chain* out) {
     out->runqueue_ns = chain.runqueue_ns;
     out->max_ns = chain.max_ns;
     out->count = chain.count;
+    out->end = uint32_t(chain.end);
 }
 
 wt_losses pack_losses(const Losses& losses) {
@@ -194,7 +219,10 @@ wt_profile* pack_profile(const Profile& profile) {
         throw std::bad_alloc();
     auto* frames = reinterpret_cast<wt_frame*>(block + frames_at);
     auto* details = reinterpret_cast<FrameDetails*>(block + details_at);
-    new (block) BlockHeader{frames, details, nr_frames};
+    const Losses& losses = profile.losses;
+    new (block) BlockHeader{frames, details, nr_frames,
+                            ExtraLosses{losses.chain_states_full, losses.hop_map_full, losses.hop_collisions,
+                                        losses.untraced_children}};
     Packer packer{Arena(block + kHeaderSize), FrameSlots(frames, details)};
     return pack_into(packer, profile);
 }
@@ -204,14 +232,25 @@ void free_profile(wt_profile* profile) noexcept {
         std::free(reinterpret_cast<char*>(profile) - kHeaderSize);
 }
 
+namespace {
+
+const BlockHeader& header_of(const wt_profile& profile) noexcept {
+    return *reinterpret_cast<const BlockHeader*>(reinterpret_cast<const char*>(&profile) - kHeaderSize);
+}
+
+}  // namespace
+
 const FrameDetails* frame_details(const wt_profile& profile, const wt_frame& frame) noexcept {
-    const auto* header =
-        reinterpret_cast<const BlockHeader*>(reinterpret_cast<const char*>(&profile) - kHeaderSize);
+    const BlockHeader* header = &header_of(profile);
     // std::less: a total order even for pointers into other objects.
     const std::less<const wt_frame*> before;
     if (before(&frame, header->frames) || !before(&frame, header->frames + header->nr_frames))
         return nullptr;
     return &header->details[&frame - header->frames];
+}
+
+const ExtraLosses& extra_losses(const wt_profile& profile) noexcept {
+    return header_of(profile).extra_losses;
 }
 
 }  // namespace waketrace::c_api

@@ -19,10 +19,22 @@ struct FrameDetails {
     uint32_t inlined;
 };
 
+// Losses::chain_states_full, hop_map_full and hop_collisions: wt_profile has
+// no room left for them, so the block keeps them in front of it
+// (wt_profile_extra_losses).
+struct ExtraLosses {
+    uint64_t chain_states_full;
+    uint64_t hop_map_full;
+    uint64_t hop_collisions;
+    uint64_t untraced_children;
+};
+
 // Throws std::bad_alloc. Release with free_profile().
 wt_profile* pack_profile(const Profile& profile);
 void free_profile(wt_profile* profile) noexcept;
 // Details of a frame of `profile`; null for a wt_frame not in it.
 const FrameDetails* frame_details(const wt_profile& profile, const wt_frame& frame) noexcept;
+// The chain losses of a profile made by pack_profile().
+const ExtraLosses& extra_losses(const wt_profile& profile) noexcept;
 
 }  // namespace waketrace::c_api

@@ -67,6 +67,17 @@ void report_losses(std::FILE* out, const Losses& losses, const Config& config) {
            "some virtualised hosts hide their agent's switches; nothing to do");
     report(out, losses.skipped_runs, "BPF program runs skipped by the kernel",
            "another BPF program was running on that CPU at the time");
+    // --depth above 1: a lost level cuts its chain short, marked
+    // "[waker's wait lost]"; the period itself is still counted.
+    report(out, losses.chain_states_full, "waker levels lost: a thread's last wait did not fit",
+           rerun_with("max_off_cpu_threads", config.max_off_cpu_threads) +
+               "; those chains end in [waker's wait lost]");
+    report(out, losses.hop_map_full, "waker levels lost to a full hop map",
+           rerun_with("max_hops", config.max_hops) + "; those chains end in [waker's wait lost]");
+    report(out, losses.hop_collisions, "waker levels lost to hop id collisions",
+           "another waker level hashed to the same id; those chains end in [waker's wait lost]");
+    report(out, losses.untraced_children, "child processes not traced: the pid filter was full",
+           "trace fewer processes at once, or trace system-wide and filter the report");
 }
 
 }  // namespace waketrace::cli

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // waketrace: bcc offwaketime's command line on top of libwaketrace.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "child_command.hpp"
 #include "format/format.hpp"
@@ -76,10 +78,27 @@ void wait_for_end(const sigset_t& signals, std::optional<double> duration_s,
     }
 }
 
+// --svg: the chains as the report shows them, titled with the command traced.
+waketrace::FlameGraphOptions flame_graph_options(const waketrace::cli::Options& options) {
+    waketrace::FlameGraphOptions flame;
+    flame.format = {options.config.stacks, options.delimiter};
+    if (!options.command.empty()) {
+        // The program's name rather than its path, then its arguments.
+        const std::string& program = options.command.front();
+        std::vector<std::string> shown(options.command);
+        shown.front() = program.substr(program.rfind('/') + 1);
+        flame.title = fmt::format("Off-CPU time by wake chain: {}", fmt::join(shown, " "));
+    }
+    return flame;
+}
+
 int run(const waketrace::cli::Options& options) {
     // Opened first, so that a report that cannot be written fails before
     // any tracing.
     waketrace::cli::ReportOutput out(options.output_path);
+    std::optional<waketrace::cli::ReportOutput> svg;
+    if (!options.svg_path.empty())
+        svg.emplace(options.svg_path);
 
     waketrace::Config config = options.config;
     std::unique_ptr<waketrace::cli::ChildCommand> command;
@@ -87,6 +106,7 @@ int run(const waketrace::cli::Options& options) {
         command = std::make_unique<waketrace::cli::ChildCommand>(options.command);
         command->wait_until_held();
         config.pids = {uint32_t(command->pid())};
+        config.follow_children = true;  // the command's own children are part of it
     }
     // The library's messages, libbpf's among them; without -v, nothing.
     if (options.verbose)
@@ -120,9 +140,15 @@ int run(const waketrace::cli::Options& options) {
     const std::string text =
         options.folded ? waketrace::format_folded(profile, format) : waketrace::format_text(profile, format);
     out.write(text);
+    if (svg) {
+        svg->write(waketrace::format_flamegraph_svg(profile, flame_graph_options(options)));
+        svg->commit();
+    }
     out.commit();
     waketrace::cli::report_losses(stderr, profile.losses, config);
-    return 0;
+    // Like time and strace: the command's status (127 when it could not be
+    // run). A command still running when tracing ended was stopped by us.
+    return command && command->reap_if_exited() ? command->exit_status() : 0;
 }
 
 }  // namespace

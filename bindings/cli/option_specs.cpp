@@ -32,6 +32,8 @@ std::vector<OptionSpec> make_specs() {
         own('h', "help", "", Group::none, Action::help, "show this help and exit"),
         own('p', "pid", "PID[,PID..]", Group::targets, Action::pid, "trace only these processes"),
         own('t', "tid", "TID[,TID..]", Group::targets, Action::tid, "trace only these threads"),
+        own('\0', "cgroup", "PATH", Group::none, Action::cgroup,
+            "trace only threads in this cgroup v2 directory or below (repeat for up to 8)"),
         own('u', "user-threads-only", "", Group::targets, Action::user_threads_only,
             "trace only user threads"),
         own('k', "kernel-threads-only", "", Group::targets, Action::kernel_threads_only,
@@ -55,6 +57,8 @@ std::vector<OptionSpec> make_specs() {
     }
     specs.push_back(own('o', "output", "FILE", Group::none, Action::output,
                         "write the report to FILE instead of standard output"));
+    specs.push_back(own('\0', "svg", "FILE", Group::none, Action::svg,
+                        "also write an interactive flame graph of the chains to FILE (SVG)"));
     specs.push_back(
         own('v', "verbose", "", Group::none, Action::verbose, "log what the profiler and the BPF loader do"));
     return specs;

@@ -23,6 +23,7 @@ enum class Action {
     help,
     pid,
     tid,
+    cgroup,
     user_threads_only,
     kernel_threads_only,
     user_stacks_only,
@@ -31,6 +32,7 @@ enum class Action {
     folded,
     dwarf,
     output,
+    svg,
     verbose,
 };
 

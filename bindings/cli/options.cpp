@@ -184,6 +184,11 @@ private:
         case Action::help: options_.show_help = true; break;
         case Action::pid: append(config.pids, parse_id_list(spelling, value)); break;
         case Action::tid: append(config.tids, parse_id_list(spelling, value)); break;
+        case Action::cgroup:
+            if (value.empty())
+                throw UsageError(fmt::format("option {} needs a cgroup directory", spelling));
+            config.cgroups.emplace_back(value);
+            break;
         case Action::user_threads_only: config.threads = ThreadKind::user_only; break;
         case Action::kernel_threads_only: config.threads = ThreadKind::kernel_only; break;
         case Action::user_stacks_only: config.stacks = StackKinds::user_only; break;
@@ -196,6 +201,11 @@ private:
             if (value.empty())
                 throw UsageError(fmt::format("option {} needs a file name", spelling));
             options_.output_path = std::string(value);
+            break;
+        case Action::svg:
+            if (value.empty())
+                throw UsageError(fmt::format("option {} needs a file name", spelling));
+            options_.svg_path = std::string(value);
             break;
         }
     }
@@ -230,6 +240,8 @@ private:
             throw UsageError(fmt::format("{} ({}) is larger than {} ({})", option_for("min_block_us"),
                                          config.min_block_us, option_for("max_block_us"),
                                          config.max_block_us));
+        if (!options_.svg_path.empty() && options_.svg_path == options_.output_path)
+            throw UsageError("--svg and --output cannot name the same file");
         // The command's threads are the targets; other filters would hide them.
         if (!options_.command.empty() && (!config.pids.empty() || !config.tids.empty()))
             throw UsageError("--pid and --tid cannot be combined with a command to run");
@@ -262,6 +274,7 @@ std::string option_for(std::string_view config_member) {
         {"log", "-v"},
         {"pids", "--pid"},
         {"tids", "--tid"},
+        {"cgroups", "--cgroup"},
     };
     for (const auto& [member, option] : own)
         if (member == config_member)

@@ -60,6 +60,24 @@ uint64_t checked_number(const options::Option& option, const py::handle& value) 
     return number;
 }
 
+// A list of paths (str or os.PathLike), or one path.
+std::vector<std::string> checked_paths(const std::string& name, const py::handle& value) {
+    const py::module_ os = py::module_::import("os");
+    auto path_of = [&](const py::handle& item) {
+        if (!py::isinstance<py::str>(item) && !py::hasattr(item, "__fspath__"))
+            throw py::type_error(fmt::format("{} must be a list of paths, not {}", name, type_name(item)));
+        return os.attr("fsdecode")(item).cast<std::string>();
+    };
+    if (py::isinstance<py::str>(value) || py::hasattr(value, "__fspath__"))
+        return {path_of(value)};
+    if (!py::isinstance<py::sequence>(value))
+        throw py::type_error(fmt::format("{} must be a list of paths, not {}", name, type_name(value)));
+    std::vector<std::string> paths;
+    for (const py::handle item : value)
+        paths.push_back(path_of(item));
+    return paths;
+}
+
 void set_option(Config& config, const options::Option& option, const py::handle& value) {
     if (option.kind != options::Kind::flag) {
         option.set(config, checked_number(option, value));
@@ -82,6 +100,8 @@ void set_own(Config& config, const std::string& name, const py::handle& value) {
         config.pids = checked_ids(name, value);
     else if (name == "tids")
         config.tids = checked_ids(name, value);
+    else if (name == "cgroups")
+        config.cgroups = checked_paths(name, value);
     else if (name == "threads")
         config.threads = parse_thread_kind(checked_string(name, value));
     else if (name == "stacks")

@@ -27,6 +27,8 @@ struct OwnKeyword {
 inline constexpr OwnKeyword own_keywords[] = {
     {"pids", "None", "profile only these processes (None: every process)"},
     {"tids", "None", "profile only these threads (None: every thread)"},
+    {"cgroups", "None",
+     "profile only threads in these cgroup v2 directories or below (paths, at most 8; None: any)"},
     {"threads", "\"all\"", "\"all\", \"user\" (no kernel threads) or \"kernel\""},
     {"stacks", "\"both\"", "\"both\", \"kernel\" or \"user\""},
     {"attach", "\"auto\"", "\"auto\", \"tp_btf\" or \"raw_tp\""},

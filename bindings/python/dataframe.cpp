@@ -3,6 +3,7 @@
 
 #include "format/format.hpp"
 
+#include "option_names.hpp"
 #include "python_strings.hpp"
 
 namespace py = pybind11;
@@ -42,7 +43,8 @@ py::tuple chain_row(const WakeChain& chain) {
                           microseconds(chain.total_ns), microseconds(chain.blocked_ns),
                           microseconds(chain.runqueue_ns), microseconds(chain.max_ns), chain.count,
                           joined_frame_names(chain.kernel_stack), joined_frame_names(chain.user_stack),
-                          joined_frame_names(waker.kernel_stack), joined_frame_names(waker.user_stack));
+                          joined_frame_names(waker.kernel_stack), joined_frame_names(waker.user_stack),
+                          chain.wakers.size(), chain_end_name(chain.end), os_string(waker_path(chain)));
 }
 
 }  // namespace
@@ -53,7 +55,7 @@ py::object profile_to_dataframe(const Profile& profile) {
     for (const char* name :
          {"target_comm", "target_tid", "target_pid", "waker", "waker_tid", "waker_context", "total_us",
           "blocked_us", "runqueue_us", "max_us", "count", "target_kernel_stack", "target_user_stack",
-          "waker_kernel_stack", "waker_user_stack"})
+          "waker_kernel_stack", "waker_user_stack", "depth", "end", "waker_path"})
         columns.append(name);
     py::list rows;
     for (const WakeChain& chain : profile.chains)

@@ -9,10 +9,11 @@
 
 namespace waketrace::python {
 
-void register_error_translator();                   // errors.cpp
-void bind_result_types(pybind11::module_& module);  // result_types.cpp: Frame .. Losses
-void bind_profile(pybind11::module_& module);       // profile.cpp
-void bind_profiler(pybind11::module_& module);      // profiler.cpp
-void bind_option_table(pybind11::module_& module);  // keyword_doc.cpp: _option_table()
+void register_error_translator();                       // errors.cpp
+void bind_result_types(pybind11::module_& module);      // result_types.cpp: Frame .. Losses
+void bind_profile(pybind11::module_& module);           // profile.cpp
+void bind_profile_pictures(pybind11::module_& module);  // profile_pictures.cpp: flamegraph(), notebooks
+void bind_profiler(pybind11::module_& module);          // profiler.cpp
+void bind_option_table(pybind11::module_& module);      // keyword_doc.cpp: _option_table()
 
 }  // namespace waketrace::python

@@ -58,6 +58,16 @@ std::string_view stack_status_name(StackStatus status) {
     return "unknown";
 }
 
+std::string_view chain_end_name(ChainEnd end) {
+    switch (end) {
+    case ChainEnd::complete: return "complete";
+    case ChainEnd::depth_reached: return "depth_reached";
+    case ChainEnd::waker_untraced: return "waker_untraced";
+    case ChainEnd::waker_lost: return "waker_lost";
+    }
+    return "unknown";
+}
+
 std::string_view log_level_name(LogLevel level) {
     switch (level) {
     case LogLevel::debug: return "debug";

@@ -19,6 +19,8 @@ AttachMode parse_attach_mode(std::string_view name);  // "auto", "tp_btf", "raw_
 // The C++ enumerator's name ("ok", "not_captured", "collision", ...), so
 // Python code can compare against a fixed word rather than prose.
 std::string_view stack_status_name(StackStatus status);
+// "complete", "depth_reached", "waker_untraced", "waker_lost".
+std::string_view chain_end_name(ChainEnd end);
 std::string_view log_level_name(LogLevel level);  // "debug", "info", "warning"
 
 }  // namespace waketrace::python

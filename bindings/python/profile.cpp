@@ -95,7 +95,15 @@ void bind_profile(py::module_& module) {
             "A pandas DataFrame, one row per chain: target_comm, target_tid, target_pid, waker, waker_tid,\n"
             "waker_context, total_us, blocked_us, runqueue_us, max_us, count, and the four stacks\n"
             "(target_kernel_stack, target_user_stack, waker_kernel_stack, waker_user_stack) as\n"
-            "\";\"-joined frame names, leaf first. Needs pandas.")
+            "\";\"-joined frame names, leaf first; the waker columns describe wakers[0]. Then\n"
+            "depth (the number of waker levels), end (WakeChain.end) and waker_path, the levels\n"
+            "nearest first (\"relay-2-302 <- relay-1-301 <- [hardirq]\").\n"
+            "\n"
+            "One row per chain also with chain_depth > 1, not one per waker level: every\n"
+            "off-CPU period is counted in one row, so sums of total_us or blocked_us over\n"
+            "any rows (e.g. groupby(\"waker_path\")) stay true, where a row per level would\n"
+            "count each period once per level. Per-level detail (stacks, overlap_ns) is in\n"
+            "profile.chains[i].wakers. Needs pandas.")
         .def("__len__", [](const CapturedProfile& c) { return c.profile.chains.size(); })
         .def("__repr__", [](const CapturedProfile& c) {
             return fmt::format("<Profile {} chains over {:.3f} s, {} lost>", c.profile.chains.size(),

@@ -111,15 +111,35 @@ void bind_task(py::module_& module) {
 }
 
 void bind_waker(py::module_& module) {
-    py::class_<Waker>(module, "Waker", "What woke the target: a task, or an interrupt context.")
+    py::class_<Waker>(module, "Waker",
+                      "What woke the target (or, deeper, the waker below): a task, or an interrupt context.")
         .def_property_readonly(
             "context", [](const Waker& w) { return to_string(w.context); },
             "\"task\", \"hardirq\", \"softirq\", \"nmi\", \"preempted\" or \"unseen\".")
         .def_property_readonly(
             "task", [](const Waker& w) -> const Task& { return w.task; },
             "The waking task; tid 0 and empty comm unless context is \"task\".")
-        .def_property_readonly("kernel_stack", [](const Waker& w) -> const Stack& { return w.kernel_stack; })
+        .def_property_readonly(
+            "kernel_stack", [](const Waker& w) -> const Stack& { return w.kernel_stack; },
+            "Where it was when it woke the level below (the target, for wakers[0]).")
         .def_property_readonly("user_stack", [](const Waker& w) -> const Stack& { return w.user_stack; })
+        .def_property_readonly(
+            "blocked_kernel_stack", [](const Waker& w) -> const Stack& { return w.blocked_kernel_stack; },
+            "chain_depth > 1: where this waker had itself blocked, the wait the next\n"
+            "level (wakers[i + 1]) ended; status \"not_captured\" when there is none.")
+        .def_property_readonly(
+            "blocked_user_stack", [](const Waker& w) -> const Stack& { return w.blocked_user_stack; },
+            "The user half of blocked_kernel_stack's wait.")
+        .def_property_readonly(
+            "overlap_ns", [](const Waker& w) { return w.overlap_ns; },
+            "How much of the target's blocked time (WakeChain.blocked_ns) the wait this\n"
+            "waker ended overlapped: blocked_ns itself for wakers[0], the wait of\n"
+            "wakers[i - 1] for wakers[i]. Its share of blocked_ns is that hop's part of\n"
+            "the critical path.")
+        .def_property_readonly(
+            "outside_filters", [](const Waker& w) { return w.outside_filters; },
+            "True for a task the filters (pids, tids, cgroups, threads) do not trace: it\n"
+            "still woke the level below. Always False without a filter.")
         .def_property_readonly(
             "name", [](const Waker& w) { return os_string(waker_name(w)); },
             "The comm, or \"[hardirq]\", \"[preempted]\" ... as in folded output.")
@@ -140,7 +160,16 @@ void bind_wake_chain(py::module_& module) {
         .def_property_readonly("user_stack", [](const WakeChain& c) -> const Stack& { return c.user_stack; })
         .def_property_readonly(
             "wakers", [](const WakeChain& c) -> const std::vector<Waker>& { return c.wakers; },
-            "wakers[0] woke the target; deeper levels woke the waker.")
+            "wakers[0] woke the target; wakers[i + 1] woke wakers[i] while the target\n"
+            "waited (up to chain_depth levels).")
+        .def_property_readonly(
+            "end", [](const WakeChain& c) { return chain_end_name(c.end); },
+            "Why the chain has no deeper level: \"complete\" (the last waker was not\n"
+            "waiting: running, an interrupt, or none; always so with chain_depth 1),\n"
+            "\"depth_reached\" (chain_depth levels shown, deeper wakers not traced),\n"
+            "\"waker_untraced\" (the last waker's wait is outside the filters) or\n"
+            "\"waker_lost\" (its wait was lost: see Losses.chain_states_full,\n"
+            "hop_map_full, hop_collisions).")
         .def_property_readonly(
             "total_ns", [](const WakeChain& c) { return c.total_ns; }, "Off CPU: switch-out to switch-in.")
         .def_property_readonly(
@@ -153,7 +182,11 @@ void bind_wake_chain(py::module_& module) {
         .def_property_readonly(
             "count", [](const WakeChain& c) { return c.count; }, "Off-CPU periods summed here.")
         .def("__repr__", [](const WakeChain& c) {
-            const std::string waker = c.wakers.empty() ? "nobody" : waker_name(c.wakers[0]);
+            std::string waker = c.wakers.empty() ? "nobody" : waker_name(c.wakers[0]);
+            for (size_t level = 1; level < c.wakers.size(); ++level)
+                waker += " <- " + waker_name(c.wakers[level]);
+            if (c.end != ChainEnd::complete)
+                waker += " <- " + chain_end_marker(c.end);
             return os_string(
                 fmt::format("<WakeChain {} {} <- {}: total {} us (blocked {}, runqueue {}) in {}>",
                             thread_name(c.target.comm), c.target.tid, waker, c.total_ns / 1000,
@@ -198,15 +231,31 @@ void bind_losses(py::module_& module) {
             "period_events", [](const Losses& l) { return l.period_events; },
             "dwarf_stack_bytes mode: off-CPU periods lost to a full ring buffer "
             "(raise dwarf_ring_bytes).")
+        .def_property_readonly(
+            "chain_states_full", [](const Losses& l) { return l.chain_states_full; },
+            "chain_depth > 1: waker levels lost because a thread's last wait did not fit\n"
+            "(raise max_off_cpu_threads); each ended a chain early (end \"waker_lost\").")
+        .def_property_readonly(
+            "hop_map_full", [](const Losses& l) { return l.hop_map_full; },
+            "chain_depth > 1: waker levels lost to a full hop map (raise max_hops).")
+        .def_property_readonly(
+            "hop_collisions", [](const Losses& l) { return l.hop_collisions; },
+            "chain_depth > 1: waker levels lost because another level is stored under\n"
+            "the same id (a hash).")
+        .def_property_readonly(
+            "untraced_children", [](const Losses& l) { return l.untraced_children; },
+            "follow_children: child processes not traced because the pid filter was full.")
         .def_property_readonly("total", &Losses::total)
         .def("__repr__", [](const Losses& l) {
             return fmt::format(
                 "<Losses total={} stack_collisions={} stack_map_full={} stack_errors={} "
                 "chain_map_full={} missed_switch_outs={} process_events={} thread_map_full={} "
-                "user_stack_events={} period_events={} missed_switch_ins={} skipped_runs={}>",
+                "user_stack_events={} period_events={} missed_switch_ins={} skipped_runs={} "
+                "chain_states_full={} hop_map_full={} hop_collisions={} untraced_children={}>",
                 l.total(), l.stack_collisions, l.stack_map_full, l.stack_errors, l.chain_map_full,
                 l.missed_switch_outs, l.process_events, l.thread_map_full, l.user_stack_events,
-                l.period_events, l.missed_switch_ins, l.skipped_runs);
+                l.period_events, l.missed_switch_ins, l.skipped_runs, l.chain_states_full, l.hop_map_full,
+                l.hop_collisions, l.untraced_children);
         });
 }
 

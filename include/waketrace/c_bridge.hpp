@@ -45,6 +45,10 @@ static_assert(WT_STACK_OK == int(StackStatus::ok) &&
               WT_STACK_IRQ_DROPPED == int(StackStatus::irq_dropped) &&
               WT_STACK_COLLISION == int(StackStatus::collision) &&
               WT_STACK_MAP_FULL == int(StackStatus::map_full) && WT_STACK_ERROR == int(StackStatus::error));
+static_assert(WT_CHAIN_COMPLETE == int(ChainEnd::complete) &&
+              WT_CHAIN_DEPTH_REACHED == int(ChainEnd::depth_reached) &&
+              WT_CHAIN_WAKER_UNTRACED == int(ChainEnd::waker_untraced) &&
+              WT_CHAIN_WAKER_LOST == int(ChainEnd::waker_lost));
 
 // The Error a failed C call stands for, from its errno and wt_last_error().
 // The library words that message for C callers (bindings/c/last_error.cpp):
@@ -184,22 +188,32 @@ inline Stack stack_from(const wt_profile& profile, const wt_stack& stack) {
     return out;
 }
 
+// blocked_stacks is NULL unless a deeper level exists (chain_depth > 1); a
+// library older than 0.3 leaves it NULL and overlap_ns 0.
+inline Waker waker_from(const wt_profile& profile, const wt_waker& waker) {
+    Waker out;
+    out.context = WakerContext(waker.context);
+    out.task = task_from(waker.task);
+    out.kernel_stack = stack_from(profile, waker.kernel_stack);
+    out.user_stack = stack_from(profile, waker.user_stack);
+    if (waker.blocked_stacks) {
+        out.blocked_kernel_stack = stack_from(profile, waker.blocked_stacks[0]);
+        out.blocked_user_stack = stack_from(profile, waker.blocked_stacks[1]);
+    }
+    out.overlap_ns = waker.overlap_ns;
+    out.outside_filters = (waker.flags & WT_WAKER_F_OUTSIDE_FILTERS) != 0;
+    return out;
+}
+
 inline WakeChain chain_from(const wt_profile& profile, const wt_chain& chain) {
     WakeChain out;
     out.target = task_from(chain.target);
     out.kernel_stack = stack_from(profile, chain.kernel_stack);
     out.user_stack = stack_from(profile, chain.user_stack);
     out.wakers.reserve(chain.nr_wakers);
-    for (size_t i = 0; i < chain.nr_wakers; ++i) {
-        const wt_waker& waker = chain.wakers[i];
-        out.wakers.push_back(Waker{WakerContext(waker.context),
-                                   task_from(waker.task),
-                                   stack_from(profile, waker.kernel_stack),
-                                   stack_from(profile, waker.user_stack),
-                                   {},
-                                   {},
-                                   0});
-    }
+    for (size_t i = 0; i < chain.nr_wakers; ++i)
+        out.wakers.push_back(waker_from(profile, chain.wakers[i]));
+    out.end = ChainEnd(chain.end);
     out.total_ns = chain.total_ns;
     out.blocked_ns = chain.blocked_ns;
     out.runqueue_ns = chain.runqueue_ns;
@@ -222,6 +236,14 @@ inline Losses losses_from(const wt_profile& profile) {
     out.period_events = losses.period_events;
     out.missed_switch_ins = losses.missed_switch_ins;
     out.skipped_runs = profile.skipped_runs;  // outside wt_losses, which had no room left
+    // wt_profile has no room left either: the library keeps these beside it.
+    wt_extra_losses extra_losses{};
+    extra_losses.sz = sizeof(extra_losses);
+    checked(wt_profile_extra_losses(&profile, &extra_losses));
+    out.chain_states_full = extra_losses.chain_states_full;
+    out.hop_map_full = extra_losses.hop_map_full;
+    out.hop_collisions = extra_losses.hop_collisions;
+    out.untraced_children = extra_losses.untraced_children;
     return out;
 }
 

@@ -5,13 +5,18 @@
 // (waketrace/profiler.hpp), which hands it to the C ABI.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 namespace waketrace {
+
+// Most cgroups one profile filters on (Config::cgroups).
+inline constexpr size_t kMaxCgroups = 8;
 
 enum class ThreadKind : uint8_t { all, user_only, kernel_only };
 enum class StackKinds : uint8_t { both, kernel_only, user_only };
@@ -26,6 +31,14 @@ struct Config {
     // targets unless listed in `tids`; they still show as wakers.
     std::vector<uint32_t> pids;  // process ids (tgid); a thread matches if its process is listed
     std::vector<uint32_t> tids;  // thread ids
+    // cgroup v2 directories (e.g. "/sys/fs/cgroup/unified/system.slice/x.service"):
+    // a thread matches if it is in one of them or below, decided in the
+    // kernel. At most 8.
+    std::vector<std::string> cgroups;
+    // Processes forked by a traced process (one in `pids`) are traced too,
+    // from their fork on: a server's workers, a build's compilers. A pid
+    // leaves the filter when its process has exited.
+    bool follow_children = false;
     ThreadKind threads = ThreadKind::all;
     // offwaketime's --state: 0 keeps only switches while runnable (preemption);
     // N keeps blocking switches whose state has any bit of N (2: uninterruptible).

@@ -280,8 +280,8 @@ inline constexpr Option table[] = {
     WAKETRACE_OPTION_(max_hops)
         .on_command_line("max-hops", '\0', "N")
         .at_least(1)
-        .described("distinct waker levels the kernel keeps for --depth above 1; a level that "
-                   "does not fit ends its chains early and is counted as lost"),
+        .described("distinct waker levels the kernel keeps for chains deeper than one waker; a "
+                   "level that does not fit ends its chains early and is counted as lost"),
     WAKETRACE_OPTION_(min_block_us)
         .on_command_line("min-block-time", 'm', "US")
         .described("ignore off-CPU periods shorter than this, in microseconds"),
@@ -315,6 +315,11 @@ inline constexpr Option table[] = {
         .or_zero("sized for the machine: 4096 copies per CPU, at least 8192, at most 32 MiB")
         .described("the ring buffer that carries the user stack copies to the unwinding "
                    "thread; copies that find it full are counted as lost: raise it for bursts"),
+    WAKETRACE_FLAG_OPTION_(follow_children, WT_OPT_FOLLOW_CHILDREN)
+        .on_command_line("children", '\0', "")
+        .read_by_bpf()
+        .described("trace the processes the traced pids fork, from their fork on (always on for a "
+                   "COMMAND)"),
     WAKETRACE_FLAG_OPTION_(no_waker_user_stacks, WT_OPT_NO_WAKER_USER_STACKS)
         .on_command_line("no-waker-user-stacks", '\0', "")
         .read_by_bpf()

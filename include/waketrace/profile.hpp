@@ -76,6 +76,9 @@ struct Waker {
     // (i >= 1) the wait of wakers[i - 1]. Its share of blocked_ns is how much
     // of the target's wait lay on that hop of the critical path.
     uint64_t overlap_ns = 0;
+    // A task the filters (pids, tids, cgroups, thread kind) do not trace:
+    // it is still who woke the level below. Always false without a filter.
+    bool outside_filters = false;
 };
 
 // Why a chain has no deeper waker level than it shows.
@@ -130,10 +133,13 @@ struct Losses {
     uint64_t chain_states_full = 0;  // a thread's last wait did not fit (raise max_off_cpu_threads)
     uint64_t hop_map_full = 0;       // a waker level did not fit the hop map (raise max_hops)
     uint64_t hop_collisions = 0;     // another level is stored under the level's id (a hash)
+    // Config::follow_children: child processes not traced because the pid
+    // filter had no room left.
+    uint64_t untraced_children = 0;
     uint64_t total() const noexcept {
         return stack_collisions + stack_map_full + stack_errors + chain_map_full + missed_switch_outs +
                process_events + thread_map_full + user_stack_events + period_events + missed_switch_ins +
-               skipped_runs + chain_states_full + hop_map_full + hop_collisions;
+               skipped_runs + chain_states_full + hop_map_full + hop_collisions + untraced_children;
     }
 };
 

@@ -4,12 +4,15 @@
 //
 //     waketrace::Config config;
 //     config.tids = {worker_tid};
+//     config.chain_depth = 4;                 // and who woke the waker, up to 4 levels
 //     waketrace::Profiler profiler(config);   // throws waketrace::Error (EINVAL)
 //     profiler.start();                       // Error with errno and what to do
 //     ... run the workload ...
 //     profiler.stop();
 //     waketrace::CapturedProfile captured = profiler.results();
 //     for (const waketrace::WakeChain& chain : captured.profile().chains) ...
+//         // chain.wakers[0] woke the target, wakers[i + 1] woke wakers[i];
+//         // chain.end says why the chain stops there
 //     std::string folded = captured.folded();  // for flamegraph.pl
 //
 // Header-only, over the stable C ABI (waketrace.h): build with C++17 and
@@ -50,6 +53,10 @@ public:
     // missing. Throws Error (ENOMEM).
     std::string text(bool delimiter = false) const { return formatted(WT_FORMAT_TEXT, delimiter); }
     std::string folded(bool delimiter = false) const { return formatted(WT_FORMAT_FOLDED, delimiter); }
+    // The folded layout's chains as an interactive flame graph: one
+    // self-contained SVG document (WT_FORMAT_SVG) that opens on total
+    // off-CPU time and switches to blocked and runqueue time in a browser.
+    std::string flamegraph_svg() const { return formatted(WT_FORMAT_SVG, false); }
 
 private:
     friend class Profiler;
@@ -90,6 +97,8 @@ public:
             c_bridge::checked(wt_profiler_add_pid(state.handle.get(), pid));
         for (uint32_t tid : state.config.tids)
             c_bridge::checked(wt_profiler_add_tid(state.handle.get(), tid));
+        for (const std::string& cgroup : state.config.cgroups)
+            c_bridge::checked(wt_profiler_add_cgroup(state.handle.get(), cgroup.c_str()));
     }
     // Stops; profiles already returned stay valid.
     ~Profiler() = default;

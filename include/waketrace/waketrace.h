@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 #define WAKETRACE_VERSION_MAJOR 0
-#define WAKETRACE_VERSION_MINOR 2
+#define WAKETRACE_VERSION_MINOR 3
 
 /* wt_profiler_opts.threads */
 #define WT_THREADS_ALL 0
@@ -53,6 +53,7 @@ extern "C" {
 /* wt_profiler_opts.flags */
 #define WT_OPT_STATE_FILTER (1u << 0) /* apply state_mask (offwaketime --state) */
 #define WT_OPT_NO_WAKER_USER_STACKS (1u << 1) /* wakers keep their kernel stacks only */
+#define WT_OPT_FOLLOW_CHILDREN (1u << 2) /* trace processes the traced pids fork (0.3) */
 
 /* Log levels passed to wt_log_fn */
 #define WT_LOG_DEBUG 0
@@ -106,9 +107,9 @@ struct wt_profiler_opts {
 	uint32_t chain_depth;         /* waker levels per chain, 1-8; 0: 1 (offwaketime). N > 1
 	                               * follows a waker that was itself woken during the
 	                               * target's wait back to who woke it (wt_chain.end,
-	                               * wt_waker_hop), up to N wakers (WAKETRACE_0.3) */
+	                               * wt_waker overlap_ns and blocked_stacks), up to N wakers (0.3) */
 	uint32_t max_hops;            /* distinct waker levels kept for chain_depth > 1; 0: 16384
-	                               * (WAKETRACE_0.3) */
+	                               * (0.3) */
 	uint8_t reserved[44];         /* zero */
 };
 
@@ -132,6 +133,9 @@ struct wt_profiler_opts {
 #define WT_FORMAT_TEXT 0     /* offwaketime's default layout */
 #define WT_FORMAT_FOLDED 1   /* offwaketime -f, for flamegraph.pl */
 #define WT_FORMAT_DELIMITER (1u << 8) /* flag: "-" between user and kernel frames */
+#define WT_FORMAT_SVG 2      /* an interactive flame graph, one SVG document (since 0.3) */
+#define WT_FORMAT_BY_BLOCKED (1u << 9)  /* flag, WT_FORMAT_SVG: widths by blocked time first */
+#define WT_FORMAT_BY_RUNQUEUE (1u << 10) /* flag, WT_FORMAT_SVG: widths by runqueue time first */
 
 /* Results: all pointers below borrow from the wt_profile they came from and
  * stay valid until wt_profile_free(). */
@@ -157,7 +161,7 @@ struct wt_task {
 
 struct wt_waker {
 	uint32_t context;    /* WT_WAKER_* */
-	uint32_t reserved0;
+	uint32_t flags;      /* WT_WAKER_F_* (0.3; was reserved, an older library leaves it 0) */
 	struct wt_task task;
 	struct wt_stack kernel_stack; /* where it was when it woke the level below */
 	struct wt_stack user_stack;
@@ -172,11 +176,14 @@ struct wt_waker {
 	uint8_t reserved[16];
 };
 
+/* wt_waker.flags */
+#define WT_WAKER_F_OUTSIDE_FILTERS (1u << 0) /* a task the filters do not trace (0.3) */
+
 /* Why a chain has no deeper waker level (wt_chain.end) */
 #define WT_CHAIN_COMPLETE 0       /* the last waker was running, an interrupt, or none */
 #define WT_CHAIN_DEPTH_REACHED 1  /* it was woken during the wait; chain_depth levels shown */
 #define WT_CHAIN_WAKER_UNTRACED 2 /* its own wait is outside the filters */
-#define WT_CHAIN_WAKER_LOST 3     /* its own wait was lost (see wt_chain_losses) or not sampled */
+#define WT_CHAIN_WAKER_LOST 3     /* its own wait was lost (wt_extra_losses) or not sampled */
 
 struct wt_chain {
 	struct wt_task target;
@@ -273,6 +280,11 @@ void wt_profiler_free(struct wt_profiler *profiler);
  * non-empty list. -EINVAL for 0, -EBUSY while running. */
 int wt_profiler_add_pid(struct wt_profiler *profiler, uint32_t pid);
 int wt_profiler_add_tid(struct wt_profiler *profiler, uint32_t tid);
+/* A cgroup v2 directory: a thread in it or below matches (at most 8). -EINVAL
+ * for NULL, an empty path or a ninth cgroup, -EBUSY while running; the path is
+ * checked at start (-ENOENT, or -EINVAL when not a cgroup v2 directory).
+ * Since 0.3. */
+int wt_profiler_add_cgroup(struct wt_profiler *profiler, const char *path);
 
 /* Loads and attaches. -EPERM (the message names the missing capability),
  * -ENOTSUP (no BTF), -ESRCH (a pid or tid does not exist), -EBUSY (already
@@ -303,23 +315,33 @@ void wt_profile_free(struct wt_profile *profile);
 int wt_frame_source(const struct wt_profile *profile, const struct wt_frame *frame,
 		    struct wt_source_location *out);
 
-/* Waker levels lost to chains deeper than one level: each ended a chain
- * early (WT_CHAIN_WAKER_LOST); the periods are counted in full. */
-struct wt_chain_losses {
-	size_t sz;                  /* the caller sets sizeof(struct wt_chain_losses) */
+/* Loss causes added after 0.2, which struct wt_losses has no room for.
+ * Versioned by sz: later causes are added at the end. */
+struct wt_extra_losses {
+	size_t sz;                  /* the caller sets sizeof(struct wt_extra_losses) */
+	/* Waker levels lost to chains deeper than one level: each ended a chain
+	 * early (WT_CHAIN_WAKER_LOST); the periods are counted in full. */
 	uint64_t chain_states_full; /* a thread's last wait did not fit (max_off_cpu_threads) */
 	uint64_t hop_map_full;      /* a waker level did not fit (max_hops) */
 	uint64_t hop_collisions;    /* another level is stored under the level's id (a hash) */
+	/* WT_OPT_FOLLOW_CHILDREN: child processes not traced, the pid filter
+	 * being full. */
+	uint64_t untraced_children;
 };
 
-/* Fills `out` (out->sz set by the caller) with `profile`'s chain losses.
+/* Fills `out` (out->sz set by the caller) with `profile`'s extra losses.
  * Returns 0, or -EINVAL for a NULL argument or a too small out->sz. Since 0.3. */
-int wt_profile_chain_losses(const struct wt_profile *profile, struct wt_chain_losses *out);
+int wt_profile_extra_losses(const struct wt_profile *profile, struct wt_extra_losses *out);
 
 /* Renders a profile as offwaketime prints it: format is WT_FORMAT_TEXT or
  * WT_FORMAT_FOLDED, optionally | WT_FORMAT_DELIMITER; stacks is the
  * WT_STACKS_* the profile was taken with. Returns a NUL-terminated string to
- * free with wt_string_free(), or NULL with errno EINVAL / ENOMEM. */
+ * free with wt_string_free(), or NULL with errno EINVAL / ENOMEM.
+ * WT_FORMAT_SVG draws the folded layout's chains as a self-contained,
+ * interactive flame graph (click to zoom, search, a switch between total,
+ * blocked and runqueue widths), opening on total time, or on blocked or
+ * runqueue time with WT_FORMAT_BY_BLOCKED or WT_FORMAT_BY_RUNQUEUE (not
+ * both; neither flag is taken by the other layouts). */
 char *wt_profile_format(const struct wt_profile *profile, uint32_t format, uint32_t stacks);
 
 /* Frees a string from wt_profile_format(). NULL is ignored. */

@@ -50,6 +50,7 @@ void settle_waker_context(Waker& waker) {
         return;  // a task waking, or an interrupt whose entry was not recognised
     waker.context = entry->context;
     waker.task = Task{};
+    waker.outside_filters = false;  // an interrupt is not a task
     auto& frames = waker.kernel_stack.frames;
     frames.erase(frames.begin() + std::ptrdiff_t(entry->frame_index) + 1, frames.end());
     if (waker.user_stack.status != StackStatus::not_captured)

@@ -39,6 +39,23 @@ Stack user_stack(const DecodedStack& decoded, uint32_t tgid, Symbolizer& symboli
     return stack;
 }
 
+// A chain ends in an interrupt: nothing woke it. The program knows an
+// interrupt only by the stack it ran on, and one taken in user mode runs on
+// the interrupted thread's own stack, so there the program took that thread
+// for the waker and went on with its wait. The kernel stack tells (settle_waker_context()):
+// the levels past the interrupt are that thread's, and are dropped here.
+void end_at_first_interrupt(WakeChain& chain) {
+    for (size_t i = 0; i < chain.wakers.size(); ++i) {
+        if (chain.wakers[i].context == WakerContext::task)
+            continue;
+        chain.wakers.resize(i + 1);
+        chain.wakers[i].blocked_kernel_stack = {};
+        chain.wakers[i].blocked_user_stack = {};
+        chain.end = ChainEnd::complete;
+        return;
+    }
+}
+
 WakeChain build_chain(const DecodedChain& decoded, Symbolizer& symbolizer) {
     WakeChain chain;
     chain.target = decoded.target.task;
@@ -53,10 +70,12 @@ WakeChain build_chain(const DecodedChain& decoded, Symbolizer& symbolizer) {
         waker.blocked_kernel_stack = kernel_stack(level.blocked_kernel, symbolizer);
         waker.blocked_user_stack = user_stack(level.blocked_user, level.task.task.tgid, symbolizer);
         waker.overlap_ns = level.overlap_ns;
+        waker.outside_filters = level.outside_filters;
         settle_waker_context(waker);
         chain.wakers.push_back(std::move(waker));
     }
     chain.end = decoded.end;
+    end_at_first_interrupt(chain);
     chain.total_ns = decoded.times.total_ns;
     chain.blocked_ns = decoded.times.blocked_ns;
     chain.runqueue_ns = decoded.times.runqueue_ns;
@@ -80,7 +99,8 @@ std::string identity_of(const WakeChain& chain) {
     std::string key;
     append_identity(key, chain.target, chain.kernel_stack, chain.user_stack);
     for (const Waker& waker : chain.wakers) {
-        fmt::format_to(std::back_inserter(key), "|{}|", int(waker.context));
+        fmt::format_to(std::back_inserter(key), "|{}{}|", int(waker.context),
+                       waker.outside_filters ? "o" : "");
         append_identity(key, waker.task, waker.kernel_stack, waker.user_stack);
         append_identity(key, {}, waker.blocked_kernel_stack, waker.blocked_user_stack);
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "capture/loader.hpp"
 
+#include "capture/cgroup_filter.hpp"
 #include "capture/dwarf_ring.hpp"
 #include "capture/rodata_options.hpp"
 
@@ -28,6 +29,9 @@ namespace waketrace::detail {
 namespace {
 
 constexpr size_t kVerifierLogSize = 256 * 1024;
+// Processes the program keeps track of at once (announced, followed).
+constexpr uint32_t kMaxProcesses = 16384;
+static_assert(WT_MAX_CGROUPS == kMaxCgroups, "the program's cgroup slots are Config's");
 
 uint32_t thread_kind_value(ThreadKind kind) {
     switch (kind) {
@@ -99,6 +103,13 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
         config.tids.empty() && (config.pids.empty() || std::find(config.pids.begin(), config.pids.end(),
                                                                  uint32_t(getpid())) != config.pids.end());
     rodata->thread_kind = thread_kind_value(config.threads);
+    rodata->filters_on = !config.pids.empty() || !config.tids.empty() || config.threads != ThreadKind::all;
+    rodata->cgroup_count = uint32_t(config.cgroups.size());
+    for (size_t i = 0; i < config.cgroups.size() && i < WT_MAX_CGROUPS; ++i) {
+        const CgroupTarget cgroup = resolve_cgroup(config.cgroups[i]);
+        rodata->cgroup_ids[i] = cgroup.id;
+        rodata->cgroup_levels[i] = cgroup.level;
+    }
     rodata->state_filter_on = config.state_mask.has_value();
     rodata->state_mask = config.state_mask.value_or(0);
     rodata->min_block_ns = us_to_ns_saturating(config.min_block_us);
@@ -120,6 +131,12 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     bpf_program__set_autoload(skel_->progs.sched_waking_raw, !tp_btf_);
     bpf_program__set_autoload(skel_->progs.sched_process_exec_btf, tp_btf_);
     bpf_program__set_autoload(skel_->progs.sched_process_exec_raw, !tp_btf_);
+    // Forks and exits matter only to a pid filter that follows children.
+    const bool follow = config.follow_children && !config.pids.empty();
+    bpf_program__set_autoload(skel_->progs.sched_process_fork_btf, follow && tp_btf_);
+    bpf_program__set_autoload(skel_->progs.sched_process_fork_raw, follow && !tp_btf_);
+    bpf_program__set_autoload(skel_->progs.sched_process_exit_btf, follow && tp_btf_);
+    bpf_program__set_autoload(skel_->progs.sched_process_exit_raw, follow && !tp_btf_);
 
     auto* maps = &skel_->maps;
     check(bpf_map__set_max_entries(maps->stacks, config.stack_storage_size), "sizing the stack map");
@@ -127,11 +144,14 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     check(bpf_map__set_max_entries(maps->off_cpu_threads, config.max_off_cpu_threads),
           "sizing the off-CPU map");
     // A hash map needs at least one entry even when its filter is off.
-    check(bpf_map__set_max_entries(maps->filter_tgids, std::max<size_t>(1, config.pids.size())),
+    // Followed children join the pid filter: room for as many processes as
+    // the announced-process map below.
+    check(bpf_map__set_max_entries(maps->filter_tgids, std::max<size_t>(1, config.pids.size()) +
+                                                           (config.follow_children ? kMaxProcesses : 0)),
           "sizing the pid filter");
     check(bpf_map__set_max_entries(maps->filter_tids, std::max<size_t>(1, config.tids.size())),
           "sizing the tid filter");
-    check(bpf_map__set_max_entries(maps->announced_processes, 16384), "sizing the process map");
+    check(bpf_map__set_max_entries(maps->announced_processes, kMaxProcesses), "sizing the process map");
     // Used only when sampling; one entry per target thread.
     check(bpf_map__set_max_entries(maps->thread_totals,
                                    config.stack_sample_percent < 100 ? config.max_off_cpu_threads : 1),

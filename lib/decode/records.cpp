@@ -89,6 +89,7 @@ DecodedWaker decode_waker(const wt_waker_key& key, StackReader& stacks) {
     DecodedWaker waker;
     waker.context = waker_context(key.context);
     waker.task = decode_task(key.task, stacks);
+    waker.outside_filters = (key.flags & WT_WAKER_KEY_OUTSIDE_FILTERS) != 0;
     return waker;
 }
 
@@ -184,6 +185,7 @@ Losses to_losses(const DropCounts& drops) noexcept {
     losses.chain_states_full = drops[WT_DROP_CHAIN_STATE_FULL];
     losses.hop_map_full = drops[WT_DROP_HOP_MAP_FULL];
     losses.hop_collisions = drops[WT_DROP_HOP_COLLISION];
+    losses.untraced_children = drops[WT_DROP_CHILD_FILTER_FULL];
     return losses;
 }
 

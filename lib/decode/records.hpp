@@ -38,6 +38,7 @@ struct DecodedWaker {
     DecodedStack blocked_kernel;
     DecodedStack blocked_user;
     uint64_t overlap_ns = 0;  // Waker::overlap_ns
+    bool outside_filters = false;
 };
 
 struct DecodedChain {

@@ -2,7 +2,9 @@
 //
 // offwaketime -f: one ';'-joined line per chain for flamegraph.pl. The target
 // is read from its root down to where it slept, then "--", then the waker from
-// the wake-up back out to its root, so the two meet in the middle.
+// the wake-up back out to its root, so the two meet in the middle. Each
+// deeper waker level follows after "--": the wait the level below had blocked
+// in, "--", and the stacks that ended it.
 #include <algorithm>
 #include <iterator>
 
@@ -39,6 +41,21 @@ std::string folded_line(const WakeChain& chain, const FormatOptions& options) {
     format_internal::walk_stacks(options, waker.user_stack, waker.kernel_stack, PartOrder::kernel_then_user,
                                  FrameOrder::leaf_first, append);
     append(waker_name(waker));
+    for (size_t level = 1; level < chain.wakers.size(); ++level) {
+        const Waker& woken = chain.wakers[level - 1];
+        const Waker& deeper = chain.wakers[level];
+        append(format_internal::chain_separator);
+        format_internal::walk_stacks(options, woken.blocked_user_stack, woken.blocked_kernel_stack,
+                                     PartOrder::kernel_then_user, FrameOrder::leaf_first, append);
+        append(format_internal::chain_separator);
+        format_internal::walk_stacks(options, deeper.user_stack, deeper.kernel_stack,
+                                     PartOrder::kernel_then_user, FrameOrder::leaf_first, append);
+        append(waker_name(deeper));
+    }
+    if (chain.end != ChainEnd::complete) {
+        append(format_internal::chain_separator);
+        append(chain_end_marker(chain.end));
+    }
     fmt::format_to(std::back_inserter(line), " {}\n", format_internal::total_us(chain));
     return line;
 }

@@ -46,10 +46,28 @@ struct FormatOptions {
 //         <total microseconds>
 //     (empty line)
 //
-// Only wakers[0] is shown. Wakers that are not tasks (interrupts, preemption)
-// print their waker_name() without a tid. Stacks lost to a capture error
-// print "[Missed User Stack]" / "[Missed Kernel Stack]"; stacks never
-// captured print nothing. Newlines inside names become spaces.
+// Wakers that are not tasks (interrupts, preemption) print their
+// waker_name() without a tid. Stacks lost to a capture error print
+// "[Missed User Stack]" / "[Missed Kernel Stack]"; stacks never captured
+// print nothing. Newlines inside names become spaces.
+//
+// A chain of several waker levels (Config::chain_depth > 1; wakers[i + 1]
+// woke wakers[i]) stacks its hops above that block, the deepest on top, so
+// the whole reads down from the first cause to the target. For T <- W1 <- W2:
+//
+//     [<chain_end_marker()>]             unless the chain is complete
+//     waker:           W2 <tid> (overlap <us> us)
+//     <W2's waking stacks, root first, as for wakers[0]>
+//     --               --
+//     <W1's blocked kernel frames, leaf first>
+//     <W1's blocked user frames, leaf first>
+//     blocked:         W1 <tid>
+//     waker:           W1 <tid>
+//     ... the block above, unchanged ...
+//
+// The overlap is Waker::overlap_ns in whole microseconds: how much of the
+// target's blocked time the wait that level ended overlapped. A chain with
+// one waker that is complete prints exactly as offwaketime's layout.
 std::string format_text(const Profile& profile, const FormatOptions& options);
 
 // offwaketime -f: one line per chain, for flamegraph.pl:
@@ -59,6 +77,13 @@ std::string format_text(const Profile& profile, const FormatOptions& options);
 //
 // (one line, no spaces around ';'). ';' inside names becomes ':' and newlines
 // become spaces, so every line splits back into the same frames.
+//
+// Each deeper waker level i (wakers[i] woke wakers[i - 1]) adds, before the
+// total, ";--;" wakers[i - 1]'s blocked stacks (kernel then user, leaf first)
+// and ";--;" wakers[i]'s waking stacks (kernel then user, leaf first) and
+// name; a chain that is not complete ends in ";--;" chain_end_marker(). So
+// flamegraph.pl --color=chain draws the target at the bottom, then each hop
+// above the one it caused, every frame after the first "--" as a waker's.
 std::string format_folded(const Profile& profile, const FormatOptions& options);
 
 // The line text output starts with, in offwaketime's words: what is traced
@@ -79,8 +104,58 @@ std::string thread_name(std::string_view comm);
 // inlined frame ends in "_[i]", the mark flamegraph.pl colours as inlined.
 std::string frame_name(const Frame& frame);
 
+// Why a chain stops where it does, bracketed like the other marks that are
+// not frames: "[deeper wakers not traced]", "[waker's wait not traced]",
+// "[waker's wait lost]" (to_string(ChainEnd)); "[complete]" for a complete
+// chain, which the layouts do not print.
+std::string chain_end_marker(ChainEnd end);
+
+// The waker levels of a chain on one line, nearest first:
+// "relay-2-41 <- relay-1-40 <- [hardirq]" (a task as comm-tid, other
+// wakers by waker_name()); "" for a chain without wakers.
+std::string waker_path(const WakeChain& chain);
+
 // The waker's comm for task wakers ("[unknown]" if empty); otherwise
 // "[hardirq]", "[softirq]", "[nmi]", "[preempted]" or "[unseen waker]".
 std::string waker_name(const Waker& waker);
+
+// Which time a flame graph's frame widths show.
+enum class FlameMetric : uint8_t {
+    total,     // WakeChain::total_ns: off CPU, switch-out to switch-in
+    blocked,   // WakeChain::blocked_ns: switch-out to waking
+    runqueue,  // WakeChain::runqueue_ns: waking to switch-in
+};
+
+struct FlameGraphOptions {
+    // Stacks shown and the "-" delimiter, as for the folded layout.
+    FormatOptions format;
+    // The widths shown when the graph opens; its switch shows the other two.
+    FlameMetric metric = FlameMetric::total;
+    std::string title;    // empty: "Off-CPU time by wake chain"
+    double width = 1200;  // pixels
+};
+
+// An interactive flame graph in flamegraph.pl's tradition, as one
+// self-contained SVG document (no files, fonts or scripts from elsewhere):
+// every chain is the path of its folded line (format_folded(): target comm,
+// target frames root first, "--", the waker's, and each deeper waker level),
+// merged with every path sharing its prefix; a frame's width is its share of
+// the chosen time. Target frames are drawn in blues, each waker level in a
+// hue of its own (aqua, green, yellow, purple, then again darker), interrupt
+// wakers in orange, "--", "-" and the chain's end in greys. Tooltips give
+// each frame's off-CPU, blocked and runqueue microseconds, shares and count.
+// In a browser: click a frame to zoom to it, Search (a regular expression)
+// highlights matching frames and prints their share of the view, Reset Zoom,
+// and a switch between total, blocked and runqueue widths; opened without
+// scripts it is a plain picture of `options.metric`. Every name is escaped
+// (and ill-formed UTF-8 replaced), so any profile gives well-formed XML.
+std::string format_flamegraph_svg(const Profile& profile, const FlameGraphOptions& options);
+
+// The chains with the most off-CPU time, at most `max_rows`, as one HTML
+// <table> (class "waketrace-chains"), largest first: target, waker levels,
+// total / blocked / runqueue / max microseconds, count and share of all
+// off-CPU time. Clicking a column heading sorts by it (a small inline
+// script; without scripts the table stays sorted by total). For notebooks.
+std::string format_chain_table_html(const Profile& profile, size_t max_rows);
 
 }  // namespace waketrace

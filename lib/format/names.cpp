@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <fmt/format.h>
+
 #include "format/stack_walk.hpp"
 #include "format/format.hpp"
 
@@ -22,6 +24,19 @@ std::string waker_name(const Waker& waker) {
     case WakerContext::unseen: return "[unseen waker]";
     }
     return "[unknown]";
+}
+
+std::string chain_end_marker(ChainEnd end) { return fmt::format("[{}]", to_string(end)); }
+
+std::string waker_path(const WakeChain& chain) {
+    std::string path;
+    for (const Waker& waker : chain.wakers) {
+        if (!path.empty())
+            path += " <- ";
+        path += waker.context == WakerContext::task ? fmt::format("{}-{}", waker_name(waker), waker.task.tid)
+                                                    : waker_name(waker);
+    }
+    return path;
 }
 
 }  // namespace waketrace

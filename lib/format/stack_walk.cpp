@@ -66,7 +66,11 @@ void walk_stacks(const FormatOptions& options, const Stack& user, const Stack& k
 }
 
 const Waker& first_waker(const WakeChain& chain) {
-    static const Waker unseen{WakerContext::unseen, {}, {}, {}, {}, {}, 0};
+    static const Waker unseen = [] {
+        Waker waker;
+        waker.context = WakerContext::unseen;
+        return waker;
+    }();
     return chain.wakers.empty() ? unseen : chain.wakers.front();
 }
 

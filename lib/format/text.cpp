@@ -2,7 +2,7 @@
 //
 // offwaketime's default, multi-line layout: the waker's stacks read top-down
 // into the wake-up, then "--", then the target's stacks read from where it
-// went to sleep outwards.
+// went to sleep outwards. Deeper waker levels repeat that pattern above it.
 #include <iterator>
 
 #include <fmt/format.h>
@@ -25,15 +25,45 @@ void append_labelled(std::string& out, std::string_view label, std::string_view 
     fmt::format_to(std::back_inserter(out), "    {:<16} {}\n", label, format_internal::one_line(value));
 }
 
-void append_waker(std::string& out, const FormatOptions& options, const Waker& waker) {
-    // Interrupts and preemption have no task: a tid would only mislead.
+// Interrupts and preemption have no task: a tid would only mislead.
+std::string identity(const Waker& waker) {
     if (waker.context == WakerContext::task)
-        append_labelled(out, "waker:", fmt::format("{} {}", waker_name(waker), waker.task.tid));
+        return fmt::format("{} {}", waker_name(waker), waker.task.tid);
+    return waker_name(waker);
+}
+
+// `level` is the waker's index in WakeChain::wakers. Level 0's overlap is the
+// chain's blocked time, so only deeper levels say theirs.
+void append_waker(std::string& out, const FormatOptions& options, const Waker& waker, size_t level) {
+    if (level == 0)
+        append_labelled(out, "waker:", identity(waker));
     else
-        append_labelled(out, "waker:", waker_name(waker));
+        append_labelled(
+            out, "waker:", fmt::format("{} (overlap {} us)", identity(waker), waker.overlap_ns / 1000));
     format_internal::walk_stacks(options, waker.user_stack, waker.kernel_stack, PartOrder::user_then_kernel,
                                  FrameOrder::root_first,
                                  [&](std::string_view item) { append_line(out, item); });
+}
+
+// Where a waker had itself blocked, read like a target: from where it went
+// to sleep outwards, then who it is.
+void append_blocked(std::string& out, const FormatOptions& options, const Waker& waker) {
+    format_internal::walk_stacks(options, waker.blocked_user_stack, waker.blocked_kernel_stack,
+                                 PartOrder::kernel_then_user, FrameOrder::leaf_first,
+                                 [&](std::string_view item) { append_line(out, item); });
+    append_labelled(out, "blocked:", identity(waker));
+}
+
+// The hops beyond wakers[0], deepest first: each waker's waking stacks, "--",
+// then the wait it ended (the blocked stacks of the level below it).
+void append_deeper_levels(std::string& out, const FormatOptions& options, const WakeChain& chain) {
+    if (chain.end != ChainEnd::complete)
+        append_line(out, chain_end_marker(chain.end));
+    for (size_t level = chain.wakers.size(); level-- > 1;) {
+        append_waker(out, options, chain.wakers[level], level);
+        append_labelled(out, format_internal::chain_separator, format_internal::chain_separator);
+        append_blocked(out, options, chain.wakers[level - 1]);
+    }
 }
 
 void append_target(std::string& out, const FormatOptions& options, const WakeChain& chain) {
@@ -67,7 +97,8 @@ std::string until_words(std::optional<double> duration_s, std::string_view comma
 std::string format_text(const Profile& profile, const FormatOptions& options) {
     std::string out;
     for (const WakeChain& chain : profile.chains) {
-        append_waker(out, options, format_internal::first_waker(chain));
+        append_deeper_levels(out, options, chain);
+        append_waker(out, options, format_internal::first_waker(chain), 0);
         append_labelled(out, format_internal::chain_separator, format_internal::chain_separator);
         append_target(out, options, chain);
         fmt::format_to(std::back_inserter(out), "        {}\n\n", format_internal::total_us(chain));

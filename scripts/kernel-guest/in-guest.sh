@@ -15,6 +15,8 @@ mount -t tmpfs tmpfs /dev/shm
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
+# The cgroup filter's tests make cgroups of their own.
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
 
 # Under CI=true a test that needs root or BPF fails instead of skipping, so
 # nothing passes here without having run.
@@ -36,6 +38,12 @@ export WAKETRACE_ACCOUNTING_ROUNDS=2000
 # the same answer on any kernel. TCG emulation is slow, hence the longer
 # timeouts.
 suites="live live_c_api tool python examples"
+# The host's GUEST_SUITES / GUEST_LIVE_TESTS, when it asked for less.
+if [ -s "$results/settings" ]; then
+  . "$results/settings"
+  echo "in-guest: suites: $suites; live tests: $WAKETRACE_LIVE_TESTS"
+fi
+export WAKETRACE_LIVE_TESTS
 # Through cat: on the serial console meson would draw a progress spinner;
 # unbuffered, so each test's result shows on the console as it ends.
 # shellcheck disable=SC2086

@@ -95,6 +95,22 @@ static void options_are_validated(void)
 	opts.dwarf_ring_bytes = 0;
 	opts.stack_sample_percent = 0;
 
+	/* 0.3: waker levels per chain, carved from reserved[]; 0 is the
+	 * default, 1 (offwaketime) */
+	opts.chain_depth = 9;
+	EXPECT(wt_profiler_new(&opts) == NULL && errno == EINVAL);
+	EXPECT(strstr(wt_last_error(), "chain_depth") != NULL);
+	opts.chain_depth = 8;
+	opts.max_hops = 64;
+	profiler = wt_profiler_new(&opts);
+	EXPECT(profiler != NULL);
+	wt_profiler_free(profiler);
+	opts.chain_depth = 0;
+	opts.max_hops = 0;
+	profiler = wt_profiler_new(&opts);
+	EXPECT(profiler != NULL);
+	wt_profiler_free(profiler);
+
 	memset(&old, 0, sizeof(old));
 	old.sz = sizeof(old);
 	old.stacks = WT_STACKS_KERNEL_ONLY;
@@ -135,6 +151,19 @@ static void errors_before_start(void)
 	EXPECT(wt_profiler_start(profiler) == -ESRCH);
 	EXPECT(strstr(wt_last_error(), "999999999") != NULL);
 	wt_profiler_free(profiler);
+
+	profiler = wt_profiler_new(NULL);
+	EXPECT(wt_profiler_add_cgroup(profiler, NULL) == -EINVAL);
+	EXPECT(wt_profiler_add_cgroup(profiler, "") == -EINVAL);
+	EXPECT(wt_profiler_add_cgroup(NULL, "/sys/fs/cgroup") == -EINVAL);
+	for (int i = 0; i < 8; i++)
+		EXPECT(wt_profiler_add_cgroup(profiler, "/nonexistent/cgroup") == 0);
+	EXPECT(wt_profiler_add_cgroup(profiler, "/nonexistent/cgroup") == -EINVAL);
+	EXPECT(strstr(wt_last_error(), "8 cgroups") != NULL);
+	/* Paths are checked at start. */
+	EXPECT(wt_profiler_start(profiler) == -ENOENT);
+	EXPECT(strstr(wt_last_error(), "/nonexistent/cgroup") != NULL);
+	wt_profiler_free(profiler);
 }
 
 static void null_is_safe(void)
@@ -149,6 +178,12 @@ static void null_is_safe(void)
 		struct wt_source_location where = {.sz = sizeof(where)};
 
 		EXPECT(wt_frame_source(NULL, NULL, &where) == -EINVAL);
+	}
+	{
+		struct wt_extra_losses losses = {.sz = sizeof(losses)};
+
+		EXPECT(wt_profile_extra_losses(NULL, &losses) == -EINVAL);
+		EXPECT(strstr(wt_last_error(), "profile") != NULL);
 	}
 }
 

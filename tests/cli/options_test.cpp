@@ -233,6 +233,18 @@ TEST_CASE("output file") {
     CHECK(error_of({"-o"}) == "option -o needs a value");
 }
 
+TEST_CASE("flame graph file: besides the report, never in its place") {
+    CHECK(parse({}).svg_path.empty());
+    const auto both = parse({"-f", "--svg", "chains.svg", "-o", "chains.folded"});
+    CHECK(both.svg_path == "chains.svg");
+    CHECK(both.output_path == "chains.folded");
+    CHECK(both.folded);
+    CHECK(parse({"--svg=out.svg"}).svg_path == "out.svg");
+    CHECK(error_of({"--svg="}) == "option --svg needs a file name");
+    CHECK(error_of({"--svg"}) == "option --svg needs a value");
+    CHECK(error_of({"--svg", "same", "-o", "same"}) == "--svg and --output cannot name the same file");
+}
+
 TEST_CASE("duration: positive seconds, decimals allowed, only one") {
     CHECK(parse({"5"}).duration_s == 5.0);
     CHECK(parse({"0.5"}).duration_s == 0.5);
@@ -294,6 +306,7 @@ TEST_CASE("usage text names the program and every option") {
                                "--max-block-time",
                                "--state",
                                "--output",
+                               "--svg",
                                "--verbose",
                                "--help",
                                "--sample",

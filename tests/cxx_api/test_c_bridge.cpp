@@ -32,6 +32,8 @@ wt::Config unusual_config() {
     config.stack_sample_percent = 44;
     config.dwarf_stack_bytes = 4096;
     config.dwarf_ring_bytes = 1 << 20;
+    config.chain_depth = 5;
+    config.max_hops = 4444;
     return config;
 }
 
@@ -54,6 +56,8 @@ TEST_CASE("a Config sent through wt_profiler_opts is the Config the library read
     CHECK(read.stack_sample_percent == sent.stack_sample_percent);
     CHECK(read.dwarf_stack_bytes == sent.dwarf_stack_bytes);
     CHECK(read.dwarf_ring_bytes == sent.dwarf_ring_bytes);
+    CHECK(read.chain_depth == sent.chain_depth);
+    CHECK(read.max_hops == sent.max_hops);
 }
 
 TEST_CASE("a state mask of 0 (preemptions only) is sent, not dropped as the default") {
@@ -79,6 +83,10 @@ TEST_CASE("zero where the C ABI reads the default is refused, as the library ref
                       Catch::Contains("max_block_us must be at least 1"));
     CHECK_THROWS_WITH(wt::c_bridge::options_from(with(&wt::Config::stack_sample_percent)),
                       Catch::Contains("stack_sample_percent must be 1 to 100"));
+    CHECK_THROWS_WITH(wt::c_bridge::options_from(with(&wt::Config::chain_depth)),
+                      Catch::Contains("chain_depth must be 1 to 8"));
+    CHECK_THROWS_WITH(wt::c_bridge::options_from(with(&wt::Config::max_hops)),
+                      Catch::Contains("max_hops must be at least 1"));
 }
 
 TEST_CASE("an Error worded for C comes back as the Error it was") {

@@ -82,4 +82,63 @@ inline WakeChain futex_chain() {
                  task_waker("producer", 41, producer_user(), producer_kernel()), 1234567);
 }
 
+// Waker levels beyond the first (Config::chain_depth > 1): `waker`, which
+// had itself blocked in these stacks until the next level woke it, and how
+// much of the target's wait that wait overlapped.
+inline Waker blocked_in(Waker waker, Stack user, Stack kernel) {
+    waker.blocked_user_stack = std::move(user);
+    waker.blocked_kernel_stack = std::move(kernel);
+    return waker;
+}
+
+inline Waker overlapping(Waker waker, uint64_t overlap_ns) {
+    waker.overlap_ns = overlap_ns;
+    return waker;
+}
+
+// A relay of pipe readers: relay-1 (tid 301) sleeps in nanosleep, a timer
+// interrupt wakes it, it writes to relay-2's pipe, relay-2 (302) to relay-3's
+// (303), the target. wakers[] holds the first `levels` (1-3) of relay-2,
+// relay-1, [hardirq]; each waker's frames name its thread, so a test can
+// tell the hops apart. 2 ms blocked in all, of which relay-1's wait covered
+// 1.9 ms and the timer's 1.85 ms.
+inline Stack relay_write_user(const std::string& thread) {
+    return stack({"write", (thread + "_send").c_str(), (thread + "_main").c_str()});
+}
+inline Stack relay_write_kernel(const std::string& thread) {
+    return stack({"try_to_wake_up", "pipe_write", (thread + "_ksys_write").c_str()});
+}
+inline Stack relay_read_user(const std::string& thread) {
+    return stack({"read", (thread + "_receive").c_str(), (thread + "_main").c_str()});
+}
+inline Stack relay_read_kernel(const std::string& thread) {
+    return stack({"__schedule", "schedule", (thread + "_pipe_read").c_str()});
+}
+
+inline WakeChain relay_chain(size_t levels, ChainEnd end = ChainEnd::complete) {
+    std::vector<Waker> wakers;
+    wakers.push_back(overlapping(
+        task_waker("relay-2", 302, relay_write_user("relay2"), relay_write_kernel("relay2")), 2000000));
+    wakers.push_back(overlapping(
+        task_waker("relay-1", 301, relay_write_user("relay1"), relay_write_kernel("relay1")), 1900000));
+    wakers.push_back(
+        overlapping(context_waker(WakerContext::hardirq,
+                                  stack({"try_to_wake_up", "hrtimer_wakeup", "hrtimer_interrupt"})),
+                    1850000));
+    wakers.resize(levels);
+    // A level has blocked stacks when the next level, which ended that wait, is shown.
+    if (levels > 1)
+        wakers[0] = blocked_in(wakers[0], relay_read_user("relay2"), relay_read_kernel("relay2"));
+    if (levels > 2)
+        wakers[1] = blocked_in(wakers[1], stack({"clock_nanosleep", "relay1_main"}),
+                               stack({"__schedule", "schedule", "do_nanosleep"}));
+    WakeChain result =
+        chain("relay-3", 303, relay_read_user("relay3"), relay_read_kernel("relay3"), wakers[0], 2100000);
+    result.wakers = std::move(wakers);
+    result.end = end;
+    result.blocked_ns = 2000000;
+    result.runqueue_ns = 100000;
+    return result;
+}
+
 }  // namespace waketrace::test

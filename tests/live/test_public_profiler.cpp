@@ -118,6 +118,10 @@ TEST_CASE("public C++ API: a pipe token pass, profiled, converted and formatted 
     const std::string text = captured.text();
     CHECK(text.find("target:          " + profile.chains.back().target.comm + " " +
                     std::to_string(work.reader_tid()) + "\n") != std::string::npos);
+    const std::string svg = captured.flamegraph_svg();
+    CHECK(svg.rfind("<?xml", 0) == 0);
+    CHECK(svg.find("<title>" + profile.chains.back().target.comm + "\n") != std::string::npos);
+    CHECK(svg.find("pipe_write\n") != std::string::npos);  // anon_pipe_write on newer kernels
     const wt::CapturedProfile copy = captured;
     CHECK(copy.folded(true) == folded);
     CHECK(copy.profile().chains.size() == profile.chains.size());

@@ -65,6 +65,17 @@ def test_a_pid_that_does_not_exist_is_a_process_lookup_error():
     assert not profiler.running
 
 
+def test_cgroups_take_paths_and_are_checked_at_start(tmp_path):
+    with pytest.raises(TypeError, match="cgroups must be a list of paths"):
+        waketrace.Profiler(cgroups=[3])
+    with pytest.raises(ValueError, match="at most 8"):
+        waketrace.Profiler(cgroups=[str(tmp_path)] * 9)
+    profiler = waketrace.Profiler(cgroups=[tmp_path])  # os.PathLike works
+    with pytest.raises(ValueError, match="not a cgroup v2 directory"):
+        profiler.start()
+    assert not profiler.running
+
+
 STARTS_UNPRIVILEGED = """
 import waketrace
 try:

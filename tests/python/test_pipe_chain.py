@@ -43,7 +43,10 @@ def test_reader_in_pipe_read_is_woken_by_the_writer_in_pipe_write(pipe_run):
         assert chain.target.comm == "wt-py-reader"
         assert chain.target.pid == os.getpid()
         assert len(chain.wakers) == 1
+        assert chain.end == "complete"  # chain_depth 1, the default
         waker = chain.wakers[0]
+        assert waker.blocked_kernel_stack.status == "not_captured"
+        assert waker.blocked_user_stack.frames == []
         assert waker.context == "task"
         assert waker.task.tid == work.writer.tid
         assert waker.task.comm == "wt-py-writer"
@@ -93,7 +96,8 @@ def test_dataframe_has_one_row_per_chain(pipe_run):
     assert list(table.columns) == [
         "target_comm", "target_tid", "target_pid", "waker", "waker_tid", "waker_context",
         "total_us", "blocked_us", "runqueue_us", "max_us", "count",
-        "target_kernel_stack", "target_user_stack", "waker_kernel_stack", "waker_user_stack"]
+        "target_kernel_stack", "target_user_stack", "waker_kernel_stack", "waker_user_stack",
+        "depth", "end", "waker_path"]
     assert len(table) == len(profile.chains)
     rows = table[(table.target_tid == work.reader.tid)
                  & table.target_kernel_stack.str.contains("pipe_read")
@@ -106,6 +110,10 @@ def test_dataframe_has_one_row_per_chain(pipe_run):
     assert counted_rounds(rows["count"].sum(), profile, ROUNDS)
     assert (rows.total_us > 0).all()
     assert rows.waker_kernel_stack.str.contains("pipe_write").all()
+    # chain_depth 1: one level per chain, complete, the path is the one waker.
+    assert (table.depth == 1).all(), table.to_string()
+    assert (table.end == "complete").all()
+    assert (rows.waker_path == f"wt-py-writer-{work.writer.tid}").all()
 
 
 def test_results_are_read_only_and_print_usefully(pipe_run):
@@ -119,6 +127,9 @@ def test_results_are_read_only_and_print_usefully(pipe_run):
     assert frame.symbol and frame.module and frame.address
     assert repr(frame).startswith(f"<Frame {frame.symbol}+")
     assert repr(profile.losses).startswith(f"<Losses total={profile.losses.total} ")
+    assert "hop_map_full=0" in repr(profile.losses)
+    losses = profile.losses
+    assert losses.chain_states_full == losses.hop_map_full == losses.hop_collisions == 0
     with pytest.raises(AttributeError):
         chain.count = 0
     with pytest.raises(AttributeError):

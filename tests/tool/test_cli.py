@@ -76,6 +76,35 @@ def test_command_is_traced_from_its_start_and_only_it(waketrace, demo, privilege
             assert not any(wait in frame for frame in target for wait in tracer_waits), (target, waker)
 
 
+def test_the_command_exit_status_is_passed_on(waketrace, privileged):
+    assert run([waketrace, "-f", "--", "sh", "-c", "exit 3"]).returncode == 3
+    killed = run([waketrace, "-f", "--", "sh", "-c", "kill -TERM $$"])
+    assert killed.returncode == 128 + signal.SIGTERM, killed.stderr
+
+
+def test_a_command_that_cannot_run_exits_127_saying_why(waketrace, privileged):
+    result = run([waketrace, "-f", "--", "/nonexistent/command"])
+    assert result.returncode == 127
+    assert "waketrace: cannot run /nonexistent/command: No such file or directory" in result.stderr
+
+
+def test_processes_the_command_forks_are_traced(waketrace, privileged):
+    # The shell forks sleep (and dash's vfork child execs it): its 100 ms
+    # nanosleep must be there, woken by the timer.
+    result = run([waketrace, "-f", "--", "sh", "-c", "sleep 0.1 & wait"])
+    assert result.returncode == 0, result.stderr
+    chains = [parse_folded(l) for l in folded_lines(result.stdout)]
+    slept = [
+        value for target, waker, value in chains
+        if target[0] == "sleep" and any("nanosleep" in f for f in target) and waker[-1].startswith("[")
+    ]
+    assert slept and 90_000 <= sum(slept) <= 400_000, result.stdout
+    # Grandchildren too: sh runs sh which runs sleep.
+    nested = run([waketrace, "-f", "--", "sh", "-c", "sh -c 'sleep 0.1; true' & wait"])
+    assert nested.returncode == 0, nested.stderr
+    assert any(target[0] == "sleep" for target, _, _ in map(parse_folded, folded_lines(nested.stdout)))
+
+
 def test_duration_and_output_file(waketrace, privileged, tmp_path):
     out = tmp_path / "profile.folded"
     started = time.monotonic()
