@@ -12,12 +12,23 @@ SLEEP_US = 10_000
 HOPS = ["relay-2", "relay-1", "[hardirq]"]
 
 
-def relay_run(waketrace, relay, *options):
+def relay_run(waketrace, relay, *options, stderr=None):
     # -r: the stages in SCHED_FIFO, so the machine's other work does not
     # keep one off the CPU past the sleep (its chain would rightly stop).
     result = run([waketrace, *options, "--", relay, "-k", "3", "-n", str(ROUNDS), "-s", str(SLEEP_US), "-r"])
     assert result.returncode == 0, result.stderr
+    if stderr is not None:
+        stderr.append(result.stderr)
     return result.stdout
+
+
+def missed_switch_ins(stderr):
+    """Periods the host's kernel did not report the end of (README, "What is
+    counted"): each may also stop one round's chain early, at a stage whose
+    switch back in was not seen."""
+    found = re.search(r"WARNING: (\d+) off-CPU periods lost: the kernel did not report the switch back in",
+                      stderr)
+    return int(found.group(1)) if found else 0
 
 
 def relay3_lines(stdout):
@@ -41,7 +52,8 @@ def hop_names(segments):
 
 
 def test_depth_3_folded_lines_give_the_hops_in_order(waketrace, relay, privileged):
-    lines = relay3_lines(relay_run(waketrace, relay, "--depth", "3", "-f"))
+    stderr = []
+    lines = relay3_lines(relay_run(waketrace, relay, "--depth", "3", "-f", stderr=stderr))
     assert lines, "no folded line of relay-3 blocked in pipe_read"
     segments, value = max(lines, key=lambda line: line[1])
     assert hop_names(segments) == HOPS, segments
@@ -52,8 +64,10 @@ def test_depth_3_folded_lines_give_the_hops_in_order(waketrace, relay, privilege
     assert any("pipe_write" in frame for frame in by_name["relay-2"]), by_name["relay-2"]
     assert any("pipe_write" in frame for frame in by_name["relay-1"]), by_name["relay-1"]
     assert any("hrtimer_wakeup" in frame for frame in by_name["[hardirq]"]), by_name["[hardirq]"]
-    # Nearly all of relay-3's wait (ROUNDS x the sleep) is in that one line.
-    assert value >= 0.99 * sum(v for _, v in lines), lines
+    # Nearly all of relay-3's wait (ROUNDS x the sleep) is in that one line,
+    # but for the rounds counted losses explain.
+    excused = missed_switch_ins(stderr[0]) * 1.5 * SLEEP_US
+    assert value + excused >= 0.99 * sum(v for _, v in lines), (lines, stderr)
     assert 0.8 * ROUNDS * SLEEP_US <= value <= 1.5 * ROUNDS * SLEEP_US
 
 
