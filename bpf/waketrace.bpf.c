@@ -744,6 +744,7 @@ static __always_inline void follow_waker(const struct off_cpu *entry, __u32 wake
 	struct chain_state *wakee = chain_state_of(wakee_tid, true);
 	struct chain_state *waker;
 	__u64 pid_tgid;
+	__u32 waker_tid;
 
 	if (!wakee)
 		return; /* counted; the switch-in marks the chain lost */
@@ -753,7 +754,14 @@ static __always_inline void follow_waker(const struct off_cpu *entry, __u32 wake
 	if (!task_context)
 		return; /* an interrupt: the chain ends in that context */
 	pid_tgid = bpf_get_current_pid_tgid();
-	waker = chain_state_of((__u32)pid_tgid, false);
+	waker_tid = (__u32)pid_tgid;
+	if (bpf_map_lookup_elem(&off_cpu_threads, &waker_tid)) {
+		/* Running, yet a period of its is open: its switch back in was
+		 * not reported, so its last wait is not the one known. */
+		wakee->pending_deeper = WT_HOP_WAKER_LOST;
+		return;
+	}
+	waker = chain_state_of(waker_tid, false);
 	if (!waker) {
 		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
 
@@ -901,6 +909,10 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 	if (tid == 0)
 		return;
 	if (state & TASK_DEAD) {
+		/* Running now, so a period still open had its switch-in missed:
+		 * count it, or it would be lost without a trace. */
+		if (!bpf_map_delete_elem(&off_cpu_threads, &tid))
+			count_drop(WT_DROP_MISSED_SWITCH_IN);
 		if (chain_depth > 1)
 			bpf_map_delete_elem(&chain_states, &tid);
 		return;

@@ -157,7 +157,13 @@ std::vector<ThreadTotal> threads_from_chains(const std::vector<WakeChain>& chain
 }  // namespace
 
 void strip_tracing_frames(std::vector<Frame>& kernel_frames) {
-    auto last = std::find_if(kernel_frames.rbegin(), kernel_frames.rend(), is_tracing_frame);
+    // Only within the context the program ran in: past an interrupt entry
+    // lies whatever the interrupt hit, which may be BPF too (a bpf() call,
+    // another program) and is not ours to cut at.
+    const std::optional<InterruptEntry> entry = innermost_interrupt(kernel_frames);
+    const auto context_end =
+        entry ? kernel_frames.begin() + std::ptrdiff_t(entry->frame_index) : kernel_frames.end();
+    auto last = std::find_if(std::make_reverse_iterator(context_end), kernel_frames.rend(), is_tracing_frame);
     if (last != kernel_frames.rend())
         kernel_frames.erase(kernel_frames.begin(), last.base());
 }

@@ -37,6 +37,21 @@ TEST_CASE("tracing frames are cut from the top of kernel stacks, with what sits 
         detail::strip_tracing_frames(stack);
         CHECK(stack.size() == 3);
     }
+    SECTION("past an interrupt entry, what the interrupt hit keeps its BPF frames") {
+        // A timer interrupt that ran our waking program hit a task inside
+        // bpf(): only the program's own frames, inside the interrupt, go.
+        auto stack = frames({"bpf_prog_1_sched_waking_btf", "bpf_trace_run2", "__traceiter_sched_waking",
+                             "try_to_wake_up", "hrtimer_wakeup", "__hrtimer_run_queues", "hrtimer_interrupt",
+                             "__sysvec_apic_timer_interrupt", "sysvec_apic_timer_interrupt",
+                             "asm_sysvec_apic_timer_interrupt", "bpf_prog_2_other", "bpf_prog_test_run",
+                             "__sys_bpf", "__x64_sys_bpf"});
+        detail::strip_tracing_frames(stack);
+        const std::vector<std::string> got = names(stack);
+        REQUIRE(got.size() == 11);
+        CHECK(got.front() == "try_to_wake_up");
+        CHECK(got[4] == "__sysvec_apic_timer_interrupt");
+        CHECK(got.back() == "__x64_sys_bpf");
+    }
     SECTION("a name merely containing a prefix is kept") {
         auto stack = frames({"__traceiter_sched_waking", "try_to_wake_up", "my_bpf_prog_helper"});
         detail::strip_tracing_frames(stack);
