@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "capture/kernel_probe.hpp"
@@ -61,8 +62,24 @@ public:
     // Only the thread that takes may ask (the counts of taken are its own).
     uint64_t chain_entries() const;
     uint64_t thread_total_entries() const;
-    // Frame addresses of a stack id, innermost first; empty if the id is gone.
-    std::vector<uint64_t> stack(int32_t stack_id) const;
+    // What the records not yet read name, for forgetting what nothing does
+    // (decode/record_references.hpp). Each visits the task keys (identity
+    // and stack ids) of one map; false when the map could not be read
+    // through, and then nothing may be forgotten on its account.
+    //   The open periods: every thread off CPU now, its own key and its
+    //   waker's (WT_CTX_NONE: no waker yet; the key is zeroed).
+    bool for_each_off_cpu_task(const std::function<void(const wt_task_key&)>& visit) const;
+    //   The chains in the kernel map, every generation.
+    bool for_each_chain_key(const std::function<void(const wt_chain_key&)>& visit) const;
+    // Returns once every program run that began before the call has ended:
+    // what those runs wrote is in the maps (or the ring buffers) by then.
+    void wait_for_program_runs() const noexcept;
+    // A process user space no longer holds a snapshot of: the program
+    // announces it again if its tgid shows up later (reused by a new process).
+    void forget_announced(uint32_t tgid) noexcept;
+    // Frame addresses of a stack id, innermost first; nullopt when the map
+    // holds no stack under the id (a stack may have no frames).
+    std::optional<std::vector<uint64_t>> stack(int32_t stack_id) const;
     // Removes every stack from the stack map, visiting each (its id and
     // frames) before it is removed. The program never changes a stored stack, and its id is
     // a hash of its frames, so a copy taken here names the same stack as any
