@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -141,6 +142,7 @@ struct Tally {
     uint64_t unnamed_waker = 0;   // ... or whose waker's did not name churn_wake
     uint64_t stacks_missing = 0;  // stacks lost for an id that named nothing (-ENOENT)
     uint64_t losses = 0;          // everything Losses counted
+    wt::Losses by_cause;          // the same, per cause
 
     void add(const wt::Stack& stack) {
         if (stack.status == wt::StackStatus::error && stack.error == -ENOENT)
@@ -150,6 +152,18 @@ struct Tally {
     void add(const wt::Profile& profile) {
         ++drains;
         losses += profile.losses.total();
+        const wt::Losses& l = profile.losses;
+        for (auto [sum, add] : {std::pair{&by_cause.stack_collisions, l.stack_collisions},
+                                {&by_cause.stack_map_full, l.stack_map_full},
+                                {&by_cause.stack_errors, l.stack_errors},
+                                {&by_cause.chain_map_full, l.chain_map_full},
+                                {&by_cause.missed_switch_outs, l.missed_switch_outs},
+                                {&by_cause.process_events, l.process_events},
+                                {&by_cause.user_stack_events, l.user_stack_events},
+                                {&by_cause.period_events, l.period_events},
+                                {&by_cause.missed_switch_ins, l.missed_switch_ins},
+                                {&by_cause.skipped_runs, l.skipped_runs}})
+            *sum += add;
         for (const wt::WakeChain& chain : profile.chains) {
             ++chains;
             periods += chain.count;
@@ -195,9 +209,16 @@ int main(int argc, char** argv) {
     config.pids = {uint32_t(workload)};
     if (options.dwarf)
         config.dwarf_stack_bytes = 8192;
+    // Stacks moved out of the kernel map, summed from the log: what the
+    // archive would hold if drains forgot nothing (at most; some repeat).
+    static std::atomic<uint64_t> stacks_moved{0};
     config.log = [](wt::LogLevel level, std::string_view message) {
         if (level == wt::LogLevel::warning)
             std::fprintf(stderr, "wt-long-run: %.*s\n", int(message.size()), message.data());
+        constexpr std::string_view kMoved = "moved ";
+        if (level == wt::LogLevel::info && message.substr(0, kMoved.size()) == kMoved &&
+            message.find(" stacks to user space") != std::string_view::npos)
+            stacks_moved += std::strtoull(std::string(message.substr(kMoved.size())).c_str(), nullptr, 10);
     };
     wt::detail::ProfilerEngine profiler(config);
     try {
@@ -232,7 +253,8 @@ int main(int argc, char** argv) {
             const double minute = std::chrono::duration<double, std::ratio<60>>(now - began).count();
             const Usage usage = usage_now();
             const wt::detail::ProfilerEngine::Retained held = profiler.retained();
-            std::printf("%s\n", describe(minute, usage, held, tally).c_str());
+            std::printf("%s stacks_moved=%llu\n", describe(minute, usage, held, tally).c_str(),
+                        (unsigned long long)stacks_moved.load());
             std::fflush(stdout);
             if (!warm && minute >= warm_up_minutes) {
                 warm = true;
@@ -268,5 +290,15 @@ int main(int argc, char** argv) {
         profiler.retained().processes, first_held.parsed_files, profiler.retained().parsed_files,
         (unsigned long long)tally.churn_periods, (unsigned long long)tally.unnamed_target,
         (unsigned long long)tally.unnamed_waker, (unsigned long long)tally.stacks_missing);
+    const wt::Losses& l = tally.by_cause;
+    std::printf(
+        "losses: stack_collisions=%llu stack_map_full=%llu stack_errors=%llu chain_map_full=%llu "
+        "missed_switch_outs=%llu process_events=%llu user_stack_events=%llu period_events=%llu "
+        "missed_switch_ins=%llu skipped_runs=%llu\n",
+        (unsigned long long)l.stack_collisions, (unsigned long long)l.stack_map_full,
+        (unsigned long long)l.stack_errors, (unsigned long long)l.chain_map_full,
+        (unsigned long long)l.missed_switch_outs, (unsigned long long)l.process_events,
+        (unsigned long long)l.user_stack_events, (unsigned long long)l.period_events,
+        (unsigned long long)l.missed_switch_ins, (unsigned long long)l.skipped_runs);
     return 0;
 }
