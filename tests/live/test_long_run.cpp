@@ -366,7 +366,7 @@ TEST_CASE("a profiler drained for ever keeps what its next drains need, not all 
     REQUIRE_FALSE(workload.failed);
     // The workload did make new stacks and processes all along.
     REQUIRE(workload.children >= 20);
-    REQUIRE(seen.distinct_stacks.size() >= 4 * 2 * kStackSlots);
+    REQUIRE(seen.distinct_stacks.size() >= 4 * kStackSlots);
     // Results stay right: every round is a period unless counted as lost,
     // and every stack they name is there and named.
     CHECK(seen.periods <= workload.rounds);
