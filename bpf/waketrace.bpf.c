@@ -137,20 +137,12 @@ struct {
 	__uint(max_entries, 64);
 } own_threads SEC(".maps");
 
-/* A thread that is off CPU right now: written at switch-out, read at switch-in. */
-struct off_cpu {
-	__u64 switch_out_ns;
-	__u64 waking_ns; /* 0 until a waking is seen after the switch-out */
-	struct wt_task_key target;
-	struct wt_waker_key waker;
-	__u32 sampled;   /* stacks taken: the event goes into the chains */
-	__u32 reserved;
-};
-
+/* Threads off CPU right now (struct wt_off_cpu, which user space reads too:
+ * the stacks their open periods name must outlive a drain). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32); /* tid */
-	__type(value, struct off_cpu);
+	__type(value, struct wt_off_cpu);
 } off_cpu_threads SEC(".maps");
 
 struct {
@@ -633,7 +625,7 @@ static __always_inline bool state_wanted(unsigned int state)
  * never fires sched_switch), so it is counted, never dropped silently. The
  * BPF_NOEXIST try costs nothing more than BPF_ANY when all is well.
  */
-static __always_inline void remember_off_cpu(__u32 tid, const struct off_cpu *entry)
+static __always_inline void remember_off_cpu(__u32 tid, const struct wt_off_cpu *entry)
 {
 	long err = bpf_map_update_elem(&off_cpu_threads, &tid, entry, BPF_NOEXIST);
 
@@ -739,7 +731,7 @@ static __always_inline void forget_last_wait(__u32 tid)
  * blocked; then the waker's last wait, as levels, becomes the wakee's
  * pending ones.
  */
-static __always_inline void follow_waker(const struct off_cpu *entry, __u32 wakee_tid, bool task_context)
+static __always_inline void follow_waker(const struct wt_off_cpu *entry, __u32 wakee_tid, bool task_context)
 {
 	struct chain_state *wakee = chain_state_of(wakee_tid, true);
 	struct chain_state *waker;
@@ -817,7 +809,7 @@ static __always_inline __u64 overlap(__u64 start, __u64 end, const struct wait_s
  * `deeper`, fills `overlaps`, and makes this wait the thread's last one, as
  * waker levels for the chains it may extend.
  */
-static __always_inline __u32 finish_wait(const struct off_cpu *entry, __u32 tid, __u64 waking_ns,
+static __always_inline __u32 finish_wait(const struct wt_off_cpu *entry, __u32 tid, __u64 waking_ns,
 					 __u64 *overlaps)
 {
 	__u32 context = entry->waker.context;
@@ -899,7 +891,7 @@ static __always_inline __u32 finish_wait(const struct off_cpu *entry, __u32 tid,
 static __always_inline void record_switch_out(void *ctx, struct task_struct *prev,
 					      unsigned int state, __u64 now)
 {
-	struct off_cpu entry = {};
+	struct wt_off_cpu entry = {};
 	__u32 tid = BPF_CORE_READ(prev, pid);
 	__u32 tgid = BPF_CORE_READ(prev, tgid);
 	bool kthread;
@@ -1007,7 +999,7 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 	__u32 tid = BPF_CORE_READ(next, pid);
 	struct wt_chain_key key = {};
 	__u64 overlaps[WT_MAX_HOPS] = {};
-	struct off_cpu *entry;
+	struct wt_off_cpu *entry;
 	__u64 total, blocked = 0;
 	__u32 generation;
 
@@ -1058,7 +1050,7 @@ done:
 static __always_inline void record_waking(void *ctx, struct task_struct *task)
 {
 	__u32 tid = BPF_CORE_READ(task, pid);
-	struct off_cpu *entry = bpf_map_lookup_elem(&off_cpu_threads, &tid);
+	struct wt_off_cpu *entry = bpf_map_lookup_elem(&off_cpu_threads, &tid);
 	struct wt_waker_key *waker;
 	__u32 context;
 

@@ -94,6 +94,19 @@ struct wt_waker_key {
 #define WT_WAKER_KEY_OUTSIDE_FILTERS 1 /* a task the filters (pids, tids, cgroups, thread kind)
 				      * do not trace: it still woke the target */
 
+/* A thread that is off CPU right now, in the `off_cpu_threads` map (key: its
+ * tid): written at switch-out, completed at the waking, summed into a chain
+ * and removed at switch-in. User space reads the map at a drain to learn
+ * which stacks open periods still name. */
+struct wt_off_cpu {
+	__u64 switch_out_ns;
+	__u64 waking_ns; /* 0 until a waking is seen after the switch-out */
+	struct wt_task_key target;
+	struct wt_waker_key waker;
+	__u32 sampled;   /* stacks taken: the event goes into the chains */
+	__u32 reserved;
+};
+
 struct wt_chain_key {
 	struct wt_task_key target;
 	struct wt_waker_key wakers[WT_MAX_WAKERS];

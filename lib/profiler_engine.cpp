@@ -19,6 +19,7 @@
 #include "capture/privileges.hpp"
 #include "capture/ring_reader.hpp"
 #include "decode/event_chains.hpp"
+#include "decode/record_references.hpp"
 #include "decode/records.hpp"
 #include "decode/snapshot_unwinding.hpp"
 #include "symbolize/background_preparation.hpp"
@@ -232,6 +233,9 @@ Profile ProfilerEngine::drain() {
     const DropCounts drops = impl.capture->drops();
     const uint64_t moves = impl.growth->moves();
     DecodedProfile decoded = take_decoded_profile(*impl.capture, *impl.growth, impl.event_chains.get());
+    // What was taken is decoded (the stacks are addresses now): what no
+    // record still to be read names can go before naming, which takes long.
+    const ForgetOutcome forgot = forget_unreferenced_records(impl);
     DropCounts new_drops{};
     for (size_t i = 0; i < drops.size(); ++i)
         new_drops[i] = drops[i] - impl.drained_drops[i];
@@ -242,7 +246,66 @@ Profile ProfilerEngine::drain() {
     impl.drained_at_ns = now_ns;
     impl.drained_moves = moves;
     impl.drained_drops = drops;
+    forget_after_naming(impl, forgot);
     return profile;
+}
+
+// The stacks moved out of the kernel map, --dwarf's snapshots and unwound
+// stacks that no record still to be read names (decode/record_references.hpp).
+ForgetOutcome ProfilerEngine::forget_unreferenced_records(Impl& impl) noexcept {
+    try {
+        ForgetOutcome forgot =
+            forget_unreferenced(*impl.capture, *impl.growth, impl.event_chains.get(),
+                                impl.stack_event_reader.get(), impl.symbolizer.processes());
+        if (impl.config.log && !forgot.scanned)
+            impl.config.log(LogLevel::debug, "drain: a map could not be read through; nothing forgotten");
+        return forgot;
+    } catch (...) {
+        // Out of memory while scanning: nothing was forgotten, the next
+        // drain tries again.
+        return {};
+    }
+}
+
+// Once the drained frames are named: the exited processes the scan found no
+// record naming, and the files nothing used for kKeptDrains drains.
+void ProfilerEngine::forget_after_naming(Impl& impl, const ForgetOutcome& forgot) noexcept {
+    try {
+        impl.symbolizer.forget_processes(forgot.exited_processes);
+        for (const ProcessRegistry::Exited& process : forgot.exited_processes)
+            impl.capture->forget_announced(process.tgid);
+        impl.symbolizer.forget_unused_files(kKeptDrains);
+        if (impl.config.log &&
+            (forgot.stacks_forgotten || forgot.snapshots_forgotten || !forgot.exited_processes.empty()))
+            impl.config.log(
+                LogLevel::debug,
+                fmt::format("drain: forgot {} stacks, {} --dwarf snapshots and {} exited processes "
+                            "no record names any more",
+                            forgot.stacks_forgotten, forgot.snapshots_forgotten,
+                            forgot.exited_processes.size()));
+    } catch (...) {
+        // Out of memory: kept for now, the next drain tries again.
+    }
+}
+
+ProfilerEngine::Retained ProfilerEngine::retained() const {
+    Impl& impl = *impl_;  // the caches lock inside
+    Retained held;
+    if (impl.growth)
+        held.archived_stacks = impl.growth->archived_stacks();
+    if (impl.event_chains) {
+        held.unwound_stacks = impl.event_chains->unwound_stacks();
+        held.pending_snapshots = impl.event_chains->pending_snapshots();
+    }
+    const Symbolizer::CacheSizes sizes = impl.symbolizer.cache_sizes();
+    held.processes = sizes.processes;
+    held.pinned_files = sizes.pinned_files;
+    held.file_copies = sizes.file_copies;
+    held.parsed_files = sizes.parsed_files;
+    held.named_images = sizes.named_images;
+    held.named_frames = sizes.named_frames;
+    held.perf_maps = sizes.perf_maps;
+    return held;
 }
 
 }  // namespace waketrace::detail

@@ -28,6 +28,8 @@
 
 namespace waketrace::detail {
 
+struct ForgetOutcome;
+
 class ProfilerEngine {
 public:
     // Validates the config (throws Error with EINVAL). No kernel work yet.
@@ -59,8 +61,33 @@ public:
     // start). Throws Error (EINVAL) before start().
     Profile drain();
 
+    // What the profiler keeps from one drain to the next. A drain forgets
+    // whatever no record still to be read names (stacks moved out of the
+    // kernel map, --dwarf snapshots and unwound stacks, exited processes)
+    // and the parsed files nothing used for kKeptDrains drains, so each
+    // count stays bounded however long a profiler runs and drains.
+    // For tests and bench/long_run.
+    struct Retained {
+        size_t archived_stacks = 0;    // stacks moved out of the kernel map, kept
+        size_t unwound_stacks = 0;     // --dwarf: distinct unwound user stacks kept
+        size_t pending_snapshots = 0;  // --dwarf: snapshots waiting for their period
+        size_t processes = 0;          // process snapshots remembered
+        size_t pinned_files = 0;       // files held open for them
+        size_t file_copies = 0;        // private copies of files kept
+        size_t parsed_files = 0;       // files whose symbols are parsed
+        size_t named_images = 0;       // process snapshots with named frames cached
+        size_t named_frames = 0;       // addresses named in those caches
+        size_t perf_maps = 0;          // processes whose JIT symbols were read
+    };
+    Retained retained() const;
+    // A parsed file or file copy unused for this many drains is forgotten,
+    // unless a remembered process maps it.
+    static constexpr uint64_t kKeptDrains = 2;
+
 private:
     struct Impl;
+    static ForgetOutcome forget_unreferenced_records(Impl& impl) noexcept;
+    static void forget_after_naming(Impl& impl, const ForgetOutcome& forgot) noexcept;
     std::unique_ptr<Impl> impl_;
 };
 

@@ -46,7 +46,9 @@ void report_losses(std::FILE* out, const Losses& losses, const Config& config) {
            "another stack's frames hashed to the same id");
     report(out, losses.stack_map_full, "stacks lost to a full stack map",
            rerun_with("stack_storage_size", config.stack_storage_size));
-    report(out, losses.stack_errors, "stacks could not be captured", "user memory not readable at the time");
+    report(out, losses.stack_errors, "stacks could not be captured or read back",
+           "user memory not readable at the time; a stack found nowhere when read back (lost, -ENOENT) "
+           "would be a bug, please report it");
     // The map is moved to user space each time it passes half full, so a
     // full map means half a map of new chains began between two looks.
     report(out, losses.chain_map_full, "off-CPU periods lost to a full chain map",

@@ -108,9 +108,12 @@ struct WakeChain {
 
 // Everything that did not make it into the results, per cause.
 struct Losses {
-    uint64_t stack_collisions = 0;    // stacks lost to an id (frame hash) another stack holds
-    uint64_t stack_map_full = 0;      // stacks lost to a full stack map
-    uint64_t stack_errors = 0;        // stacks lost to other capture errors
+    uint64_t stack_collisions = 0;  // stacks lost to an id (frame hash) another stack holds
+    uint64_t stack_map_full = 0;    // stacks lost to a full stack map
+    // Stacks lost to other capture errors, and any a chain named that was
+    // found nowhere when read back (StackStatus::error, -ENOENT; a drain
+    // forgets only what no record names, so none is expected).
+    uint64_t stack_errors = 0;
     uint64_t chain_map_full = 0;      // off-CPU periods lost to a full chain map
     uint64_t missed_switch_outs = 0;  // off-CPU periods lost: too many threads off CPU at once
     uint64_t process_events = 0;      // new processes not announced in time (may lose symbols)

@@ -173,6 +173,7 @@ Profile build_profile(DecodedProfile decoded_profile, const Losses& losses, uint
     Profile profile;
     profile.losses = losses;
     profile.losses.stack_collisions += decoded_profile.stack_collisions;
+    profile.losses.stack_errors += decoded_profile.stacks_missing;
     profile.stack_sample_percent = stack_sample_percent;
     profile.chains.reserve(decoded_profile.chains.size());
     std::unordered_map<std::string, size_t> index_of;

@@ -96,8 +96,9 @@ void ChainGrowth::watch() {
     }
 }
 
-// Only this thread takes stacks, so it needs no lock but the archive's.
+// Only this thread takes stacks; a prune holds them still meanwhile.
 void ChainGrowth::move_stacks() {
+    const std::lock_guard<std::mutex> hold(stack_move_mutex_);
     const auto began = std::chrono::steady_clock::now();
     const uint64_t moved = capture_.take_stacks(
         [this](int32_t id, std::vector<uint64_t> frames) { stacks_.add(id, std::move(frames)); });
@@ -111,6 +112,17 @@ void ChainGrowth::move_stacks() {
 
 StackArchive::Lookup ChainGrowth::stack(int32_t stack_id) const {
     return stacks_.find(stack_id, capture_.stack(stack_id));
+}
+
+std::unique_lock<std::mutex> ChainGrowth::hold_stack_moves() {
+    return std::unique_lock<std::mutex>(stack_move_mutex_);
+}
+
+bool ChainGrowth::for_each_chain_key(const std::function<void(const wt_chain_key&)>& visit) const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [key, value] : sums_.chains)
+        visit(key);
+    return capture_.for_each_chain_key(visit);
 }
 
 bool ChainGrowth::wants_move() const {

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "capture/loader.hpp"
 #include "capture/stack_archive.hpp"
@@ -73,6 +74,21 @@ public:
     // archive. Thread-safe.
     StackArchive::Lookup stack(int32_t stack_id) const;
 
+    // Forgetting moved stacks (decode/record_references.hpp). While the
+    // returned lock is held no stack is moved, so a scan of what names
+    // stacks cannot miss one moved meanwhile.
+    std::unique_lock<std::mutex> hold_stack_moves();
+    // Every chain key not yet taken: the kernel map's and the moved sums'.
+    // False when the kernel map could not be read through.
+    bool for_each_chain_key(const std::function<void(const wt_chain_key&)>& visit) const;
+    // Forgets the moved stacks whose id is not in `referenced`; returns how
+    // many went.
+    size_t keep_stacks(const std::unordered_set<int32_t>& referenced) {
+        return stacks_.keep_only(referenced);
+    }
+    // Stacks kept in user space now.
+    size_t archived_stacks() const { return stacks_.size(); }
+
 private:
     void watch();
     bool wants_move() const;
@@ -88,7 +104,8 @@ private:
     Log log_;
     mutable std::mutex mutex_;  // guards sums_ and every take from the kernel maps
     ChainSums sums_;
-    StackArchive stacks_;  // has its own lock: readers of stacks never wait for a move
+    StackArchive stacks_;          // has its own lock: readers of stacks never wait for a move
+    std::mutex stack_move_mutex_;  // held by a move of the stack map, and by hold_stack_moves()
     std::atomic<uint64_t> moves_{0};
     std::mutex wake_mutex_;
     std::condition_variable wake_;

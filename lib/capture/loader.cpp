@@ -158,7 +158,8 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
           "sizing the thread totals map");
     // Chains past the first waker: each traced thread's last wait, and the
     // waker levels (hops). One entry when chain_depth is 1 (unused).
-    const bool deep_chains = config.chain_depth > 1;
+    deep_chains_ = config.chain_depth > 1;
+    const bool deep_chains = deep_chains_;
     check(bpf_map__set_max_entries(maps->chain_states, deep_chains ? config.max_off_cpu_threads : 1),
           "sizing the chain state map");
     check(bpf_map__set_max_entries(maps->hops, deep_chains ? config.max_hops : 1), "sizing the hop map");
@@ -204,6 +205,8 @@ void wait_for_running_programs() noexcept {
 }
 
 }  // namespace
+
+void BpfCapture::wait_for_program_runs() const noexcept { wait_for_running_programs(); }
 
 void BpfCapture::detach() noexcept {
     waketrace_bpf__detach(skel_);
@@ -309,15 +312,92 @@ std::optional<wt_hop> BpfCapture::hop(uint32_t hop_id) const {
     return hop;
 }
 
-std::vector<uint64_t> BpfCapture::stack(int32_t stack_id) const {
+std::optional<std::vector<uint64_t>> BpfCapture::stack(int32_t stack_id) const {
     std::vector<uint64_t> frames(WT_MAX_STACK_DEPTH);
     if (stack_id < 0 || bpf_map__lookup_elem(skel_->maps.stacks, &stack_id, sizeof(stack_id), frames.data(),
                                              frames.size() * sizeof(uint64_t), 0)) {
-        return {};
+        return std::nullopt;
     }
     // A stack shorter than WT_MAX_STACK_DEPTH ends with a zero.
     frames.erase(std::find(frames.begin(), frames.end(), 0), frames.end());
     return frames;
+}
+
+// A batch read walks the hash table bucket by bucket, so a map the program
+// changes all the time (a thread switches out and in thousands of times a
+// second) is still read through once: an entry there from start to end is
+// seen, one added or removed meanwhile may or may not be. A walk by
+// get_next_key would start again from the first key each time the key it
+// stands on is removed.
+bool BpfCapture::for_each_off_cpu_task(const std::function<void(const wt_task_key&)>& visit) const {
+    const int fd = bpf_map__fd(skel_->maps.off_cpu_threads);
+    // Room for the fullest bucket; ENOSPC says a bucket holds more.
+    uint32_t room = 256;
+    std::vector<uint32_t> tids;
+    std::vector<wt_off_cpu> entries;
+    uint32_t batch_in = 0;  // where the next batch begins (a bucket)
+    uint32_t batch_out = 0;
+    bool first = true;
+    for (;;) {
+        tids.resize(room);
+        entries.resize(room);
+        uint32_t count = room;
+        const int err = bpf_map_lookup_batch(fd, first ? nullptr : &batch_in, &batch_out, tids.data(),
+                                             entries.data(), &count, nullptr);
+        const int error = err ? errno : 0;
+        if (error == ENOSPC && count == 0 && room < (1u << 20)) {
+            room *= 4;
+            continue;
+        }
+        if (error && error != ENOENT)
+            return false;
+        for (uint32_t i = 0; i < count; ++i) {
+            visit(entries[i].target);
+            visit(entries[i].waker.task);
+        }
+        if (error == ENOENT)
+            return true;  // the last batch
+        batch_in = batch_out;
+        first = false;
+    }
+}
+
+bool BpfCapture::for_each_chain_key(const std::function<void(const wt_chain_key&)>& visit) const {
+    // Only user space removes chains, and not during this walk (ChainGrowth
+    // holds its lock): get_next_key goes through without starting again.
+    const bpf_map* map = skel_->maps.chains;
+    wt_chain_key current{};
+    wt_chain_key next{};
+    const wt_chain_key* previous = nullptr;
+    int err = 0;
+    while ((err = bpf_map__get_next_key(map, previous, &next, sizeof(next))) == 0) {
+        visit(next);
+        current = next;
+        previous = &current;
+    }
+    return err == -ENOENT;
+}
+
+bool BpfCapture::for_each_hop(const std::function<void(const wt_hop&)>& visit) const {
+    // The program only adds hops and nobody removes them, so entries never
+    // move between buckets: get_next_key reaches every hop there at the start.
+    const bpf_map* map = skel_->maps.hops;
+    uint32_t current = 0;
+    uint32_t next = 0;
+    const uint32_t* previous = nullptr;
+    wt_hop hop{};
+    int err = 0;
+    while ((err = bpf_map__get_next_key(map, previous, &next, sizeof(next))) == 0) {
+        if (bpf_map__lookup_elem(map, &next, sizeof(next), &hop, sizeof(hop), 0) == 0)
+            visit(hop);
+        current = next;
+        previous = &current;
+    }
+    return err == -ENOENT;
+}
+
+void BpfCapture::forget_announced(uint32_t tgid) noexcept {
+    (void)bpf_map__delete_elem(skel_->maps.announced_processes, &tgid, sizeof(tgid), 0);
 }
 
 uint64_t BpfCapture::take_stacks(const std::function<void(int32_t, std::vector<uint64_t>)>& visit) {

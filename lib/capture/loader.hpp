@@ -62,8 +62,26 @@ public:
     // Only the thread that takes may ask (the counts of taken are its own).
     uint64_t chain_entries() const;
     uint64_t thread_total_entries() const;
-    // Frame addresses of a stack id, innermost first; empty if the id is gone.
-    std::vector<uint64_t> stack(int32_t stack_id) const;
+    // What the records not yet read name, for forgetting what nothing does
+    // (decode/record_references.hpp). Each visits the task keys (identity
+    // and stack ids) of one map; false when the map could not be read
+    // through, and then nothing may be forgotten on its account.
+    //   The open periods: every thread off CPU now, its own key and its
+    //   waker's (WT_CTX_NONE: no waker yet; the key is zeroed).
+    bool for_each_off_cpu_task(const std::function<void(const wt_task_key&)>& visit) const;
+    //   The waker levels past the first (chain_depth > 1): every hop.
+    bool for_each_hop(const std::function<void(const wt_hop&)>& visit) const;
+    //   The chains in the kernel map, every generation.
+    bool for_each_chain_key(const std::function<void(const wt_chain_key&)>& visit) const;
+    // Returns once every program run that began before the call has ended:
+    // what those runs wrote is in the maps (or the ring buffers) by then.
+    void wait_for_program_runs() const noexcept;
+    // A process user space no longer holds a snapshot of: the program
+    // announces it again if its tgid shows up later (reused by a new process).
+    void forget_announced(uint32_t tgid) noexcept;
+    // Frame addresses of a stack id, innermost first; nullopt when the map
+    // holds no stack under the id (a stack may have no frames).
+    std::optional<std::vector<uint64_t>> stack(int32_t stack_id) const;
     // A waker level past the first (chain_depth > 1), by its id. Hops are
     // never removed or changed while the program is loaded, and an id is a
     // hash of the contents, so what it names never changes.
@@ -80,6 +98,8 @@ public:
     // --dwarf mode's user stack snapshots and periods (wt_*_event records).
     int stack_events_fd() const;
     bool uses_tp_btf() const noexcept { return tp_btf_; }
+    // Config::chain_depth > 1: the program keeps hop records.
+    bool deep_chains() const noexcept { return deep_chains_; }
 
 private:
     uint64_t skipped_runs() const;
@@ -89,6 +109,7 @@ private:
     waketrace_bpf* skel_ = nullptr;
     std::vector<char> verifier_log_;
     bool tp_btf_ = false;
+    bool deep_chains_ = false;
     uint64_t chains_taken_ = 0;
     uint64_t thread_totals_taken_ = 0;
     uint64_t stacks_taken_ = 0;

@@ -2,7 +2,10 @@
 #include "decode/event_chains.hpp"
 
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <string_view>
 
 namespace waketrace::detail {
@@ -43,16 +46,28 @@ void EventChains::on_record(const void* data, size_t size) {
 
 void EventChains::add_snapshot(int32_t snapshot_id, UnwoundStack stack) {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto [interned, inserted] =
-        stack_ids_.try_emplace({stack.image.get(), stack.addresses}, int32_t(stacks_.size()));
-    if (inserted)
-        stacks_.push_back(std::move(stack));
-    if (pending_.insert_or_assign(snapshot_id, interned->second).second)
+    auto [interned, inserted] = stack_ids_.try_emplace({stack.image.get(), stack.addresses}, 0);
+    if (inserted) {
+        interned->second = new_stack_id();
+        stacks_.emplace(interned->second, Stored{std::move(stack), interned});
+    }
+    if (pending_.insert_or_assign(snapshot_id, Pending{interned->second, snapshots_received_}).second)
         pending_order_.push_back(snapshot_id);
+    ++snapshots_received_;
     while (pending_order_.size() > max_pending_) {
         pending_.erase(pending_order_.front());
         pending_order_.pop_front();
     }
+}
+
+// Ids go up and start again at 0 past the largest; one still in use is
+// passed over (there are far fewer in use than ids).
+int32_t EventChains::new_stack_id() {
+    while (stacks_.count(next_stack_id_))
+        next_stack_id_ = next_stack_id_ == INT32_MAX ? 0 : next_stack_id_ + 1;
+    const int32_t id = next_stack_id_;
+    next_stack_id_ = next_stack_id_ == INT32_MAX ? 0 : next_stack_id_ + 1;
+    return id;
 }
 
 // A snapshot id becomes the id of its unwound stack, once: each snapshot
@@ -63,7 +78,7 @@ int32_t EventChains::claim_snapshot(int32_t user_stack_id) {
     auto found = pending_.find(user_stack_id);
     if (found == pending_.end())
         return -ENOENT;  // pushed out of the pending table: counted as a stack error
-    const int32_t stack_id = found->second;
+    const int32_t stack_id = found->second.stack_id;
     pending_.erase(found);  // its place in pending_order_ goes when it reaches the front
     return stack_id;
 }
@@ -109,11 +124,73 @@ void EventChains::take_chains(const ChainVisitor& visit) {
         visit(key, value);
 }
 
-EventChains::UnwoundStack EventChains::user_stack(int32_t id) const {
+std::optional<EventChains::UnwoundStack> EventChains::user_stack(int32_t id) const {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (id < 0 || size_t(id) >= stacks_.size())
-        return {};
-    return stacks_[size_t(id)];
+    const auto found = stacks_.find(id);
+    if (found == stacks_.end())
+        return std::nullopt;
+    return found->second.stack;
+}
+
+uint64_t EventChains::snapshots_received() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return snapshots_received_;
+}
+
+void EventChains::for_each_chain_key(const std::function<void(const wt_chain_key&)>& visit) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [key, value] : chains_)
+        visit(key);
+}
+
+size_t EventChains::forget(uint64_t received_before,
+                           const std::unordered_set<int32_t>& referenced_snapshots) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const size_t before = pending_.size();
+    for (auto it = pending_.begin(); it != pending_.end();) {
+        const bool unnamed = it->second.received < received_before && !referenced_snapshots.count(it->first);
+        it = unnamed ? pending_.erase(it) : std::next(it);
+    }
+    // The order keeps only the snapshots still waiting (claimed ones stay in
+    // it until they reach the front otherwise).
+    std::deque<int32_t> order;
+    for (int32_t snapshot_id : pending_order_)
+        if (pending_.count(snapshot_id))
+            order.push_back(snapshot_id);
+    pending_order_.swap(order);
+    forget_unnamed_stacks();
+    return before - pending_.size();
+}
+
+// What is taken is decoded by then: only waiting snapshots and the chains
+// not yet taken still name stacks.
+void EventChains::forget_unnamed_stacks() {
+    std::unordered_set<int32_t> named;
+    for (const auto& [snapshot_id, pending] : pending_)
+        named.insert(pending.stack_id);
+    for (const auto& [key, value] : chains_) {
+        named.insert(key.target.user_stack_id);
+        for (const wt_waker_key& waker : key.wakers)
+            named.insert(waker.task.user_stack_id);
+    }
+    for (auto it = stacks_.begin(); it != stacks_.end();) {
+        if (named.count(it->first)) {
+            ++it;
+            continue;
+        }
+        stack_ids_.erase(it->second.interned);
+        it = stacks_.erase(it);
+    }
+}
+
+size_t EventChains::unwound_stacks() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stacks_.size();
+}
+
+size_t EventChains::pending_snapshots() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return pending_.size();
 }
 
 }  // namespace waketrace::detail

@@ -12,8 +12,10 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "capture/loader.hpp"
@@ -48,7 +50,26 @@ public:
     void for_each_chain(const ChainVisitor& visit) const;
     // The same, removing them: the next call sees only what came after.
     void take_chains(const ChainVisitor& visit);
-    UnwoundStack user_stack(int32_t id) const;
+    // The stack a chain key's user_stack_id names; nullopt when no stack
+    // has that id (never for the keys of chains not yet taken).
+    std::optional<UnwoundStack> user_stack(int32_t id) const;
+
+    // Forgetting at a drain (decode/record_references.hpp), so that a
+    // profiler drained for ever keeps only what is still to come:
+    // Snapshots received so far, a mark for forget().
+    uint64_t snapshots_received() const;
+    // The keys of the chains not yet taken, visited under the lock.
+    void for_each_chain_key(const std::function<void(const wt_chain_key&)>& visit) const;
+    // Forgets the snapshots received before the mark `received_before` that
+    // still wait for their period but whose id is not in
+    // `referenced_snapshots` (no open period names them: their period was
+    // left out, by its length or a full ring), then every unwound stack no
+    // waiting snapshot and no chain not yet taken names. Returns how many
+    // snapshots went.
+    size_t forget(uint64_t received_before, const std::unordered_set<int32_t>& referenced_snapshots);
+    // Unwound stacks kept, and snapshots waiting for their period: for stats.
+    size_t unwound_stacks() const;
+    size_t pending_snapshots() const;
 
 private:
     struct KeyHash {
@@ -58,19 +79,36 @@ private:
         bool operator()(const wt_chain_key& a, const wt_chain_key& b) const noexcept;
     };
 
+    // A snapshot unwound, waiting for its period.
+    struct Pending {
+        int32_t stack_id;
+        uint64_t received;  // snapshots_received_ before it came
+    };
+    using StackKey = std::pair<const ProcessSnapshot*, std::vector<uint64_t>>;
+
     void add_snapshot(int32_t snapshot_id, UnwoundStack stack);
     void add_period(const wt_period_event& period);
     int32_t claim_snapshot(int32_t user_stack_id);
+    int32_t new_stack_id();        // holds mutex_
+    void forget_unnamed_stacks();  // holds mutex_
 
     Unwind unwind_;
     OnExec on_exec_;
     size_t max_pending_;
 
     mutable std::mutex mutex_;                      // guards everything below
-    std::unordered_map<int32_t, int32_t> pending_;  // snapshot id -> stack id
+    std::unordered_map<int32_t, Pending> pending_;  // by snapshot id
     std::deque<int32_t> pending_order_;             // snapshot ids, oldest first
-    std::map<std::pair<const ProcessSnapshot*, std::vector<uint64_t>>, int32_t> stack_ids_;
-    std::vector<UnwoundStack> stacks_;  // by stack id
+    uint64_t snapshots_received_ = 0;
+    // Equal stacks of one image share an id. The image is held by the
+    // stack, so its address is not reused while the entry is here.
+    std::map<StackKey, int32_t> stack_ids_;
+    struct Stored {
+        UnwoundStack stack;
+        std::map<StackKey, int32_t>::iterator interned;
+    };
+    std::unordered_map<int32_t, Stored> stacks_;  // by stack id
+    int32_t next_stack_id_ = 0;
     std::unordered_map<wt_chain_key, wt_chain_value, KeyHash, KeyEqual> chains_;
 };
 

@@ -16,6 +16,10 @@ namespace {
 // each from the kernel (or, once moved, from `growth`'s archive) once per
 // decode. In --dwarf mode user stack ids name stacks unwound in user space
 // instead.
+//
+// An id that names nothing (in neither the kernel map nor the archive, or
+// no unwound stack) would be a stack forgotten too early: it is reported as
+// lost (-ENOENT) and counted, never shown as a stack without frames.
 class StackReader {
 public:
     StackReader(const BpfCapture& capture, const ChainGrowth* growth, const EventChains* unwound)
@@ -24,11 +28,13 @@ public:
     DecodedStack read_kernel(int32_t stack_id) { return read(stack_id, kernel_cache_, nullptr); }
     DecodedStack read_user(int32_t stack_id) { return read(stack_id, user_cache_, unwound_); }
     uint64_t collisions() const { return collisions_; }
+    uint64_t missing() const { return missing_; }
 
 private:
-    // A stack's addresses, or the collision that makes its id ambiguous.
+    // A stack's addresses, or why its id names none.
     struct Resolved : EventChains::UnwoundStack {
         bool collision = false;
+        bool missing = false;
     };
     using Cache = std::unordered_map<int32_t, Resolved>;
 
@@ -38,15 +44,19 @@ private:
         if (stack.status != StackStatus::ok) {
             if (stack_id < 0 && stack_id > WT_STACK_ID_NOT_CAPTURED)
                 stack.error = stack_id;
+            // --dwarf: a period whose snapshot was no longer waiting
+            // (EventChains::claim_snapshot); the program never sends -ENOENT.
+            if (unwound && stack_id == -ENOENT)
+                ++missing_;
             return stack;
         }
         auto [it, inserted] = cache.try_emplace(stack_id);
         if (inserted)
-            it->second = unwound ? Resolved{unwound->user_stack(stack_id), false} : captured(stack_id);
-        if (it->second.collision) {
-            ++collisions_;
-            stack.status = StackStatus::collision;
-            stack.error = -EEXIST;
+            it->second = unwound ? unwound_stack(*unwound, stack_id) : captured(stack_id);
+        if (it->second.collision || it->second.missing) {
+            ++(it->second.collision ? collisions_ : missing_);
+            stack.status = it->second.collision ? StackStatus::collision : StackStatus::error;
+            stack.error = it->second.collision ? -EEXIST : -ENOENT;
             return stack;
         }
         stack.addresses = it->second.addresses;
@@ -54,11 +64,22 @@ private:
         return stack;
     }
 
+    static Resolved unwound_stack(const EventChains& unwound, int32_t stack_id) {
+        std::optional<EventChains::UnwoundStack> found = unwound.user_stack(stack_id);
+        if (!found)
+            return {{}, false, true};
+        return {std::move(*found), false, false};
+    }
+
     Resolved captured(int32_t stack_id) const {
-        if (!growth_)
-            return {{nullptr, capture_.stack(stack_id)}, false};
+        if (!growth_) {
+            std::optional<std::vector<uint64_t>> frames = capture_.stack(stack_id);
+            if (!frames)
+                return {{}, false, true};
+            return {{nullptr, std::move(*frames)}, false, false};
+        }
         StackArchive::Lookup found = growth_->stack(stack_id);
-        return {{nullptr, std::move(found.frames)}, found.collision};
+        return {{nullptr, std::move(found.frames)}, found.collision, !found.found && !found.collision};
     }
 
     const BpfCapture& capture_;
@@ -67,6 +88,7 @@ private:
     Cache kernel_cache_;
     Cache user_cache_;
     uint64_t collisions_ = 0;  // stacks read as collisions, counting repeats
+    uint64_t missing_ = 0;     // stacks whose id named nothing, counting repeats
 };
 
 std::string comm_of(const char (&comm)[WT_COMM_LEN]) { return std::string(comm, strnlen(comm, WT_COMM_LEN)); }
@@ -202,6 +224,8 @@ DecodedProfile decode_profile(const BpfCapture& capture, const EventChains* unwo
     capture.for_each_thread_total([&](const wt_thread_key& key, const wt_chain_value& value) {
         decoded.threads.push_back(decode_thread(key, value));
     });
+    decoded.stack_collisions = stacks.collisions();
+    decoded.stacks_missing = stacks.missing();
     return decoded;
 }
 
@@ -223,6 +247,7 @@ DecodedProfile decode_sums(const BpfCapture& capture, const ChainGrowth& growth,
     for (const auto& [key, value] : sums.threads)
         decoded.threads.push_back(decode_thread(key, value));
     decoded.stack_collisions = stacks.collisions();
+    decoded.stacks_missing = stacks.missing();
     return decoded;
 }
 

@@ -61,6 +61,11 @@ struct DecodedProfile {
     // stacks over time (StackArchive): reported as collisions, and counted
     // with the program's own collisions in Losses::stack_collisions.
     uint64_t stack_collisions = 0;
+    // Stacks of these chains whose id named no stack when read (status
+    // error, -ENOENT): none is expected, since a drain forgets only stacks
+    // no record names (decode/record_references.hpp); counted in
+    // Losses::stack_errors all the same.
+    uint64_t stacks_missing = 0;
 };
 
 StackStatus stack_status(int32_t stack_id) noexcept;

@@ -29,14 +29,32 @@ UniqueFd FileCopies::copy_of(int original, const std::string& name) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         auto found = copies_.find(key);
-        if (found != copies_.end())
-            return dup_of(found->second);
+        if (found != copies_.end()) {
+            found->second.used_in = generation_;
+            return dup_of(found->second.fd);
+        }
     }
     UniqueFd copy = private_copy(original, name);
     std::lock_guard<std::mutex> lock(mutex_);
     // Another thread may have copied the same file meanwhile: keep the first.
-    auto [entry, inserted] = copies_.try_emplace(key, std::move(copy));
-    return dup_of(entry->second);
+    auto [entry, inserted] = copies_.try_emplace(key, Copy{std::move(copy), generation_});
+    entry->second.used_in = generation_;
+    return dup_of(entry->second.fd);
+}
+
+size_t FileCopies::next_generation(uint64_t kept_generations) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++generation_;
+    size_t forgotten = 0;
+    for (auto it = copies_.begin(); it != copies_.end();) {
+        if (it->second.used_in + kept_generations < generation_) {
+            it = copies_.erase(it);
+            ++forgotten;
+        } else {
+            ++it;
+        }
+    }
+    return forgotten;
 }
 
 size_t FileCopies::size() const {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "process/process_registry.hpp"
 
+#include <signal.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -102,6 +105,43 @@ std::vector<uint32_t> ProcessRegistry::forget_runs_before(uint64_t run) {
         }
     }
     return forgotten;
+}
+
+std::vector<ProcessRegistry::Exited> ProcessRegistry::exited() {
+    std::vector<Exited> stored;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (const auto& [tgid, entry] : processes_)
+            stored.push_back({tgid, entry.snapshot});
+    }
+    // kill(pid, 0) sends nothing: ESRCH says no process has the id.
+    stored.erase(std::remove_if(stored.begin(), stored.end(),
+                                [](const Exited& process) {
+                                    return !(::kill(pid_t(process.tgid), 0) != 0 && errno == ESRCH);
+                                }),
+                 stored.end());
+    return stored;
+}
+
+void ProcessRegistry::forget(const std::vector<Exited>& processes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const Exited& process : processes) {
+        auto found = processes_.find(process.tgid);
+        if (found != processes_.end() && found->second.snapshot == process.image)
+            processes_.erase(found);
+    }
+}
+
+void ProcessRegistry::for_each_image(const std::function<void(const ProcessSnapshot&)>& visit) {
+    std::vector<ProcessImage> images;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        images.reserve(processes_.size());
+        for (const auto& [tgid, entry] : processes_)
+            images.push_back(entry.snapshot);
+    }
+    for (const ProcessImage& image : images)
+        visit(*image);
 }
 
 size_t ProcessRegistry::size() {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -63,7 +64,30 @@ public:
     uint64_t begin_run();
     std::vector<uint32_t> forget_runs_before(uint64_t run);
 
+    // Exited processes (a profiler drained for ever meets an endless
+    // stream of them): exited() lists those stored whose process is gone
+    // (no such tgid; a zombie still counts as running). Once no record
+    // still to be read names them, forget() drops their snapshots, and with
+    // them their pinned files -- unless the tgid was remembered again
+    // meanwhile (a new process under a reused tgid). Thread-safe.
+    struct Exited {
+        uint32_t tgid;
+        ProcessImage image;  // the snapshot found exited
+    };
+    std::vector<Exited> exited();
+    void forget(const std::vector<Exited>& processes);
+    // Visits every stored snapshot, outside the lock. Thread-safe.
+    void for_each_image(const std::function<void(const ProcessSnapshot&)>& visit);
+
     size_t size();  // processes with a snapshot, for tests and stats
+    // Distinct files pinned, and private copies kept: for tests and stats.
+    size_t pinned_files() const { return pinned_files_.open_count(); }
+    size_t file_copies() const { return copies_.size(); }
+    // Private copies: ends a generation and forgets those not handed out
+    // in the last `kept_generations` (FileCopies::next_generation()).
+    size_t forget_unused_copies(uint64_t kept_generations) {
+        return copies_.next_generation(kept_generations);
+    }
 
 private:
     void store(ProcessSnapshot snapshot);

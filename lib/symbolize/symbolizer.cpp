@@ -20,6 +20,9 @@ namespace {
 
 constexpr std::string_view vmlinux_module = "[kernel]";
 
+// Named frames kept per process snapshot; past it the cache starts again.
+constexpr size_t kMaxNamedAddressesPerImage = 1 << 16;
+
 Frame unresolved_frame(uint64_t address, std::string_view module) {
     Frame frame;
     frame.address = address;
@@ -50,6 +53,64 @@ void Symbolizer::forget_runs_before(uint64_t run) {
     std::lock_guard<std::mutex> lock(symbolize_mutex_);
     for (uint32_t tgid : forgotten)
         perf_maps_.erase(tgid);
+}
+
+// --- forgetting ------------------------------------------------------------
+
+Symbolizer::FileKey Symbolizer::key_of(const Mapping& mapping) {
+    return {mapping.dev_major, mapping.dev_minor, mapping.inode, mapping.path};
+}
+
+void Symbolizer::forget_processes(const std::vector<ProcessRegistry::Exited>& processes) {
+    processes_.forget(processes);
+    std::lock_guard<std::mutex> lock(symbolize_mutex_);
+    for (const ProcessRegistry::Exited& process : processes)
+        perf_maps_.erase(process.tgid);
+}
+
+void Symbolizer::forget_unused_files(uint64_t kept_generations) {
+    // Kept whatever their use: the files of the processes remembered, and
+    // of the snapshots still held elsewhere whose frames were named.
+    std::set<FileKey> mapped;
+    auto add_files = [&](const ProcessSnapshot& process) {
+        for (const Mapping& mapping : process.maps().mappings())
+            if (mapping.executable && mapping.is_file())
+                mapped.insert(key_of(mapping));
+    };
+    processes_.for_each_image(add_files);
+    std::lock_guard<std::mutex> lock(symbolize_mutex_);
+    for (const auto& [address, frames] : frame_cache_)
+        if (ProcessImage held = frames.snapshot.lock())
+            add_files(*held);
+    ++generation_;
+    for (auto it = files_.begin(); it != files_.end();) {
+        const bool unused = it->second.used_in + kept_generations < generation_;
+        it = unused && !mapped.count(it->first) ? files_.erase(it) : std::next(it);
+    }
+    // A parse shared by build-id goes with the last key that uses it.
+    for (auto it = files_by_build_id_.begin(); it != files_by_build_id_.end();)
+        it = it->second.use_count() == 1 ? files_by_build_id_.erase(it) : std::next(it);
+    for (auto it = frame_cache_.begin(); it != frame_cache_.end();)
+        it = it->second.snapshot.expired() ? frame_cache_.erase(it) : std::next(it);
+    processes_.forget_unused_copies(kept_generations);
+}
+
+Symbolizer::CacheSizes Symbolizer::cache_sizes() {
+    CacheSizes sizes;
+    sizes.processes = processes_.size();
+    sizes.pinned_files = processes_.pinned_files();
+    sizes.file_copies = processes_.file_copies();
+    std::lock_guard<std::mutex> lock(symbolize_mutex_);
+    std::set<const DebugSymbols*> parses;
+    for (const auto& [key, file] : files_)
+        if (file.symbols)
+            parses.insert(file.symbols.get());
+    sizes.parsed_files = parses.size();
+    sizes.named_images = frame_cache_.size();
+    for (const auto& [snapshot, frames] : frame_cache_)
+        sizes.named_frames += frames.by_address.size();
+    sizes.perf_maps = perf_maps_.size();
+    return sizes;
 }
 
 // --- kernel ----------------------------------------------------------------
@@ -109,6 +170,9 @@ std::vector<Frame> Symbolizer::user_frames(const ProcessImage& snapshot,
                                            const std::vector<uint64_t>& addresses) {
     std::lock_guard<std::mutex> lock(symbolize_mutex_);
     ProcessFrames& cache = frames_of(snapshot);
+    // A process that runs for ever with new code (a JIT) would fill it.
+    if (cache.by_address.size() > kMaxNamedAddressesPerImage)
+        cache.by_address.clear();
     std::vector<Frame> frames;
     frames.reserve(addresses.size());
     for (uint64_t address : addresses) {
@@ -187,17 +251,17 @@ std::vector<Frame> Symbolizer::jit_frames_at(uint32_t tgid, const Mapping& mappi
 }
 
 DebugSymbols* Symbolizer::debug_symbols_of(const ProcessSnapshot& process, const Mapping& mapping) {
-    FileKey key{mapping.dev_major, mapping.dev_minor, mapping.inode, mapping.path};
-    auto [entry, inserted] = files_.try_emplace(std::move(key));
+    auto [entry, inserted] = files_.try_emplace(key_of(mapping));
+    entry->second.used_in = generation_;
     if (inserted) {
         int error = 0;
-        entry->second = parse_file(process, mapping, error);
-        if (!entry->second && UnreadableFiles::is_shortage(error)) {
+        entry->second.symbols = parse_file(process, mapping, error);
+        if (!entry->second.symbols && UnreadableFiles::is_shortage(error)) {
             files_.erase(entry);
             return nullptr;
         }
     }
-    return entry->second.get();
+    return entry->second.symbols.get();
 }
 
 // A file is known by its contents: another path, inode or container with the

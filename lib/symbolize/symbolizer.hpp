@@ -76,6 +76,30 @@ public:
     uint64_t begin_run() { return processes_.begin_run(); }
     void forget_runs_before(uint64_t run);
 
+    // Drains (a profiler drained for ever must not keep all it met):
+    // forget_processes() drops exited processes no record names any more
+    // (decode/record_references.hpp) with their JIT symbols;
+    // forget_unused_files() ends a generation (the time between two drains)
+    // and drops the parsed files no remembered process maps and no frame
+    // needed in the last `kept_generations` generations, the private copies
+    // not handed out in them, and the named frames of snapshots no one
+    // holds. A file dropped and needed again is parsed again, from the same
+    // bytes, so no frame changes its name. Thread-safe.
+    void forget_processes(const std::vector<ProcessRegistry::Exited>& processes);
+    void forget_unused_files(uint64_t kept_generations);
+
+    // What is held, for tests and stats.
+    struct CacheSizes {
+        size_t processes = 0;     // snapshots remembered
+        size_t pinned_files = 0;  // files held open for them
+        size_t file_copies = 0;   // private copies kept for the next reader
+        size_t parsed_files = 0;  // files with parsed symbols (distinct parses)
+        size_t named_images = 0;  // snapshots with named frames cached
+        size_t named_frames = 0;  // addresses named in those caches
+        size_t perf_maps = 0;     // processes whose JIT symbols were read
+    };
+    CacheSizes cache_sizes();
+
     // Loads now what naming frames will need later, so that naming them is
     // quick: kallsyms, and the symbol tables and DWARF of the executable
     // files `tgids` map. Takes the lock a file at a time, so it may run on a
@@ -118,6 +142,7 @@ private:
         std::unordered_map<uint64_t, std::vector<Frame>> by_address;
     };
 
+    static FileKey key_of(const Mapping& mapping);
     const KernelSymbols* kernel_symbols();
     ProcessFrames& frames_of(const ProcessImage& snapshot);  // swept of dead snapshots now and then
     std::vector<Frame> frames_at(const ProcessSnapshot& process, uint64_t address);
@@ -141,7 +166,12 @@ private:
     std::optional<KernelSymbols> kernel_;
     // The same parsed file may sit under several keys (paths, inodes) when
     // their build-ids and bytes match.
-    std::map<FileKey, std::shared_ptr<DebugSymbols>> files_;  // nullptr: unreadable
+    struct ParsedFile {
+        std::shared_ptr<DebugSymbols> symbols;  // nullptr: unreadable
+        uint64_t used_in = 0;                   // the generation it was last asked for in
+    };
+    std::map<FileKey, ParsedFile> files_;
+    uint64_t generation_ = 0;  // forget_unused_files() calls so far
     // Only files parsed successfully, and several per build-id when files
     // claim one build-id with different bytes: a forged build-id or a
     // corrupted copy never stands in for the genuine file.

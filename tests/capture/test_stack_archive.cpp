@@ -48,3 +48,29 @@ TEST_CASE("an id that named two stacks is a collision, whichever way it is found
         CHECK(archive.find(7, {}).frames.empty());
     }
 }
+
+TEST_CASE("a drain keeps only the stacks something still names") {
+    StackArchive archive;
+    archive.add(7, kStack);
+    archive.add(8, kOther);
+    archive.add(9, kOther);
+    archive.add(9, kStack);  // 9 collided
+    CHECK(archive.keep_only({8}) == 2);
+    CHECK(archive.size() == 1);
+    CHECK(archive.find(8, {}).frames == kOther);
+    // Forgotten: found nowhere, and not mistaken for a stack without frames.
+    CHECK_FALSE(archive.find(7, {}).found);
+    CHECK_FALSE(archive.find(7, {}).collision);
+    // Once nothing names a collided id, a stack stored under it later is
+    // that stack alone.
+    CHECK_FALSE(archive.find(9, kOther).collision);
+    CHECK(archive.find(9, kOther).frames == kOther);
+}
+
+TEST_CASE("a stack without frames is found, not missing") {
+    StackArchive archive;
+    archive.add(5, {});
+    CHECK(archive.find(5, {}).found);
+    CHECK(archive.find(5, {}).frames.empty());
+    CHECK(archive.find(6, std::vector<uint64_t>{}).found);  // in the kernel map, empty
+}

@@ -505,3 +505,55 @@ TEST_CASE("a waker whose own wait is not traced ends the chain, marked as such")
     check_stage_hop(full.wakers[1], relay, 1, false);
     CHECK(full.end == wt::ChainEnd::waker_untraced);
 }
+
+TEST_CASE("deeper levels keep their stacks across drains that forget what nothing names") {
+    // A stack map of 8 slots is moved to user space at each check, and each
+    // drain forgets moved stacks no record names. Rounds come slower than
+    // drains, so a chain summed in one drain's span is read in a later one,
+    // after its hops' stacks were moved out and before the next round
+    // stores them again: the hops' stacks must stay, as hops live as long
+    // as the program.
+    wtt::RelayPlan plan = relay_plan(3);
+    plan.rounds = 20;
+    plan.sleep = 50ms;
+    wtt::Relay relay(plan);
+    wt::Config config;
+    config.tids = relay.tids();
+    config.chain_depth = 3;
+    config.stack_storage_size = 8;
+    wt::detail::ProfilerEngine engine(config);
+    engine.start();
+    std::atomic<bool> done{false};
+    std::thread workload([&] {
+        relay.run();
+        done = true;
+    });
+    std::vector<wt::Profile> drained;
+    while (!done) {
+        std::this_thread::sleep_for(20ms);
+        drained.push_back(engine.drain());
+    }
+    workload.join();
+    engine.stop();
+    drained.push_back(engine.drain());
+
+    uint64_t full_levels = 0;
+    uint64_t stack_errors = 0;
+    for (const wt::Profile& profile : drained) {
+        stack_errors += profile.losses.stack_errors;
+        for (const wt::WakeChain& chain : profile.chains) {
+            if (chain.target.tid != uint32_t(relay.tid(3)) || chain.wakers.size() < 3)
+                continue;
+            INFO(wtt::describe_hops(chain));
+            for (size_t level = 0; level + 1 < chain.wakers.size(); ++level) {
+                CHECK(chain.wakers[level].blocked_kernel_stack.status == wt::StackStatus::ok);
+                CHECK_FALSE(chain.wakers[level].blocked_kernel_stack.frames.empty());
+            }
+            CHECK(wtt::has_frame(chain.wakers[2].kernel_stack, "hrtimer_wakeup"));
+            full_levels += chain.count;
+        }
+    }
+    CHECK(stack_errors == 0);
+    CHECK(full_levels >= uint64_t(plan.rounds) * 8 / 10);
+    CHECK(drained.size() >= 5);
+}
