@@ -101,6 +101,14 @@ void check_nearly_all_in(const wt::WakeChain& full, const std::vector<const wt::
     CHECK(double(in_full + excused) >= 0.99 * double(wtt::sum_blocked_ns(chains) - blocked_in_lost));
 }
 
+// A chain cut short by a counted loss: a waker whose switch back in the host
+// did not report has no known last wait (its chains end as lost, the miss
+// counted), or a waker level that did not fit.
+bool lost_and_counted(const wt::WakeChain& chain, const wt::Profile& profile) {
+    return chain.end == wt::ChainEnd::waker_lost &&
+           profile.losses.missed_switch_ins + wtt::chain_level_losses(profile.losses) > 0;
+}
+
 // A hop that is relay stage `stage`, having woken the level below through
 // the relay's channel. `deeper_shown`: the next level is in the chain, so
 // this one's own wait (where the stage had blocked) must be there too.
@@ -347,6 +355,8 @@ TEST_CASE("a timer interrupt that hits a traced thread in user mode still ends t
     REQUIRE(!chains.empty());
     for (const wt::WakeChain* chain : chains) {
         INFO(wtt::describe_hops(*chain));
+        if (lost_and_counted(*chain, profile))
+            continue;
         REQUIRE(chain->wakers.size() == 2);
         check_stage_hop(chain->wakers[0], relay, 1, true);
         check_timer_hop(chain->wakers[1]);
@@ -423,7 +433,8 @@ TEST_CASE("a waker that never blocks ends the chain at level 1, complete") {
         CHECK(chain->wakers[0].task.tid == uint32_t(work.waker()));
         CHECK(wtt::has_frame(chain->wakers[0].kernel_stack, "pipe_write"));
         CHECK(chain->wakers[0].blocked_kernel_stack.status == wt::StackStatus::not_captured);
-        CHECK(chain->end == wt::ChainEnd::complete);
+        if (!lost_and_counted(*chain, profile))
+            CHECK(chain->end == wt::ChainEnd::complete);
     }
     // A round whose pass came before the target was back in its read (a
     // busy machine keeping it off the CPU) has no period: most rounds do.
@@ -449,7 +460,8 @@ TEST_CASE("a waker woken before the target began to wait does not extend the cha
         INFO(wtt::describe_hops(*chain));
         REQUIRE(chain->wakers.size() == 1);
         CHECK(chain->wakers[0].task.tid == uint32_t(work.waker()));
-        CHECK(chain->end == wt::ChainEnd::complete);
+        if (!lost_and_counted(*chain, profile))
+            CHECK(chain->end == wt::ChainEnd::complete);
     }
     // A round the target's take did not block (it was kept off the CPU for
     // the waker's whole millisecond) has no period: most rounds do.
