@@ -68,6 +68,12 @@ share=security_model=none
 # and the guest still hang at boot (seen here: 17 minutes without a line
 # after the BIOS), while TCG always works, only slowly.
 accel=${GUEST_ACCEL:-tcg}
+# One host thread runs both emulated CPUs: with a thread per vCPU, the
+# guest's live patching of tracepoint call sites (text_poke_bp: int3, then
+# an IPI to every CPU), which each BPF attach and detach does, was seen to
+# livelock, one vCPU looping in the int3 handler in __schedule while the
+# other waited for it (RCU stalls, then a soft lockup), on an idle host too.
+[ "$accel" = tcg ] && accel=tcg,thread=single
 echo "test-kernel-6.1: booting the guest ($accel); its console follows"
 timeout --kill-after=30 "${GUEST_TIMEOUT:-3600}" qemu-system-x86_64 \
   -accel "$accel" -cpu max -smp 2 -m 3G -nographic -no-reboot -nic none \

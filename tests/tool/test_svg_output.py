@@ -28,7 +28,9 @@ def test_the_flame_graph_is_written_beside_the_report(waketrace, demo, privilege
     for target, waker, _ in chains:
         assert target[0] in names
         assert waker[-1] in names
-    assert "anon_pipe_read" in names and "anon_pipe_write" in names
+    # 6.18 names them anon_pipe_read / anon_pipe_write, 6.1 pipe_read / pipe_write.
+    assert any(name.endswith("pipe_read") for name in names)
+    assert any(name.endswith("pipe_write") for name in names)
     assert not list(tmp_path.glob(".chains.svg*"))  # no temporary left behind
 
 
