@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "chain_queries.hpp"
+#include "process_usage.hpp"  // WT_TEST_ASAN
 #include "profiler_engine.hpp"
 #include "workloads.hpp"
 
@@ -44,8 +45,10 @@ namespace {
 // Bits of the round number that choose the call path: 4096 distinct stacks.
 constexpr int kPathBits = 12;
 constexpr int kRoundsPerChild = 16;
-constexpr auto kChildLingers = std::chrono::milliseconds(30);
-constexpr auto kRunFor = std::chrono::seconds(4);
+// Long enough for the library to read a new child's memory map before it
+// exits (its frames are named from that); the sanitizer builds are slower.
+constexpr auto kChildLingers = std::chrono::milliseconds(WT_TEST_ASAN ? 150 : 30);
+constexpr auto kRunFor = std::chrono::seconds(WT_TEST_ASAN ? 10 : 4);
 constexpr auto kDrainEvery = std::chrono::milliseconds(100);
 // Small, so that it is moved to user space again and again.
 constexpr uint32_t kStackSlots = 256;

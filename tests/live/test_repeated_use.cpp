@@ -114,7 +114,11 @@ void run_cycle(wt::detail::ProfilerEngine& profiler, Workload& work, pid_t reade
     const wt::Profile profile = profiler.results();
     INFO(wt::test::describe_chains(profile, uint32_t(reader)));
     INFO(wt::test::describe(profile.losses));
-    REQUIRE(wt::test::count_blocked_in(profile, uint32_t(reader), "pipe_read") == kRounds);
+    // Each read, or a period the host did not report the switch back in of
+    // (counted; seen on this host once in 40 cycles).
+    const uint64_t reads = wt::test::count_blocked_in(profile, uint32_t(reader), "pipe_read");
+    REQUIRE(reads <= uint64_t(kRounds));
+    REQUIRE(reads + profile.losses.missed_switch_ins >= uint64_t(kRounds));
 }
 
 }  // namespace
