@@ -88,9 +88,10 @@ enum class ChainEnd : uint8_t {
     depth_reached,   // the last waker had itself been woken during the wait, but
                      // Config::chain_depth levels are shown: "[deeper wakers not traced]"
     waker_untraced,  // the last waker's own wait is not traced (outside the filters)
-    waker_lost,      // the last waker's own wait was lost: its state or hop record did not
-                     // fit (Losses::chain_states_full / hop_map_full / hop_collisions), or
-                     // its stacks were not sampled
+    waker_lost,      // the last waker's own wait is unknown: its state or hop record did not
+                     // fit (Losses::chain_states_full / hop_map_full / hop_collisions), its
+                     // switch back in was not reported (missed_switch_ins), its stacks were
+                     // not sampled, or it had been waiting since before the start
 };
 
 struct WakeChain {
