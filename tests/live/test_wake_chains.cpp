@@ -472,6 +472,12 @@ TEST_CASE("a waker woken before the target began to wait does not extend the cha
     for (const wt::WakeChain* chain : target_chains) {
         INFO(wtt::describe_hops(*chain));
         REQUIRE(chain->wakers.size() == 1);
+        // A period with no waker to name (preempted inside the read, or its
+        // waking raced ahead of the switch-out; seen under emulation, in
+        // the 6.1 guest): nothing to extend.
+        if (chain->wakers[0].context == wt::WakerContext::unseen ||
+            chain->wakers[0].context == wt::WakerContext::preempted)
+            continue;
         CHECK(chain->wakers[0].task.tid == uint32_t(work.waker()));
         if (!lost_and_counted(*chain, profile))
             CHECK(chain->end == wt::ChainEnd::complete);
