@@ -62,24 +62,26 @@ TEST_CASE("chains: one complete level prints offwaketime's layout, whatever the 
     CHECK(folded_of(one) == kFirstLevelFolded + " 2100\n");
 }
 
+// The second level's block: relay-1 woke relay-2, which had blocked in its read.
+const std::string kSecondLevelText =
+    "    waker:           relay-1 301 (overlap 1900 us)\n"
+    "    relay1_main\n"
+    "    relay1_send\n"
+    "    write\n"
+    "    relay1_ksys_write\n"
+    "    pipe_write\n"
+    "    try_to_wake_up\n"
+    "    --               --\n"
+    "    __schedule\n"
+    "    schedule\n"
+    "    relay2_pipe_read\n"
+    "    read\n"
+    "    relay2_receive\n"
+    "    relay2_main\n"
+    "    blocked:         relay-2 302\n";
+
 TEST_CASE("chains text: two levels, the deeper hop above, its overlap on its waker line") {
-    CHECK(text_of(relay_chain(2)) ==
-          "    waker:           relay-1 301 (overlap 1900 us)\n"
-          "    relay1_main\n"
-          "    relay1_send\n"
-          "    write\n"
-          "    relay1_ksys_write\n"
-          "    pipe_write\n"
-          "    try_to_wake_up\n"
-          "    --               --\n"
-          "    __schedule\n"
-          "    schedule\n"
-          "    relay2_pipe_read\n"
-          "    read\n"
-          "    relay2_receive\n"
-          "    relay2_main\n"
-          "    blocked:         relay-2 302\n" +
-              kFirstLevelText);
+    CHECK(text_of(relay_chain(2)) == kSecondLevelText + kFirstLevelText);
 }
 
 TEST_CASE("chains text: three levels down to the timer interrupt, deepest first") {
@@ -94,23 +96,8 @@ TEST_CASE("chains text: three levels down to the timer interrupt, deepest first"
           "    do_nanosleep\n"
           "    clock_nanosleep\n"
           "    relay1_main\n"
-          "    blocked:         relay-1 301\n"
-          "    waker:           relay-1 301 (overlap 1900 us)\n"
-          "    relay1_main\n"
-          "    relay1_send\n"
-          "    write\n"
-          "    relay1_ksys_write\n"
-          "    pipe_write\n"
-          "    try_to_wake_up\n"
-          "    --               --\n"
-          "    __schedule\n"
-          "    schedule\n"
-          "    relay2_pipe_read\n"
-          "    read\n"
-          "    relay2_receive\n"
-          "    relay2_main\n"
-          "    blocked:         relay-2 302\n" +
-              kFirstLevelText);
+          "    blocked:         relay-1 301\n" +
+              kSecondLevelText + kFirstLevelText);
 }
 
 TEST_CASE("chains text: a chain that stops early says why on its first line") {
