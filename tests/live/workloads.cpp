@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "workloads.hpp"
 
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <climits>
 #include <fstream>
 #include <future>
 #include <stdexcept>
@@ -22,12 +24,16 @@ Workload::~Workload() {
     run();  // never leave threads waiting; a no-op after run()
 }
 
+// The threads wait on a bare futex word, not a condition variable: woken
+// together from pthread_cond_wait, each would block once more on the
+// mutex, woken by the thread before it: a convoy of short waits, in a
+// chain through every thread, after the profiler started (it made tests
+// count one period too many). A futex wait that began before the start is
+// never seen.
 void Workload::release() {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        released_ = true;
-    }
-    released_cv_.notify_all();
+    released_.store(1);
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&released_), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr,
+            0);
 }
 
 void Workload::join() {
@@ -41,10 +47,9 @@ pid_t Workload::spawn(std::function<void()> body) {
     std::future<pid_t> started = tid.get_future();
     threads_.emplace_back([this, &tid, body = std::move(body)] {
         tid.set_value(current_tid());
-        {
-            std::unique_lock<std::mutex> lock(mutex_);
-            released_cv_.wait(lock, [this] { return released_; });
-        }
+        while (released_.load() == 0)
+            syscall(SYS_futex, reinterpret_cast<uint32_t*>(&released_), FUTEX_WAIT_PRIVATE, 0, nullptr,
+                    nullptr, 0);
         body();
     });
     return started.get();

@@ -6,11 +6,10 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -34,9 +33,7 @@ protected:
     pid_t spawn(std::function<void()> body);
 
 private:
-    std::mutex mutex_;
-    std::condition_variable released_cv_;
-    bool released_ = false;
+    std::atomic<uint32_t> released_{0};  // a futex word: 1 once released
     std::vector<std::thread> threads_;
 };
 
