@@ -59,11 +59,11 @@ private:
     bool waiting_ = false;
 };
 
-void add_waker(PathBuilder& path, const Waker& waker) {
+void add_waker(PathBuilder& path, const Waker& waker, const FormatOptions& options) {
     const FlameRole role = is_interrupt(waker) ? FlameRole::interrupt : FlameRole::waker;
     path.add_stacks(waker.user_stack, waker.kernel_stack, PartOrder::kernel_then_user, FrameOrder::leaf_first,
                     role);
-    path.add(waker_name(waker), role);
+    path.add(waker_label(waker, options), role);
 }
 
 bool step_less(const FlameStep& a, const FlameStep& b) {
@@ -89,18 +89,18 @@ void sort_children(FlameNode& node) {
 
 std::vector<FlameStep> flame_path(const WakeChain& chain, const FormatOptions& options) {
     PathBuilder path(options);
-    path.add(task_name(chain.target), FlameRole::target);
+    path.add(task_label(chain.target, options), FlameRole::target);
     path.add_stacks(chain.user_stack, chain.kernel_stack, PartOrder::user_then_kernel, FrameOrder::root_first,
                     FlameRole::target);
     path.open_level(false);
-    add_waker(path, first_waker(chain));
+    add_waker(path, first_waker(chain), options);
     for (size_t level = 1; level < chain.wakers.size(); ++level) {
         const Waker& woken = chain.wakers[level - 1];
         path.open_level(true);
         path.add_stacks(woken.blocked_user_stack, woken.blocked_kernel_stack, PartOrder::kernel_then_user,
                         FrameOrder::leaf_first, FlameRole::waker);
         path.end_waiting();
-        add_waker(path, chain.wakers[level]);
+        add_waker(path, chain.wakers[level], options);
     }
     if (chain.end != ChainEnd::complete) {
         path.open_level(false);

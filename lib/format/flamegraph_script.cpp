@@ -5,7 +5,8 @@
 // margin left and right) and data-char-width (the average advance of a
 // character, for fitting labels); each frame <g> under .frames holds
 // data-depth, data-count and, per metric, "start value" in nanoseconds
-// (data-total, data-blocked, data-runqueue), the root frame first. Every
+// (data-total, data-blocked, data-runqueue; a differential graph's are
+// data-after and data-before, without data-count), the root frame first. Every
 // action sets the state (metric, zoomed frame, search pattern) and redraws
 // all frames from it, so no action has to undo another.
 #include "format/flamegraph_script.hpp"
@@ -162,10 +163,13 @@ std::string_view flamegraph_script() {
     }
     render();
   }
+  // A differential graph's frames have no count: its files hold none.
   function describe(frame) {
-    var own = span(frame), count = Number(frame.getAttribute("data-count"));
-    return nameOf(frame) + " (" + grouped(Math.round(own.value / 1000)) + " \u00b5s, " +
-        grouped(count) + (count === 1 ? " period, " : " periods, ") + share(own.value, span(root).value) + ")";
+    var own = span(frame), counted = frame.hasAttribute("data-count");
+    var count = Number(frame.getAttribute("data-count"));
+    var periods = counted ? grouped(count) + (count === 1 ? " period, " : " periods, ") : "";
+    return nameOf(frame) + " (" + grouped(Math.round(own.value / 1000)) + " \u00b5s, " + periods +
+        share(own.value, span(root).value) + ")";
   }
 
   svg.addEventListener("click", function (event) {

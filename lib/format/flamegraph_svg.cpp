@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "format/flame_layout.hpp"
 #include "format/flame_palette.hpp"
 #include "format/flame_tree.hpp"
 #include "format/flamegraph_script.hpp"
@@ -28,17 +29,15 @@ using format_internal::FlameStep;
 using format_internal::FlameValues;
 using format_internal::xml_escaped;
 
-constexpr double kPad = 10;          // left and right margin
-constexpr double kFrameHeight = 16;  // one stack level, with a pixel between levels
-constexpr double kFontSize = 12;
-// The average advance of a character in Verdana (or DejaVu Sans) at
-// kFontSize: labels are cut to what fits without measuring text.
-constexpr double kCharWidth = kFontSize * 0.59;
-constexpr double kTop = 84;     // title, subtitle, and the line of the switch and legend
-constexpr double kBottom = 34;  // the line showing the frame under the mouse
-// Frames narrower than this (pixels) under every metric are left out, as
-// flamegraph.pl leaves out frames under --minwidth.
-constexpr double kMinWidth = 0.1;
+using format_internal::fitted_label;
+using format_internal::grouped;
+using format_internal::micros;
+constexpr double kPad = format_internal::kFlamePad;
+constexpr double kFrameHeight = format_internal::kFlameFrameHeight;
+constexpr double kCharWidth = format_internal::kFlameCharWidth;
+constexpr double kTop = format_internal::kFlameTop;
+constexpr double kBottom = format_internal::kFlameBottom;
+constexpr double kMinWidth = format_internal::kFlameMinWidth;
 
 constexpr std::array<FlameMetric, 3> kMetrics = {FlameMetric::total, FlameMetric::blocked,
                                                  FlameMetric::runqueue};
@@ -66,20 +65,6 @@ std::string_view label_of(FlameMetric metric) {
     return "off-CPU";
 }
 
-// 1234567 -> "1,234,567"
-std::string grouped(uint64_t number) {
-    const std::string digits = fmt::format("{}", number);
-    std::string out;
-    for (size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0)
-            out += ',';
-        out += digits[i];
-    }
-    return out;
-}
-
-std::string micros(uint64_t ns) { return grouped((ns + 500) / 1000) + " \u00b5s"; }
-
 std::string share(uint64_t part, uint64_t whole) {
     if (whole == 0)
         return "-";
@@ -87,22 +72,6 @@ std::string share(uint64_t part, uint64_t whole) {
 }
 
 std::string periods(uint64_t count) { return grouped(count) + (count == 1 ? " period" : " periods"); }
-
-// The label a frame of `width` pixels shows, cut as the script cuts it
-// (whole characters, "..", nothing below three).
-std::string fitted_label(const std::string& name, double width) {
-    const double fits = (width - 6) / kCharWidth;
-    if (fits < 3)
-        return {};
-    std::vector<size_t> starts;  // byte offset of each character
-    for (size_t i = 0; i < name.size(); ++i)
-        if ((uint8_t(name[i]) & 0xC0) != 0x80)
-            starts.push_back(i);
-    const auto room = size_t(fits);
-    if (starts.size() <= room)
-        return name;
-    return name.substr(0, starts[room - 2]) + "..";
-}
 
 // What a frame is, in words, for its tooltip.
 std::string role_text(const FlameStep& step) {

@@ -34,13 +34,13 @@ std::string folded_line(const WakeChain& chain, const FormatOptions& options) {
     auto append = [&](std::string_view item) { append_field(line, item); };
     const Waker& waker = format_internal::first_waker(chain);
 
-    append(format_internal::task_name(chain.target));
+    append(format_internal::task_label(chain.target, options));
     format_internal::walk_stacks(options, chain.user_stack, chain.kernel_stack, PartOrder::user_then_kernel,
                                  FrameOrder::root_first, append);
     append(format_internal::chain_separator);
     format_internal::walk_stacks(options, waker.user_stack, waker.kernel_stack, PartOrder::kernel_then_user,
                                  FrameOrder::leaf_first, append);
-    append(waker_name(waker));
+    append(format_internal::waker_label(waker, options));
     for (size_t level = 1; level < chain.wakers.size(); ++level) {
         const Waker& woken = chain.wakers[level - 1];
         const Waker& deeper = chain.wakers[level];
@@ -50,7 +50,7 @@ std::string folded_line(const WakeChain& chain, const FormatOptions& options) {
         append(format_internal::chain_separator);
         format_internal::walk_stacks(options, deeper.user_stack, deeper.kernel_stack,
                                      PartOrder::kernel_then_user, FrameOrder::leaf_first, append);
-        append(waker_name(deeper));
+        append(format_internal::waker_label(deeper, options));
     }
     if (chain.end != ChainEnd::complete) {
         append(format_internal::chain_separator);

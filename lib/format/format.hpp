@@ -15,14 +15,27 @@
 // None of them throws except std::bad_alloc.
 #pragma once
 
+#include <cstddef>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "waketrace/config.hpp"
 #include "waketrace/profile.hpp"
 
 namespace waketrace {
+
+// How a task (a target, or a waker that is a thread) is named: by its comm
+// alone, as offwaketime does, so that all threads and processes of one
+// name merge; or as "comm-pid" (one root per process) or "comm-pid/tid"
+// (one per thread), kept apart.
+enum class TaskNames : uint8_t {
+    comm,
+    per_process,
+    per_thread,
+};
 
 struct FormatOptions {
     // Which stacks to print; pass the Config::stacks the profile was taken
@@ -31,6 +44,9 @@ struct FormatOptions {
     // offwaketime -d: a "-" between the user and the kernel part of a stack
     // (only when both parts have frames).
     bool delimiter = false;
+    // The name every layout gives a task (targets and task wakers; the
+    // text layout still prints each one's tid after it).
+    TaskNames task_names = TaskNames::comm;
 };
 
 // offwaketime's default layout: one block per chain, in Profile::chains order
@@ -76,7 +92,9 @@ std::string format_text(const Profile& profile, const FormatOptions& options);
 //     waker kernel (leaf first);waker user (leaf first);waker name <total us>
 //
 // (one line, no spaces around ';'). ';' inside names becomes ':' and newlines
-// become spaces, so every line splits back into the same frames.
+// become spaces, so every line splits back into the same frames. With
+// task_names per_process or per_thread, the target comm and each task
+// waker's name read "comm-pid" or "comm-pid/tid" instead.
 //
 // Each deeper waker level i (wakers[i] woke wakers[i - 1]) adds, before the
 // total, ";--;" wakers[i - 1]'s blocked stacks (kernel then user, leaf first)
@@ -85,6 +103,18 @@ std::string format_text(const Profile& profile, const FormatOptions& options);
 // flamegraph.pl --color=chain draws the target at the bottom, then each hop
 // above the one it caused, every frame after the first "--" as a waker's.
 std::string format_folded(const Profile& profile, const FormatOptions& options);
+
+// Profile::threads as a table, largest total first (ties by tid), after a
+// heading line: one row per thread with its tid, pid, off-CPU, blocked and
+// runqueue microseconds (rounded down), its count of periods, and last its
+// comm (task_name(), newlines as spaces):
+//
+//     Off-CPU time by thread (us), largest first:
+//              TID      PID        TOTAL      BLOCKED     RUNQUEUE    COUNT  COMM
+//             4242     4240       120034       119800          234       12  worker
+//
+// Exact even when stacks were sampled, as Profile::threads is.
+std::string format_thread_totals(const Profile& profile);
 
 // The line text output starts with, in offwaketime's words: what is traced
 // and until when. duration_s: the tracing time, or nullopt for "until
@@ -150,6 +180,56 @@ struct FlameGraphOptions {
 // scripts it is a plain picture of `options.metric`. Every name is escaped
 // (and ill-formed UTF-8 replaced), so any profile gives well-formed XML.
 std::string format_flamegraph_svg(const Profile& profile, const FlameGraphOptions& options);
+
+// One line of a folded file (offwaketime -f, waketrace -f, or any tool
+// written for flamegraph.pl): its ';'-separated frames, root first, and its
+// value (microseconds, for offwaketime's and ours).
+struct FoldedStack {
+    std::string frames;
+    uint64_t value = 0;
+};
+
+// A line of input that is not "FRAMES VALUE". line is 1-based; what() says
+// "line N: ..." with the start of the line.
+struct FoldedSyntaxError : std::runtime_error {
+    FoldedSyntaxError(size_t line_number, const std::string& message)
+        : std::runtime_error(message), line(line_number) {}
+    size_t line;
+};
+
+// Reads a folded file: one stack per line, its frames, one space, and a
+// whole number (digits only, at most 2^64 - 1), as flamegraph.pl reads it.
+// Empty lines (and a "\r" before a newline) are allowed; anything else
+// throws FoldedSyntaxError. Lines with the same frames stay separate (the
+// graph sums them).
+std::vector<FoldedStack> parse_folded(std::string_view text);
+
+struct DiffGraphOptions {
+    // What the two profiles are called in the title, tooltips and switch
+    // (file names, say).
+    std::string before_name = "before";
+    std::string after_name = "after";
+    std::string title;  // empty: "Off-CPU time, differential: <before> -> <after>"
+    // Frame widths by BEFORE's values when the graph opens (the switch in
+    // the graph shows the other); by default AFTER's, as flamegraph.pl's
+    // difffolded.pl draws it.
+    bool widths_by_before = false;
+    double width = 1200;  // pixels
+};
+
+// A differential flame graph of two folded profiles, in the same
+// interactive SVG as format_flamegraph_svg() (zoom, search, a switch of
+// widths): every stack of either merged by common prefix, each frame as
+// wide as its AFTER value, coloured by AFTER - BEFORE: red where it grew,
+// blue where it shrank, the deeper the larger the change against the
+// largest of any frame; grey when unchanged. Tooltips give BEFORE, AFTER
+// and the change in microseconds and percent. Frames only in BEFORE have
+// no width in AFTER: the subtitle counts those stacks and their time, and
+// the switch's "before" widths draw them (in blue). Values are read as
+// microseconds, as offwaketime's folded output holds.
+std::string format_diff_flamegraph_svg(const std::vector<FoldedStack>& before,
+                                       const std::vector<FoldedStack>& after,
+                                       const DiffGraphOptions& options);
 
 // The chains with the most off-CPU time, at most `max_rows`, as one HTML
 // <table> (class "waketrace-chains"), largest first: target, waker levels,

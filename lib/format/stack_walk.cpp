@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace waketrace::format_internal {
 namespace {
 
@@ -76,6 +78,19 @@ const Waker& first_waker(const WakeChain& chain) {
 
 std::string task_name(const Task& task) {
     return task.comm.empty() ? std::string("[unknown]") : thread_name(task.comm);
+}
+
+std::string task_label(const Task& task, const FormatOptions& options) {
+    switch (options.task_names) {
+    case TaskNames::comm: break;
+    case TaskNames::per_process: return fmt::format("{}-{}", task_name(task), task.tgid);
+    case TaskNames::per_thread: return fmt::format("{}-{}/{}", task_name(task), task.tgid, task.tid);
+    }
+    return task_name(task);
+}
+
+std::string waker_label(const Waker& waker, const FormatOptions& options) {
+    return waker.context == WakerContext::task ? task_label(waker.task, options) : waker_name(waker);
 }
 
 uint64_t total_us(const WakeChain& chain) { return chain.total_ns / 1000; }

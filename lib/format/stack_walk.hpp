@@ -37,6 +37,13 @@ const Waker& first_waker(const WakeChain& chain);
 // A task's comm as thread_name() shows it, or "[unknown]" when the kernel gave none.
 std::string task_name(const Task& task);
 
+// A task as FormatOptions::task_names names it: task_name(), or with
+// "-pid" or "-pid/tid" after it.
+std::string task_label(const Task& task, const FormatOptions& options);
+
+// waker_name(), a task waker named by task_label().
+std::string waker_label(const Waker& waker, const FormatOptions& options);
+
 // Off-CPU time as offwaketime prints it: whole microseconds, rounded down.
 uint64_t total_us(const WakeChain& chain);
 

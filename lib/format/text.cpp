@@ -26,9 +26,9 @@ void append_labelled(std::string& out, std::string_view label, std::string_view 
 }
 
 // Interrupts and preemption have no task: a tid would only mislead.
-std::string identity(const Waker& waker) {
+std::string identity(const Waker& waker, const FormatOptions& options) {
     if (waker.context == WakerContext::task)
-        return fmt::format("{} {}", waker_name(waker), waker.task.tid);
+        return fmt::format("{} {}", format_internal::task_label(waker.task, options), waker.task.tid);
     return waker_name(waker);
 }
 
@@ -36,10 +36,10 @@ std::string identity(const Waker& waker) {
 // chain's blocked time, so only deeper levels say theirs.
 void append_waker(std::string& out, const FormatOptions& options, const Waker& waker, size_t level) {
     if (level == 0)
-        append_labelled(out, "waker:", identity(waker));
+        append_labelled(out, "waker:", identity(waker, options));
     else
-        append_labelled(
-            out, "waker:", fmt::format("{} (overlap {} us)", identity(waker), waker.overlap_ns / 1000));
+        append_labelled(out, "waker:",
+                        fmt::format("{} (overlap {} us)", identity(waker, options), waker.overlap_ns / 1000));
     format_internal::walk_stacks(options, waker.user_stack, waker.kernel_stack, PartOrder::user_then_kernel,
                                  FrameOrder::root_first,
                                  [&](std::string_view item) { append_line(out, item); });
@@ -51,7 +51,7 @@ void append_blocked(std::string& out, const FormatOptions& options, const Waker&
     format_internal::walk_stacks(options, waker.blocked_user_stack, waker.blocked_kernel_stack,
                                  PartOrder::kernel_then_user, FrameOrder::leaf_first,
                                  [&](std::string_view item) { append_line(out, item); });
-    append_labelled(out, "blocked:", identity(waker));
+    append_labelled(out, "blocked:", identity(waker, options));
 }
 
 // The hops beyond wakers[0], deepest first: each waker's waking stacks, "--",
@@ -71,7 +71,8 @@ void append_target(std::string& out, const FormatOptions& options, const WakeCha
                                  FrameOrder::leaf_first,
                                  [&](std::string_view item) { append_line(out, item); });
     append_labelled(
-        out, "target:", fmt::format("{} {}", format_internal::task_name(chain.target), chain.target.tid));
+        out, "target:",
+        fmt::format("{} {}", format_internal::task_label(chain.target, options), chain.target.tid));
 }
 
 std::string_view stack_kinds_words(StackKinds stacks) {
