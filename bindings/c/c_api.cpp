@@ -65,6 +65,17 @@ std::string flame_graph(const wt::Profile& profile, const wt::FormatOptions& sho
     return wt::format_flamegraph_svg(profile, options);
 }
 
+// WT_FORMAT_PER_PROCESS / WT_FORMAT_PER_THREAD: how tasks are named.
+wt::TaskNames task_names(uint32_t format) {
+    if ((format & WT_FORMAT_PER_PROCESS) && (format & WT_FORMAT_PER_THREAD))
+        throw wt::Error(EINVAL, "WT_FORMAT_PER_PROCESS and WT_FORMAT_PER_THREAD cannot be combined");
+    if (format & WT_FORMAT_PER_PROCESS)
+        return wt::TaskNames::per_process;
+    if (format & WT_FORMAT_PER_THREAD)
+        return wt::TaskNames::per_thread;
+    return wt::TaskNames::comm;
+}
+
 }  // namespace
 
 // Built with hidden visibility; these are the only exceptions, and the
@@ -194,7 +205,8 @@ char* wt_profile_format(const wt_profile* profile, uint32_t format, uint32_t sta
     return guarded_pointer([&]() -> char* {
         require(profile, "profile");
         constexpr uint32_t metric_flags = WT_FORMAT_BY_BLOCKED | WT_FORMAT_BY_RUNQUEUE;
-        const uint32_t layout = format & ~(WT_FORMAT_DELIMITER | metric_flags);
+        constexpr uint32_t naming_flags = WT_FORMAT_PER_PROCESS | WT_FORMAT_PER_THREAD;
+        const uint32_t layout = format & ~(WT_FORMAT_DELIMITER | metric_flags | naming_flags);
         if (layout != WT_FORMAT_TEXT && layout != WT_FORMAT_FOLDED && layout != WT_FORMAT_SVG)
             throw wt::Error(EINVAL, "format must be WT_FORMAT_TEXT, WT_FORMAT_FOLDED or WT_FORMAT_SVG");
         if ((format & metric_flags) == metric_flags || (layout != WT_FORMAT_SVG && (format & metric_flags)))
@@ -202,7 +214,8 @@ char* wt_profile_format(const wt_profile* profile, uint32_t format, uint32_t sta
                             "WT_FORMAT_BY_BLOCKED or WT_FORMAT_BY_RUNQUEUE (not both) go with WT_FORMAT_SVG");
         if (stacks > WT_STACKS_USER_ONLY)
             throw wt::Error(EINVAL, "stacks must be one of WT_STACKS_*");
-        const wt::FormatOptions options{wt::StackKinds(stacks), (format & WT_FORMAT_DELIMITER) != 0};
+        const wt::FormatOptions options{wt::StackKinds(stacks), (format & WT_FORMAT_DELIMITER) != 0,
+                                        task_names(format)};
         const wt::Profile unpacked = wt::c_bridge::profile_from(*profile);
         const std::string text = layout == WT_FORMAT_SVG      ? flame_graph(unpacked, options, format)
                                  : layout == WT_FORMAT_FOLDED ? wt::format_folded(unpacked, options)

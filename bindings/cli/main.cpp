@@ -5,8 +5,12 @@
 #include <signal.h>
 
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,7 +85,7 @@ void wait_for_end(const sigset_t& signals, std::optional<double> duration_s,
 // --svg: the chains as the report shows them, titled with the command traced.
 waketrace::FlameGraphOptions flame_graph_options(const waketrace::cli::Options& options) {
     waketrace::FlameGraphOptions flame;
-    flame.format = {options.config.stacks, options.delimiter};
+    flame.format = {options.config.stacks, options.delimiter, options.task_names};
     if (!options.command.empty()) {
         // The program's name rather than its path, then its arguments.
         const std::string& program = options.command.front();
@@ -90,6 +94,42 @@ waketrace::FlameGraphOptions flame_graph_options(const waketrace::cli::Options& 
         flame.title = fmt::format("Off-CPU time by wake chain: {}", fmt::join(shown, " "));
     }
     return flame;
+}
+
+// A file --diff was given that is not folded.
+struct NotFolded : std::runtime_error {
+    using runtime_error::runtime_error;
+};
+
+std::string read_file(const std::string& path) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file)
+        throw std::runtime_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+    std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+    if (file.bad())
+        throw std::runtime_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+    return text;
+}
+
+std::vector<waketrace::FoldedStack> read_folded(const std::string& path) {
+    try {
+        return waketrace::parse_folded(read_file(path));
+    } catch (const waketrace::FoldedSyntaxError& e) {
+        throw NotFolded(fmt::format("{} is not a folded file: {}", path, e.what()));
+    }
+}
+
+// --diff: two files in, one picture out, nothing traced.
+int run_diff(const waketrace::cli::Options& options) {
+    waketrace::cli::ReportOutput svg(options.svg_path);
+    const auto before = read_folded(options.diff_before);
+    const auto after = read_folded(options.diff_after);
+    waketrace::DiffGraphOptions diff;
+    diff.before_name = options.diff_before.substr(options.diff_before.rfind('/') + 1);
+    diff.after_name = options.diff_after.substr(options.diff_after.rfind('/') + 1);
+    svg.write(waketrace::format_diff_flamegraph_svg(before, after, diff));
+    svg.commit();
+    return 0;
 }
 
 int run(const waketrace::cli::Options& options) {
@@ -136,10 +176,12 @@ int run(const waketrace::cli::Options& options) {
     profiler.stop();
 
     const waketrace::Profile profile = profiler.results();
-    const waketrace::FormatOptions format{options.config.stacks, options.delimiter};
+    const waketrace::FormatOptions format{options.config.stacks, options.delimiter, options.task_names};
     const std::string text =
         options.folded ? waketrace::format_folded(profile, format) : waketrace::format_text(profile, format);
     out.write(text);
+    if (options.thread_totals)
+        out.write(waketrace::format_thread_totals(profile));
     if (svg) {
         svg->write(waketrace::format_flamegraph_svg(profile, flame_graph_options(options)));
         svg->commit();
@@ -167,7 +209,10 @@ int main(int argc, char** argv) {
             out.write(waketrace::cli::usage_text("waketrace"));
             return 0;
         }
-        return run(options);
+        return options.diff_before.empty() ? run(options) : run_diff(options);
+    } catch (const NotFolded& e) {
+        fmt::print(stderr, "waketrace: error: {}\n", e.what());
+        return kExitUsage;
     } catch (const waketrace::Error& e) {
         fmt::print(stderr, "waketrace: {}\n", error_text(e));
         return kExitRuntimeError;

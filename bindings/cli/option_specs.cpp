@@ -45,6 +45,14 @@ std::vector<OptionSpec> make_specs() {
             "put \"-\" between the user and kernel part of a stack"),
         own('f', "folded", "", Group::none, Action::folded,
             "one line per chain, for flamegraph.pl --color=chain"),
+        own('\0', "per-process", "", Group::task_names, Action::per_process,
+            "name each target and waker thread comm-PID, so processes sharing a name stay apart (in the "
+            "report and the flame graph)"),
+        own('\0', "per-thread", "", Group::task_names, Action::per_thread,
+            "name each target and waker thread comm-PID/TID, so every thread stays apart"),
+        own('\0', "thread-totals", "", Group::none, Action::thread_totals,
+            "after the chains, a table of each traced thread's off-CPU, blocked and runqueue time and "
+            "count, largest first (not with -f)"),
     };
     const OptionSpec dwarf = own('\0', "dwarf", "", Group::none, Action::dwarf,
                                  "unwind user stacks with the binaries' unwind tables instead of frame "
@@ -59,6 +67,10 @@ std::vector<OptionSpec> make_specs() {
                         "write the report to FILE instead of standard output"));
     specs.push_back(own('\0', "svg", "FILE", Group::none, Action::svg,
                         "also write an interactive flame graph of the chains to FILE (SVG)"));
+    specs.push_back(own('\0', "diff", "BEFORE AFTER", Group::none, Action::diff,
+                        "trace nothing: compare two folded files (-f output) into a differential flame "
+                        "graph written to --svg's FILE, widths by AFTER, red where time grew, blue where "
+                        "it shrank"));
     specs.push_back(
         own('v', "verbose", "", Group::none, Action::verbose, "log what the profiler and the BPF loader do"));
     return specs;

@@ -14,7 +14,7 @@ namespace waketrace::cli {
 
 // Options that pick the same setting in different ways; at most one of each
 // group may be given (offwaketime's argparse groups).
-enum class Group { none, targets, stacks };
+enum class Group { none, targets, stacks, task_names };
 
 // What an option does: a table row sets its Config member (set_option);
 // the others are the command line's own.
@@ -30,9 +30,13 @@ enum class Action {
     kernel_stacks_only,
     delimited,
     folded,
+    per_process,
+    per_thread,
+    thread_totals,
     dwarf,
     output,
     svg,
+    diff,
     verbose,
 };
 

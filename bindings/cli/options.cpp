@@ -195,6 +195,9 @@ private:
         case Action::kernel_stacks_only: config.stacks = StackKinds::kernel_only; break;
         case Action::delimited: options_.delimiter = true; break;
         case Action::folded: options_.folded = true; break;
+        case Action::per_process: options_.task_names = TaskNames::per_process; break;
+        case Action::per_thread: options_.task_names = TaskNames::per_thread; break;
+        case Action::thread_totals: options_.thread_totals = true; break;
         case Action::verbose: options_.verbose = true; break;
         case Action::dwarf: imply_dwarf(); break;
         case Action::output:
@@ -206,6 +209,13 @@ private:
             if (value.empty())
                 throw UsageError(fmt::format("option {} needs a file name", spelling));
             options_.svg_path = std::string(value);
+            break;
+        case Action::diff:
+            // Its second file is the next argument, whatever it looks like.
+            if (value.empty() || next_ == args_.size() || args_[next_].empty())
+                throw UsageError(fmt::format("option {} needs two file names, BEFORE and AFTER", spelling));
+            options_.diff_before = std::string(value);
+            options_.diff_after = std::string(args_[next_++]);
             break;
         }
     }
@@ -227,7 +237,9 @@ private:
     void claim_group(const OptionSpec& spec) {
         if (spec.group == Group::none)
             return;
-        const OptionSpec*& owner = spec.group == Group::targets ? targets_owner_ : stacks_owner_;
+        const OptionSpec*& owner = spec.group == Group::targets  ? targets_owner_
+                                   : spec.group == Group::stacks ? stacks_owner_
+                                                                 : task_names_owner_;
         if (owner != nullptr && owner != &spec)
             throw UsageError(
                 fmt::format("--{} cannot be combined with --{}", owner->long_name, spec.long_name));
@@ -240,11 +252,23 @@ private:
             throw UsageError(fmt::format("{} ({}) is larger than {} ({})", option_for("min_block_us"),
                                          config.min_block_us, option_for("max_block_us"),
                                          config.max_block_us));
+        if (options_.thread_totals && options_.folded)
+            throw UsageError("--thread-totals cannot be combined with --folded (folded lines only)");
+        if (!options_.diff_before.empty())
+            check_diff();
         if (!options_.svg_path.empty() && options_.svg_path == options_.output_path)
             throw UsageError("--svg and --output cannot name the same file");
         // The command's threads are the targets; other filters would hide them.
         if (!options_.command.empty() && (!config.pids.empty() || !config.tids.empty()))
             throw UsageError("--pid and --tid cannot be combined with a command to run");
+    }
+
+    // --diff only reads two files and writes a picture.
+    void check_diff() const {
+        if (options_.svg_path.empty())
+            throw UsageError("--diff needs --svg FILE, the differential flame graph to write");
+        if (!options_.command.empty() || options_.duration_s)
+            throw UsageError("--diff traces nothing: it takes no duration and no command to run");
     }
 
     static void append(std::vector<uint32_t>& to, const std::vector<uint32_t>& ids) {
@@ -262,6 +286,7 @@ private:
     Options options_;
     const OptionSpec* targets_owner_ = nullptr;
     const OptionSpec* stacks_owner_ = nullptr;
+    const OptionSpec* task_names_owner_ = nullptr;
 };
 
 }  // namespace

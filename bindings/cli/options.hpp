@@ -5,6 +5,7 @@
 //     waketrace [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [-U | -K] [-d] [-f]
 //               [OPTIONS of include/waketrace/options.hpp, and --dwarf]
 //               [-o FILE] [--svg FILE] [-v] [duration] [-- COMMAND [ARGS...]]
+//     waketrace --diff BEFORE AFTER --svg FILE
 //
 // (usage_text() has them all.)
 // Parsing is pure (no I/O, no lookups of pids), so it is tested on its own.
@@ -19,18 +20,25 @@
 #include <waketrace/config.hpp>
 #include <waketrace/options.hpp>
 
+#include "format/format.hpp"
+
 namespace waketrace::cli {
 
 struct Options {
-    waketrace::Config config;          // filters, stack kinds, block-time bounds, map size
-    bool folded = false;               // -f: one line per chain
-    bool delimiter = false;            // -d: "-" between user and kernel stacks
-    std::optional<double> duration_s;  // positional duration; nullopt: until Ctrl-C / COMMAND exits
-    std::string output_path;           // -o; empty: standard output
-    std::string svg_path;              // --svg: a flame graph too; empty: none
-    std::vector<std::string> command;  // after "--"; empty: trace without running anything
-    bool verbose = false;              // -v
-    bool show_help = false;            // -h: print usage_text() and exit 0, nothing else is set
+    waketrace::Config config;                // filters, stack kinds, block-time bounds, map size
+    bool folded = false;                     // -f: one line per chain
+    bool delimiter = false;                  // -d: "-" between user and kernel stacks
+    TaskNames task_names = TaskNames::comm;  // --per-process / --per-thread
+    bool thread_totals = false;              // --thread-totals: a table of Profile::threads too
+    std::optional<double> duration_s;        // positional duration; nullopt: until Ctrl-C / COMMAND exits
+    std::string output_path;                 // -o; empty: standard output
+    std::string svg_path;                    // --svg: a flame graph too; empty: none
+    std::vector<std::string> command;        // after "--"; empty: trace without running anything
+    // --diff BEFORE AFTER: compare two folded files into --svg's file, trace nothing.
+    std::string diff_before;
+    std::string diff_after;
+    bool verbose = false;    // -v
+    bool show_help = false;  // -h: print usage_text() and exit 0, nothing else is set
 };
 
 // Bad command lines; what() is one line naming the option and the problem.

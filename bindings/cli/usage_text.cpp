@@ -125,6 +125,7 @@ std::string usage_text(std::string_view program) {
     text += indent + synopsis_middle(indent.size()) + '\n';
     text += indent + "[-o FILE] [--svg FILE] [-v] [duration]\n";
     text += indent + "[-- COMMAND [ARGS...]]\n";
+    text += fmt::format("       {} --diff BEFORE AFTER --svg FILE\n", program);
     text += R"(
 Shows why threads were off CPU and who woke them: each blocked stack with the
 stack of the task (or interrupt) that made it runnable again, summed in
@@ -146,6 +147,9 @@ examples:
   {0} -p 185 -f 10 > out     one process, folded, for a flame graph
   {0} -K -m 1000             kernel stacks of blocks of 1 ms or more
   {0} -- ./server --port 80  one program, from its first instruction
+  {0} --per-process -f 10    each process apart, folded
+  {0} --diff a.folded b.folded --svg diff.svg
+                             what changed between two folded runs
 )",
                         program);
     return text;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "dataframe.hpp"
 
+#include <string>
+
 #include "format/format.hpp"
 
 #include "option_names.hpp"
@@ -11,15 +13,18 @@ namespace py = pybind11;
 namespace waketrace::python {
 namespace {
 
-py::module_ import_pandas() {
+py::module_ import_pandas(const char* caller) {
     try {
         return py::module_::import("pandas");
     } catch (py::error_already_set& error) {
         if (!error.matches(PyExc_ImportError))
             throw;
-        py::raise_from(error, PyExc_ImportError,
-                       "Profile.to_dataframe() needs pandas: install it (Debian: apt install python3-pandas; "
-                       "elsewhere: pip install pandas)");
+        py::raise_from(
+            error, PyExc_ImportError,
+            (std::string(caller) +
+             " needs pandas: install it (Debian: apt install python3-pandas; elsewhere: pip install "
+             "pandas)")
+                .c_str());
         throw py::error_already_set();
     }
 }
@@ -50,7 +55,7 @@ py::tuple chain_row(const WakeChain& chain) {
 }  // namespace
 
 py::object profile_to_dataframe(const Profile& profile) {
-    py::module_ pandas = import_pandas();
+    py::module_ pandas = import_pandas("Profile.to_dataframe()");
     py::list columns;
     for (const char* name :
          {"target_comm", "target_tid", "target_pid", "waker", "waker_tid", "waker_context", "total_us",
@@ -60,6 +65,21 @@ py::object profile_to_dataframe(const Profile& profile) {
     py::list rows;
     for (const WakeChain& chain : profile.chains)
         rows.append(chain_row(chain));
+    return pandas.attr("DataFrame")(rows, py::arg("columns") = columns);
+}
+
+py::object threads_to_dataframe(const Profile& profile) {
+    py::module_ pandas = import_pandas("Profile.threads_to_dataframe()");
+    py::list columns;
+    for (const char* name :
+         {"tid", "pid", "comm", "total_us", "blocked_us", "runqueue_us", "max_us", "count"})
+        columns.append(name);
+    py::list rows;
+    for (const ThreadTotal& thread : profile.threads)
+        rows.append(py::make_tuple(thread.task.tid, thread.task.tgid, py::str(thread_name(thread.task.comm)),
+                                   microseconds(thread.total_ns), microseconds(thread.blocked_ns),
+                                   microseconds(thread.runqueue_ns), microseconds(thread.max_ns),
+                                   thread.count));
     return pandas.attr("DataFrame")(rows, py::arg("columns") = columns);
 }
 

@@ -25,4 +25,8 @@ namespace waketrace::python {
 // describe wakers[0]. Raises ImportError saying how to install pandas.
 pybind11::object profile_to_dataframe(const Profile& profile);
 
+// Profile::threads, one row per thread in their order: tid, pid, comm,
+// total_us, blocked_us, runqueue_us, max_us, count.
+pybind11::object threads_to_dataframe(const Profile& profile);
+
 }  // namespace waketrace::python

@@ -36,6 +36,12 @@ StackKinds parse_stack_kinds(std::string_view name) {
     reject("stacks", name, "'both', 'kernel', 'user'");
 }
 
+TaskNames task_names_of(bool per_process, bool per_thread) {
+    if (per_process && per_thread)
+        throw pybind11::value_error("per_process=True and per_thread=True cannot be combined");
+    return per_process ? TaskNames::per_process : per_thread ? TaskNames::per_thread : TaskNames::comm;
+}
+
 AttachMode parse_attach_mode(std::string_view name) {
     if (name == "auto")
         return AttachMode::automatic;

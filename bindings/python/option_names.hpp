@@ -9,12 +9,17 @@
 #include <waketrace/config.hpp>
 #include <waketrace/profile.hpp>
 
+#include "format/format.hpp"
+
 namespace waketrace::python {
 
 // Each throws pybind11::value_error naming the accepted values.
 ThreadKind parse_thread_kind(std::string_view name);  // "all", "user", "kernel"
 StackKinds parse_stack_kinds(std::string_view name);  // "both", "kernel", "user"
 AttachMode parse_attach_mode(std::string_view name);  // "auto", "tp_btf", "raw_tp"
+
+// The per_process= / per_thread= keywords of the layouts (not both).
+TaskNames task_names_of(bool per_process, bool per_thread);
 
 // The C++ enumerator's name ("ok", "not_captured", "collision", ...), so
 // Python code can compare against a fixed word rather than prose.

@@ -22,20 +22,27 @@ namespace py = pybind11;
 namespace waketrace::python {
 namespace {
 
-FormatOptions format_options(const CapturedProfile& captured, bool delimiter,
-                             const std::optional<std::string>& stacks) {
+// The keywords every layout takes.
+struct LayoutArguments {
+    bool delimiter = false;
+    std::optional<std::string> stacks;
+    bool per_process = false;
+    bool per_thread = false;
+};
+
+FormatOptions format_options(const CapturedProfile& captured, const LayoutArguments& arguments) {
     FormatOptions options;
-    options.stacks = stacks ? parse_stack_kinds(*stacks) : captured.stacks;
-    options.delimiter = delimiter;
+    options.stacks = arguments.stacks ? parse_stack_kinds(*arguments.stacks) : captured.stacks;
+    options.delimiter = arguments.delimiter;
+    options.task_names = task_names_of(arguments.per_process, arguments.per_thread);
     return options;
 }
 
 // format_folded / format_text: pure string work on an object nobody can
 // change, so other Python threads may run meanwhile.
 template <typename Format>
-py::str formatted(const CapturedProfile& captured, bool delimiter, const std::optional<std::string>& stacks,
-                  Format format) {
-    const FormatOptions options = format_options(captured, delimiter, stacks);
+py::str formatted(const CapturedProfile& captured, const LayoutArguments& arguments, Format format) {
+    const FormatOptions options = format_options(captured, arguments);
     std::string text;
     {
         py::gil_scoped_release unlocked;
@@ -49,7 +56,9 @@ const std::string kFormatArguments = R"(
 
 delimiter: put a "-" between the user and the kernel part of each stack
 (offwaketime -d). stacks: "both", "kernel" or "user"; None (default) shows
-the stacks the profiler captured.)";
+the stacks the profiler captured. per_process: name each target and task
+waker "comm-pid" instead of its comm alone, so processes sharing a name stay
+apart; per_thread: "comm-pid/tid" (not both).)";
 const std::string kFoldedDoc = "offwaketime -f: one line per chain, for flamegraph.pl." + kFormatArguments;
 const std::string kTextDoc = "offwaketime's default layout: one block per chain." + kFormatArguments;
 
@@ -80,16 +89,20 @@ void bind_profile(py::module_& module) {
             "user space over the same span: the profile grew past max_chains without loss.")
         .def(
             "folded",
-            [](const CapturedProfile& c, bool delimiter, const std::optional<std::string>& stacks) {
-                return formatted(c, delimiter, stacks, format_folded);
+            [](const CapturedProfile& c, bool delimiter, const std::optional<std::string>& stacks,
+               bool per_process, bool per_thread) {
+                return formatted(c, {delimiter, stacks, per_process, per_thread}, format_folded);
             },
-            py::kw_only(), py::arg("delimiter") = false, py::arg("stacks") = py::none(), kFoldedDoc.c_str())
+            py::kw_only(), py::arg("delimiter") = false, py::arg("stacks") = py::none(),
+            py::arg("per_process") = false, py::arg("per_thread") = false, kFoldedDoc.c_str())
         .def(
             "text",
-            [](const CapturedProfile& c, bool delimiter, const std::optional<std::string>& stacks) {
-                return formatted(c, delimiter, stacks, format_text);
+            [](const CapturedProfile& c, bool delimiter, const std::optional<std::string>& stacks,
+               bool per_process, bool per_thread) {
+                return formatted(c, {delimiter, stacks, per_process, per_thread}, format_text);
             },
-            py::kw_only(), py::arg("delimiter") = false, py::arg("stacks") = py::none(), kTextDoc.c_str())
+            py::kw_only(), py::arg("delimiter") = false, py::arg("stacks") = py::none(),
+            py::arg("per_process") = false, py::arg("per_thread") = false, kTextDoc.c_str())
         .def(
             "to_dataframe", [](const CapturedProfile& c) { return profile_to_dataframe(c.profile); },
             "A pandas DataFrame, one row per chain: target_comm, target_tid, target_pid, waker, waker_tid,\n"
@@ -104,6 +117,11 @@ void bind_profile(py::module_& module) {
             "any rows (e.g. groupby(\"waker_path\")) stay true, where a row per level would\n"
             "count each period once per level. Per-level detail (stacks, overlap_ns) is in\n"
             "profile.chains[i].wakers. Needs pandas.")
+        .def(
+            "threads_to_dataframe", [](const CapturedProfile& c) { return threads_to_dataframe(c.profile); },
+            "Profile.threads as a pandas DataFrame, one row per thread in the same order\n"
+            "(ascending total): tid, pid, comm, total_us, blocked_us, runqueue_us, max_us, count.\n"
+            "Exact even when stacks are sampled. Needs pandas.")
         .def("__len__", [](const CapturedProfile& c) { return c.profile.chains.size(); })
         .def("__repr__", [](const CapturedProfile& c) {
             return fmt::format("<Profile {} chains over {:.3f} s, {} lost>", c.profile.chains.size(),

@@ -136,6 +136,12 @@ struct wt_profiler_opts {
 #define WT_FORMAT_SVG 2      /* an interactive flame graph, one SVG document (since 0.3) */
 #define WT_FORMAT_BY_BLOCKED (1u << 9)  /* flag, WT_FORMAT_SVG: widths by blocked time first */
 #define WT_FORMAT_BY_RUNQUEUE (1u << 10) /* flag, WT_FORMAT_SVG: widths by runqueue time first */
+/* flags, any layout (since 0.3): name each target and task waker "comm-pid"
+ * (WT_FORMAT_PER_PROCESS) or "comm-pid/tid" (WT_FORMAT_PER_THREAD) instead of
+ * its comm alone, so the threads of different processes (or each thread)
+ * sharing a comm stay apart; not both */
+#define WT_FORMAT_PER_PROCESS (1u << 11)
+#define WT_FORMAT_PER_THREAD (1u << 12)
 
 /* Results: all pointers below borrow from the wt_profile they came from and
  * stay valid until wt_profile_free(). */
@@ -341,7 +347,8 @@ int wt_profile_extra_losses(const struct wt_profile *profile, struct wt_extra_lo
  * interactive flame graph (click to zoom, search, a switch between total,
  * blocked and runqueue widths), opening on total time, or on blocked or
  * runqueue time with WT_FORMAT_BY_BLOCKED or WT_FORMAT_BY_RUNQUEUE (not
- * both; neither flag is taken by the other layouts). */
+ * both; neither flag is taken by the other layouts). Every layout takes
+ * WT_FORMAT_PER_PROCESS or WT_FORMAT_PER_THREAD (not both). */
 char *wt_profile_format(const struct wt_profile *profile, uint32_t format, uint32_t stacks);
 
 /* Frees a string from wt_profile_format(). NULL is ignored. */

@@ -245,6 +245,37 @@ TEST_CASE("flame graph file: besides the report, never in its place") {
     CHECK(error_of({"--svg", "same", "-o", "same"}) == "--svg and --output cannot name the same file");
 }
 
+TEST_CASE("--per-process and --per-thread name tasks, one or the other") {
+    CHECK(parse({}).task_names == waketrace::TaskNames::comm);
+    CHECK(parse({"--per-process", "-f"}).task_names == waketrace::TaskNames::per_process);
+    CHECK(parse({"--per-thread"}).task_names == waketrace::TaskNames::per_thread);
+    CHECK(parse({"--per-thread", "--per-thread"}).task_names == waketrace::TaskNames::per_thread);
+    CHECK(error_of({"--per-process", "--per-thread"}) ==
+          "--per-process cannot be combined with --per-thread");
+}
+
+TEST_CASE("--thread-totals: with the text report, not with folded lines") {
+    CHECK_FALSE(parse({}).thread_totals);
+    CHECK(parse({"--thread-totals", "5"}).thread_totals);
+    CHECK(error_of({"--thread-totals", "-f"}) ==
+          "--thread-totals cannot be combined with --folded (folded lines only)");
+}
+
+TEST_CASE("--diff takes two files and needs --svg, and traces nothing") {
+    const auto diff = parse({"--diff", "a.folded", "b.folded", "--svg", "d.svg"});
+    CHECK(diff.diff_before == "a.folded");
+    CHECK(diff.diff_after == "b.folded");
+    CHECK(diff.svg_path == "d.svg");
+    CHECK(parse({"--svg", "d.svg", "--diff=a", "-b"}).diff_after == "-b");
+    CHECK(error_of({"--diff", "a", "b"}) == "--diff needs --svg FILE, the differential flame graph to write");
+    CHECK(error_of({"--svg", "d.svg", "--diff", "a"}) ==
+          "option --diff needs two file names, BEFORE and AFTER");
+    CHECK(error_of({"--diff", "a", "b", "--svg", "d.svg", "5"}) ==
+          "--diff traces nothing: it takes no duration and no command to run");
+    CHECK(error_of({"--diff", "a", "b", "--svg", "d.svg", "--", "true"}) ==
+          "--diff traces nothing: it takes no duration and no command to run");
+}
+
 TEST_CASE("duration: positive seconds, decimals allowed, only one") {
     CHECK(parse({"5"}).duration_s == 5.0);
     CHECK(parse({"0.5"}).duration_s == 0.5);
@@ -307,6 +338,10 @@ TEST_CASE("usage text names the program and every option") {
                                "--state",
                                "--output",
                                "--svg",
+                               "--per-process",
+                               "--per-thread",
+                               "--thread-totals",
+                               "--diff BEFORE AFTER",
                                "--verbose",
                                "--help",
                                "--sample",
