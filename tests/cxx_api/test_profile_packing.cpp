@@ -229,3 +229,37 @@ TEST_CASE(
         CHECK(errno == EINVAL);
     }
 }
+
+TEST_CASE("wt_profile_format WT_FORMAT_PER_PROCESS / WT_FORMAT_PER_THREAD name tasks in every layout") {
+    wt::Profile sent = relay_profile();
+    for (wt::WakeChain& chain : sent.chains) {
+        chain.target.tgid = 300;  // the relay's threads, one process
+        for (wt::Waker& waker : chain.wakers)
+            waker.task.tgid = 300;
+    }
+    const Packed packed = pack(sent);
+    const std::pair<uint32_t, wt::TaskNames> cases[] = {{WT_FORMAT_PER_PROCESS, wt::TaskNames::per_process},
+                                                        {WT_FORMAT_PER_THREAD, wt::TaskNames::per_thread}};
+    for (const auto& [flag, names] : cases) {
+        for (uint32_t layout : {WT_FORMAT_TEXT, WT_FORMAT_FOLDED, WT_FORMAT_SVG}) {
+            CAPTURE(flag, layout);
+            const std::unique_ptr<char, wt::c_bridge::FreeString> text(
+                wt_profile_format(packed.get(), layout | flag, WT_STACKS_BOTH));
+            REQUIRE(text);
+            const wt::FormatOptions options{wt::StackKinds::both, false, names};
+            wt::FlameGraphOptions flame;
+            flame.format = options;
+            const std::string expected = layout == WT_FORMAT_TEXT ? wt::format_text(sent, options)
+                                         : layout == WT_FORMAT_FOLDED
+                                             ? wt::format_folded(sent, options)
+                                             : wt::format_flamegraph_svg(sent, flame);
+            CHECK(text.get() == expected);
+            CHECK(expected.find(names == wt::TaskNames::per_process ? "relay-3-300" : "relay-3-300/303") !=
+                  std::string::npos);
+        }
+    }
+    errno = 0;
+    CHECK(wt_profile_format(packed.get(), WT_FORMAT_FOLDED | WT_FORMAT_PER_PROCESS | WT_FORMAT_PER_THREAD,
+                            WT_STACKS_BOTH) == nullptr);
+    CHECK(errno == EINVAL);
+}
