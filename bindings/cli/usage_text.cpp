@@ -74,16 +74,24 @@ std::string synopsis_item(const OptionSpec& spec) {
     return item + ']';
 }
 
-// The options between -f and -o (the table's and --dwarf), wrapped.
+// The options between -f and -o (the table's, --dwarf, and the naming and
+// totals options), wrapped.
 std::string synopsis_middle(size_t indent) {
     std::vector<std::string> items;
     bool between = false;
+    Group previous = Group::none;
     for (const OptionSpec& spec : option_specs()) {
         if (spec.action == Action::output)
             break;
-        if (between)
+        // Options of one group, which exclude each other: "[--a | --b]".
+        if (between && spec.group != Group::none && spec.group == previous) {
+            const std::string item = synopsis_item(spec);
+            items.back().insert(items.back().size() - 1, " | " + item.substr(1, item.size() - 2));
+        } else if (between) {
             items.push_back(synopsis_item(spec));
+        }
         between = between || spec.action == Action::folded;
+        previous = spec.group;
     }
     return wrap(items, indent, indent, kSynopsisWidth);
 }

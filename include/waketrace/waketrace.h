@@ -351,8 +351,37 @@ int wt_profile_extra_losses(const struct wt_profile *profile, struct wt_extra_lo
  * WT_FORMAT_PER_PROCESS or WT_FORMAT_PER_THREAD (not both). */
 char *wt_profile_format(const struct wt_profile *profile, uint32_t format, uint32_t stacks);
 
-/* Frees a string from wt_profile_format(). NULL is ignored. */
+/* Frees a string from wt_profile_format() or wt_folded_diff_svg(). NULL is
+ * ignored. */
 void wt_string_free(char *string);
+
+/* Options of wt_folded_diff_svg() (since 0.3). Zeroed (with sz set) means
+ * every default. */
+struct wt_diff_opts {
+	size_t sz;               /* the caller sets sizeof(struct wt_diff_opts) */
+	const char *before_name; /* what the graph calls BEFORE; NULL: "before" */
+	const char *after_name;  /* NULL: "after" */
+	const char *title;       /* NULL: "Off-CPU time, differential: BEFORE -> AFTER" */
+	uint32_t flags;          /* WT_DIFF_* */
+	uint8_t reserved[20];    /* zero */
+};
+
+/* wt_diff_opts.flags */
+#define WT_DIFF_WIDTHS_BY_BEFORE (1u << 0) /* open on BEFORE's widths, not AFTER's */
+
+/* A differential flame graph of two profiles in folded lines ("frame;frame;...
+ * VALUE", as WT_FORMAT_FOLDED and offwaketime -f write them; values read as
+ * microseconds), as one self-contained interactive SVG document like
+ * WT_FORMAT_SVG's: every stack of either merged by common prefix, each frame
+ * as wide as its value in AFTER, red where it grew, blue where it shrank,
+ * grey where unchanged; tooltips give both values and the change. Stacks only
+ * in BEFORE have no width in AFTER: the subtitle counts them, and the graph's
+ * width switch draws BEFORE's values, where they show. opts may be NULL for
+ * the defaults. Returns a NUL-terminated string to free with
+ * wt_string_free(), or NULL with errno EINVAL (a NULL text, bad opts, or a
+ * text that is not folded lines: wt_last_error() names which of the two and
+ * the line) or ENOMEM. Since 0.3. */
+char *wt_folded_diff_svg(const char *before, const char *after, const struct wt_diff_opts *opts);
 
 #ifdef __cplusplus
 }

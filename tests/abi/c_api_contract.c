@@ -187,6 +187,46 @@ static void null_is_safe(void)
 	}
 }
 
+/* wt_folded_diff_svg() from C: the graph of two folded texts, and each
+ * kind of bad input refused with EINVAL and a message that says where. */
+static void folded_diff(void)
+{
+	const char *before = "app;main;read 100\napp;sleep 80\n";
+	const char *after = "app;main;read 300\napp;accept 20\n";
+	struct wt_diff_opts opts = {.sz = sizeof(opts), .before_name = "old", .after_name = "new"};
+	char *svg = wt_folded_diff_svg(before, after, &opts);
+
+	EXPECT(svg != NULL);
+	if (svg) {
+		EXPECT(strstr(svg, "<svg ") != NULL);
+		EXPECT(strstr(svg, "old 100 \xc2\xb5s, new 300 \xc2\xb5s") != NULL);
+		EXPECT(strstr(svg, "data-metric=\"after\"") != NULL);
+		EXPECT(strstr(svg, "1 stack (80 \xc2\xb5s) only in old") != NULL);
+	}
+	wt_string_free(svg);
+	opts.flags = WT_DIFF_WIDTHS_BY_BEFORE;
+	svg = wt_folded_diff_svg(before, after, &opts);
+	EXPECT(svg != NULL && strstr(svg, "data-metric=\"before\"") != NULL);
+	wt_string_free(svg);
+	svg = wt_folded_diff_svg(before, after, NULL);
+	EXPECT(svg != NULL && strstr(svg, "before 100 \xc2\xb5s, after 300 \xc2\xb5s") != NULL);
+	wt_string_free(svg);
+
+	errno = 0;
+	EXPECT(wt_folded_diff_svg(before, "app;x 1\nnot folded\n", NULL) == NULL && errno == EINVAL);
+	EXPECT(strstr(wt_last_error(), "after is not folded lines: line 2: ") != NULL);
+	errno = 0;
+	EXPECT(wt_folded_diff_svg(NULL, after, NULL) == NULL && errno == EINVAL);
+	opts.flags = 1u << 7;
+	errno = 0;
+	EXPECT(wt_folded_diff_svg(before, after, &opts) == NULL && errno == EINVAL);
+	opts.flags = 0;
+	opts.sz = sizeof(size_t);
+	errno = 0;
+	EXPECT(wt_folded_diff_svg(before, after, &opts) == NULL && errno == EINVAL);
+	EXPECT(strstr(wt_last_error(), "sizeof(struct wt_diff_opts)") != NULL);
+}
+
 int main(void)
 {
 	EXPECT(strcmp(wt_version(), EXPECTED_VERSION) == 0);
@@ -194,6 +234,7 @@ int main(void)
 	options_are_validated();
 	errors_before_start();
 	null_is_safe();
+	folded_diff();
 	if (failures)
 		fprintf(stderr, "%d checks failed\n", failures);
 	return failures ? 1 : 0;
