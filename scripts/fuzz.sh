@@ -10,7 +10,7 @@
 #                                        libFuzzer (e.g. -jobs=2 -workers=2)
 #   scripts/fuzz.sh --build              configure and build only (scripts/test.sh --all)
 # Targets: the names in tests/fuzz/meson.build (perf_map, process_maps,
-# kallsyms, elf_symbols, demangle, unwinder, cli_options, c_options).
+# kallsyms, elf_symbols, demangle, unwinder, cli_options, folded, c_options).
 # Inputs that reach new code gather in build-fuzz/tests/fuzz/work/TARGET/corpus,
 # so each run goes on from the last; a crash leaves its input in .../crashes/:
 # fix the bug, then copy the input to tests/fuzz/regressions/TARGET/, where

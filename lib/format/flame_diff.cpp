@@ -21,12 +21,12 @@ DiffNode& child_named(DiffNode& parent, std::string_view name) {
 
 // Adds `value` to every frame of `frames` (and the root), in BEFORE's or AFTER's column.
 void add_stack(DiffNode& root, std::string_view frames, uint64_t value, uint64_t DiffNode::*column) {
-    root.*column += value;
+    root.*column = saturating_add(root.*column, value);
     DiffNode* node = &root;
     for (;;) {
         const size_t semicolon = frames.find(';');
         node = &child_named(*node, one_line(frames.substr(0, semicolon)));
-        node->*column += value;
+        node->*column = saturating_add(node->*column, value);
         if (semicolon == std::string_view::npos)
             return;
         frames.remove_prefix(semicolon + 1);
@@ -50,7 +50,7 @@ void find_largest(const DiffNode& node, uint64_t& largest) {
 std::map<std::string_view, uint64_t> summed(const std::vector<FoldedStack>& stacks) {
     std::map<std::string_view, uint64_t> sums;
     for (const FoldedStack& stack : stacks)
-        sums[stack.frames] += stack.value;
+        sums[stack.frames] = saturating_add(sums[stack.frames], stack.value);
     return sums;
 }
 
@@ -90,7 +90,7 @@ VanishedStacks vanished_stacks(const std::vector<FoldedStack>& before,
         const auto found = now.find(frames);
         if (value > 0 && (found == now.end() || found->second == 0)) {
             ++vanished.stacks;
-            vanished.value += value;
+            vanished.value = saturating_add(vanished.value, value);
         }
     }
     return vanished;

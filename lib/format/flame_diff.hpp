@@ -5,6 +5,7 @@
 // through it in either, and the colour of a change.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,13 +15,22 @@
 
 namespace waketrace::format_internal {
 
+// Sums stop at UINT64_MAX instead of wrapping around: a file may hold any
+// value, and a wrapped sum would draw a frame narrower than its children.
+inline uint64_t saturating_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
 struct DiffNode {
     std::string name;
     uint64_t before = 0;  // summed over every BEFORE stack passing here
     uint64_t after = 0;
     std::vector<DiffNode> children;  // sorted by name
 
-    int64_t delta() const { return int64_t(after) - int64_t(before); }
+    // AFTER - BEFORE, held within +-INT64_MAX (values are whatever a file said).
+    int64_t delta() const {
+        constexpr uint64_t kMax = uint64_t(INT64_MAX);
+        return after >= before ? int64_t(std::min(after - before, kMax))
+                               : -int64_t(std::min(before - after, kMax));
+    }
 };
 
 // Every stack of both under a root named "all"; frames split at ';'.

@@ -28,9 +28,9 @@ std::string fitted_label(const std::string& name, double width) {
     for (size_t i = 0; i < name.size(); ++i)
         if ((uint8_t(name[i]) & 0xC0) != 0x80)
             starts.push_back(i);
-    const auto room = size_t(fits);
-    if (starts.size() <= room)
+    if (fits >= double(starts.size()))
         return name;
+    const auto room = size_t(fits);
     return name.substr(0, starts[room - 2]) + "..";
 }
 

@@ -38,8 +38,9 @@ constexpr std::array<std::string_view, 2> kAttribute = {"after", "before"};
 
 uint64_t value_of(const DiffNode& node, size_t side) { return side == kAfter ? node.after : node.before; }
 
-// Folded values are microseconds; the script reads nanoseconds.
-uint64_t ns(uint64_t us) { return us * 1000; }
+// Folded values are microseconds; the script reads nanoseconds (held at
+// UINT64_MAX, like the sums, for values no real profile has).
+uint64_t ns(uint64_t us) { return us > UINT64_MAX / 1000 ? UINT64_MAX : us * 1000; }
 
 std::string us_text(uint64_t us) { return grouped(us) + " \u00b5s"; }
 
@@ -206,8 +207,8 @@ private:
         for (const DiffNode& child : node.children) {
             if (kept(child))
                 frame(child, depth + 1, starts);
-            starts[kAfter] += child.after;
-            starts[kBefore] += child.before;
+            starts[kAfter] = format_internal::saturating_add(starts[kAfter], child.after);
+            starts[kBefore] = format_internal::saturating_add(starts[kBefore], child.before);
         }
     }
 

@@ -216,3 +216,18 @@ TEST_CASE("diff graph: names are escaped, and two empty profiles still make a do
     CHECK(empty.find("Neither profile holds a stack.") != std::string::npos);
     CHECK(empty.rfind("</svg>\n") == empty.size() - 7);
 }
+
+TEST_CASE("diff graph: sums stop at the largest value instead of wrapping (found by fuzz_folded)") {
+    const std::string huge = "a;b 18446744073709551615\na;c 18446744073709551615\n";
+    const DiffNode root = build_diff_tree(parse_folded(huge), parse_folded("a;b 1\n"));
+    CHECK(root.before == UINT64_MAX);
+    CHECK(root.children[0].before == UINT64_MAX);
+    CHECK(root.children[0].delta() == -INT64_MAX);
+    const auto frames =
+        diff_frames(format_diff_flamegraph_svg(parse_folded("a;b 1\n"), parse_folded(huge), {}));
+    for (const DiffFrame& frame : frames) {
+        INFO(frame.name);
+        CHECK(frame.width <= kInner + 0.01);
+    }
+    CHECK(at(frames, 1, "a").width == Approx(kInner));
+}

@@ -88,6 +88,19 @@ def cli_options():
         write("cli_options", name, "\0".join(argv))
 
 
+def folded():
+    """Byte 0: where the rest is cut into BEFORE and AFTER (0-255 of its length)."""
+    before = ("demo-pong;main;read;--;try_to_wake_up;pipe_write;demo-ping 19523\n"
+              "demo-ping;clock_nanosleep;--;[hardirq] 200311\n"
+              "sleep;[unknown];--;[unseen waker] 7\n")
+    after = ("demo-pong;main;read;--;try_to_wake_up;pipe_write;demo-ping 39050\r\n"
+             "\n"
+             "std::vector<int>::push_back;a b;--;[preempted] 18446744073709551615\n")
+    write("folded", "two_runs", bytes([round(255 * len(before) / len(before + after))]) + (before + after).encode())
+    write("folded", "not_folded", b"\x80" + b"x;y 1\nTracing blocked time (us) by user + kernel\n")
+    write("folded", "odd_bytes", b"\x40" + b"a\xff\xfe;<&>\x01 5\n;; 0\n")
+
+
 def c_options():
     # struct wt_profiler_opts as of this version (waketrace.h): size_t sz,
     # 6 x u32, 2 x u64, 2 x u32, 2 pointers, 2 x u32 (80 bytes), then 56
@@ -172,7 +185,7 @@ def elf_symbols():
 
 
 def main():
-    for make in (process_maps, perf_map, kallsyms, cli_options, c_options, demangle,
+    for make in (process_maps, perf_map, kallsyms, cli_options, folded, c_options, demangle,
                  unwinder, elf_symbols):
         make()
     return 0
