@@ -136,6 +136,7 @@ struct wt_profiler_opts {
 #define WT_FORMAT_SVG 2      /* an interactive flame graph, one SVG document (since 0.3) */
 #define WT_FORMAT_BY_BLOCKED (1u << 9)  /* flag, WT_FORMAT_SVG: widths by blocked time first */
 #define WT_FORMAT_BY_RUNQUEUE (1u << 10) /* flag, WT_FORMAT_SVG: widths by runqueue time first */
+#define WT_FORMAT_PPROF 3    /* a gzipped pprof profile: bytes, from wt_profile_format_bytes() (0.4) */
 
 /* Results: all pointers below borrow from the wt_profile they came from and
  * stay valid until wt_profile_free(). */
@@ -341,11 +342,29 @@ int wt_profile_extra_losses(const struct wt_profile *profile, struct wt_extra_lo
  * interactive flame graph (click to zoom, search, a switch between total,
  * blocked and runqueue widths), opening on total time, or on blocked or
  * runqueue time with WT_FORMAT_BY_BLOCKED or WT_FORMAT_BY_RUNQUEUE (not
- * both; neither flag is taken by the other layouts). */
+ * both; neither flag is taken by the other layouts). WT_FORMAT_PPROF is
+ * binary: EINVAL here, see wt_profile_format_bytes(). */
 char *wt_profile_format(const struct wt_profile *profile, uint32_t format, uint32_t stacks);
 
-/* Frees a string from wt_profile_format(). NULL is ignored. */
+/* Frees a string from wt_profile_format() or wt_profile_format_bytes().
+ * NULL is ignored. */
 void wt_string_free(char *string);
+
+/* Like wt_profile_format(), for every layout, as bytes that may hold NUL
+ * bytes: stores their number in *size and returns them (followed by one NUL
+ * byte not counted in *size), to free with wt_string_free(). NULL with
+ * errno EINVAL (as wt_profile_format(), or a NULL size) or ENOMEM.
+ * WT_FORMAT_PPROF (which only this function renders) is a pprof profile,
+ * gzipped profile.proto as `go tool pprof`, Pyroscope and Parca read it:
+ * sample types "periods" (count) and "offcpu", "blocked", "runqueue"
+ * (nanoseconds; offcpu the default); one sample per chain whose locations
+ * are the target's frames innermost first, a "--" location, the waker's
+ * frames from the wake-up outward and its name, and so on for each deeper
+ * waker level; labels name the target and waker threads and the waker's
+ * context; user frames carry mappings with file offsets and build-ids.
+ * Since 0.4. */
+char *wt_profile_format_bytes(const struct wt_profile *profile, uint32_t format, uint32_t stacks,
+			      size_t *size);
 
 #ifdef __cplusplus
 }
