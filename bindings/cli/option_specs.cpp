@@ -60,6 +60,10 @@ std::vector<OptionSpec> make_specs() {
     specs.push_back(own('\0', "svg", "FILE", Group::none, Action::svg,
                         "also write an interactive flame graph of the chains to FILE (SVG)"));
     specs.push_back(
+        own('\0', "pprof", "FILE", Group::none, Action::pprof,
+            "also write the chains to FILE as a pprof profile (gzipped profile.proto), for go tool "
+            "pprof, Pyroscope or Parca"));
+    specs.push_back(
         own('v', "verbose", "", Group::none, Action::verbose, "log what the profiler and the BPF loader do"));
     return specs;
 }

@@ -33,6 +33,7 @@ enum class Action {
     dwarf,
     output,
     svg,
+    pprof,
     verbose,
 };
 

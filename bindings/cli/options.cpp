@@ -207,6 +207,11 @@ private:
                 throw UsageError(fmt::format("option {} needs a file name", spelling));
             options_.svg_path = std::string(value);
             break;
+        case Action::pprof:
+            if (value.empty())
+                throw UsageError(fmt::format("option {} needs a file name", spelling));
+            options_.pprof_path = std::string(value);
+            break;
         }
     }
 
@@ -242,6 +247,10 @@ private:
                                          config.max_block_us));
         if (!options_.svg_path.empty() && options_.svg_path == options_.output_path)
             throw UsageError("--svg and --output cannot name the same file");
+        if (!options_.pprof_path.empty() && options_.pprof_path == options_.output_path)
+            throw UsageError("--pprof and --output cannot name the same file");
+        if (!options_.pprof_path.empty() && options_.pprof_path == options_.svg_path)
+            throw UsageError("--pprof and --svg cannot name the same file");
         // The command's threads are the targets; other filters would hide them.
         if (!options_.command.empty() && (!config.pids.empty() || !config.tids.empty()))
             throw UsageError("--pid and --tid cannot be combined with a command to run");

@@ -4,7 +4,7 @@
 //
 //     waketrace [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [-U | -K] [-d] [-f]
 //               [OPTIONS of include/waketrace/options.hpp, and --dwarf]
-//               [-o FILE] [--svg FILE] [-v] [duration] [-- COMMAND [ARGS...]]
+//               [-o FILE] [--svg FILE] [--pprof FILE] [-v] [duration] [-- COMMAND [ARGS...]]
 //
 // (usage_text() has them all.)
 // Parsing is pure (no I/O, no lookups of pids), so it is tested on its own.
@@ -28,6 +28,7 @@ struct Options {
     std::optional<double> duration_s;  // positional duration; nullopt: until Ctrl-C / COMMAND exits
     std::string output_path;           // -o; empty: standard output
     std::string svg_path;              // --svg: a flame graph too; empty: none
+    std::string pprof_path;            // --pprof: a pprof profile too; empty: none
     std::vector<std::string> command;  // after "--"; empty: trace without running anything
     bool verbose = false;              // -v
     bool show_help = false;            // -h: print usage_text() and exit 0, nothing else is set

@@ -123,7 +123,7 @@ std::string usage_text(std::string_view program) {
         fmt::format("usage: {} [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [--cgroup PATH]\n", program);
     text += indent + "[-U | -K] [-d] [-f]\n";
     text += indent + synopsis_middle(indent.size()) + '\n';
-    text += indent + "[-o FILE] [--svg FILE] [-v] [duration]\n";
+    text += indent + "[-o FILE] [--svg FILE] [--pprof FILE] [-v] [duration]\n";
     text += indent + "[-- COMMAND [ARGS...]]\n";
     text += R"(
 Shows why threads were off CPU and who woke them: each blocked stack with the
