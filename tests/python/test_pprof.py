@@ -62,3 +62,15 @@ def test_kernel_stacks_only_leave_the_user_frames_out(profile, tmp_path):
     assert "pipe_read" in pprof(tool, "-top", "-nodefraction=0", str(kernel))
     with pytest.raises(ValueError):
         profile.pprof(stacks="sideways")
+
+
+def test_user_frames_say_where_they_are_in_their_files(profile):
+    framed = [frame for chain in profile.chains for frame in chain.user_stack.frames
+              if frame.module.startswith("/")]
+    assert framed
+    for frame in framed:
+        assert frame.file_offset is not None and frame.file_offset >= 0
+    # libc and python3 are built with a build-id on Debian.
+    assert any(frame.build_id and len(frame.build_id) == 40 for frame in framed)
+    kernel = [frame for chain in profile.chains for frame in chain.kernel_stack.frames]
+    assert kernel and all(frame.file_offset is None and frame.build_id is None for frame in kernel)
