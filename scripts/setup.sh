@@ -20,6 +20,9 @@ packages=(
   python3-pandas python3-nbconvert python3-ipykernel python3-nbformat  # notebook example
   libbenchmark-dev                                      # Google Benchmark example
   chromium chromium-driver python3-selenium fonts-dejavu-core  # the flame graph in a browser (tests/browser)
+  libprotobuf-dev protobuf-compiler                     # --pprof: profile.proto, compiled by protoc at build time
+  golang-go golang-github-google-pprof-dev              # Go's pprof, built below: what the --pprof tests decode with
+  golang-github-ianlancetaylor-demangle-dev golang-github-chzyer-readline-dev
 )
 
 as_root() {
@@ -35,6 +38,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Go's pprof from Debian's sources, built offline into the cache the tests
+# look in (tests/pyshared/pprof_tool.py); again only when the sources are
+# newer than the binary.
+pprof_dir=${XDG_CACHE_HOME:-$HOME/.cache}/libwaketrace
+pprof_source=/usr/share/gocode/src/github.com/google/pprof
+if [ ! -x "$pprof_dir/pprof" ] || [ "$pprof_source/pprof.go" -nt "$pprof_dir/pprof" ]; then
+  echo "setup: building Go's pprof into $pprof_dir"
+  mkdir -p "$pprof_dir"
+  go_cache=$(mktemp -d)
+  if ! GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOCACHE="$go_cache" \
+       go build -o "$pprof_dir/pprof" github.com/google/pprof; then
+    rm -rf "$go_cache"
+    echo "setup: building pprof failed" >&2
+    exit 1
+  fi
+  rm -rf "$go_cache"
 fi
 
 # Quiet when all is well; the whole log when something fails.

@@ -76,6 +76,46 @@ wt::TaskNames task_names(uint32_t format) {
     return wt::TaskNames::comm;
 }
 
+constexpr uint32_t kMetricFlags = WT_FORMAT_BY_BLOCKED | WT_FORMAT_BY_RUNQUEUE;
+constexpr uint32_t kNamingFlags = WT_FORMAT_PER_PROCESS | WT_FORMAT_PER_THREAD;
+constexpr uint32_t kFormatFlags = WT_FORMAT_DELIMITER | kMetricFlags | kNamingFlags;
+
+// Any layout of wt_profile_format() and wt_profile_format_bytes(), checked.
+std::string rendered(const wt_profile* profile, uint32_t format, uint32_t stacks) {
+    require(profile, "profile");
+    const uint32_t layout = format & ~kFormatFlags;
+    if (layout != WT_FORMAT_TEXT && layout != WT_FORMAT_FOLDED && layout != WT_FORMAT_SVG &&
+        layout != WT_FORMAT_PPROF)
+        throw wt::Error(EINVAL,
+                        "format must be WT_FORMAT_TEXT, WT_FORMAT_FOLDED, WT_FORMAT_SVG or WT_FORMAT_PPROF");
+    if ((format & kMetricFlags) == kMetricFlags || (layout != WT_FORMAT_SVG && (format & kMetricFlags)))
+        throw wt::Error(EINVAL,
+                        "WT_FORMAT_BY_BLOCKED or WT_FORMAT_BY_RUNQUEUE (not both) go with WT_FORMAT_SVG");
+    if (stacks > WT_STACKS_USER_ONLY)
+        throw wt::Error(EINVAL, "stacks must be one of WT_STACKS_*");
+    const wt::FormatOptions options{wt::StackKinds(stacks), (format & WT_FORMAT_DELIMITER) != 0,
+                                    task_names(format)};
+    if (layout == WT_FORMAT_PPROF) {
+        // With what the block alone holds: file offsets and build-ids.
+        wt::PprofOptions pprof;
+        pprof.stacks = options.stacks;
+        return wt::format_pprof(wt::c_api::unpack_profile(*profile), pprof);
+    }
+    const wt::Profile unpacked = wt::c_bridge::profile_from(*profile);
+    return layout == WT_FORMAT_SVG      ? flame_graph(unpacked, options, format)
+           : layout == WT_FORMAT_FOLDED ? wt::format_folded(unpacked, options)
+                                        : wt::format_text(unpacked, options);
+}
+
+// A malloc'd copy with a NUL after it, which wt_string_free() releases.
+char* malloc_copy(const std::string& bytes) {
+    char* copy = static_cast<char*>(std::malloc(bytes.size() + 1));
+    if (!copy)
+        throw std::bad_alloc();
+    std::memcpy(copy, bytes.c_str(), bytes.size() + 1);
+    return copy;
+}
+
 }  // namespace
 
 // Built with hidden visibility; these are the only exceptions, and the
@@ -203,27 +243,18 @@ int wt_profile_extra_losses(const wt_profile* profile, wt_extra_losses* out) {
 
 char* wt_profile_format(const wt_profile* profile, uint32_t format, uint32_t stacks) {
     return guarded_pointer([&]() -> char* {
-        require(profile, "profile");
-        constexpr uint32_t metric_flags = WT_FORMAT_BY_BLOCKED | WT_FORMAT_BY_RUNQUEUE;
-        constexpr uint32_t naming_flags = WT_FORMAT_PER_PROCESS | WT_FORMAT_PER_THREAD;
-        const uint32_t layout = format & ~(WT_FORMAT_DELIMITER | metric_flags | naming_flags);
-        if (layout != WT_FORMAT_TEXT && layout != WT_FORMAT_FOLDED && layout != WT_FORMAT_SVG)
-            throw wt::Error(EINVAL, "format must be WT_FORMAT_TEXT, WT_FORMAT_FOLDED or WT_FORMAT_SVG");
-        if ((format & metric_flags) == metric_flags || (layout != WT_FORMAT_SVG && (format & metric_flags)))
-            throw wt::Error(EINVAL,
-                            "WT_FORMAT_BY_BLOCKED or WT_FORMAT_BY_RUNQUEUE (not both) go with WT_FORMAT_SVG");
-        if (stacks > WT_STACKS_USER_ONLY)
-            throw wt::Error(EINVAL, "stacks must be one of WT_STACKS_*");
-        const wt::FormatOptions options{wt::StackKinds(stacks), (format & WT_FORMAT_DELIMITER) != 0,
-                                        task_names(format)};
-        const wt::Profile unpacked = wt::c_bridge::profile_from(*profile);
-        const std::string text = layout == WT_FORMAT_SVG      ? flame_graph(unpacked, options, format)
-                                 : layout == WT_FORMAT_FOLDED ? wt::format_folded(unpacked, options)
-                                                              : wt::format_text(unpacked, options);
-        char* copy = static_cast<char*>(std::malloc(text.size() + 1));
-        if (!copy)
-            throw std::bad_alloc();
-        std::memcpy(copy, text.c_str(), text.size() + 1);
+        if ((format & ~kFormatFlags) == WT_FORMAT_PPROF)
+            throw wt::Error(EINVAL, "WT_FORMAT_PPROF is binary: render it with wt_profile_format_bytes()");
+        return malloc_copy(rendered(profile, format, stacks));
+    });
+}
+
+char* wt_profile_format_bytes(const wt_profile* profile, uint32_t format, uint32_t stacks, size_t* size) {
+    return guarded_pointer([&]() -> char* {
+        require(size, "size");
+        const std::string bytes = rendered(profile, format, stacks);
+        char* copy = malloc_copy(bytes);
+        *size = bytes.size();
         return copy;
     });
 }

@@ -2,12 +2,16 @@
 #include "profile_packing.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <new>
 #include <utility>
+
+#include "waketrace/c_bridge.hpp"
+#include "waketrace/error.hpp"
 
 namespace waketrace::c_api {
 namespace {
@@ -92,9 +96,15 @@ void pack_stack(Packer& packer, const Stack& stack, wt_stack* out) {
         const char* symbol = frame.resolved() ? packer.arena.copy(frame.symbol) : nullptr;
         const char* module = packer.arena.copy(frame.module);
         const char* file = frame.file.empty() ? nullptr : packer.arena.copy(frame.file);
+        const char* build_id = packer.arena.copy(frame.build_id);
         if (frames) {
             frames[i] = {frame.address, frame.offset, symbol, module};
-            details[i] = {file, frame.line, frame.inlined};
+            details[i] = {file,
+                          frame.line,
+                          frame.inlined,
+                          build_id,
+                          frame.file_offset.value_or(0),
+                          frame.file_offset.has_value()};
         }
     }
     if (out)
@@ -247,6 +257,42 @@ const FrameDetails* frame_details(const wt_profile& profile, const wt_frame& fra
     if (before(&frame, header->frames) || !before(&frame, header->frames + header->nr_frames))
         return nullptr;
     return &header->details[&frame - header->frames];
+}
+
+namespace {
+
+void add_frame_objects(const wt_profile& packed, const wt_stack& from, Stack& to) {
+    for (size_t i = 0; i < from.nr_frames && i < to.frames.size(); ++i) {
+        const FrameDetails* details = frame_details(packed, from.frames[i]);
+        if (!details)
+            throw Error(EINVAL, "frame is not part of this profile");
+        Frame& frame = to.frames[i];
+        frame.build_id = details->build_id ? details->build_id : "";
+        if (details->has_file_offset)
+            frame.file_offset = details->file_offset;
+    }
+}
+
+}  // namespace
+
+Profile unpack_profile(const wt_profile& packed) {
+    Profile profile = c_bridge::profile_from(packed);
+    for (size_t c = 0; c < packed.nr_chains && c < profile.chains.size(); ++c) {
+        const wt_chain& from = packed.chains[c];
+        WakeChain& to = profile.chains[c];
+        add_frame_objects(packed, from.kernel_stack, to.kernel_stack);
+        add_frame_objects(packed, from.user_stack, to.user_stack);
+        for (size_t w = 0; w < from.nr_wakers && w < to.wakers.size(); ++w) {
+            const wt_waker& waker = from.wakers[w];
+            add_frame_objects(packed, waker.kernel_stack, to.wakers[w].kernel_stack);
+            add_frame_objects(packed, waker.user_stack, to.wakers[w].user_stack);
+            if (waker.blocked_stacks) {
+                add_frame_objects(packed, waker.blocked_stacks[0], to.wakers[w].blocked_kernel_stack);
+                add_frame_objects(packed, waker.blocked_stacks[1], to.wakers[w].blocked_user_stack);
+            }
+        }
+    }
+    return profile;
 }
 
 const ExtraLosses& extra_losses(const wt_profile& profile) noexcept {

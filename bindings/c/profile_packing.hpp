@@ -17,6 +17,11 @@ struct FrameDetails {
     const char* file;  // null when unknown
     uint32_t line;
     uint32_t inlined;
+    // Frame::file_offset and build_id, for the pprof layout's mappings
+    // (no C function gives them out yet).
+    const char* build_id;  // "" when unknown
+    uint64_t file_offset;
+    bool has_file_offset;
 };
 
 // Losses::chain_states_full, hop_map_full and hop_collisions: wt_profile has
@@ -34,6 +39,10 @@ wt_profile* pack_profile(const Profile& profile);
 void free_profile(wt_profile* profile) noexcept;
 // Details of a frame of `profile`; null for a wt_frame not in it.
 const FrameDetails* frame_details(const wt_profile& profile, const wt_frame& frame) noexcept;
+// c_bridge::profile_from() and what only the block holds: each frame's
+// file offset and build-id (Frame::file_offset, build_id). Throws
+// std::bad_alloc, or Error (EINVAL) for a wt_profile not made here.
+Profile unpack_profile(const wt_profile& profile);
 // The chain losses of a profile made by pack_profile().
 const ExtraLosses& extra_losses(const wt_profile& profile) noexcept;
 

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -132,6 +133,13 @@ int run_diff(const waketrace::cli::Options& options) {
     return 0;
 }
 
+// Nanoseconds since the Unix epoch.
+int64_t wall_clock_ns() {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    return int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
 int run(const waketrace::cli::Options& options) {
     // Opened first, so that a report that cannot be written fails before
     // any tracing.
@@ -139,6 +147,9 @@ int run(const waketrace::cli::Options& options) {
     std::optional<waketrace::cli::ReportOutput> svg;
     if (!options.svg_path.empty())
         svg.emplace(options.svg_path);
+    std::optional<waketrace::cli::ReportOutput> pprof;
+    if (!options.pprof_path.empty())
+        pprof.emplace(options.pprof_path);
 
     waketrace::Config config = options.config;
     std::unique_ptr<waketrace::cli::ChildCommand> command;
@@ -165,6 +176,7 @@ int run(const waketrace::cli::Options& options) {
 
     waketrace::detail::ProfilerEngine profiler(config);
     profiler.start();
+    const int64_t started_ns = wall_clock_ns();  // pprof's time_nanos
     if (!options.folded) {
         const std::string header = waketrace::format_text_header(
             options.config.stacks, options.duration_s, options.command.empty() ? "" : options.command[0]);
@@ -185,6 +197,13 @@ int run(const waketrace::cli::Options& options) {
     if (svg) {
         svg->write(waketrace::format_flamegraph_svg(profile, flame_graph_options(options)));
         svg->commit();
+    }
+    if (pprof) {
+        waketrace::PprofOptions pprof_options;
+        pprof_options.stacks = options.config.stacks;
+        pprof_options.time_nanos = started_ns;
+        pprof->write(waketrace::format_pprof(profile, pprof_options));
+        pprof->commit();
     }
     out.commit();
     waketrace::cli::report_losses(stderr, profile.losses, config);

@@ -72,6 +72,10 @@ std::vector<OptionSpec> make_specs() {
                         "graph written to --svg's FILE, widths by AFTER, red where time grew, blue where "
                         "it shrank"));
     specs.push_back(
+        own('\0', "pprof", "FILE", Group::none, Action::pprof,
+            "also write the chains to FILE as a pprof profile (gzipped profile.proto), for go tool "
+            "pprof, Pyroscope or Parca"));
+    specs.push_back(
         own('v', "verbose", "", Group::none, Action::verbose, "log what the profiler and the BPF loader do"));
     return specs;
 }

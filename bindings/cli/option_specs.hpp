@@ -37,6 +37,7 @@ enum class Action {
     output,
     svg,
     diff,
+    pprof,
     verbose,
 };
 

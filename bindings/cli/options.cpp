@@ -217,6 +217,11 @@ private:
             options_.diff_before = std::string(value);
             options_.diff_after = std::string(args_[next_++]);
             break;
+        case Action::pprof:
+            if (value.empty())
+                throw UsageError(fmt::format("option {} needs a file name", spelling));
+            options_.pprof_path = std::string(value);
+            break;
         }
     }
 
@@ -258,6 +263,10 @@ private:
             check_diff();
         if (!options_.svg_path.empty() && options_.svg_path == options_.output_path)
             throw UsageError("--svg and --output cannot name the same file");
+        if (!options_.pprof_path.empty() && options_.pprof_path == options_.output_path)
+            throw UsageError("--pprof and --output cannot name the same file");
+        if (!options_.pprof_path.empty() && options_.pprof_path == options_.svg_path)
+            throw UsageError("--pprof and --svg cannot name the same file");
         // The command's threads are the targets; other filters would hide them.
         if (!options_.command.empty() && (!config.pids.empty() || !config.tids.empty()))
             throw UsageError("--pid and --tid cannot be combined with a command to run");
@@ -269,6 +278,8 @@ private:
             throw UsageError("--diff needs --svg FILE, the differential flame graph to write");
         if (!options_.command.empty() || options_.duration_s)
             throw UsageError("--diff traces nothing: it takes no duration and no command to run");
+        if (!options_.pprof_path.empty())
+            throw UsageError("--diff draws a flame graph only: it writes no --pprof profile");
     }
 
     static void append(std::vector<uint32_t>& to, const std::vector<uint32_t>& ids) {

@@ -4,7 +4,8 @@
 //
 //     waketrace [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [-U | -K] [-d] [-f]
 //               [OPTIONS of include/waketrace/options.hpp, and --dwarf]
-//               [-o FILE] [--svg FILE] [-v] [duration] [-- COMMAND [ARGS...]]
+//               [--per-process | --per-thread] [--thread-totals]
+//               [-o FILE] [--svg FILE] [--pprof FILE] [-v] [duration] [-- COMMAND [ARGS...]]
 //     waketrace --diff BEFORE AFTER --svg FILE
 //
 // (usage_text() has them all.)
@@ -33,6 +34,7 @@ struct Options {
     std::optional<double> duration_s;        // positional duration; nullopt: until Ctrl-C / COMMAND exits
     std::string output_path;                 // -o; empty: standard output
     std::string svg_path;                    // --svg: a flame graph too; empty: none
+    std::string pprof_path;                  // --pprof: a pprof profile too; empty: none
     std::vector<std::string> command;        // after "--"; empty: trace without running anything
     // --diff BEFORE AFTER: compare two folded files into --svg's file, trace nothing.
     std::string diff_before;

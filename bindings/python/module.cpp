@@ -25,6 +25,7 @@ pid or tid) or OSError with the errno; the message says what to do.)";
     waketrace::python::bind_result_types(module);
     waketrace::python::bind_profile(module);
     waketrace::python::bind_profile_pictures(module);
+    waketrace::python::bind_profile_pprof(module);
     waketrace::python::bind_profiler(module);
     waketrace::python::bind_option_table(module);
 }

@@ -71,6 +71,17 @@ void bind_frame(py::module_& module) {
             "inlined", [](const Frame& f) { return f.inlined; },
             "True for a function inlined into the next (outer) frame.")
         .def_property_readonly(
+            "file_offset", [](const Frame& f) { return f.file_offset; },
+            "Where the address lies in module's file (user frames of mapped files), or None.")
+        .def_property_readonly(
+            "build_id",
+            [](const Frame& f) -> std::optional<std::string> {
+                if (f.build_id.empty())
+                    return std::nullopt;
+                return f.build_id;
+            },
+            "The GNU build-id of module's file, lower-case hex, or None.")
+        .def_property_readonly(
             "name", [](const Frame& f) { return os_string(frame_name(f)); },
             "The symbol, or \"[unknown]\" (as the formats print it; \"_[i]\" marks\n"
             "an inlined frame).")

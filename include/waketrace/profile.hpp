@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,13 @@ struct Frame {
     // A function inlined into the next (outer) frame: it has no address of
     // its own, `address` repeats the outer frame's and `offset` is 0.
     bool inlined = false;
+    // Where the address lies in `module`'s file, and that file's GNU
+    // build-id (lower-case hex; empty when it has none or was not read), so
+    // that a tool holding the same file can name the frame again (pprof
+    // mappings). Set for user frames in mapped files; nullopt for kernel,
+    // JIT and unmapped frames, and in profiles read back through the C ABI.
+    std::optional<uint64_t> file_offset;
+    std::string build_id;
     bool resolved() const noexcept { return !symbol.empty(); }
 };
 

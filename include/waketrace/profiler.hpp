@@ -57,6 +57,15 @@ public:
     // self-contained SVG document (WT_FORMAT_SVG) that opens on total
     // off-CPU time and switches to blocked and runqueue time in a browser.
     std::string flamegraph_svg() const { return formatted(WT_FORMAT_SVG, false); }
+    // The chains as a gzipped pprof profile (WT_FORMAT_PPROF): bytes, to
+    // write to a file for `go tool pprof`, Pyroscope or Parca. Needs
+    // libwaketrace.so 0.4 or later. Throws Error (ENOMEM).
+    std::string pprof() const {
+        size_t size = 0;
+        const std::unique_ptr<char, c_bridge::FreeString> bytes(c_bridge::checked(
+            wt_profile_format_bytes(packed_.get(), WT_FORMAT_PPROF, uint32_t(stacks_), &size)));
+        return std::string(bytes.get(), size);
+    }
 
 private:
     friend class Profiler;

@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 #define WAKETRACE_VERSION_MAJOR 0
-#define WAKETRACE_VERSION_MINOR 3
+#define WAKETRACE_VERSION_MINOR 4
 
 /* wt_profiler_opts.threads */
 #define WT_THREADS_ALL 0
@@ -136,7 +136,8 @@ struct wt_profiler_opts {
 #define WT_FORMAT_SVG 2      /* an interactive flame graph, one SVG document (since 0.3) */
 #define WT_FORMAT_BY_BLOCKED (1u << 9)  /* flag, WT_FORMAT_SVG: widths by blocked time first */
 #define WT_FORMAT_BY_RUNQUEUE (1u << 10) /* flag, WT_FORMAT_SVG: widths by runqueue time first */
-/* flags, any layout (since 0.3): name each target and task waker "comm-pid"
+#define WT_FORMAT_PPROF 3    /* a gzipped pprof profile: bytes, from wt_profile_format_bytes() (0.4) */
+/* flags, any layout (since 0.4): name each target and task waker "comm-pid"
  * (WT_FORMAT_PER_PROCESS) or "comm-pid/tid" (WT_FORMAT_PER_THREAD) instead of
  * its comm alone, so the threads of different processes (or each thread)
  * sharing a comm stay apart; not both */
@@ -348,14 +349,31 @@ int wt_profile_extra_losses(const struct wt_profile *profile, struct wt_extra_lo
  * blocked and runqueue widths), opening on total time, or on blocked or
  * runqueue time with WT_FORMAT_BY_BLOCKED or WT_FORMAT_BY_RUNQUEUE (not
  * both; neither flag is taken by the other layouts). Every layout takes
- * WT_FORMAT_PER_PROCESS or WT_FORMAT_PER_THREAD (not both). */
+ * WT_FORMAT_PER_PROCESS or WT_FORMAT_PER_THREAD (not both). WT_FORMAT_PPROF
+ * is binary: EINVAL here, see wt_profile_format_bytes(). */
 char *wt_profile_format(const struct wt_profile *profile, uint32_t format, uint32_t stacks);
 
-/* Frees a string from wt_profile_format() or wt_folded_diff_svg(). NULL is
- * ignored. */
+/* Frees a string from wt_profile_format(), wt_profile_format_bytes() or
+ * wt_folded_diff_svg(). NULL is ignored. */
 void wt_string_free(char *string);
 
-/* Options of wt_folded_diff_svg() (since 0.3). Zeroed (with sz set) means
+/* Like wt_profile_format(), for every layout, as bytes that may hold NUL
+ * bytes: stores their number in *size and returns them (followed by one NUL
+ * byte not counted in *size), to free with wt_string_free(). NULL with
+ * errno EINVAL (as wt_profile_format(), or a NULL size) or ENOMEM.
+ * WT_FORMAT_PPROF (which only this function renders) is a pprof profile,
+ * gzipped profile.proto as `go tool pprof`, Pyroscope and Parca read it:
+ * sample types "periods" (count) and "offcpu", "blocked", "runqueue"
+ * (nanoseconds; offcpu the default); one sample per chain whose locations
+ * are the target's frames innermost first, a "--" location, the waker's
+ * frames from the wake-up outward and its name, and so on for each deeper
+ * waker level; labels name the target and waker threads and the waker's
+ * context; user frames carry mappings with file offsets and build-ids.
+ * Since 0.4. */
+char *wt_profile_format_bytes(const struct wt_profile *profile, uint32_t format, uint32_t stacks,
+			      size_t *size);
+
+/* Options of wt_folded_diff_svg() (since 0.4). Zeroed (with sz set) means
  * every default. */
 struct wt_diff_opts {
 	size_t sz;               /* the caller sets sizeof(struct wt_diff_opts) */
@@ -380,7 +398,7 @@ struct wt_diff_opts {
  * the defaults. Returns a NUL-terminated string to free with
  * wt_string_free(), or NULL with errno EINVAL (a NULL text, bad opts, or a
  * text that is not folded lines: wt_last_error() names which of the two and
- * the line) or ENOMEM. Since 0.3. */
+ * the line) or ENOMEM. Since 0.4. */
 char *wt_folded_diff_svg(const char *before, const char *after, const struct wt_diff_opts *opts);
 
 #ifdef __cplusplus

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -230,6 +231,33 @@ struct DiffGraphOptions {
 std::string format_diff_flamegraph_svg(const std::vector<FoldedStack>& before,
                                        const std::vector<FoldedStack>& after,
                                        const DiffGraphOptions& options);
+
+struct PprofOptions {
+    // Which stacks to include, as for the other layouts (no "-" delimiter:
+    // pprof's frames say which part they are from by their mapping).
+    StackKinds stacks = StackKinds::both;
+    // When tracing began, in nanoseconds since the Unix epoch; 0: not said.
+    int64_t time_nanos = 0;
+};
+
+// The chains as a pprof profile (github.com/google/pprof's profile.proto,
+// gzipped, as `go tool pprof`, Pyroscope and Parca read it): bytes, not
+// text. Sample types "periods" (count), "offcpu", "blocked" and "runqueue"
+// (nanoseconds: WakeChain::count, total_ns, blocked_ns, runqueue_ns);
+// "offcpu" is the default. One sample per chain; its locations, innermost
+// first: the target's frames (kernel, then user), a location whose
+// function is "--", the first waker's frames from the wake-up outward and
+// a location named by waker_name(); each deeper level adds "--", the
+// blocked frames of the level below, "--", its own waking frames and name;
+// an incomplete chain ends in "--" and chain_end_marker(). So the target
+// is where the time is flat, and the wakers read as its callers, the first
+// cause at the root. Functions inlined at an address are Lines of one
+// Location; frames of a mapped file carry a Mapping with the file's path,
+// build-id and offsets, so a backend can name them again. Labels:
+// target_comm, target_tid, pid, and per waker level (waker, waker2, ...)
+// <level>_context, and for tasks <level>_comm, <level>_tid, <level>_pid;
+// chain_end when the chain is incomplete.
+std::string format_pprof(const Profile& profile, const PprofOptions& options);
 
 // The chains with the most off-CPU time, at most `max_rows`, as one HTML
 // <table> (class "waketrace-chains"), largest first: target, waker levels,

@@ -29,26 +29,26 @@ bool shows_kernel(const FormatOptions& options) { return options.stacks != Stack
 // One part (user or kernel) of a thread's stacks. Stacks that were never
 // captured (not asked for, or an interrupt's borrowed user stack) print
 // nothing; only a real loss is worth a marker.
-void walk_part(const Stack& stack, std::string_view missed, FrameOrder order, const EmitFn& emit) {
+void walk_part(const Stack& stack, std::string_view missed, FrameOrder order, const EntryFn& visit) {
     if (lost_to_error(stack)) {
-        emit(missed);
+        visit(nullptr, missed);
         return;
     }
     if (stack.status != StackStatus::ok)
         return;
     if (order == FrameOrder::leaf_first) {
         for (const Frame& frame : stack.frames)
-            emit(frame_name(frame));
+            visit(&frame, {});
     } else {
         std::for_each(stack.frames.rbegin(), stack.frames.rend(),
-                      [&](const Frame& frame) { emit(frame_name(frame)); });
+                      [&](const Frame& frame) { visit(&frame, {}); });
     }
 }
 
 }  // namespace
 
-void walk_stacks(const FormatOptions& options, const Stack& user, const Stack& kernel, PartOrder parts,
-                 FrameOrder frames, const EmitFn& emit) {
+void walk_stack_entries(const FormatOptions& options, const Stack& user, const Stack& kernel, PartOrder parts,
+                        FrameOrder frames, const EntryFn& visit) {
     const bool user_first = parts == PartOrder::user_then_kernel;
     const Stack& first = user_first ? user : kernel;
     const Stack& second = user_first ? kernel : user;
@@ -58,13 +58,24 @@ void walk_stacks(const FormatOptions& options, const Stack& user, const Stack& k
     const std::string_view second_missed = user_first ? missed_kernel_stack : missed_user_stack;
 
     if (show_first)
-        walk_part(first, first_missed, frames, emit);
+        walk_part(first, first_missed, frames, visit);
     // Like offwaketime, the delimiter separates two real stacks, never a
     // stack from a missed-stack marker.
     if (options.delimiter && show_first && show_second && has_frames(first) && has_frames(second))
-        emit(part_delimiter);
+        visit(nullptr, part_delimiter);
     if (show_second)
-        walk_part(second, second_missed, frames, emit);
+        walk_part(second, second_missed, frames, visit);
+}
+
+void walk_stacks(const FormatOptions& options, const Stack& user, const Stack& kernel, PartOrder parts,
+                 FrameOrder frames, const EmitFn& emit) {
+    walk_stack_entries(options, user, kernel, parts, frames,
+                       [&](const Frame* frame, std::string_view marker) {
+                           if (frame)
+                               emit(frame_name(*frame));
+                           else
+                               emit(marker);
+                       });
 }
 
 const Waker& first_waker(const WakeChain& chain) {

@@ -30,6 +30,12 @@ using EmitFn = std::function<void(std::string_view item)>;
 void walk_stacks(const FormatOptions& options, const Stack& user, const Stack& kernel, PartOrder parts,
                  FrameOrder frames, const EmitFn& emit);
 
+// The same walk for layouts that keep frames as frames (pprof): each entry
+// is a frame, or (frame null) one of the markers above.
+using EntryFn = std::function<void(const Frame* frame, std::string_view marker)>;
+void walk_stack_entries(const FormatOptions& options, const Stack& user, const Stack& kernel, PartOrder parts,
+                        FrameOrder frames, const EntryFn& visit);
+
 // The waker a layout shows: wakers[0], or an "unseen" waker when the chain
 // carries none, so a malformed chain still prints.
 const Waker& first_waker(const WakeChain& chain);

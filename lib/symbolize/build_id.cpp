@@ -29,8 +29,12 @@ std::string read_build_id(int fd) {
     ElfHandle elf(elf_begin(fd, safe_elf_read_command(fd), nullptr));
     if (!elf || elf_kind(elf.get()) != ELF_K_ELF)
         return {};
+    return elf_build_id(elf.get());
+}
+
+std::string elf_build_id(Elf* elf) {
     const void* bits = nullptr;
-    ssize_t length = dwelf_elf_gnu_build_id(elf.get(), &bits);
+    ssize_t length = elf ? dwelf_elf_gnu_build_id(elf, &bits) : -1;
     if (length <= 0)
         return {};
     const auto* bytes = static_cast<const unsigned char*>(bits);

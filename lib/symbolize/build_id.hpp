@@ -5,6 +5,8 @@
 // candidate, never proof that two files are the same.
 #pragma once
 
+#include <libelf.h>
+
 #include <string>
 
 namespace waketrace::detail {
@@ -16,5 +18,8 @@ namespace waketrace::detail {
 // (private_copy.hpp): another file is read with pread, which a truncation
 // cannot turn into SIGBUS.
 std::string read_build_id(int fd);
+
+// The same for an ELF file libelf has open already.
+std::string elf_build_id(Elf* elf);
 
 }  // namespace waketrace::detail

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "symbolize/build_id.hpp"
 #include "symbolize/debug_file_beside.hpp"
 #include "symbolize/demangle.hpp"
 #include "process/private_copy.hpp"
@@ -211,6 +212,8 @@ DebugSymbols::DebugSymbols(UniqueFd fd, const std::string& path, std::string deb
 
     read_segments();
     read_symbols();
+    GElf_Addr bias = 0;
+    build_id_ = elf_build_id(dwfl_module_getelf(module_, &bias));
 }
 
 DebugSymbols::~DebugSymbols() = default;

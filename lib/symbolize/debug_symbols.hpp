@@ -60,6 +60,8 @@ public:
     std::vector<Frame> frames_at_file_offset(uint64_t file_offset);
 
     size_t symbol_count() const noexcept { return symbols_.size(); }
+    // The file's GNU build-id in lower-case hex; empty when it has none.
+    const std::string& build_id() const noexcept { return build_id_; }
     // The bytes of the (copied) file parsed: what tells two files with one
     // build-id apart.
     std::string_view contents() const;
@@ -95,6 +97,7 @@ private:
 
     UnreadableFileLog unreadable_;
     std::string path_;
+    std::string build_id_;
     dev_t file_device_ = 0;  // of the file as given, before it was copied
     ino_t file_inode_ = 0;
     std::string debuginfo_path_;

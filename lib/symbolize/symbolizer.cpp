@@ -203,16 +203,21 @@ std::vector<Frame> Symbolizer::frames_at(const ProcessSnapshot& process, uint64_
         return {unresolved_frame(address, {})};
     if (!mapping->is_file())
         return jit_frames_at(process.tgid(), *mapping, address);
+    // Kept on every frame, named or not, so that another tool holding the
+    // file can name it (pprof's mappings).
+    const uint64_t file_offset = address - mapping->start + mapping->file_offset;
     DebugSymbols* symbols = debug_symbols_of(process, *mapping);
-    if (!symbols)
-        return {unresolved_frame(address, mapping->path)};
-    uint64_t file_offset = address - mapping->start + mapping->file_offset;
-    std::vector<Frame> frames = symbols->frames_at_file_offset(file_offset);
+    std::vector<Frame> frames;
+    if (symbols)
+        frames = symbols->frames_at_file_offset(file_offset);
     if (frames.empty())
-        return {unresolved_frame(address, mapping->path)};
+        frames.push_back(unresolved_frame(address, mapping->path));
     for (Frame& frame : frames) {
         frame.address = address;
         frame.module = mapping->path;
+        frame.file_offset = file_offset;
+        if (symbols)
+            frame.build_id = symbols->build_id();
     }
     return frames;
 }

@@ -14,7 +14,7 @@ wt::Stack kernel_stack(std::initializer_list<const char*> names) {
     wt::Stack stack{wt::StackStatus::ok, 0, {}};
     uint64_t address = 0xffffffff81000000;
     for (const char* name : names)
-        stack.frames.push_back({address += 0x10, name, "[kernel]", 0, "", 0, false});
+        stack.frames.push_back({address += 0x10, name, "[kernel]", 0, "", 0, false, std::nullopt, ""});
     return stack;
 }
 
@@ -23,7 +23,8 @@ wt::Waker task_waker(wt::Stack kernel) {
     waker.context = wt::WakerContext::task;
     waker.task = {42, 40, "worker"};
     waker.kernel_stack = std::move(kernel);
-    waker.user_stack = {wt::StackStatus::ok, 0, {{0x401000, "main", "/bin/worker", 0, "", 0, false}}};
+    waker.user_stack = {
+        wt::StackStatus::ok, 0, {{0x401000, "main", "/bin/worker", 0, "", 0, false, std::nullopt, ""}}};
     return waker;
 }
 

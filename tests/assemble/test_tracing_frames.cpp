@@ -12,7 +12,7 @@ std::vector<wt::Frame> frames(std::initializer_list<const char*> names) {
     std::vector<wt::Frame> result;
     uint64_t address = 0x1000;
     for (const char* name : names)
-        result.push_back({address++, name, "[kernel]", 0, "", 0, false});
+        result.push_back({address++, name, "[kernel]", 0, "", 0, false, std::nullopt, ""});
     return result;
 }
 

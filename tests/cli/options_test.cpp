@@ -276,6 +276,19 @@ TEST_CASE("--diff takes two files and needs --svg, and traces nothing") {
           "--diff traces nothing: it takes no duration and no command to run");
 }
 
+TEST_CASE("pprof file: besides the report and the flame graph, never in their place") {
+    CHECK(parse({}).pprof_path.empty());
+    const auto all = parse({"--pprof", "chains.pb.gz", "--svg", "chains.svg", "-o", "chains.txt"});
+    CHECK(all.pprof_path == "chains.pb.gz");
+    CHECK(all.svg_path == "chains.svg");
+    CHECK(all.output_path == "chains.txt");
+    CHECK(parse({"--pprof=out.pb.gz"}).pprof_path == "out.pb.gz");
+    CHECK(error_of({"--pprof="}) == "option --pprof needs a file name");
+    CHECK(error_of({"--pprof"}) == "option --pprof needs a value");
+    CHECK(error_of({"--pprof", "same", "-o", "same"}) == "--pprof and --output cannot name the same file");
+    CHECK(error_of({"--pprof", "same", "--svg", "same"}) == "--pprof and --svg cannot name the same file");
+}
+
 TEST_CASE("duration: positive seconds, decimals allowed, only one") {
     CHECK(parse({"5"}).duration_s == 5.0);
     CHECK(parse({"0.5"}).duration_s == 0.5);
@@ -342,6 +355,7 @@ TEST_CASE("usage text names the program and every option") {
                                "--per-thread",
                                "--thread-totals",
                                "--diff BEFORE AFTER",
+                               "--pprof",
                                "--verbose",
                                "--help",
                                "--sample",

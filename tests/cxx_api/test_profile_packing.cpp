@@ -222,7 +222,7 @@ TEST_CASE(
     // Both metric flags, or one on another layout: refused.
     for (const uint32_t format :
          {WT_FORMAT_SVG | WT_FORMAT_BY_BLOCKED | WT_FORMAT_BY_RUNQUEUE, WT_FORMAT_TEXT | WT_FORMAT_BY_BLOCKED,
-          WT_FORMAT_FOLDED | WT_FORMAT_BY_RUNQUEUE, uint32_t(WT_FORMAT_SVG + 1)}) {
+          WT_FORMAT_FOLDED | WT_FORMAT_BY_RUNQUEUE, uint32_t(WT_FORMAT_PPROF + 1)}) {
         CAPTURE(format);
         errno = 0;
         CHECK(wt_profile_format(packed.get(), format, WT_STACKS_BOTH) == nullptr);
@@ -262,4 +262,47 @@ TEST_CASE("wt_profile_format WT_FORMAT_PER_PROCESS / WT_FORMAT_PER_THREAD name t
     CHECK(wt_profile_format(packed.get(), WT_FORMAT_FOLDED | WT_FORMAT_PER_PROCESS | WT_FORMAT_PER_THREAD,
                             WT_STACKS_BOTH) == nullptr);
     CHECK(errno == EINVAL);
+}
+
+TEST_CASE(
+    "wt_profile_format_bytes WT_FORMAT_PPROF: the library's pprof, file offsets and build-ids included") {
+    wt::Profile sent = relay_profile();
+    wt::Frame in_library;
+    in_library.address = 0x7f0000001234;
+    in_library.module = "/usr/lib/librelay.so";
+    in_library.symbol = "relay_send";
+    in_library.file_offset = 0x1234;
+    in_library.build_id = "feedface";
+    sent.chains[0].user_stack.frames.insert(sent.chains[0].user_stack.frames.begin(), in_library);
+    const Packed packed = pack(sent);
+
+    size_t size = 0;
+    const std::unique_ptr<char, wt::c_bridge::FreeString> bytes(
+        wt_profile_format_bytes(packed.get(), WT_FORMAT_PPROF, WT_STACKS_BOTH, &size));
+    REQUIRE(bytes);
+    const std::string written(bytes.get(), size);
+    CHECK(written == wt::format_pprof(sent, {}));
+    // What wt_frame alone carries would make another profile: the block
+    // kept the rest.
+    CHECK(written != wt::format_pprof(wt::c_bridge::profile_from(*packed), {}));
+
+    // Binary: not through the NUL-terminated function.
+    errno = 0;
+    CHECK(wt_profile_format(packed.get(), WT_FORMAT_PPROF, WT_STACKS_BOTH) == nullptr);
+    CHECK(errno == EINVAL);
+    CHECK(std::string(wt_last_error()).find("wt_profile_format_bytes") != std::string::npos);
+    errno = 0;
+    CHECK(wt_profile_format_bytes(packed.get(), WT_FORMAT_PPROF, WT_STACKS_BOTH, nullptr) == nullptr);
+    CHECK(errno == EINVAL);
+    errno = 0;
+    CHECK(wt_profile_format_bytes(packed.get(), WT_FORMAT_PPROF | WT_FORMAT_BY_BLOCKED, WT_STACKS_BOTH,
+                                  &size) == nullptr);
+    CHECK(errno == EINVAL);
+
+    // The text layouts come out the same as from wt_profile_format.
+    const std::unique_ptr<char, wt::c_bridge::FreeString> folded(
+        wt_profile_format_bytes(packed.get(), WT_FORMAT_FOLDED, WT_STACKS_BOTH, &size));
+    REQUIRE(folded);
+    CHECK(std::string(folded.get(), size) == wt::format_folded(sent, {}));
+    CHECK(folded.get()[size] == '\0');
 }

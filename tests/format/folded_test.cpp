@@ -82,7 +82,7 @@ TEST_CASE("folded: interrupt, preempted and missing wakers end with their bracke
 
 TEST_CASE("folded: ';' and newlines inside names cannot split a line") {
     Stack odd = stack({"std::map<int;int>::at", "two\nlines"});
-    odd.frames.push_back(Frame{0x1, "", "/usr/bin/app", 0, "", 0, false});
+    odd.frames.push_back(Frame{0x1, "", "/usr/bin/app", 0, "", 0, false, std::nullopt, ""});
     const WakeChain one = chain("we;ird\n", 3, odd, Stack{}, task_waker("w;k", 2, Stack{}, Stack{}), 1000);
     CHECK(folded_of(one) == "we:ird ;[unknown];two lines;std::map<int:int>::at;--;w:k 1\n");
 }

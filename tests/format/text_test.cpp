@@ -197,7 +197,7 @@ TEST_CASE("text: chains print in the given (ascending) order, times in whole mic
 
 TEST_CASE("text: unresolved frames, newlines in names, an empty profile") {
     Stack odd = stack({"line\nbreak"});
-    odd.frames.push_back(Frame{0xffff, "", "[kernel]", 0, "", 0, false});
+    odd.frames.push_back(Frame{0xffff, "", "[kernel]", 0, "", 0, false, std::nullopt, ""});
     const WakeChain one =
         chain("two\nlines", 3, Stack{}, odd, task_waker("waker;x", 2, Stack{}, Stack{}), 1000);
     CHECK(text_of(one) ==

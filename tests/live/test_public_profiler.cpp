@@ -6,6 +6,7 @@
 // library's errno and advice. Linked against libwaketrace.so alone.
 #include <catch2/catch.hpp>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -53,6 +54,33 @@ wt::Error error_of(Body&& body) {
     }
     FAIL("no waketrace::Error thrown");
     throw std::logic_error("unreachable");
+}
+
+std::string gunzipped(const std::string& bytes) {
+    z_stream stream{};
+    REQUIRE(inflateInit2(&stream, 15 + 16) == Z_OK);  // +16: gzip
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+    stream.avail_in = uInt(bytes.size());
+    std::string out;
+    int status = Z_OK;
+    while (status == Z_OK) {
+        char chunk[4096];
+        stream.next_out = reinterpret_cast<Bytef*>(chunk);
+        stream.avail_out = sizeof chunk;
+        status = inflate(&stream, Z_NO_FLUSH);
+        out.append(chunk, sizeof chunk - stream.avail_out);
+    }
+    inflateEnd(&stream);
+    CHECK(status == Z_STREAM_END);
+    return out;
+}
+
+// The libc path of the last chain's user stack: a pprof mapping's file name.
+std::string libc_path_of_last_chain(const wt::Profile& profile) {
+    for (const wt::Frame& frame : profile.chains.back().user_stack.frames)
+        if (frame.module.find("libc") != std::string::npos)
+            return frame.module;
+    return "no libc frame";
 }
 
 }  // namespace
@@ -122,6 +150,16 @@ TEST_CASE("public C++ API: a pipe token pass, profiled, converted and formatted 
     CHECK(svg.rfind("<?xml", 0) == 0);
     CHECK(svg.find("<title>" + profile.chains.back().target.comm + "\n") != std::string::npos);
     CHECK(svg.find("pipe_write\n") != std::string::npos);  // anon_pipe_write on newer kernels
+    // pprof(): binary bytes, NULs kept; profile.proto keeps its strings
+    // as they are, so the gunzipped bytes hold the chain's names.
+    const std::string pprof = captured.pprof();
+    CHECK(pprof.rfind("\x1f\x8b", 0) == 0);  // gzip
+    CHECK(pprof.find('\0') != std::string::npos);
+    const std::string proto = gunzipped(pprof);
+    for (const std::string& name :
+         {profile.chains.back().target.comm, std::string("offcpu"), std::string("pipe_read"),
+          std::string("--"), libc_path_of_last_chain(profile)})
+        CHECK(proto.find(name) != std::string::npos);
     const wt::CapturedProfile copy = captured;
     CHECK(copy.folded(true) == folded);
     CHECK(copy.profile().chains.size() == profile.chains.size());

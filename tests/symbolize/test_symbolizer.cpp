@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "fixtures.hpp"
+#include "process/process_maps.hpp"
+#include "support/unique_fd.hpp"
+#include "symbolize/build_id.hpp"
 #include "symbolize/symbolizer.hpp"
 
 using waketrace::Frame;
@@ -85,6 +90,35 @@ TEST_CASE("user frames of a loaded library", "[symbolizer]") {
         CHECK(again[0].symbol == "symfixture_caller");
         CHECK(again[0].offset == 3);
     }
+}
+
+TEST_CASE("user frames know where they are in their file, and the file's build-id", "[symbolizer]") {
+    symfixture::LoadedLibrary library(SYMFIXTURE_LIBRARY);
+    const std::string library_path = symfixture::canonical_path(SYMFIXTURE_LIBRARY);
+    waketrace::detail::UniqueFd fd(open(library_path.c_str(), O_RDONLY | O_CLOEXEC));
+    REQUIRE(fd);
+    const std::string build_id = waketrace::detail::read_build_id(fd.get());
+    REQUIRE(build_id.size() == 40);  // the linker's sha1
+    const std::optional<waketrace::detail::ProcessMaps> maps = waketrace::detail::ProcessMaps::read(self());
+    REQUIRE(maps);
+
+    Symbolizer symbolizer;
+    AnonymousPage page;
+    const std::vector<uint64_t> addresses = {library.leaf(), library.caller() + 3};
+    std::vector<Frame> frames = symbolizer.user_frames(self(), addresses);
+    REQUIRE(frames.size() == 2);
+    for (size_t i = 0; i < frames.size(); ++i) {
+        const waketrace::detail::Mapping* mapping = maps->find(addresses[i]);
+        REQUIRE(mapping);
+        REQUIRE(frames[i].file_offset);
+        CHECK(*frames[i].file_offset == addresses[i] - mapping->start + mapping->file_offset);
+        CHECK(frames[i].build_id == build_id);
+    }
+    // Not in a file: nothing to find again.
+    frames = symbolizer.user_frames(self(), {page.address() + 8});
+    REQUIRE(frames.size() == 1);
+    CHECK_FALSE(frames[0].file_offset);
+    CHECK(frames[0].build_id.empty());
 }
 
 TEST_CASE("user frames that cannot be resolved keep what is known", "[symbolizer]") {
