@@ -186,6 +186,8 @@ int wt_profile_extra_losses(const wt_profile* profile, wt_extra_losses* out) {
         out->hop_map_full = losses.hop_map_full;
         out->hop_collisions = losses.hop_collisions;
         out->untraced_children = losses.untraced_children;
+        if (sz >= offsetof(wt_extra_losses, histogram_map_full) + sizeof(out->histogram_map_full))
+            out->histogram_map_full = losses.histogram_map_full;  // since 0.4
         return 0;
     });
 }

@@ -222,7 +222,7 @@ wt_profile* pack_profile(const Profile& profile) {
     const Losses& losses = profile.losses;
     new (block) BlockHeader{frames, details, nr_frames,
                             ExtraLosses{losses.chain_states_full, losses.hop_map_full, losses.hop_collisions,
-                                        losses.untraced_children}};
+                                        losses.untraced_children, losses.histogram_map_full}};
     Packer packer{Arena(block + kHeaderSize), FrameSlots(frames, details)};
     return pack_into(packer, profile);
 }

@@ -245,17 +245,22 @@ void bind_losses(py::module_& module) {
         .def_property_readonly(
             "untraced_children", [](const Losses& l) { return l.untraced_children; },
             "follow_children: child processes not traced because the pid filter was full.")
+        .def_property_readonly(
+            "histogram_map_full", [](const Losses& l) { return l.histogram_map_full; },
+            "histograms: periods missing from their chain's histogram (its map was\n"
+            "full; raise max_chains). They are still in the chain's times.")
         .def_property_readonly("total", &Losses::total)
         .def("__repr__", [](const Losses& l) {
             return fmt::format(
                 "<Losses total={} stack_collisions={} stack_map_full={} stack_errors={} "
                 "chain_map_full={} missed_switch_outs={} process_events={} thread_map_full={} "
                 "user_stack_events={} period_events={} missed_switch_ins={} skipped_runs={} "
-                "chain_states_full={} hop_map_full={} hop_collisions={} untraced_children={}>",
+                "chain_states_full={} hop_map_full={} hop_collisions={} untraced_children={} "
+                "histogram_map_full={}>",
                 l.total(), l.stack_collisions, l.stack_map_full, l.stack_errors, l.chain_map_full,
                 l.missed_switch_outs, l.process_events, l.thread_map_full, l.user_stack_events,
                 l.period_events, l.missed_switch_ins, l.skipped_runs, l.chain_states_full, l.hop_map_full,
-                l.hop_collisions, l.untraced_children);
+                l.hop_collisions, l.untraced_children, l.histogram_map_full);
         });
 }
 

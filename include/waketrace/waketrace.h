@@ -54,6 +54,7 @@ extern "C" {
 #define WT_OPT_STATE_FILTER (1u << 0) /* apply state_mask (offwaketime --state) */
 #define WT_OPT_NO_WAKER_USER_STACKS (1u << 1) /* wakers keep their kernel stacks only */
 #define WT_OPT_FOLLOW_CHILDREN (1u << 2) /* trace processes the traced pids fork (0.3) */
+#define WT_OPT_HISTOGRAMS (1u << 3) /* latency histograms per chain (wt_chain_histogram, 0.4) */
 
 /* Log levels passed to wt_log_fn */
 #define WT_LOG_DEBUG 0
@@ -327,6 +328,10 @@ struct wt_extra_losses {
 	/* WT_OPT_FOLLOW_CHILDREN: child processes not traced, the pid filter
 	 * being full. */
 	uint64_t untraced_children;
+	/* WT_OPT_HISTOGRAMS: periods missing from their chain's histogram (its
+	 * map was full); still in the chain's times. Since 0.4: an older
+	 * library leaves it 0. */
+	uint64_t histogram_map_full;
 };
 
 /* Fills `out` (out->sz set by the caller) with `profile`'s extra losses.
