@@ -160,7 +160,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct wt_chain_key);
-	__type(value, struct wt_chain_histogram);
+	__type(value, struct wt_histogram_value);
 	__uint(max_entries, 1);
 } chain_histograms SEC(".maps");
 
@@ -1014,7 +1014,7 @@ static __always_inline __u32 histogram_bucket(__u64 ns)
 	return bucket < WT_HISTOGRAM_BUCKETS ? bucket : WT_HISTOGRAM_BUCKETS - 1;
 }
 
-static const struct wt_chain_histogram zero_histogram;
+static const struct wt_histogram_value zero_histogram;
 
 /* Counts one period of the chain `key` in its histograms; the chain's own
  * entry was just added to, so a histogram that does not fit is a loss of its
@@ -1022,7 +1022,7 @@ static const struct wt_chain_histogram zero_histogram;
 static __always_inline void add_to_histogram(const struct wt_chain_key *key, __u64 total,
 					     __u64 runqueue)
 {
-	struct wt_chain_histogram *histogram = bpf_map_lookup_elem(&chain_histograms, key);
+	struct wt_histogram_value *histogram = bpf_map_lookup_elem(&chain_histograms, key);
 
 	if (!histogram) {
 		long err = bpf_map_update_elem(&chain_histograms, key, &zero_histogram, BPF_NOEXIST);

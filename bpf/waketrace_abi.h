@@ -148,7 +148,7 @@ struct wt_chain_value {
  */
 #define WT_HISTOGRAM_BUCKETS 28
 
-struct wt_chain_histogram {
+struct wt_histogram_value {
 	__u32 off_cpu[WT_HISTOGRAM_BUCKETS];  /* each period's total_ns */
 	__u32 runqueue[WT_HISTOGRAM_BUCKETS]; /* each period's runqueue_ns */
 };

@@ -35,6 +35,9 @@ wt_profile* pack_profile(const Profile& profile);
 void free_profile(wt_profile* profile) noexcept;
 // Details of a frame of `profile`; null for a wt_frame not in it.
 const FrameDetails* frame_details(const wt_profile& profile, const wt_frame& frame) noexcept;
+// The histograms of `chain`, a chain of `profile` (all zero without them);
+// false for a wt_chain not in it.
+bool chain_histogram(const wt_profile& profile, const wt_chain& chain, LatencyHistogram& out) noexcept;
 // The chain losses of a profile made by pack_profile().
 const ExtraLosses& extra_losses(const wt_profile& profile) noexcept;
 

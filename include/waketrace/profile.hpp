@@ -103,8 +103,9 @@ enum class ChainEnd : uint8_t {
 // counts are of the sampled periods, not scaled up.
 struct LatencyHistogram {
     static constexpr size_t kBuckets = 28;
-    std::array<uint64_t, kBuckets> off_cpu{};   // each period's off-CPU time (total_ns)
-    std::array<uint64_t, kBuckets> runqueue{};  // each period's runqueue wait (runqueue_ns)
+    using Buckets = std::array<uint64_t, kBuckets>;
+    Buckets off_cpu{};   // each period's off-CPU time (total_ns)
+    Buckets runqueue{};  // each period's runqueue wait (runqueue_ns)
 
     // A bucket's bounds in microseconds: low_us(i) <= period < high_us(i);
     // the last bucket's high_us is UINT64_MAX.

@@ -285,7 +285,7 @@ static_assert(LatencyHistogram::kBuckets == WT_HISTOGRAM_BUCKETS, "the program's
 
 // The kernel's 32-bit counts, as sums in user space keep them.
 auto widened(const HistogramVisitor& visit) {
-    return [&visit](const wt_chain_key& key, const wt_chain_histogram& counts) {
+    return [&visit](const wt_chain_key& key, const wt_histogram_value& counts) {
         LatencyHistogram histogram;
         std::copy(std::begin(counts.off_cpu), std::end(counts.off_cpu), histogram.off_cpu.begin());
         std::copy(std::begin(counts.runqueue), std::end(counts.runqueue), histogram.runqueue.begin());
@@ -297,13 +297,13 @@ auto widened(const HistogramVisitor& visit) {
 
 void BpfCapture::for_each_histogram(const HistogramVisitor& visit) const {
     if (histograms_)
-        visit_entries<wt_chain_key, wt_chain_histogram>(skel_->maps.chain_histograms, false, 0,
+        visit_entries<wt_chain_key, wt_histogram_value>(skel_->maps.chain_histograms, false, 0,
                                                         widened(visit));
 }
 
 void BpfCapture::take_histograms(const HistogramVisitor& visit) {
     if (histograms_)
-        visit_entries<wt_chain_key, wt_chain_histogram>(skel_->maps.chain_histograms, true,
+        visit_entries<wt_chain_key, wt_histogram_value>(skel_->maps.chain_histograms, true,
                                                         skel_->bss->chain_generation, widened(visit));
 }
 
