@@ -138,6 +138,12 @@ bool ChainGrowth::wants_move() const {
 
 uint64_t ChainGrowth::move_sealed() {
     capture_.seal();
+    // The same seal covers the histograms: a period's counts are in the
+    // generation of its chain's times. Taken first: the histogram map is
+    // sized like the chain map, so while the sealed chains are still there a
+    // new chain finds no room in its map before its histogram would.
+    capture_.take_histograms(
+        [&](const wt_chain_key& key, const LatencyHistogram& histogram) { sums_.add(key, histogram); });
     uint64_t moved = 0;
     capture_.take_chains([&](const wt_chain_key& key, const wt_chain_value& value) {
         sums_.add(key, value);
@@ -145,10 +151,6 @@ uint64_t ChainGrowth::move_sealed() {
     });
     capture_.take_thread_totals(
         [&](const wt_thread_key& key, const wt_chain_value& value) { sums_.add(key, value); });
-    // The same seal covers them: a period's histogram counts are in the
-    // generation of its chain's times.
-    capture_.take_histograms(
-        [&](const wt_chain_key& key, const LatencyHistogram& histogram) { sums_.add(key, histogram); });
     return moved;
 }
 

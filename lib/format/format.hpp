@@ -166,9 +166,9 @@ std::optional<double> histogram_quantile_us(const LatencyHistogram::Buckets& buc
 // A histogram as bcc's runqlat prints one, each line after `indent`, from
 // the first bucket with a count to the last:
 //
-//         off-CPU usecs : count    distribution
-//          1024 -> 2047      : 20       |****************************************|
-//          2048 -> 4095      : 1        |**                                      |
+//                off-CPU usecs : count    distribution
+//           1024 -> 2047       : 20       |****************************************|
+//           2048 -> 4095       : 1        |**                                      |
 //
 // (ranges in whole microseconds, both ends included; the last bucket's
 // upper end is "..."; the bars are scaled to the largest count, 40 stars).
