@@ -40,22 +40,20 @@ double quantile(const WakeChain& chain, double fraction, bool runqueue) {
     return chain_quantile_us(chain, fraction, runqueue).value_or(std::numeric_limits<double>::quiet_NaN());
 }
 
-
 py::tuple chain_row(const WakeChain& chain) {
     static const Waker no_waker{};
     const bool has_waker = !chain.wakers.empty();
     const Waker& waker = has_waker ? chain.wakers[0] : no_waker;
-    return py::make_tuple(py::str(thread_name(chain.target.comm)), chain.target.tid, chain.target.tgid,
-                          has_waker ? os_string(waker_name(waker)) : py::str(""), waker.task.tid,
-                          has_waker ? to_string(waker.context) : std::string_view(),
-                          microseconds(chain.total_ns), microseconds(chain.blocked_ns),
-                          microseconds(chain.runqueue_ns), microseconds(chain.max_ns), chain.count,
-                          joined_frame_names(chain.kernel_stack), joined_frame_names(chain.user_stack),
-                          joined_frame_names(waker.kernel_stack), joined_frame_names(waker.user_stack),
-                          chain.wakers.size(), chain_end_name(chain.end), os_string(waker_path(chain)),
-                          quantile(chain, 0.5, false), quantile(chain, 0.9, false), quantile(chain, 0.99, false),
-                          quantile(chain, 0.5, true), quantile(chain, 0.9, true), quantile(chain, 0.99, true),
-                          quantile(chain, 1.0, true));
+    return py::make_tuple(
+        py::str(thread_name(chain.target.comm)), chain.target.tid, chain.target.tgid,
+        has_waker ? os_string(waker_name(waker)) : py::str(""), waker.task.tid,
+        has_waker ? to_string(waker.context) : std::string_view(), microseconds(chain.total_ns),
+        microseconds(chain.blocked_ns), microseconds(chain.runqueue_ns), microseconds(chain.max_ns),
+        chain.count, joined_frame_names(chain.kernel_stack), joined_frame_names(chain.user_stack),
+        joined_frame_names(waker.kernel_stack), joined_frame_names(waker.user_stack), chain.wakers.size(),
+        chain_end_name(chain.end), os_string(waker_path(chain)), quantile(chain, 0.5, false),
+        quantile(chain, 0.9, false), quantile(chain, 0.99, false), quantile(chain, 0.5, true),
+        quantile(chain, 0.9, true), quantile(chain, 0.99, true), quantile(chain, 1.0, true));
 }
 
 }  // namespace

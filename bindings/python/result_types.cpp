@@ -151,19 +151,22 @@ void bind_waker(py::module_& module) {
 }
 
 void bind_latency_histogram(py::module_& module) {
-    py::class_<LatencyHistogram>(
-        module, "LatencyHistogram",
-        "How a chain's periods spread (Profiler(histograms=True)): log2 buckets in\n"
-        "microseconds, as runqlat keeps them. Bucket 0 counts periods under 1 us,\n"
-        "bucket i (1-26) those from 2**(i-1) us up to 2**i us (excluded), the last\n"
-        "(27) those of 2**26 us (about 67 s) and more; bounds_us lists them.")
+    py::class_<LatencyHistogram>(module, "LatencyHistogram",
+                                 "How a chain's periods spread (Profiler(histograms=True)): log2 buckets in\n"
+                                 "microseconds, as runqlat keeps them. Bucket 0 counts periods under 1 us,\n"
+                                 "bucket i (1-26) those from 2**(i-1) us up to 2**i us (excluded), the last\n"
+                                 "(27) those of 2**26 us (about 67 s) and more; bounds_us lists them.")
         .def_property_readonly(
             "off_cpu",
-            [](const LatencyHistogram& h) { return std::vector<uint64_t>(h.off_cpu.begin(), h.off_cpu.end()); },
+            [](const LatencyHistogram& h) {
+                return std::vector<uint64_t>(h.off_cpu.begin(), h.off_cpu.end());
+            },
             "Periods per bucket by their off-CPU time (WakeChain.total_ns).")
         .def_property_readonly(
             "runqueue",
-            [](const LatencyHistogram& h) { return std::vector<uint64_t>(h.runqueue.begin(), h.runqueue.end()); },
+            [](const LatencyHistogram& h) {
+                return std::vector<uint64_t>(h.runqueue.begin(), h.runqueue.end());
+            },
             "Periods per bucket by their runqueue wait (WakeChain.runqueue_ns).")
         .def_property_readonly("count", &LatencyHistogram::count,
                                "Periods counted; WakeChain.count once the profiler has stopped.")
@@ -173,8 +176,9 @@ void bind_latency_histogram(py::module_& module) {
                 py::list bounds;
                 for (size_t i = 0; i < LatencyHistogram::kBuckets; ++i) {
                     const uint64_t high = LatencyHistogram::high_us(i);
-                    bounds.append(py::make_tuple(LatencyHistogram::low_us(i),
-                                                 high == UINT64_MAX ? py::object(py::none()) : py::int_(high)));
+                    bounds.append(py::make_tuple(LatencyHistogram::low_us(i), high == UINT64_MAX
+                                                                                  ? py::object(py::none())
+                                                                                  : py::int_(high)));
                 }
                 return bounds;
             },

@@ -275,7 +275,9 @@ DecodedProfile decode_sums(const BpfCapture& capture, const ChainGrowth& growth,
                 decoded.chains.push_back(decode_chain(key, value, capture, stacks));
                 attach_histogram(histograms.histograms, key, decoded.chains.back());
             },
-            [&](const wt_chain_key& key, const LatencyHistogram& histogram) { histograms.add(key, histogram); });
+            [&](const wt_chain_key& key, const LatencyHistogram& histogram) {
+                histograms.add(key, histogram);
+            });
     }
     for (const auto& [key, value] : sums.threads)
         decoded.threads.push_back(decode_thread(key, value));

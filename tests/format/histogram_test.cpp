@@ -112,9 +112,9 @@ TEST_CASE("histogram: a chain's quantiles are of its periods or of its runqueue 
 
 TEST_CASE("histogram: runqlat's layout, from the first bucket in use to the last") {
     LatencyHistogram::Buckets buckets{};
-    buckets[3] = 7;    // 4-7 us
-    buckets[5] = 40;   // 16-31 us
-    buckets[6] = 1;    // 32-63 us
+    buckets[3] = 7;   // 4-7 us
+    buckets[5] = 40;  // 16-31 us
+    buckets[6] = 1;   // 32-63 us
     buckets[kLast] = 2;
     const std::vector<std::string> lines = lines_of(format_histogram(buckets, "runqueue usecs", "  "));
     REQUIRE(lines.size() == 1 + (kLast - 3 + 1));

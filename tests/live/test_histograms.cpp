@@ -35,12 +35,11 @@ uint64_t sum(const Buckets& buckets, size_t from, size_t to) {
     return std::accumulate(buckets.begin() + from, buckets.begin() + to, uint64_t(0));
 }
 
-std::string shown(const Buckets& buckets) {
-    return wt::format_histogram(buckets, "usecs", "  ");
-}
+std::string shown(const Buckets& buckets) { return wt::format_histogram(buckets, "usecs", "  "); }
 
 // The reader's chains woken by the writer in its pipe write.
-std::vector<const wt::WakeChain*> writer_chains(const wt::Profile& profile, const wt::test::PipeTokenPass& work) {
+std::vector<const wt::WakeChain*> writer_chains(const wt::Profile& profile,
+                                                const wt::test::PipeTokenPass& work) {
     std::vector<const wt::WakeChain*> found;
     for (const wt::WakeChain* chain : wt::test::chains_of_target(profile, work.reader_tid()))
         if (!chain->wakers.empty() && chain->wakers[0].context == wt::WakerContext::task &&
@@ -64,8 +63,8 @@ void prioritise(pid_t tid) {
 TEST_CASE("histograms: two sleep lengths land in their buckets of one chain") {
     const std::string mode = GENERATE(as<std::string>{}, "kernel map", "moved to user space", "dwarf");
     CAPTURE(mode);
-    wt::test::PipeTokenPass work(kRounds, {std::chrono::microseconds(kShortNs / 1000),
-                                           std::chrono::microseconds(kLongNs / 1000)});
+    wt::test::PipeTokenPass work(
+        kRounds, {std::chrono::microseconds(kShortNs / 1000), std::chrono::microseconds(kLongNs / 1000)});
     prioritise(work.reader_tid());
     prioritise(work.writer_tid());
     wt::Config config;
