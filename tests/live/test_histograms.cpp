@@ -5,13 +5,14 @@
 // periods must land in the buckets of those lengths, as many in each as
 // rounds of that length, counted once each whether the chain stayed in the
 // kernel map, was moved to user space again and again (a 2-chain map), or
-// was summed in user space (--dwarf).
+// was summed in user space (--dwarf); and drained with the chains.
 #include <catch2/catch.hpp>
 
 #include <sched.h>
 
 #include <numeric>
 #include <sstream>
+#include <thread>
 
 #include "chain_queries.hpp"
 #include "format/format.hpp"
@@ -132,4 +133,50 @@ TEST_CASE("histograms: off by default") {
     REQUIRE(!writer_chains(profile, work).empty());
     for (const wt::WakeChain& chain : profile.chains)
         CHECK(chain.histogram.count() == 0);
+}
+
+TEST_CASE("histograms: drained with their chains, each drain's counts exact") {
+    const std::string mode = GENERATE(as<std::string>{}, "kernel map", "dwarf");
+    CAPTURE(mode);
+    wt::test::PipeTokenPass work(
+        kRounds, {std::chrono::microseconds(kShortNs / 1000), std::chrono::microseconds(kLongNs / 1000)});
+    prioritise(work.reader_tid());
+    prioritise(work.writer_tid());
+    wt::Config config;
+    config.tids = {uint32_t(work.reader_tid())};
+    config.histograms = true;
+    if (mode == "dwarf")
+        config.dwarf_stack_bytes = 8192;
+    wt::detail::ProfilerEngine engine(config);
+    engine.start();
+    std::thread runner([&work] { work.run(); });
+    std::vector<wt::Profile> drained;
+    for (int i = 0; i < 8; ++i) {
+        std::this_thread::sleep_for(100ms);
+        drained.push_back(engine.drain());
+    }
+    runner.join();
+    engine.stop();
+    drained.push_back(engine.drain());
+
+    uint64_t periods = 0;
+    uint64_t missed = 0;
+    Buckets summed{};
+    for (const wt::Profile& profile : drained) {
+        missed += profile.losses.missed_switch_ins;
+        CHECK(profile.losses.histogram_map_full == 0);
+        // A drain seals what it takes: times and histograms of the same periods.
+        for (const wt::WakeChain& chain : profile.chains)
+            CHECK(chain.histogram.count() == chain.count);
+        for (const wt::WakeChain* chain : writer_chains(profile, work)) {
+            periods += chain->count;
+            for (size_t i = 0; i < summed.size(); ++i)
+                summed[i] += chain->histogram.off_cpu[i];
+        }
+    }
+    INFO("off-CPU over the drains:\n" << shown(summed));
+    CHECK(periods + missed >= kRounds);
+    CHECK(periods <= kRounds);
+    CHECK(sum(summed, 0, kFirstLongBucket) + missed >= kRounds / 2);
+    CHECK(sum(summed, kFirstLongBucket, summed.size()) + missed >= kRounds / 2);
 }
