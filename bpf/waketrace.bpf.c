@@ -1039,8 +1039,6 @@ static __always_inline void add_to_histogram(const struct wt_chain_key *key, __u
 	__sync_fetch_and_add(&histogram->runqueue[histogram_bucket(runqueue)], 1);
 }
 
-
-
 /* --dwarf: the period goes to user space, which sums it once its user
  * stacks are unwound. */
 static __always_inline void send_period(const struct wt_chain_key *key, __u64 total, __u64 blocked,
