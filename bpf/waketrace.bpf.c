@@ -65,6 +65,9 @@ const volatile bool no_waker_user_stacks = false;
 /* Config::chain_depth: waker levels per chain; above 1 the program keeps
  * each thread's last wait (chain_states) and interns hop records (hops). */
 const volatile __u32 chain_depth = 1;
+/* Config::histograms: each chain's periods also go into a log2 histogram
+ * (chain_histograms). Off, the map keeps its one placeholder entry's room. */
+const volatile bool histograms = false;
 /* Frame-pointer walks done here rather than by bpf_get_stack (needs
  * bpf_task_pt_regs, 5.15+); see walk_user_frames(). */
 const volatile bool walk_user_frames_here = true;
@@ -150,6 +153,16 @@ struct {
 	__type(key, struct wt_chain_key);
 	__type(value, struct wt_chain_value);
 } chains SEC(".maps");
+
+/* Config::histograms: per chain key, how its periods spread (see
+ * WT_HISTOGRAM_BUCKETS). User space sizes it like `chains` when histograms
+ * are on, and takes its entries together with the chains'. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct wt_chain_key);
+	__type(value, struct wt_histogram_value);
+	__uint(max_entries, 1);
+} chain_histograms SEC(".maps");
 
 /*
  * chain_depth > 1. A waker W extends its target T's chain when W was itself
@@ -933,10 +946,11 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 	remember_off_cpu(tid, &entry);
 }
 
-/* Adds one off-CPU period to `key`'s times in `map` (chains or thread_totals). */
+/* Adds one off-CPU period to `key`'s times in `map` (chains or thread_totals);
+ * false when it did not fit. */
 static const struct wt_chain_value zero_times;
 
-static __always_inline void add_times(void *map, void *key, __u64 total, __u64 blocked,
+static __always_inline bool add_times(void *map, void *key, __u64 total, __u64 blocked,
 				      const __u64 *overlaps, __u32 full_cause, __u64 *created)
 {
 	struct wt_chain_value *value = bpf_map_lookup_elem(map, key);
@@ -947,13 +961,13 @@ static __always_inline void add_times(void *map, void *key, __u64 total, __u64 b
 		/* -EEXIST: another CPU created it first, which is fine. */
 		if (err && err != -EEXIST) {
 			count_drop(full_cause);
-			return;
+			return false;
 		}
 		if (!err)
 			__sync_fetch_and_add(created, 1);
 		value = bpf_map_lookup_elem(map, key);
 		if (!value)
-			return;
+			return false;
 	}
 	__sync_fetch_and_add(&value->total_ns, total);
 	__sync_fetch_and_add(&value->blocked_ns, blocked);
@@ -971,6 +985,58 @@ static __always_inline void add_times(void *map, void *key, __u64 total, __u64 b
 	 * max is lost only if it was also the larger. */
 	if (total > value->max_ns)
 		value->max_ns = total;
+	return true;
+}
+
+/* floor(log2(value)) for value > 0: a binary search over its bit widths. */
+static __always_inline __u32 log2_floor(__u64 value)
+{
+	__u32 result = 0;
+
+	for (__u32 width = 32; width; width /= 2) {
+		if (value >> width) {
+			value >>= width;
+			result += width;
+		}
+	}
+	return result;
+}
+
+/* The histogram bucket of a duration (see WT_HISTOGRAM_BUCKETS). */
+static __always_inline __u32 histogram_bucket(__u64 ns)
+{
+	__u64 us = ns / 1000;
+	__u32 bucket;
+
+	if (!us)
+		return 0;
+	bucket = log2_floor(us) + 1;
+	return bucket < WT_HISTOGRAM_BUCKETS ? bucket : WT_HISTOGRAM_BUCKETS - 1;
+}
+
+static const struct wt_histogram_value zero_histogram;
+
+/* Counts one period of the chain `key` in its histograms; the chain's own
+ * entry was just added to, so a histogram that does not fit is a loss of its
+ * own (the period is still in the chain's sums). */
+static __always_inline void add_to_histogram(const struct wt_chain_key *key, __u64 total,
+					     __u64 runqueue)
+{
+	struct wt_histogram_value *histogram = bpf_map_lookup_elem(&chain_histograms, key);
+
+	if (!histogram) {
+		long err = bpf_map_update_elem(&chain_histograms, key, &zero_histogram, BPF_NOEXIST);
+
+		if (err && err != -EEXIST) {
+			count_drop(WT_DROP_HISTOGRAM_MAP_FULL);
+			return;
+		}
+		histogram = bpf_map_lookup_elem(&chain_histograms, key);
+		if (!histogram)
+			return;
+	}
+	__sync_fetch_and_add(&histogram->off_cpu[histogram_bucket(total)], 1);
+	__sync_fetch_and_add(&histogram->runqueue[histogram_bucket(runqueue)], 1);
 }
 
 /* --dwarf: the period goes to user space, which sums it once its user
@@ -1039,9 +1105,10 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 			key.wakers[0].context = WT_CTX_UNSEEN;
 		if (dwarf_stack_bytes)
 			send_period(&key, total, blocked, overlaps);
-		else
-			add_times(&chains, &key, total, blocked, chain_depth > 1 ? overlaps : NULL,
-				  WT_DROP_CHAIN_MAP_FULL, &chains_created);
+		else if (add_times(&chains, &key, total, blocked, chain_depth > 1 ? overlaps : NULL,
+				   WT_DROP_CHAIN_MAP_FULL, &chains_created) &&
+			 histograms)
+			add_to_histogram(&key, total, total - blocked);
 	}
 done:
 	bpf_map_delete_elem(&off_cpu_threads, &tid);

@@ -137,6 +137,22 @@ struct wt_chain_value {
 	__u64 overlap_ns[WT_MAX_HOPS];
 };
 
+/*
+ * Config::histograms: log2 histograms of each chain's periods, in the
+ * `chain_histograms` map under the chain's key (so they are drained, moved
+ * and forgotten with the chain). Bucket 0 counts periods under 1 us, bucket
+ * i (1 .. WT_HISTOGRAM_BUCKETS - 2) those of 2^(i-1) us up to 2^i us
+ * (excluded), the last those of 2^(WT_HISTOGRAM_BUCKETS - 2) us (about 67 s)
+ * and more. Kept apart from wt_chain_value so that a run without histograms
+ * pays nothing for them (memory nor time).
+ */
+#define WT_HISTOGRAM_BUCKETS 28
+
+struct wt_histogram_value {
+	__u32 off_cpu[WT_HISTOGRAM_BUCKETS];  /* each period's total_ns */
+	__u32 runqueue[WT_HISTOGRAM_BUCKETS]; /* each period's runqueue_ns */
+};
+
 /* Exact per-thread totals, kept only when stacks are sampled (the chains
  * then hold only the sampled events). */
 struct wt_thread_key {
@@ -162,7 +178,8 @@ struct wt_thread_key {
 #define WT_DROP_HOP_MAP_FULL 11     /* chain_depth > 1: no room for a new waker level */
 #define WT_DROP_HOP_COLLISION 12    /* chain_depth > 1: another level holds the level's id */
 #define WT_DROP_CHILD_FILTER_FULL 13 /* follow_children: a new child process did not fit the pid filter */
-#define WT_DROP_NR 14
+#define WT_DROP_HISTOGRAM_MAP_FULL 14 /* histograms: a period found the histogram map full */
+#define WT_DROP_NR 15
 
 /* Sent to user space the first time a process shows up in a captured user stack. */
 struct wt_process_event {

@@ -162,6 +162,8 @@ void ProfilerEngine::start() {
     std::unique_ptr<RingReader> stack_event_reader;
     if (impl.config.dwarf_stack_bytes) {
         event_chains = unwinding_event_chains(impl.symbolizer.processes());
+        if (impl.config.histograms)
+            event_chains->keep_histograms();
         stack_event_reader = std::make_unique<RingReader>(
             capture->stack_events_fd(),
             [chains = event_chains.get()](const void* data, size_t size) { chains->on_record(data, size); },

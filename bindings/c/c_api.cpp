@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The exported C functions: thin, each body guarded so that no exception
 // crosses into C. The struct behind the opaque handle holds the C++ objects.
+#include <algorithm>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -93,8 +94,9 @@ std::string rendered(const wt_profile* profile, uint32_t format, uint32_t stacks
                         "WT_FORMAT_BY_BLOCKED or WT_FORMAT_BY_RUNQUEUE (not both) go with WT_FORMAT_SVG");
     if (stacks > WT_STACKS_USER_ONLY)
         throw wt::Error(EINVAL, "stacks must be one of WT_STACKS_*");
+    // A profile taken with WT_OPT_HISTOGRAMS shows them in the text layout.
     const wt::FormatOptions options{wt::StackKinds(stacks), (format & WT_FORMAT_DELIMITER) != 0,
-                                    task_names(format)};
+                                    task_names(format), true};
     if (layout == WT_FORMAT_PPROF) {
         // With what the block alone holds: file offsets and build-ids.
         wt::PprofOptions pprof;
@@ -237,6 +239,31 @@ int wt_profile_extra_losses(const wt_profile* profile, wt_extra_losses* out) {
         out->hop_map_full = losses.hop_map_full;
         out->hop_collisions = losses.hop_collisions;
         out->untraced_children = losses.untraced_children;
+        if (sz >= offsetof(wt_extra_losses, histogram_map_full) + sizeof(out->histogram_map_full))
+            out->histogram_map_full = losses.histogram_map_full;  // since 0.4
+        return 0;
+    });
+}
+
+int wt_chain_histogram(const wt_profile* profile, const wt_chain* chain, wt_latency_histogram* out) {
+    return guarded([&] {
+        require(profile, "profile");
+        require(chain, "chain");
+        require(out, "out");
+        // Every field exists since 0.4, the first version of this struct; a
+        // later, larger one gets its newer fields zeroed.
+        if (out->sz < offsetof(wt_latency_histogram, runqueue) + sizeof(out->runqueue))
+            throw wt::Error(EINVAL,
+                            fmt::format("out->sz ({}) is smaller than struct wt_latency_histogram", out->sz));
+        wt::LatencyHistogram histogram;
+        if (!wt::c_api::chain_histogram(*profile, *chain, histogram))
+            throw wt::Error(EINVAL, "chain is not part of this profile");
+        static_assert(wt::LatencyHistogram::kBuckets == WT_HISTOGRAM_NR_BUCKETS);
+        const size_t sz = out->sz;
+        std::memset(out, 0, sz);
+        out->sz = sz;
+        std::copy(histogram.off_cpu.begin(), histogram.off_cpu.end(), out->off_cpu);
+        std::copy(histogram.runqueue.begin(), histogram.runqueue.end(), out->runqueue);
         return 0;
     });
 }

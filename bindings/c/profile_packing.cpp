@@ -23,6 +23,9 @@ struct BlockHeader {
     const FrameDetails* details;
     size_t nr_frames;
     ExtraLosses extra_losses;
+    // Parallel to wt_profile.chains; null when no chain has a histogram
+    // (profiled without histograms), which saves their room.
+    const LatencyHistogram* histograms;
 };
 // Keeps the wt_profile behind it aligned like malloc's result.
 constexpr size_t kHeaderSize = (sizeof(BlockHeader) + alignof(std::max_align_t) - 1) /
@@ -87,7 +90,13 @@ private:
 struct Packer {
     Arena arena;
     FrameSlots slots;
+    const LatencyHistogram* histograms = nullptr;  // set by pack_into()
 };
+
+bool any_histogram(const Profile& profile) {
+    return std::any_of(profile.chains.begin(), profile.chains.end(),
+                       [](const WakeChain& chain) { return chain.histogram.count() != 0; });
+}
 
 void pack_stack(Packer& packer, const Stack& stack, wt_stack* out) {
     auto [frames, details] = packer.slots.take(stack.frames.size());
@@ -196,6 +205,12 @@ wt_profile* pack_into(Packer& packer, const Profile& profile) {
     wt_chain* chains = packer.arena.take<wt_chain>(profile.chains.size());
     for (size_t i = 0; i < profile.chains.size(); ++i)
         pack_chain(packer, profile.chains[i], chains ? &chains[i] : nullptr);
+    if (any_histogram(profile)) {
+        LatencyHistogram* histograms = packer.arena.take<LatencyHistogram>(profile.chains.size());
+        for (size_t i = 0; histograms && i < profile.chains.size(); ++i)
+            histograms[i] = profile.chains[i].histogram;
+        packer.histograms = histograms;
+    }
     wt_thread_total* threads = packer.arena.take<wt_thread_total>(profile.threads.size());
     for (size_t i = 0; i < profile.threads.size(); ++i)
         pack_thread(packer, profile.threads[i], threads ? &threads[i] : nullptr);
@@ -232,9 +247,12 @@ wt_profile* pack_profile(const Profile& profile) {
     const Losses& losses = profile.losses;
     new (block) BlockHeader{frames, details, nr_frames,
                             ExtraLosses{losses.chain_states_full, losses.hop_map_full, losses.hop_collisions,
-                                        losses.untraced_children}};
+                                        losses.untraced_children, losses.histogram_map_full},
+                            nullptr};
     Packer packer{Arena(block + kHeaderSize), FrameSlots(frames, details)};
-    return pack_into(packer, profile);
+    wt_profile* packed = pack_into(packer, profile);
+    reinterpret_cast<BlockHeader*>(block)->histograms = packer.histograms;
+    return packed;
 }
 
 void free_profile(wt_profile* profile) noexcept {
@@ -293,6 +311,15 @@ Profile unpack_profile(const wt_profile& packed) {
         }
     }
     return profile;
+}
+
+bool chain_histogram(const wt_profile& profile, const wt_chain& chain, LatencyHistogram& out) noexcept {
+    const std::less<const wt_chain*> before;
+    if (before(&chain, profile.chains) || !before(&chain, profile.chains + profile.nr_chains))
+        return false;
+    const LatencyHistogram* histograms = header_of(profile).histograms;
+    out = histograms ? histograms[&chain - profile.chains] : LatencyHistogram{};
+    return true;
 }
 
 const ExtraLosses& extra_losses(const wt_profile& profile) noexcept {

@@ -32,6 +32,7 @@ struct ExtraLosses {
     uint64_t hop_map_full;
     uint64_t hop_collisions;
     uint64_t untraced_children;
+    uint64_t histogram_map_full;
 };
 
 // Throws std::bad_alloc. Release with free_profile().
@@ -43,6 +44,10 @@ const FrameDetails* frame_details(const wt_profile& profile, const wt_frame& fra
 // file offset and build-id (Frame::file_offset, build_id). Throws
 // std::bad_alloc, or Error (EINVAL) for a wt_profile not made here.
 Profile unpack_profile(const wt_profile& profile);
+
+// The histograms of `chain`, a chain of `profile` (all zero without them);
+// false for a wt_chain not in it.
+bool chain_histogram(const wt_profile& profile, const wt_chain& chain, LatencyHistogram& out) noexcept;
 // The chain losses of a profile made by pack_profile().
 const ExtraLosses& extra_losses(const wt_profile& profile) noexcept;
 

@@ -188,7 +188,8 @@ int run(const waketrace::cli::Options& options) {
     profiler.stop();
 
     const waketrace::Profile profile = profiler.results();
-    const waketrace::FormatOptions format{options.config.stacks, options.delimiter, options.task_names};
+    const waketrace::FormatOptions format{options.config.stacks, options.delimiter, options.task_names,
+                                          options.config.histograms};
     const std::string text =
         options.folded ? waketrace::format_folded(profile, format) : waketrace::format_text(profile, format);
     out.write(text);

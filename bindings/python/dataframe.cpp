@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "dataframe.hpp"
 
+#include <limits>
 #include <string>
 
 #include "format/format.hpp"
@@ -38,18 +39,25 @@ py::str joined_frame_names(const Stack& stack) {
 
 double microseconds(uint64_t ns) { return double(ns) / 1000.0; }
 
+// NaN for a chain without histograms, so the column stays numeric.
+double quantile(const WakeChain& chain, double fraction, bool runqueue) {
+    return chain_quantile_us(chain, fraction, runqueue).value_or(std::numeric_limits<double>::quiet_NaN());
+}
+
 py::tuple chain_row(const WakeChain& chain) {
     static const Waker no_waker{};
     const bool has_waker = !chain.wakers.empty();
     const Waker& waker = has_waker ? chain.wakers[0] : no_waker;
-    return py::make_tuple(py::str(thread_name(chain.target.comm)), chain.target.tid, chain.target.tgid,
-                          has_waker ? os_string(waker_name(waker)) : py::str(""), waker.task.tid,
-                          has_waker ? to_string(waker.context) : std::string_view(),
-                          microseconds(chain.total_ns), microseconds(chain.blocked_ns),
-                          microseconds(chain.runqueue_ns), microseconds(chain.max_ns), chain.count,
-                          joined_frame_names(chain.kernel_stack), joined_frame_names(chain.user_stack),
-                          joined_frame_names(waker.kernel_stack), joined_frame_names(waker.user_stack),
-                          chain.wakers.size(), chain_end_name(chain.end), os_string(waker_path(chain)));
+    return py::make_tuple(
+        py::str(thread_name(chain.target.comm)), chain.target.tid, chain.target.tgid,
+        has_waker ? os_string(waker_name(waker)) : py::str(""), waker.task.tid,
+        has_waker ? to_string(waker.context) : std::string_view(), microseconds(chain.total_ns),
+        microseconds(chain.blocked_ns), microseconds(chain.runqueue_ns), microseconds(chain.max_ns),
+        chain.count, joined_frame_names(chain.kernel_stack), joined_frame_names(chain.user_stack),
+        joined_frame_names(waker.kernel_stack), joined_frame_names(waker.user_stack), chain.wakers.size(),
+        chain_end_name(chain.end), os_string(waker_path(chain)), quantile(chain, 0.5, false),
+        quantile(chain, 0.9, false), quantile(chain, 0.99, false), quantile(chain, 0.5, true),
+        quantile(chain, 0.9, true), quantile(chain, 0.99, true), quantile(chain, 1.0, true));
 }
 
 }  // namespace
@@ -60,7 +68,11 @@ py::object profile_to_dataframe(const Profile& profile) {
     for (const char* name :
          {"target_comm", "target_tid", "target_pid", "waker", "waker_tid", "waker_context", "total_us",
           "blocked_us", "runqueue_us", "max_us", "count", "target_kernel_stack", "target_user_stack",
-          "waker_kernel_stack", "waker_user_stack", "depth", "end", "waker_path"})
+          "waker_kernel_stack", "waker_user_stack", "depth", "end", "waker_path",
+          // Estimates from the histograms (histograms=True; NaN without):
+          // WakeChain.percentile_us().
+          "p50_us", "p90_us", "p99_us", "runqueue_p50_us", "runqueue_p90_us", "runqueue_p99_us",
+          "runqueue_max_us"})
         columns.append(name);
     py::list rows;
     for (const WakeChain& chain : profile.chains)

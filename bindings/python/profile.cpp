@@ -35,6 +35,7 @@ FormatOptions format_options(const CapturedProfile& captured, const LayoutArgume
     options.stacks = arguments.stacks ? parse_stack_kinds(*arguments.stacks) : captured.stacks;
     options.delimiter = arguments.delimiter;
     options.task_names = task_names_of(arguments.per_process, arguments.per_thread);
+    options.histograms = true;  // text(): under each chain that has them (histograms=True)
     return options;
 }
 
@@ -60,7 +61,10 @@ the stacks the profiler captured. per_process: name each target and task
 waker "comm-pid" instead of its comm alone, so processes sharing a name stay
 apart; per_thread: "comm-pid/tid" (not both).)";
 const std::string kFoldedDoc = "offwaketime -f: one line per chain, for flamegraph.pl." + kFormatArguments;
-const std::string kTextDoc = "offwaketime's default layout: one block per chain." + kFormatArguments;
+const std::string kTextDoc =
+    "offwaketime's default layout: one block per chain, with its latency histograms\n"
+    "under it when profiled with histograms=True." +
+    kFormatArguments;
 
 }  // namespace
 
@@ -111,6 +115,10 @@ void bind_profile(py::module_& module) {
             "\";\"-joined frame names, leaf first; the waker columns describe wakers[0]. Then\n"
             "depth (the number of waker levels), end (WakeChain.end) and waker_path, the levels\n"
             "nearest first (\"relay-2-302 <- relay-1-301 <- [hardirq]\").\n"
+            "With histograms=True, estimates from each chain's histograms\n"
+            "(WakeChain.percentile_us()): p50_us, p90_us, p99_us of its off-CPU periods (max_us\n"
+            "is exact), runqueue_p50_us, runqueue_p90_us, runqueue_p99_us and runqueue_max_us of\n"
+            "their runqueue waits; NaN without histograms.\n"
             "\n"
             "One row per chain also with chain_depth > 1, not one per waker level: every\n"
             "off-CPU period is counted in one row, so sums of total_us or blocked_us over\n"

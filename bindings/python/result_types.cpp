@@ -161,7 +161,47 @@ void bind_waker(py::module_& module) {
         });
 }
 
+void bind_latency_histogram(py::module_& module) {
+    py::class_<LatencyHistogram>(module, "LatencyHistogram",
+                                 "How a chain's periods spread (Profiler(histograms=True)): log2 buckets in\n"
+                                 "microseconds, as runqlat keeps them. Bucket 0 counts periods under 1 us,\n"
+                                 "bucket i (1-26) those from 2**(i-1) us up to 2**i us (excluded), the last\n"
+                                 "(27) those of 2**26 us (about 67 s) and more; bounds_us lists them.")
+        .def_property_readonly(
+            "off_cpu",
+            [](const LatencyHistogram& h) {
+                return std::vector<uint64_t>(h.off_cpu.begin(), h.off_cpu.end());
+            },
+            "Periods per bucket by their off-CPU time (WakeChain.total_ns).")
+        .def_property_readonly(
+            "runqueue",
+            [](const LatencyHistogram& h) {
+                return std::vector<uint64_t>(h.runqueue.begin(), h.runqueue.end());
+            },
+            "Periods per bucket by their runqueue wait (WakeChain.runqueue_ns).")
+        .def_property_readonly("count", &LatencyHistogram::count,
+                               "Periods counted; WakeChain.count once the profiler has stopped.")
+        .def_property_readonly(
+            "bounds_us",
+            [](const LatencyHistogram&) {
+                py::list bounds;
+                for (size_t i = 0; i < LatencyHistogram::kBuckets; ++i) {
+                    const uint64_t high = LatencyHistogram::high_us(i);
+                    bounds.append(py::make_tuple(LatencyHistogram::low_us(i), high == UINT64_MAX
+                                                                                  ? py::object(py::none())
+                                                                                  : py::int_(high)));
+                }
+                return bounds;
+            },
+            "(low, high) microseconds of each bucket: low <= period < high; high is\n"
+            "None for the last.")
+        .def("__repr__", [](const LatencyHistogram& h) {
+            return fmt::format("<LatencyHistogram {} periods>", h.count());
+        });
+}
+
 void bind_wake_chain(py::module_& module) {
+    bind_latency_histogram(module);
     py::class_<WakeChain>(module, "WakeChain",
                           "Off-CPU time of one target, summed per (target stacks, waker stacks).")
         .def_property_readonly("target", [](const WakeChain& c) -> const Task& { return c.target; })
@@ -192,6 +232,22 @@ void bind_wake_chain(py::module_& module) {
             "max_ns", [](const WakeChain& c) { return c.max_ns; }, "The longest single off-CPU period.")
         .def_property_readonly(
             "count", [](const WakeChain& c) { return c.count; }, "Off-CPU periods summed here.")
+        .def_property_readonly(
+            "histogram", [](const WakeChain& c) -> const LatencyHistogram& { return c.histogram; },
+            "Log2 histograms of the periods and their runqueue waits (a LatencyHistogram);\n"
+            "all zero unless profiled with histograms=True.")
+        .def(
+            "percentile_us",
+            [](const WakeChain& c, double percent, bool runqueue) {
+                if (!(percent >= 0 && percent <= 100))
+                    throw py::value_error("percent must be 0 to 100");
+                return chain_quantile_us(c, percent / 100.0, runqueue);
+            },
+            py::arg("percent"), py::kw_only(), py::arg("runqueue") = false,
+            "An estimate from the histogram of the off-CPU periods (or, runqueue=True,\n"
+            "of the runqueue waits): the percent-th percentile in microseconds, exact\n"
+            "to within its bucket (periods taken as spread evenly through it) and at\n"
+            "most max_ns. None without histograms. to_dataframe()'s p50_us ... columns.")
         .def("__repr__", [](const WakeChain& c) {
             std::string waker = c.wakers.empty() ? "nobody" : waker_name(c.wakers[0]);
             for (size_t level = 1; level < c.wakers.size(); ++level)
@@ -256,17 +312,22 @@ void bind_losses(py::module_& module) {
         .def_property_readonly(
             "untraced_children", [](const Losses& l) { return l.untraced_children; },
             "follow_children: child processes not traced because the pid filter was full.")
+        .def_property_readonly(
+            "histogram_map_full", [](const Losses& l) { return l.histogram_map_full; },
+            "histograms: periods missing from their chain's histogram (its map was\n"
+            "full; raise max_chains). They are still in the chain's times.")
         .def_property_readonly("total", &Losses::total)
         .def("__repr__", [](const Losses& l) {
             return fmt::format(
                 "<Losses total={} stack_collisions={} stack_map_full={} stack_errors={} "
                 "chain_map_full={} missed_switch_outs={} process_events={} thread_map_full={} "
                 "user_stack_events={} period_events={} missed_switch_ins={} skipped_runs={} "
-                "chain_states_full={} hop_map_full={} hop_collisions={} untraced_children={}>",
+                "chain_states_full={} hop_map_full={} hop_collisions={} untraced_children={} "
+                "histogram_map_full={}>",
                 l.total(), l.stack_collisions, l.stack_map_full, l.stack_errors, l.chain_map_full,
                 l.missed_switch_outs, l.process_events, l.thread_map_full, l.user_stack_events,
                 l.period_events, l.missed_switch_ins, l.skipped_runs, l.chain_states_full, l.hop_map_full,
-                l.hop_collisions, l.untraced_children);
+                l.hop_collisions, l.untraced_children, l.histogram_map_full);
         });
 }
 

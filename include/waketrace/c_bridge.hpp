@@ -8,6 +8,7 @@
 // needs nothing from libwaketrace.so but its versioned C symbols.
 #pragma once
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -219,6 +220,12 @@ inline WakeChain chain_from(const wt_profile& profile, const wt_chain& chain) {
     out.runqueue_ns = chain.runqueue_ns;
     out.max_ns = chain.max_ns;
     out.count = chain.count;
+    static_assert(LatencyHistogram::kBuckets == WT_HISTOGRAM_NR_BUCKETS, "one bucket layout");
+    wt_latency_histogram histogram{};
+    histogram.sz = sizeof(histogram);
+    checked(wt_chain_histogram(&profile, &chain, &histogram));
+    std::copy(std::begin(histogram.off_cpu), std::end(histogram.off_cpu), out.histogram.off_cpu.begin());
+    std::copy(std::begin(histogram.runqueue), std::end(histogram.runqueue), out.histogram.runqueue.begin());
     return out;
 }
 
@@ -244,6 +251,7 @@ inline Losses losses_from(const wt_profile& profile) {
     out.hop_map_full = extra_losses.hop_map_full;
     out.hop_collisions = extra_losses.hop_collisions;
     out.untraced_children = extra_losses.untraced_children;
+    out.histogram_map_full = extra_losses.histogram_map_full;
     return out;
 }
 

@@ -95,6 +95,11 @@ struct Config {
     // wakers' user stacks (with dwarf_stack_bytes, without copying and
     // unwinding them: up to half the copies).
     bool no_waker_user_stacks = false;
+    // Keeps a log2 histogram of each chain's off-CPU periods and one of its
+    // runqueue waits (WakeChain::histogram), like runqlat per chain. Costs a
+    // second map entry per chain (sized like max_chains) and one more map
+    // update per period; off, the program skips it in one branch.
+    bool histograms = false;
     // Messages from the profiler and the BPF verifier; nullptr: dropped.
     // Also called from the profiler's own threads while it runs: it must be
     // safe to call from any thread.

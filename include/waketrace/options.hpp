@@ -326,6 +326,11 @@ inline constexpr Option table[] = {
         .described("take only the kernel stacks of the wakers: who woke each thread and through "
                    "which kernel path, without walking their user stacks (in DWARF mode, without "
                    "copying and unwinding them: up to half the copies)"),
+    WAKETRACE_FLAG_OPTION_(histograms, WT_OPT_HISTOGRAMS)
+        .on_command_line("histograms", 'H', "")
+        .read_by_bpf()
+        .described("keep a log2 histogram of each chain's off-CPU periods and of its runqueue "
+                   "waits (microseconds), printed under each chain in the text layout"),
 };
 
 #undef WAKETRACE_OPTION_

@@ -6,6 +6,8 @@
 // (waketrace/profiler.hpp) fills them from the C ABI's wt_profile.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -102,6 +104,48 @@ enum class ChainEnd : uint8_t {
                      // not sampled, or it had been waiting since before the start
 };
 
+// How a chain's periods spread (Config::histograms): log2 histograms, like
+// runqlat's, in microseconds. Bucket 0 counts periods under 1 us; bucket i
+// (1 .. kBuckets - 2) those from 2^(i-1) us up to 2^i us, excluded; the
+// last one those of 2^26 us (about 67 s) and more. With stack sampling the
+// counts are of the sampled periods, not scaled up.
+struct LatencyHistogram {
+    static constexpr size_t kBuckets = 28;
+    using Buckets = std::array<uint64_t, kBuckets>;
+    Buckets off_cpu{};   // each period's off-CPU time (total_ns)
+    Buckets runqueue{};  // each period's runqueue wait (runqueue_ns)
+
+    // A bucket's bounds in microseconds: low_us(i) <= period < high_us(i);
+    // the last bucket's high_us is UINT64_MAX.
+    static constexpr uint64_t low_us(size_t bucket) noexcept {
+        return bucket == 0 ? 0 : uint64_t(1) << (bucket - 1);
+    }
+    static constexpr uint64_t high_us(size_t bucket) noexcept {
+        return bucket + 1 >= kBuckets ? UINT64_MAX : uint64_t(1) << bucket;
+    }
+    // The bucket a duration in nanoseconds falls in (what the BPF program
+    // does too).
+    static constexpr size_t bucket_of(uint64_t ns) noexcept {
+        size_t bucket = 0;
+        for (uint64_t us = ns / 1000; us && bucket + 1 < kBuckets; us >>= 1)
+            ++bucket;
+        return bucket;
+    }
+    // Periods counted: the sum of off_cpu (runqueue sums to the same).
+    uint64_t count() const noexcept {
+        uint64_t sum = 0;
+        for (uint64_t n : off_cpu)
+            sum += n;
+        return sum;
+    }
+    void add(const LatencyHistogram& other) noexcept {
+        for (size_t i = 0; i < kBuckets; ++i) {
+            off_cpu[i] += other.off_cpu[i];
+            runqueue[i] += other.runqueue[i];
+        }
+    }
+};
+
 struct WakeChain {
     Task target;
     Stack kernel_stack;
@@ -113,6 +157,11 @@ struct WakeChain {
     uint64_t runqueue_ns = 0;           // waking -> switch-in (all of total when preempted)
     uint64_t max_ns = 0;                // longest single off-CPU period
     uint64_t count = 0;                 // off-CPU periods summed here
+    // Config::histograms: how the periods spread (all zero otherwise).
+    // Read after stop(), its count() is `count` (with sampling, the sampled
+    // periods); read while tracing, periods that ended during the read may
+    // show in one and not yet in the other.
+    LatencyHistogram histogram;
 };
 
 // Everything that did not make it into the results, per cause.
@@ -148,10 +197,14 @@ struct Losses {
     // Config::follow_children: child processes not traced because the pid
     // filter had no room left.
     uint64_t untraced_children = 0;
+    // Config::histograms: periods missing from their chain's histogram (it
+    // did not fit the histogram map); they are still in the chain's times.
+    uint64_t histogram_map_full = 0;
     uint64_t total() const noexcept {
         return stack_collisions + stack_map_full + stack_errors + chain_map_full + missed_switch_outs +
                process_events + thread_map_full + user_stack_events + period_events + missed_switch_ins +
-               skipped_runs + chain_states_full + hop_map_full + hop_collisions + untraced_children;
+               skipped_runs + chain_states_full + hop_map_full + hop_collisions + untraced_children +
+               histogram_map_full;
     }
 };
 

@@ -54,6 +54,7 @@ extern "C" {
 #define WT_OPT_STATE_FILTER (1u << 0) /* apply state_mask (offwaketime --state) */
 #define WT_OPT_NO_WAKER_USER_STACKS (1u << 1) /* wakers keep their kernel stacks only */
 #define WT_OPT_FOLLOW_CHILDREN (1u << 2) /* trace processes the traced pids fork (0.3) */
+#define WT_OPT_HISTOGRAMS (1u << 3) /* latency histograms per chain (wt_chain_histogram, 0.4) */
 
 /* Log levels passed to wt_log_fn */
 #define WT_LOG_DEBUG 0
@@ -334,11 +335,37 @@ struct wt_extra_losses {
 	/* WT_OPT_FOLLOW_CHILDREN: child processes not traced, the pid filter
 	 * being full. */
 	uint64_t untraced_children;
+	/* WT_OPT_HISTOGRAMS: periods missing from their chain's histogram (its
+	 * map was full); still in the chain's times. Since 0.4: an older
+	 * library leaves it 0. */
+	uint64_t histogram_map_full;
 };
 
 /* Fills `out` (out->sz set by the caller) with `profile`'s extra losses.
  * Returns 0, or -EINVAL for a NULL argument or a too small out->sz. Since 0.3. */
 int wt_profile_extra_losses(const struct wt_profile *profile, struct wt_extra_losses *out);
+
+/* Latency histograms of a chain (WT_OPT_HISTOGRAMS), log2 buckets in
+ * microseconds as bcc's runqlat keeps them: bucket 0 counts periods under
+ * 1 us, bucket i (1 .. WT_HISTOGRAM_NR_BUCKETS - 2) those from 2^(i-1) us up
+ * to 2^i us (excluded), the last those of 2^26 us (about 67 s) and more.
+ * Versioned by sz. Since 0.4. */
+#define WT_HISTOGRAM_NR_BUCKETS 28
+
+struct wt_latency_histogram {
+	size_t sz;                                  /* the caller sets sizeof(struct wt_latency_histogram) */
+	uint64_t off_cpu[WT_HISTOGRAM_NR_BUCKETS];  /* each period's off-CPU time (total_ns) */
+	uint64_t runqueue[WT_HISTOGRAM_NR_BUCKETS]; /* each period's runqueue wait (runqueue_ns) */
+};
+
+/* Fills `out` (out->sz set by the caller) with the histograms of `chain`, an
+ * element of profile->chains: their counts add up to chain->count (with
+ * sampling, to the sampled periods) once the profiler is stopped; all zero
+ * when profiled without WT_OPT_HISTOGRAMS. Returns 0, or -EINVAL for a NULL
+ * argument, a too small out->sz, or a chain that is not part of `profile`.
+ * Since 0.4. */
+int wt_chain_histogram(const struct wt_profile *profile, const struct wt_chain *chain,
+		       struct wt_latency_histogram *out);
 
 /* Renders a profile as offwaketime prints it: format is WT_FORMAT_TEXT or
  * WT_FORMAT_FOLDED, optionally | WT_FORMAT_DELIMITER; stacks is the

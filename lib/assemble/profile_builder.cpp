@@ -81,6 +81,7 @@ WakeChain build_chain(const DecodedChain& decoded, Symbolizer& symbolizer) {
     chain.runqueue_ns = decoded.times.runqueue_ns;
     chain.max_ns = decoded.times.max_ns;
     chain.count = decoded.times.count;
+    chain.histogram = decoded.histogram;
     return chain;
 }
 
@@ -121,6 +122,7 @@ void add_times(Into& into, const From& from) {
 // Two chains that are the same also have the same waker levels.
 void add_chain_times(WakeChain& into, const WakeChain& from) {
     add_times(into, from);
+    into.histogram.add(from.histogram);
     for (size_t i = 0; i < into.wakers.size() && i < from.wakers.size(); ++i)
         into.wakers[i].overlap_ns += from.wakers[i].overlap_ns;
 }

@@ -43,6 +43,12 @@ void ChainSums::add(const wt_thread_key& key, const wt_chain_value& value) {
     add_times(threads[any_generation], value);
 }
 
+void ChainSums::add(const wt_chain_key& key, const LatencyHistogram& histogram) {
+    wt_chain_key any_generation = key;
+    any_generation.generation = 0;
+    histograms[any_generation].add(histogram);
+}
+
 ChainGrowth::ChainGrowth(BpfCapture& capture, uint64_t chain_capacity, uint64_t thread_capacity,
                          uint64_t stack_capacity, Log log)
     : capture_(capture),
@@ -132,6 +138,12 @@ bool ChainGrowth::wants_move() const {
 
 uint64_t ChainGrowth::move_sealed() {
     capture_.seal();
+    // The same seal covers the histograms: a period's counts are in the
+    // generation of its chain's times. Taken first: the histogram map is
+    // sized like the chain map, so while the sealed chains are still there a
+    // new chain finds no room in its map before its histogram would.
+    capture_.take_histograms(
+        [&](const wt_chain_key& key, const LatencyHistogram& histogram) { sums_.add(key, histogram); });
     uint64_t moved = 0;
     capture_.take_chains([&](const wt_chain_key& key, const wt_chain_value& value) {
         sums_.add(key, value);
@@ -149,6 +161,8 @@ ChainSums ChainGrowth::read() const {
         [&](const wt_chain_key& key, const wt_chain_value& value) { all.add(key, value); });
     capture_.for_each_thread_total(
         [&](const wt_thread_key& key, const wt_chain_value& value) { all.add(key, value); });
+    capture_.for_each_histogram(
+        [&](const wt_chain_key& key, const LatencyHistogram& histogram) { all.add(key, histogram); });
     return all;
 }
 

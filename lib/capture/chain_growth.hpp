@@ -41,12 +41,16 @@ struct KeyBytesEqual {
     }
 };
 
-// Sums keyed with their generation zeroed: one entry per chain or thread.
+// Sums keyed with their generation zeroed: one entry per chain or thread,
+// and, with Config::histograms, one histogram per chain (a chain whose
+// histogram did not fit has none).
 struct ChainSums {
     std::unordered_map<wt_chain_key, wt_chain_value, KeyBytesHash, KeyBytesEqual> chains;
     std::unordered_map<wt_thread_key, wt_chain_value, KeyBytesHash, KeyBytesEqual> threads;
+    std::unordered_map<wt_chain_key, LatencyHistogram, KeyBytesHash, KeyBytesEqual> histograms;
     void add(const wt_chain_key& key, const wt_chain_value& value);
     void add(const wt_thread_key& key, const wt_chain_value& value);
+    void add(const wt_chain_key& key, const LatencyHistogram& histogram);
 };
 
 class ChainGrowth {

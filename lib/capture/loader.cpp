@@ -163,6 +163,11 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     check(bpf_map__set_max_entries(maps->chain_states, deep_chains ? config.max_off_cpu_threads : 1),
           "sizing the chain state map");
     check(bpf_map__set_max_entries(maps->hops, deep_chains ? config.max_hops : 1), "sizing the hop map");
+    // Histograms pair with chains one to one, so their map is sized like the
+    // chain map and moved with it; in --dwarf mode user space keeps them.
+    histograms_ = config.histograms && config.dwarf_stack_bytes == 0;
+    check(bpf_map__set_max_entries(maps->chain_histograms, histograms_ ? config.max_chains : 1),
+          "sizing the histogram map");
     check(bpf_map__set_max_entries(maps->process_events, 256 * 1024), "sizing the ring buffer");
     check(bpf_map__set_max_entries(maps->stack_events, ring_bytes), "sizing the stack event ring buffer");
 }
@@ -234,7 +239,7 @@ namespace {
 // Visits every entry of a hash map; with `take`, removes each entry of a
 // sealed generation (any but `generation_now`) as it is read.
 // Returns how many entries it visited.
-template <typename Key, typename Visit>
+template <typename Key, typename Value = wt_chain_value, typename Visit>
 uint64_t visit_entries(const bpf_map* map, bool take, uint32_t generation_now, const Visit& visit) {
     std::vector<Key> keys;
     Key current{};
@@ -247,7 +252,7 @@ uint64_t visit_entries(const bpf_map* map, bool take, uint32_t generation_now, c
     }
     // Keys are collected first: deleting while walking with get_next_key
     // can restart the walk from the beginning.
-    wt_chain_value value{};
+    Value value{};
     uint64_t visited = 0;
     for (const Key& key : keys) {
         if (take && key.generation == generation_now)
@@ -272,6 +277,34 @@ void BpfCapture::for_each_chain(const ChainVisitor& visit) const {
 void BpfCapture::take_chains(const ChainVisitor& visit) {
     chains_taken_ +=
         visit_entries<wt_chain_key>(skel_->maps.chains, true, skel_->bss->chain_generation, visit);
+}
+
+namespace {
+
+static_assert(LatencyHistogram::kBuckets == WT_HISTOGRAM_BUCKETS, "the program's buckets are the API's");
+
+// The kernel's 32-bit counts, as sums in user space keep them.
+auto widened(const HistogramVisitor& visit) {
+    return [&visit](const wt_chain_key& key, const wt_histogram_value& counts) {
+        LatencyHistogram histogram;
+        std::copy(std::begin(counts.off_cpu), std::end(counts.off_cpu), histogram.off_cpu.begin());
+        std::copy(std::begin(counts.runqueue), std::end(counts.runqueue), histogram.runqueue.begin());
+        visit(key, histogram);
+    };
+}
+
+}  // namespace
+
+void BpfCapture::for_each_histogram(const HistogramVisitor& visit) const {
+    if (histograms_)
+        visit_entries<wt_chain_key, wt_histogram_value>(skel_->maps.chain_histograms, false, 0,
+                                                        widened(visit));
+}
+
+void BpfCapture::take_histograms(const HistogramVisitor& visit) {
+    if (histograms_)
+        visit_entries<wt_chain_key, wt_histogram_value>(skel_->maps.chain_histograms, true,
+                                                        skel_->bss->chain_generation, widened(visit));
 }
 
 void BpfCapture::for_each_thread_total(const ThreadVisitor& visit) const {

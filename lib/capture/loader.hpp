@@ -15,6 +15,7 @@
 #include "support/library_threads.hpp"
 #include "waketrace/config.hpp"
 #include "waketrace/error.hpp"
+#include "waketrace/profile.hpp"
 #include "waketrace_abi.h"
 
 struct waketrace_bpf;
@@ -27,6 +28,8 @@ namespace waketrace::detail {
 constexpr size_t kDropSkippedRuns = WT_DROP_NR;
 using DropCounts = std::array<uint64_t, WT_DROP_NR + 1>;
 using ChainVisitor = std::function<void(const wt_chain_key&, const wt_chain_value&)>;
+// A chain's histograms (Config::histograms), widened to 64-bit counts.
+using HistogramVisitor = std::function<void(const wt_chain_key&, const LatencyHistogram&)>;
 using ThreadVisitor = std::function<void(const wt_thread_key&, const wt_chain_value&)>;
 
 class BpfCapture {
@@ -58,6 +61,11 @@ public:
     void seal();
     void take_chains(const ChainVisitor& visit);
     void take_thread_totals(const ThreadVisitor& visit);
+    // Config::histograms: each chain's histograms, keyed like the chains and
+    // taken with them (after the same seal()). Nothing without histograms,
+    // or in --dwarf mode (EventChains keeps them there).
+    void for_each_histogram(const HistogramVisitor& visit) const;
+    void take_histograms(const HistogramVisitor& visit);
     // Entries in each map now: those the program created less those taken.
     // Only the thread that takes may ask (the counts of taken are its own).
     uint64_t chain_entries() const;
@@ -110,6 +118,7 @@ private:
     std::vector<char> verifier_log_;
     bool tp_btf_ = false;
     bool deep_chains_ = false;
+    bool histograms_ = false;  // the kernel keeps histograms (chain_histograms)
     uint64_t chains_taken_ = 0;
     uint64_t thread_totals_taken_ = 0;
     uint64_t stacks_taken_ = 0;

@@ -101,25 +101,40 @@ void EventChains::add_period(const wt_period_event& period) {
         value.max_ns = period.total_ns;
     for (size_t i = 0; i < WT_MAX_HOPS; ++i)
         value.overlap_ns[i] += period.overlap_ns[i];
+    if (histograms_on_) {
+        LatencyHistogram& histogram = histograms_[key];
+        ++histogram.off_cpu[LatencyHistogram::bucket_of(period.total_ns)];
+        ++histogram.runqueue[LatencyHistogram::bucket_of(period.total_ns - period.blocked_ns)];
+    }
 }
 
 // Visitors call user_stack(): visit a copy, outside the lock.
-void EventChains::for_each_chain(const ChainVisitor& visit) const {
+void EventChains::for_each_chain(const ChainVisitor& visit, const HistogramVisitor& histograms) const {
     decltype(chains_) copy;
+    decltype(histograms_) histogram_copy;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         copy = chains_;
+        if (histograms)
+            histogram_copy = histograms_;
     }
+    for (const auto& [key, histogram] : histogram_copy)
+        histograms(key, histogram);
     for (const auto& [key, value] : copy)
         visit(key, value);
 }
 
-void EventChains::take_chains(const ChainVisitor& visit) {
+void EventChains::take_chains(const ChainVisitor& visit, const HistogramVisitor& histograms) {
     decltype(chains_) taken;
+    decltype(histograms_) histograms_taken;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         taken.swap(chains_);
+        histograms_taken.swap(histograms_);
     }
+    if (histograms)
+        for (const auto& [key, histogram] : histograms_taken)
+            histograms(key, histogram);
     for (const auto& [key, value] : taken)
         visit(key, value);
 }

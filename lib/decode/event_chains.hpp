@@ -45,11 +45,16 @@ public:
     // the lock, so readers of the chains are not held up by it.
     void on_record(const void* data, size_t size);
 
+    // Config::histograms: also sum each chain's periods into its
+    // histograms. Called before the first record.
+    void keep_histograms() { histograms_on_ = true; }
     // Chains summed so far. In the keys, user_stack_id >= 0 names a stack
     // of user_stack(); negative values keep their WT_STACK_* / -errno meaning.
-    void for_each_chain(const ChainVisitor& visit) const;
+    // With keep_histograms(), `histograms` visits the chains' histograms
+    // first (the same moment's).
+    void for_each_chain(const ChainVisitor& visit, const HistogramVisitor& histograms = nullptr) const;
     // The same, removing them: the next call sees only what came after.
-    void take_chains(const ChainVisitor& visit);
+    void take_chains(const ChainVisitor& visit, const HistogramVisitor& histograms = nullptr);
     // The stack a chain key's user_stack_id names; nullopt when no stack
     // has that id (never for the keys of chains not yet taken).
     std::optional<UnwoundStack> user_stack(int32_t id) const;
@@ -110,6 +115,8 @@ private:
     std::unordered_map<int32_t, Stored> stacks_;  // by stack id
     int32_t next_stack_id_ = 0;
     std::unordered_map<wt_chain_key, wt_chain_value, KeyHash, KeyEqual> chains_;
+    bool histograms_on_ = false;
+    std::unordered_map<wt_chain_key, LatencyHistogram, KeyHash, KeyEqual> histograms_;
 };
 
 }  // namespace waketrace::detail

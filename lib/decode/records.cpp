@@ -208,19 +208,45 @@ Losses to_losses(const DropCounts& drops) noexcept {
     losses.hop_map_full = drops[WT_DROP_HOP_MAP_FULL];
     losses.hop_collisions = drops[WT_DROP_HOP_COLLISION];
     losses.untraced_children = drops[WT_DROP_CHILD_FILTER_FULL];
+    losses.histogram_map_full = drops[WT_DROP_HISTOGRAM_MAP_FULL];
     return losses;
 }
+
+namespace {
+
+using Histograms = decltype(ChainSums::histograms);
+
+// Chains and their histograms come apart (histograms first): the chain's
+// key, generation zeroed, finds its histogram.
+void attach_histogram(const Histograms& histograms, const wt_chain_key& key, DecodedChain& chain) {
+    if (histograms.empty())
+        return;
+    wt_chain_key any_generation = key;
+    any_generation.generation = 0;
+    const auto found = histograms.find(any_generation);
+    if (found != histograms.end())
+        chain.histogram = found->second;
+}
+
+}  // namespace
 
 DecodedProfile decode_profile(const BpfCapture& capture, const EventChains* unwound) {
     DecodedProfile decoded;
     StackReader stacks(capture, nullptr, unwound);
+    ChainSums histograms;
+    auto add_histogram = [&](const wt_chain_key& key, const LatencyHistogram& histogram) {
+        histograms.add(key, histogram);
+    };
     auto add_chain = [&](const wt_chain_key& key, const wt_chain_value& value) {
         decoded.chains.push_back(decode_chain(key, value, capture, stacks));
+        attach_histogram(histograms.histograms, key, decoded.chains.back());
     };
-    if (unwound)
-        unwound->for_each_chain(add_chain);
-    else
+    if (unwound) {
+        unwound->for_each_chain(add_chain, add_histogram);
+    } else {
+        capture.for_each_histogram(add_histogram);
         capture.for_each_chain(add_chain);
+    }
     capture.for_each_thread_total([&](const wt_thread_key& key, const wt_chain_value& value) {
         decoded.threads.push_back(decode_thread(key, value));
     });
@@ -232,18 +258,27 @@ DecodedProfile decode_profile(const BpfCapture& capture, const EventChains* unwo
 namespace {
 
 // Decodes the chains and thread totals in `sums`, plus, in --dwarf mode, the
-// chains `add_unwound` hands over.
+// chains (and their histograms, first) `add_unwound` hands over.
 template <typename AddUnwound>
 DecodedProfile decode_sums(const BpfCapture& capture, const ChainGrowth& growth, const ChainSums& sums,
                            const EventChains* unwound, const AddUnwound& add_unwound) {
     DecodedProfile decoded;
     StackReader stacks(capture, &growth, unwound);
-    for (const auto& [key, value] : sums.chains)
+    for (const auto& [key, value] : sums.chains) {
         decoded.chains.push_back(decode_chain(key, value, capture, stacks));
-    if (unwound)
-        add_unwound([&](const wt_chain_key& key, const wt_chain_value& value) {
-            decoded.chains.push_back(decode_chain(key, value, capture, stacks));
-        });
+        attach_histogram(sums.histograms, key, decoded.chains.back());
+    }
+    if (unwound) {
+        ChainSums histograms;
+        add_unwound(
+            [&](const wt_chain_key& key, const wt_chain_value& value) {
+                decoded.chains.push_back(decode_chain(key, value, capture, stacks));
+                attach_histogram(histograms.histograms, key, decoded.chains.back());
+            },
+            [&](const wt_chain_key& key, const LatencyHistogram& histogram) {
+                histograms.add(key, histogram);
+            });
+    }
     for (const auto& [key, value] : sums.threads)
         decoded.threads.push_back(decode_thread(key, value));
     decoded.stack_collisions = stacks.collisions();
@@ -256,12 +291,16 @@ DecodedProfile decode_sums(const BpfCapture& capture, const ChainGrowth& growth,
 DecodedProfile decode_profile(const BpfCapture& capture, const ChainGrowth& growth,
                               const EventChains* unwound) {
     return decode_sums(capture, growth, growth.read(), unwound,
-                       [&](const ChainVisitor& visit) { unwound->for_each_chain(visit); });
+                       [&](const ChainVisitor& visit, const HistogramVisitor& histograms) {
+                           unwound->for_each_chain(visit, histograms);
+                       });
 }
 
 DecodedProfile take_decoded_profile(BpfCapture& capture, ChainGrowth& growth, EventChains* unwound) {
     return decode_sums(capture, growth, growth.take(), unwound,
-                       [&](const ChainVisitor& visit) { unwound->take_chains(visit); });
+                       [&](const ChainVisitor& visit, const HistogramVisitor& histograms) {
+                           unwound->take_chains(visit, histograms);
+                       });
 }
 
 }  // namespace waketrace::detail

@@ -46,6 +46,7 @@ struct DecodedChain {
     std::vector<DecodedWaker> wakers;
     ChainEnd end = ChainEnd::complete;
     wt_chain_value times{};
+    LatencyHistogram histogram;  // Config::histograms; all zero otherwise
 };
 
 // Exact off-CPU totals of one target thread (kept when stacks are sampled).

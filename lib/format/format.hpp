@@ -48,6 +48,9 @@ struct FormatOptions {
     // The name every layout gives a task (targets and task wakers; the
     // text layout still prints each one's tid after it).
     TaskNames task_names = TaskNames::comm;
+    // Text layout: each chain's histograms (format_chain_histograms()) under
+    // its total, when it has any (Config::histograms).
+    bool histograms = false;
 };
 
 // offwaketime's default layout: one block per chain, in Profile::chains order
@@ -258,6 +261,37 @@ struct PprofOptions {
 // <level>_context, and for tasks <level>_comm, <level>_tid, <level>_pid;
 // chain_end when the chain is incomplete.
 std::string format_pprof(const Profile& profile, const PprofOptions& options);
+
+// An estimate of a quantile of the periods a histogram counts (`fraction`,
+// 0 to 1: 0.5 the median, 1 the longest), in microseconds: the bucket that
+// holds it is known exactly, and within it the periods are taken as spread
+// evenly, so the error is at most that bucket's width (a factor of 2).
+// `max_us`, the longest period when known (WakeChain::max_ns), bounds the
+// estimate and closes the last, open-ended bucket. nullopt when empty.
+std::optional<double> histogram_quantile_us(const LatencyHistogram::Buckets& buckets, double fraction,
+                                            std::optional<double> max_us = std::nullopt);
+
+// A histogram as bcc's runqlat prints one, each line after `indent`, from
+// the first bucket with a count to the last:
+//
+//                off-CPU usecs : count    distribution
+//           1024 -> 2047       : 20       |****************************************|
+//           2048 -> 4095       : 1        |**                                      |
+//
+// (ranges in whole microseconds, both ends included; the last bucket's
+// upper end is "..."; the bars are scaled to the largest count, 40 stars).
+// `unit_label` names what is counted; "" for an empty histogram.
+std::string format_histogram(const LatencyHistogram::Buckets& buckets, std::string_view unit_label,
+                             std::string_view indent);
+
+// histogram_quantile_us() of a chain's off-CPU periods, or with `runqueue`
+// of its runqueue waits; both bounded by the chain's longest period
+// (WakeChain::max_ns). nullopt without histograms.
+std::optional<double> chain_quantile_us(const WakeChain& chain, double fraction, bool runqueue = false);
+
+// A chain's two histograms, "off-CPU usecs" then "runqueue usecs"; "" when
+// it has none.
+std::string format_chain_histograms(const WakeChain& chain, std::string_view indent);
 
 // The chains with the most off-CPU time, at most `max_rows`, as one HTML
 // <table> (class "waketrace-chains"), largest first: target, waker levels,

@@ -102,7 +102,10 @@ std::string format_text(const Profile& profile, const FormatOptions& options) {
         append_waker(out, options, format_internal::first_waker(chain), 0);
         append_labelled(out, format_internal::chain_separator, format_internal::chain_separator);
         append_target(out, options, chain);
-        fmt::format_to(std::back_inserter(out), "        {}\n\n", format_internal::total_us(chain));
+        fmt::format_to(std::back_inserter(out), "        {}\n", format_internal::total_us(chain));
+        if (options.histograms)
+            out += format_chain_histograms(chain, "        ");
+        out += '\n';
     }
     return out;
 }

@@ -306,3 +306,95 @@ TEST_CASE(
     CHECK(std::string(folded.get(), size) == wt::format_folded(sent, {}));
     CHECK(folded.get()[size] == '\0');
 }
+
+namespace {
+
+// Chains 1 and 3 with histograms of known counts, the others without.
+wt::Profile histogram_profile() {
+    wt::Profile profile = relay_profile();
+    for (size_t i : {size_t(1), size_t(3)})
+        for (size_t bucket = 0; bucket < wt::LatencyHistogram::kBuckets; ++bucket) {
+            profile.chains[i].histogram.off_cpu[bucket] = 1000 * i + bucket;
+            profile.chains[i].histogram.runqueue[bucket] = 2000 * i + bucket;
+        }
+    profile.losses.histogram_map_full = 17;
+    return profile;
+}
+
+}  // namespace
+
+TEST_CASE("wt_chain_histogram reads each chain's histograms out of the profile") {
+    const wt::Profile sent = histogram_profile();
+    const Packed packed = pack(sent);
+    REQUIRE(packed->nr_chains == sent.chains.size());
+    for (size_t i = 0; i < sent.chains.size(); ++i) {
+        CAPTURE(i);
+        wt_latency_histogram histogram{};
+        histogram.sz = sizeof(histogram);
+        REQUIRE(wt_chain_histogram(packed.get(), &packed->chains[i], &histogram) == 0);
+        CHECK(histogram.sz == sizeof(histogram));
+        for (size_t bucket = 0; bucket < WT_HISTOGRAM_NR_BUCKETS; ++bucket) {
+            CHECK(histogram.off_cpu[bucket] == sent.chains[i].histogram.off_cpu[bucket]);
+            CHECK(histogram.runqueue[bucket] == sent.chains[i].histogram.runqueue[bucket]);
+        }
+    }
+    // Through the C++ layer, with the loss.
+    const wt::Profile back = wt::c_bridge::profile_from(*packed);
+    for (size_t i = 0; i < sent.chains.size(); ++i) {
+        CHECK(back.chains[i].histogram.off_cpu == sent.chains[i].histogram.off_cpu);
+        CHECK(back.chains[i].histogram.runqueue == sent.chains[i].histogram.runqueue);
+    }
+    CHECK(back.losses.histogram_map_full == 17u);
+    CHECK(back.losses.total() == sent.losses.total());
+
+    // Bad arguments.
+    wt_latency_histogram histogram{};
+    histogram.sz = sizeof(histogram);
+    const wt_chain outside = packed->chains[0];
+    CHECK(wt_chain_histogram(packed.get(), &outside, &histogram) == -EINVAL);
+    CHECK(std::string(wt_last_error()).find("not part of this profile") != std::string::npos);
+    CHECK(wt_chain_histogram(nullptr, &packed->chains[0], &histogram) == -EINVAL);
+    CHECK(wt_chain_histogram(packed.get(), nullptr, &histogram) == -EINVAL);
+    CHECK(wt_chain_histogram(packed.get(), &packed->chains[0], nullptr) == -EINVAL);
+    histogram.sz = offsetof(wt_latency_histogram, runqueue);
+    CHECK(wt_chain_histogram(packed.get(), &packed->chains[0], &histogram) == -EINVAL);
+}
+
+TEST_CASE("wt_chain_histogram: a profile without histograms gives zeros") {
+    const Packed packed = pack(relay_profile());
+    wt_latency_histogram histogram;
+    std::memset(&histogram, 0xff, sizeof(histogram));
+    histogram.sz = sizeof(histogram);
+    REQUIRE(wt_chain_histogram(packed.get(), &packed->chains[2], &histogram) == 0);
+    for (size_t bucket = 0; bucket < WT_HISTOGRAM_NR_BUCKETS; ++bucket) {
+        CHECK(histogram.off_cpu[bucket] == 0);
+        CHECK(histogram.runqueue[bucket] == 0);
+    }
+}
+
+TEST_CASE(
+    "wt_profile_extra_losses: histogram_map_full (0.4) for a caller that knows it, not past an older sz") {
+    const Packed packed = pack(histogram_profile());
+    wt_extra_losses losses{};
+    losses.sz = sizeof(losses);
+    REQUIRE(wt_profile_extra_losses(packed.get(), &losses) == 0);
+    CHECK(losses.histogram_map_full == 17u);
+    // A 0.3 caller's struct ends before the field: it is neither written nor refused.
+    std::memset(&losses, 0xff, sizeof(losses));
+    losses.sz = offsetof(wt_extra_losses, histogram_map_full);
+    REQUIRE(wt_profile_extra_losses(packed.get(), &losses) == 0);
+    CHECK(losses.untraced_children == 13u);
+    CHECK(losses.histogram_map_full == UINT64_MAX);
+}
+
+TEST_CASE("wt_profile_format shows the histograms in the text layout") {
+    const wt::Profile sent = histogram_profile();
+    const Packed packed = pack(sent);
+    const std::unique_ptr<char, wt::c_bridge::FreeString> text(
+        wt_profile_format(packed.get(), WT_FORMAT_TEXT, WT_STACKS_BOTH));
+    REQUIRE(text);
+    wt::FormatOptions options;
+    options.histograms = true;
+    CHECK(text.get() == wt::format_text(sent, options));
+    CHECK(std::string(text.get()).find("off-CPU usecs") != std::string::npos);
+}

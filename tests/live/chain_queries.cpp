@@ -102,7 +102,9 @@ std::string describe(const Losses& losses) {
            " skipped_runs=" + std::to_string(losses.skipped_runs) +
            " chain_states_full=" + std::to_string(losses.chain_states_full) +
            " hop_map_full=" + std::to_string(losses.hop_map_full) +
-           " hop_collisions=" + std::to_string(losses.hop_collisions);
+           " hop_collisions=" + std::to_string(losses.hop_collisions) +
+           " untraced_children=" + std::to_string(losses.untraced_children) +
+           " histogram_map_full=" + std::to_string(losses.histogram_map_full);
 }
 
 }  // namespace waketrace::test

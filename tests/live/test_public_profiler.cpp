@@ -170,6 +170,30 @@ TEST_CASE("public C++ API: a pipe token pass, profiled, converted and formatted 
     CHECK(profiler.drain().profile().chains.empty());
 }
 
+TEST_CASE("public C++ API: histograms through the C ABI (WT_OPT_HISTOGRAMS, wt_chain_histogram)") {
+    constexpr int kRounds = 6;
+    wt::test::PipeTokenPass work(kRounds, 3ms);
+    wt::Config config;
+    config.tids = {uint32_t(work.reader_tid())};
+    config.histograms = true;
+    wt::Profiler profiler(config);
+    profiler.start();
+    work.run();
+    profiler.stop();
+    const wt::CapturedProfile captured = profiler.results();
+    const std::vector<const wt::WakeChain*> waits = pipe_waits(captured.profile(), work.reader_tid());
+    REQUIRE(!waits.empty());
+    for (const wt::WakeChain& chain : captured.profile().chains)
+        CHECK(chain.histogram.count() == chain.count);
+    // The writer's 3 ms sleeps: none shorter, none past 2^13 us.
+    const wt::LatencyHistogram::Buckets& periods = waits[0]->histogram.off_cpu;
+    const size_t three_ms = wt::LatencyHistogram::bucket_of(3'000'000);
+    for (size_t bucket = 0; bucket < periods.size(); ++bucket)
+        if (bucket < three_ms || bucket > three_ms + 1)
+            CHECK(periods[bucket] == 0);
+    CHECK(captured.text().find("off-CPU usecs : count    distribution") != std::string::npos);
+}
+
 TEST_CASE("public C++ API: the log function, moved profilers and a restart") {
     std::mutex mutex;
     std::vector<std::pair<wt::LogLevel, std::string>> messages;

@@ -108,7 +108,10 @@ void wait_until_in_pipe_read(pid_t tid) {
 }  // namespace
 
 PipeTokenPass::PipeTokenPass(int rounds, std::chrono::milliseconds sleep)
-    : rounds_(rounds), sleep_(sleep), read_called_(size_t(rounds)), written_(size_t(rounds)) {
+    : PipeTokenPass(rounds, std::vector<std::chrono::microseconds>{sleep}) {}
+
+PipeTokenPass::PipeTokenPass(int rounds, std::vector<std::chrono::microseconds> sleeps)
+    : rounds_(rounds), sleeps_(std::move(sleeps)), read_called_(size_t(rounds)), written_(size_t(rounds)) {
     if (pipe(fds_) != 0)
         throw std::runtime_error("pipe failed");
     reader_tid_ = spawn([this] {
@@ -119,7 +122,7 @@ PipeTokenPass::PipeTokenPass(int rounds, std::chrono::milliseconds sleep)
     });
     writer_tid_ = spawn([this] {
         for (int i = 0; i < rounds_; ++i) {
-            sleep_for(sleep_);
+            sleep_for(sleeps_[size_t(i) % sleeps_.size()]);
             // The reader has stamped this round's read_called_ by now.
             wait_until_in_pipe_read(reader_tid_);
             written_[size_t(i)] = std::chrono::steady_clock::now();

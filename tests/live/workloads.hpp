@@ -47,6 +47,9 @@ private:
 class PipeTokenPass : public Workload {
 public:
     PipeTokenPass(int rounds, std::chrono::milliseconds sleep);
+    // Round i sleeps sleeps[i % sleeps.size()], all from the same call path:
+    // one chain whose periods have known lengths.
+    PipeTokenPass(int rounds, std::vector<std::chrono::microseconds> sleeps);
     ~PipeTokenPass() override;
     pid_t reader_tid() const { return reader_tid_; }
     pid_t writer_tid() const { return writer_tid_; }
@@ -59,7 +62,7 @@ public:
 
 private:
     int rounds_;
-    std::chrono::milliseconds sleep_;
+    std::vector<std::chrono::microseconds> sleeps_;
     std::vector<std::chrono::steady_clock::time_point> read_called_;  // by the reader
     std::vector<std::chrono::steady_clock::time_point> written_;      // by the writer
     int fds_[2] = {-1, -1};

@@ -97,7 +97,9 @@ def test_dataframe_has_one_row_per_chain(pipe_run):
         "target_comm", "target_tid", "target_pid", "waker", "waker_tid", "waker_context",
         "total_us", "blocked_us", "runqueue_us", "max_us", "count",
         "target_kernel_stack", "target_user_stack", "waker_kernel_stack", "waker_user_stack",
-        "depth", "end", "waker_path"]
+        "depth", "end", "waker_path",
+        "p50_us", "p90_us", "p99_us", "runqueue_p50_us", "runqueue_p90_us", "runqueue_p99_us",
+        "runqueue_max_us"]
     assert len(table) == len(profile.chains)
     rows = table[(table.target_tid == work.reader.tid)
                  & table.target_kernel_stack.str.contains("pipe_read")

@@ -80,7 +80,8 @@ class _TimedSleeps:
 
 class PipeTokenPass:
     """The writer sleeps, then writes one byte to a pipe, `rounds` times; the
-    reader blocks in read() for each byte: pipe_read woken by pipe_write."""
+    reader blocks in read() for each byte: pipe_read woken by pipe_write.
+    sleep_s may be a list: round i sleeps sleep_s[i % len(sleep_s)]."""
 
     def __init__(self, rounds, sleep_s):
         self.rounds = rounds
@@ -100,8 +101,9 @@ class PipeTokenPass:
             assert os.read(self._read_fd, 1) == b"t"
 
     def _write_tokens(self):
-        for _ in range(self.rounds):
-            self._sleeps.sleep(self._sleep_s)
+        lengths = self._sleep_s if isinstance(self._sleep_s, (list, tuple)) else [self._sleep_s]
+        for i in range(self.rounds):
+            self._sleeps.sleep(lengths[i % len(lengths)])
             # Written before the reader blocks, a byte would be read without
             # a wait, or its waking would race the reader's switch-out.
             _wait_until_blocked_in(self.reader.tid, "pipe_read")

@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""waketrace -H: runqlat-style histograms under each chain of the text
+layout, on a command whose thread sleeps 1.4 ms and 24 ms in turn."""
+import re
+import sys
+
+from conftest import run
+
+ROUNDS = 20  # half of each length
+SLEEPER = f"""
+import os, time
+os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))  # not kept waiting by other work
+for i in range({ROUNDS}):
+    time.sleep(0.0014 if i % 2 == 0 else 0.024)
+"""
+HEADER = re.compile(r"^ +(off-CPU|runqueue) usecs : count +distribution$")
+ROW = re.compile(r"^ +(\d+) -> (\d+|\.\.\.) +: (\d+) +\|(\**) *\|$")
+
+
+def histograms_of(block):
+    """{"off-CPU": {low_us: count}, "runqueue": {...}} from the lines after a block's total."""
+    found, current = {}, None
+    for line in block.splitlines():
+        if header := HEADER.match(line):
+            current = found.setdefault(header.group(1), {})
+        elif current is not None:
+            row = ROW.match(line)
+            assert row, f"not a histogram row: {line!r}"
+            current[int(row.group(1))] = int(row.group(3))
+    return found
+
+
+def test_histograms_are_printed_under_each_chain(waketrace, privileged):
+    result = run([waketrace, "--histograms", "--", sys.executable, "-c", SLEEPER])
+    assert result.returncode == 0, result.stderr
+    blocks = [b for b in result.stdout.split("\n\n") if "target:" in b]
+    assert blocks
+    sleeps = {}
+    for block in blocks:
+        lines = block.strip("\n").splitlines()
+        total_at = next(i for i, line in enumerate(lines) if re.match(r"^        \d+$", line))
+        assert re.match(r"^    target:\s{10}\S+ \d+$", lines[total_at - 1])
+        histograms = histograms_of("\n".join(lines[total_at + 1:]))
+        assert set(histograms) == {"off-CPU", "runqueue"}, block
+        # Both count every period of the chain.
+        assert sum(histograms["off-CPU"].values()) == sum(histograms["runqueue"].values())
+        if "clock_nanosleep" in block and "[hardirq]" in block:
+            for low, count in histograms["off-CPU"].items():
+                sleeps[low] = sleeps.get(low, 0) + count
+    # The timer's wake-ups: half in the 1.4 ms bucket, half in the 24 ms one
+    # (a late one in the next bucket up).
+    assert sum(sleeps.values()) == ROUNDS, sleeps
+    assert sleeps.get(1024, 0) + sleeps.get(2048, 0) == ROUNDS // 2, sleeps
+    assert sleeps.get(16384, 0) + sleeps.get(32768, 0) == ROUNDS // 2, sleeps
+    assert sleeps.get(1024, 0) >= ROUNDS // 2 * 4 // 5, sleeps
+
+
+def test_without_histograms_the_layout_is_unchanged(waketrace, privileged):
+    result = run([waketrace, "--", sys.executable, "-c", SLEEPER])
+    assert result.returncode == 0, result.stderr
+    assert "usecs" not in result.stdout
+    for block in (b for b in result.stdout.split("\n\n") if "target:" in b):
+        assert re.match(r"^        \d+$", block.strip("\n").splitlines()[-1])
+
+
+def test_short_option_is_the_same(waketrace, privileged):
+    result = run([waketrace, "-H", "--", sys.executable, "-c", "import time; time.sleep(0.01)"])
+    assert result.returncode == 0, result.stderr
+    assert "off-CPU usecs : count    distribution" in result.stdout
