@@ -55,15 +55,17 @@ def test_per_process_keeps_two_processes_of_one_name_apart(waketrace, privileged
     assert all(name == f"sleep-{tid}" for name, tid, _ in sleeps)
 
     # The table: one row per thread, largest first; each sleep's total is
-    # its chains' (those are rounded down one by one: at most 1 us each).
+    # its chains' (those are rounded down one by one: at most 1 us each),
+    # counting those from before its exec, when the thread was still named
+    # "sh" (the table names a thread by its last name).
     rows, order = thread_table(report)
     totals = [rows[tid][1] for tid in order]
     assert totals == sorted(totals, reverse=True)
     for pid in pids:
         row_pid, total, blocked, runqueue, count, comm = rows[pid]
         assert (row_pid, comm) == (pid, "sleep")
-        chain_count = sum(1 for name, _, _ in sleeps if name == f"sleep-{pid}")
-        assert by_pid[pid] <= total <= by_pid[pid] + chain_count
+        of_thread = [value for _, tid, value in chains if tid == pid]
+        assert sum(of_thread) <= total <= sum(of_thread) + len(of_thread), chains
         assert blocked + runqueue in (total - 1, total, total + 1)
         assert count >= 1
     # The merged name's time is the two processes' time: nothing lost or doubled.
