@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "symbolize/demangle.hpp"
 
+#include <csetjmp>
 #include <exception>
 #include <string>
 #include <utility>
@@ -21,23 +22,46 @@ namespace {
 // spelled-out templates behind C++'s std::string and friends.
 constexpr int demangle_options = DMGL_PARAMS | DMGL_ANSI;
 
+// A readable name longer than this is not shown: it is no name a person
+// reads. libiberty's Rust demangler can expand a short v0 name without end
+// (nested back-references: the fuzzer found 136 bytes that ran for minutes
+// into gigabytes), so it is stopped there, not merely cut.
+constexpr size_t kMaxReadableBytes = 1 << 20;
+
 // libiberty hands the readable name over in pieces. Appending can throw, and
 // an exception must not unwind through libiberty's C frames: it is kept and
 // rethrown once libiberty has returned.
 struct Readable {
     std::string text;
     std::exception_ptr failure;
+    std::jmp_buf* too_long = nullptr;  // where to leave libiberty for a name past the limit
 };
 
 void append_piece(const char* piece, size_t length, void* opaque) noexcept {
     auto* readable = static_cast<Readable*>(opaque);
     if (readable->failure)
         return;
+    if (readable->text.size() + length > kMaxReadableBytes)
+        std::longjmp(*readable->too_long, 1);
     try {
         readable->text.append(piece, length);
     } catch (...) {
         readable->failure = std::current_exception();
     }
+}
+
+using Demangler = int (*)(const char*, int, demangle_callbackref, void*);
+
+// One of libiberty's callback demanglers, left early (as "not a name") when
+// the name grows past kMaxReadableBytes. The jump crosses only libiberty's C
+// frames and append_piece(): in callback mode libiberty keeps its state on
+// the stack and allocates nothing, and no C++ object is alive in between.
+int demangle_bounded(Demangler demangler, const char* mangled, Readable& readable) {
+    std::jmp_buf too_long;
+    readable.too_long = &too_long;
+    if (setjmp(too_long) != 0)
+        return 0;
+    return demangler(mangled, demangle_options, append_piece, &readable);
 }
 
 }  // namespace
@@ -53,10 +77,10 @@ std::string demangle(std::string_view name) {
     // first. It takes "_ZN" names only when they end in a hash segment (an LTO
     // ".llvm.NNN" suffix after it is dropped), and partial output of a name it
     // rejects is thrown away.
-    int demangled = rust_demangle_callback(mangled.c_str(), demangle_options, append_piece, &readable);
+    int demangled = demangle_bounded(rust_demangle_callback, mangled.c_str(), readable);
     if (!demangled) {
         readable = Readable{};
-        demangled = cplus_demangle_v3_callback(mangled.c_str(), demangle_options, append_piece, &readable);
+        demangled = demangle_bounded(cplus_demangle_v3_callback, mangled.c_str(), readable);
     }
     if (readable.failure)
         std::rethrow_exception(readable.failure);

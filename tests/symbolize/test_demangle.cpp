@@ -83,3 +83,13 @@ TEST_CASE("names that only look like Rust v0 stay as they are", "[demangle]") {
     // Valid v0, but read as nothing: an empty name would mean "unresolved".
     CHECK(demangle("_RC0") == "_RC0");
 }
+
+TEST_CASE("a Rust v0 name that expands without end stays as it is", "[demangle]") {
+    // Found by the fuzzer: each 'F' nests the back-reference "B_" once more,
+    // and libiberty ran for minutes into gigabytes. Stopped at the limit,
+    // the name is shown mangled.
+    const std::string endless = "_RNvXs_NtCsh_5Speak5foo" + std::string(105, 'F') + "GFFF2NB_";
+    CHECK(demangle(endless) == endless);
+    // The demangler is still fine afterwards.
+    CHECK(demangle("_ZN10symfixture5inner5twiceEi") == "symfixture::inner::twice(int)");
+}
