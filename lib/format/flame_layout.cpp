@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "format/flamegraph_script.hpp"
+
 namespace waketrace::format_internal {
 
 std::string grouped(uint64_t number) {
@@ -32,6 +34,19 @@ std::string fitted_label(const std::string& name, double width) {
         return name;
     const auto room = size_t(fits);
     return name.substr(0, starts[room - 2]) + "..";
+}
+
+std::string flame_footer(double width, double height, std::string_view empty_message) {
+    std::string out;
+    if (!empty_message.empty())
+        out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", width / 2,
+                           kFlameTop + 10, empty_message);
+    const double y = height - kFlameBottom / 2 + 5;
+    out += fmt::format("<text class=\"details\" x=\"{}\" y=\"{}\"> </text>\n", kFlamePad, y);
+    out += fmt::format("<text class=\"matched\" x=\"{}\" y=\"{}\"> </text>\n", width - kFlamePad, y);
+    out += fmt::format("<script type=\"text/ecmascript\"><![CDATA[{}]]></script>\n", flamegraph_script());
+    out += "</svg>\n";
+    return out;
 }
 
 }  // namespace waketrace::format_internal

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace waketrace::format_internal {
 
@@ -32,5 +33,10 @@ std::string micros(uint64_t ns);
 // The label a frame of `width` pixels shows, cut as the script cuts it
 // (whole characters, "..", nothing below three).
 std::string fitted_label(const std::string& name, double width);
+
+// The end of every flame graph: `empty_message` centred when there is
+// nothing to draw (empty: none), the two lines the script writes into (the
+// frame under the mouse, the search's share), the script, </svg>.
+std::string flame_footer(double width, double height, std::string_view empty_message);
 
 }  // namespace waketrace::format_internal

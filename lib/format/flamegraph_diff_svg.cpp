@@ -213,15 +213,8 @@ private:
     }
 
     void footer() {
-        const double y = height_ - kFlameBottom / 2 + 5;
-        if (tree_.children.empty())
-            put("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">Neither profile holds a stack.</text>\n",
-                width_ / 2, kFlameTop + 10);
-        put("<text class=\"details\" x=\"{}\" y=\"{}\"> </text>\n", kFlamePad, y);
-        put("<text class=\"matched\" x=\"{}\" y=\"{}\"> </text>\n", width_ - kFlamePad, y);
-        put("<script type=\"text/ecmascript\"><![CDATA[{}]]></script>\n",
-            format_internal::flamegraph_script());
-        put("</svg>\n");
+        out_ += format_internal::flame_footer(width_, height_,
+                                              tree_.children.empty() ? "Neither profile holds a stack." : "");
     }
 
     const DiffGraphOptions& options_;

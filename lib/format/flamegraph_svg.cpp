@@ -273,15 +273,8 @@ private:
     }
 
     void footer() {
-        const double y = height_ - kBottom / 2 + 5;
-        if (profile_.chains.empty())
-            put("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">No off-CPU time was recorded.</text>\n",
-                width_ / 2, kTop + 10);
-        put("<text class=\"details\" x=\"{}\" y=\"{}\"> </text>\n", kPad, y);
-        put("<text class=\"matched\" x=\"{}\" y=\"{}\"> </text>\n", width_ - kPad, y);
-        put("<script type=\"text/ecmascript\"><![CDATA[{}]]></script>\n",
-            format_internal::flamegraph_script());
-        put("</svg>\n");
+        out_ += format_internal::flame_footer(width_, height_,
+                                              profile_.chains.empty() ? "No off-CPU time was recorded." : "");
     }
 
     const Profile& profile_;
