@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "symbolize/demangle.hpp"
 
+#include "symbolize/rust_v0_shape.hpp"
+
 #include <csetjmp>
 #include <exception>
 #include <string>
@@ -25,7 +27,8 @@ constexpr int demangle_options = DMGL_PARAMS | DMGL_ANSI;
 // A readable name longer than this is not shown: it is no name a person
 // reads. libiberty's Rust demangler can expand a short v0 name without end
 // (nested back-references: the fuzzer found 136 bytes that ran for minutes
-// into gigabytes), so it is stopped there, not merely cut.
+// into gigabytes), so it is stopped there, not merely cut. (Its one endless
+// loop that prints nothing is kept out before: rust_v0_shape.hpp.)
 constexpr size_t kMaxReadableBytes = 1 << 20;
 
 // libiberty hands the readable name over in pieces. Appending can throw, and
@@ -72,6 +75,10 @@ std::string demangle(std::string_view name) {
     if (name.empty() || name.front() != '_')
         return std::string(name);
     std::string mangled(name);  // libiberty wants a NUL-terminated string
+    // A v0 name libiberty would reject, or could read for ever, is left as
+    // it is (rust_v0_shape.hpp).
+    if (name.substr(0, 2) == "_R" && !rust_v0_well_formed(name))
+        return mangled;
     Readable readable;
     // Legacy Rust names are valid Itanium C++ names too, so Rust is asked
     // first. It takes "_ZN" names only when they end in a hash segment (an LTO

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <string_view>
+
 #include "symbolize/demangle.hpp"
 
 using waketrace::detail::demangle;
@@ -86,10 +89,59 @@ TEST_CASE("names that only look like Rust v0 stay as they are", "[demangle]") {
 
 TEST_CASE("a Rust v0 name that expands without end stays as it is", "[demangle]") {
     // Found by the fuzzer: each 'F' nests the back-reference "B_" once more,
-    // and libiberty ran for minutes into gigabytes. Stopped at the limit,
-    // the name is shown mangled.
+    // and libiberty ran for minutes into gigabytes. Its binder ("GFFF2N_")
+    // declares billions of lifetimes: the name is shown mangled.
     const std::string endless = "_RNvXs_NtCsh_5Speak5foo" + std::string(105, 'F') + "GFFF2NB_";
     CHECK(demangle(endless) == endless);
     // The demangler is still fine afterwards.
     CHECK(demangle("_ZN10symfixture5inner5twiceEi") == "symfixture::inner::twice(int)");
+}
+
+TEST_CASE("a Rust v0 binder inside a part libiberty leaves out does not hang it", "[demangle]") {
+    // Found by the fuzzer: the same binder inside an impl's own path, which
+    // libiberty reads without printing, so nothing stopped its loop over
+    // the lifetimes. Such a name is no name: it stays as it is.
+    const std::string silent = "_RXXNvXs_NtCsh_5Speak5foo" + std::string(105, 'F') + "GFFF2NB_";
+    CHECK(demangle(silent) == silent);
+    // A binder of a few lifetimes reads as before, also there.
+    CHECK(demangle("_RINvCs1234_7mycrate3fooFG0_RL1_RL0_hEuE") ==
+          "mycrate::foo::<for<'a, 'b> fn(&'a &'b u8)>");
+}
+
+namespace {
+
+// Base-62 with a '_' after, as v0 back-references and binders write numbers
+// ("_" is 0).
+std::string base_62(size_t value) {
+    if (value == 0)
+        return "_";
+    static constexpr std::string_view digits =
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    std::string text;
+    for (size_t rest = value - 1;; rest /= 62) {
+        text.insert(text.begin(), digits[rest % 62]);
+        if (rest < 62)
+            break;
+    }
+    return text + "_";
+}
+
+}  // namespace
+
+TEST_CASE("a well-formed Rust v0 name that doubles at each level is cut at 1 MiB", "[demangle]") {
+    // A generic argument: a pair of u8, then 40 times a pair of the type
+    // before it (back-references): 2^40 u8s written out. libiberty prints
+    // as it goes, and is stopped at the limit; the name stays mangled.
+    std::string mangled = "_RINvC1a1f";
+    size_t previous = mangled.size() - 2;  // offsets count from after "_R"
+    mangled += "ThhE";
+    for (int level = 0; level < 40; ++level) {
+        const size_t here = mangled.size() - 2;
+        mangled += "TB" + base_62(previous) + "B" + base_62(previous) + "E";
+        previous = here;
+    }
+    mangled += "E";
+    CHECK(demangle(mangled) == mangled);
+    // Two levels read in full.
+    CHECK(demangle("_RINvC1a1fTThhEB8_EE") == "a::f::<((u8, u8), (u8, u8))>");
 }
