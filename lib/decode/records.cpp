@@ -128,9 +128,22 @@ bool is_hop_id(uint32_t deeper) noexcept { return deeper != WT_HOP_END && deeper
 
 // Levels past the first: key.deeper names a hop, which adds where the level
 // above had blocked and who woke it, and names the next hop.
+//
+// A level's hops were interned at its own switch-in, against its own wait:
+// the level above may have been woken long before the target blocked, and
+// so ran through all of the target's wait. The kernel sums how much of the
+// target's wait each level's wait overlapped (overlap_ns[level]); none at
+// all, in every period summed here, means that level was running all along,
+// so the chain is complete there, as it is at the first level (the kernel
+// follows a waker only if it was woken after the target blocked). Chains
+// cut short like this and otherwise the same are merged once symbolized.
 void decode_deeper_levels(uint32_t deeper, const wt_chain_value& value, const BpfCapture& capture,
                           StackReader& stacks, DecodedChain& chain) {
     for (size_t level = 0; is_hop_id(deeper); ++level) {
+        if (level < WT_MAX_HOPS && value.overlap_ns[level] == 0) {
+            chain.end = ChainEnd::complete;
+            return;
+        }
         std::optional<wt_hop> hop = level < WT_MAX_HOPS ? capture.hop(deeper) : std::nullopt;
         DecodedWaker& above = chain.wakers.back();
         // A hop continues the waker above it: anything else is not the chain

@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "workloads.hpp"
+
 namespace waketrace::test {
 namespace {
 
@@ -37,14 +39,6 @@ uint64_t switches_of(pid_t tid) {
         }
     }
     return total;
-}
-
-// Sleeping in a wait ('S'), as /proc/self/task/TID/stat says.
-bool is_sleeping(pid_t tid) {
-    std::ifstream stat(fmt::format("/proc/self/task/{}/stat", tid));
-    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    const size_t name_end = content.rfind(')');
-    return name_end != std::string::npos && content.size() > name_end + 2 && content[name_end + 2] == 'S';
 }
 
 // Calls `then` from `depth` frames further down: each depth is a stack of its own.

@@ -68,14 +68,6 @@ void wait_for_delivery(const SharedCounter& delivered, int rounds) {
         sleep_whole(std::chrono::microseconds(50));
 }
 
-// Sleeping ('S') as /proc/self/task/TID/stat says.
-bool is_sleeping(pid_t tid) {
-    std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
-    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    const size_t name_end = content.rfind(')');
-    return name_end != std::string::npos && content.size() > name_end + 2 && content[name_end + 2] == 'S';
-}
-
 // The forked stage 1: only async-signal-safe calls from here on (the
 // parent has threads).
 [[noreturn]] void first_stage_child(int gate, int baton, const RelayPlan& plan,

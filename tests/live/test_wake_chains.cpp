@@ -302,6 +302,72 @@ private:
     pid_t first_ = 0;
 };
 
+// A level below the first that ran through the target's whole wait: the
+// sleeper X passes to E, once M is waiting for E; E, once woken, spins
+// (never blocking) until the target T is about to take, and a millisecond
+// more, then passes to M; M passes to T. So M was woken during T's wait
+// and extends T's chain, but E's last wait (for X) ended before T's began:
+// T's chain is M, then E, complete. M's own chain, the same run, goes on
+// through E's wait to X and the timer: the hops are there, and only T's
+// chain, which E's wait did not overlap, leaves them out.
+class RunningThroughout : public wtt::Workload {
+public:
+    RunningThroughout(int rounds, std::chrono::microseconds sleep) {
+        target_ = spawn([this, rounds] {
+            name_thread("cut-target");
+            for (int round = 1; round <= rounds; ++round) {
+                spin_until(early_woken_, round);
+                target_waiting_ = round;
+                m_to_target_.take();
+            }
+        });
+        middle_ = spawn([this, rounds] {
+            name_thread("middle");
+            for (int round = 1; round <= rounds; ++round) {
+                middle_waiting_ = round;
+                e_to_m_.take();
+                m_to_target_.pass();
+            }
+        });
+        early_ = spawn([this, rounds] {
+            name_thread("early");
+            for (int round = 1; round <= rounds; ++round) {
+                x_to_e_.take();
+                early_woken_ = round;
+                spin_until(target_waiting_, round);
+                spin_for(1ms);  // the target is in its take() by then
+                e_to_m_.pass();
+            }
+        });
+        sleeper_ = spawn([this, rounds, sleep] {
+            name_thread("sleeper");
+            for (int round = 1; round <= rounds; ++round) {
+                std::this_thread::sleep_for(sleep);
+                while (middle_waiting_.load() < round || !wtt::is_sleeping(middle_))
+                    std::this_thread::sleep_for(100us);
+                x_to_e_.pass();
+            }
+        });
+    }
+    ~RunningThroughout() override { run(); }
+    pid_t target() const { return target_; }
+    pid_t middle() const { return middle_; }
+    pid_t early() const { return early_; }
+    pid_t sleeper() const { return sleeper_; }
+
+private:
+    wtt::Baton x_to_e_{wtt::BatonChannel::pipe};
+    wtt::Baton e_to_m_{wtt::BatonChannel::pipe};
+    wtt::Baton m_to_target_{wtt::BatonChannel::pipe};
+    std::atomic<int> early_woken_{0};
+    std::atomic<int> target_waiting_{0};
+    std::atomic<int> middle_waiting_{0};
+    pid_t target_ = 0;
+    pid_t middle_ = 0;
+    pid_t early_ = 0;
+    pid_t sleeper_ = 0;
+};
+
 // A traced thread that runs in user mode most of the time, pinned to `cpu`,
 // and sleeps briefly in between, so it has always just been woken: what a
 // timer interrupt on that CPU interrupts, and a wait that must not be
@@ -496,6 +562,45 @@ TEST_CASE("a waker woken before the target began to wait does not extend the cha
     CHECK(waker_chain.end == wt::ChainEnd::complete);
 }
 
+TEST_CASE("a level that ran through the target's whole wait ends the chain there, complete") {
+    constexpr int kRounds = 20;
+    RunningThroughout work(kRounds, 5ms);
+    wt::Config config;
+    config.tids = {uint32_t(work.target()), uint32_t(work.middle()), uint32_t(work.early()),
+                   uint32_t(work.sleeper())};
+    config.chain_depth = 4;
+    const wt::Profile profile = wtt::profile_while(config, work);
+    INFO(wtt::describe(profile.losses));
+
+    const auto target_chains = blocked_chains(profile, work.target(), "pipe_read");
+    REQUIRE(!target_chains.empty());
+    INFO("the target's chains:\n" << describe_all(target_chains));
+    uint64_t cut = 0;
+    for (const wt::WakeChain* chain : target_chains) {
+        if (chain->wakers[0].context != wt::WakerContext::task || lost_and_counted(*chain, profile))
+            continue;  // no waker to name (see above), or a level lost and counted
+        INFO(wtt::describe_hops(*chain));
+        CHECK(chain->wakers[0].task.tid == uint32_t(work.middle()));
+        REQUIRE(chain->wakers.size() == 2);
+        CHECK(chain->wakers[1].task.tid == uint32_t(work.early()));
+        CHECK(chain->wakers[1].overlap_ns > 0);
+        CHECK(chain->wakers[1].blocked_kernel_stack.status == wt::StackStatus::not_captured);
+        CHECK(chain->end == wt::ChainEnd::complete);
+        cut += chain->count;
+    }
+    CHECK(cut >= kRounds * 8 / 10);
+
+    // The control, same run: the middle thread's waits went on through the
+    // early one's wait to the sleeper, and through it to the timer.
+    const wt::WakeChain& middle_chain = heaviest(blocked_chains(profile, work.middle(), "pipe_read"));
+    INFO(wtt::describe_hops(middle_chain));
+    REQUIRE(middle_chain.wakers.size() == 3);
+    CHECK(middle_chain.wakers[0].task.tid == uint32_t(work.early()));
+    CHECK(middle_chain.wakers[1].task.tid == uint32_t(work.sleeper()));
+    CHECK(middle_chain.wakers[2].context == wt::WakerContext::hardirq);
+    CHECK(middle_chain.end == wt::ChainEnd::complete);
+}
+
 TEST_CASE("a relay through two processes names both, each hop with its own process") {
     wtt::RelayPlan plan = relay_plan(3);
     plan.rounds = 20;
@@ -575,7 +680,10 @@ TEST_CASE("deeper levels keep their stacks across drains that forget what nothin
     for (const wt::Profile& profile : drained) {
         stack_errors += profile.losses.stack_errors;
         for (const wt::WakeChain& chain : profile.chains) {
-            if (chain.target.tid != uint32_t(relay.tid(3)) || chain.wakers.size() < 3)
+            // The relay's waits only: a thread's exit or the mapping lock
+            // (munmap under ASan) can block it too.
+            if (chain.target.tid != uint32_t(relay.tid(3)) || chain.wakers.size() < 3 ||
+                !wtt::has_frame(chain.kernel_stack, "pipe_read"))
                 continue;
             INFO(wtt::describe_hops(chain));
             // A slow host (emulation) can fill 8 slots between two moves:

@@ -13,6 +13,7 @@
 #include <climits>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -20,11 +21,31 @@ namespace waketrace::test {
 
 pid_t current_tid() { return pid_t(syscall(SYS_gettid)); }
 
-Workload::~Workload() {
-    run();  // never leave threads waiting; a no-op after run()
+bool is_sleeping(pid_t tid) {
+    std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const size_t name_end = content.rfind(')');
+    return name_end != std::string::npos && content.size() > name_end + 2 && content[name_end + 2] == 'S';
 }
 
-// The threads wait on a bare futex word, not a condition variable: woken
+Workload::~Workload() {
+    run();  // never leave threads waiting; a no-op after run()
+    join();
+}
+
+namespace {
+
+void futex_wait(std::atomic<uint32_t>& word, uint32_t while_equal) {
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, while_equal, nullptr, nullptr, 0);
+}
+
+void futex_wake_all(std::atomic<uint32_t>& word) {
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+}
+
+}  // namespace
+
+// The threads wait on bare futex words, not a condition variable: woken
 // together from pthread_cond_wait, each would block once more on the
 // mutex, woken by the thread before it: a convoy of short waits, in a
 // chain through every thread, after the profiler started (it made tests
@@ -32,11 +53,17 @@ Workload::~Workload() {
 // never seen.
 void Workload::release() {
     released_.store(1);
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&released_), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr,
-            0);
+    futex_wake_all(released_);
+}
+
+void Workload::wait_done() {
+    for (uint32_t done = done_.load(); done < threads_.size(); done = done_.load())
+        futex_wait(done_, done);
 }
 
 void Workload::join() {
+    may_exit_.store(1);
+    futex_wake_all(may_exit_);
     for (std::thread& thread : threads_)
         if (thread.joinable())
             thread.join();
@@ -48,9 +75,12 @@ pid_t Workload::spawn(std::function<void()> body) {
     threads_.emplace_back([this, &tid, body = std::move(body)] {
         tid.set_value(current_tid());
         while (released_.load() == 0)
-            syscall(SYS_futex, reinterpret_cast<uint32_t*>(&released_), FUTEX_WAIT_PRIVATE, 0, nullptr,
-                    nullptr, 0);
+            futex_wait(released_, 0);
         body();
+        done_.fetch_add(1);
+        futex_wake_all(done_);
+        while (may_exit_.load() == 0)
+            futex_wait(may_exit_, 0);
     });
     return started.get();
 }

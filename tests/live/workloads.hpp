@@ -17,15 +17,24 @@ namespace waketrace::test {
 
 pid_t current_tid();
 
-// Threads created up front that wait for run(); run() releases them and joins.
+// Sleeping in a wait ('S'), as /proc/self/task/TID/stat says (a thread of
+// this process).
+bool is_sleeping(pid_t tid);
+
+// Threads created up front that wait for run(); run() releases them and
+// returns once every body has returned. The threads themselves exit only at
+// join() (or destruction): a thread's exit blocks too (on the mapping lock
+// as its stack goes, on the sanitizer's locks under ASan), woken by another
+// exiting thread, and those waits are not the workload's.
 class Workload {
 public:
     virtual ~Workload();
     void release();  // lets the threads go
-    void join();
+    void wait_done();  // until every body has returned
+    void join();       // lets the threads exit, and joins them
     void run() {
         release();
-        join();
+        wait_done();
     }
 
 protected:
@@ -33,7 +42,10 @@ protected:
     pid_t spawn(std::function<void()> body);
 
 private:
-    std::atomic<uint32_t> released_{0};  // a futex word: 1 once released
+    // Futex words: 1 once released; bodies returned; 1 once free to exit.
+    std::atomic<uint32_t> released_{0};
+    std::atomic<uint32_t> done_{0};
+    std::atomic<uint32_t> may_exit_{0};
     std::vector<std::thread> threads_;
 };
 
