@@ -93,8 +93,10 @@ struct Waker {
 
 // Why a chain has no deeper waker level than it shows.
 enum class ChainEnd : uint8_t {
-    complete,        // the last waker was not waiting during the wait it ended: it was
-                     // running, it is an interrupt, or there is no waker (preempted)
+    complete,        // the last waker was not waiting during the target's wait: it was
+                     // running (at a deeper level: woken before the target blocked, even
+                     // if it had waited during the wait of the level it woke), it is an
+                     // interrupt, or there is no waker (preempted)
     depth_reached,   // the last waker had itself been woken during the wait, but
                      // Config::chain_depth levels are shown: "[deeper wakers not traced]"
     waker_untraced,  // the last waker's own wait is not traced (outside the filters)
