@@ -149,11 +149,8 @@ private:
             while (ok_ && !eat('E'))
                 generic_arg();
             break;
-        case 'B':
-            integer_62();
-            break;
-        default:
-            fail();
+        case 'B': integer_62(); break;
+        default: fail();
         }
         leave();
     }
@@ -167,16 +164,12 @@ private:
             type();
     }
 
-    static bool is_basic_type(char tag) {
-        switch (tag) {
-        case 'b': case 'c': case 'e': case 'u': case 'a': case 's': case 'l': case 'x': case 'n':
-        case 'i': case 'h': case 't': case 'm': case 'y': case 'o': case 'j': case 'f': case 'd':
-        case 'z': case 'p': case 'v':
-            return true;
-        default:
-            return false;
-        }
-    }
+    // The tags of types with no more to them: bool, char, str, (), the
+    // integers and floats, !, _ and ... .
+    static bool is_basic_type(char tag) { return tag != '\0' && kBasicTypes.find(tag) != kBasicTypes.npos; }
+    static constexpr std::string_view kBasicTypes = "bceualsxnihtmyojfdzpv";
+    static constexpr std::string_view kSignedTypes = "alsxni";
+    static constexpr std::string_view kOtherConstTypes = "htmyojbc";  // unsigned, bool, char
 
     void type() {
         if (!ok_)
@@ -193,9 +186,7 @@ private:
             break;
         case 'P':
         case 'O':
-        case 'S':
-            type();
-            break;
+        case 'S': type(); break;
         case 'A':
             type();
             constant();
@@ -222,9 +213,7 @@ private:
                 fail();
             integer_62();
             break;
-        case 'B':
-            integer_62();
-            break;
+        case 'B': integer_62(); break;
         default:
             --pos_;  // a path, which reads the tag again
             path();
@@ -255,19 +244,14 @@ private:
             integer_62();
             return;
         }
-        switch (next()) {
-        case 'p':
-            return;
-        case 'a': case 's': case 'l': case 'x': case 'n': case 'i':
-            eat('n');
-            hex_nibbles();
-            return;
-        case 'h': case 't': case 'm': case 'y': case 'o': case 'j': case 'b': case 'c':
-            hex_nibbles();
-            return;
-        default:
+        const char tag = next();
+        if (tag == 'p')
+            return;  // a placeholder
+        if (tag != '\0' && kSignedTypes.find(tag) != kSignedTypes.npos)
+            eat('n');  // negative
+        else if (tag == '\0' || kOtherConstTypes.find(tag) == kOtherConstTypes.npos)
             fail();
-        }
+        hex_nibbles();
     }
 
     uint64_t fail() {

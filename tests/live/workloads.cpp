@@ -36,7 +36,8 @@ Workload::~Workload() {
 namespace {
 
 void futex_wait(std::atomic<uint32_t>& word, uint32_t while_equal) {
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, while_equal, nullptr, nullptr, 0);
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, while_equal, nullptr, nullptr,
+            0);
 }
 
 void futex_wake_all(std::atomic<uint32_t>& word) {

@@ -29,7 +29,7 @@ bool is_sleeping(pid_t tid);
 class Workload {
 public:
     virtual ~Workload();
-    void release();  // lets the threads go
+    void release();    // lets the threads go
     void wait_done();  // until every body has returned
     void join();       // lets the threads exit, and joins them
     void run() {
