@@ -2,6 +2,7 @@
 // A process that blocks, is woken, and exits before the profile is read must
 // still be named: its memory map was read when it was first seen.
 #include <catch2/catch.hpp>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +30,11 @@ __attribute__((noinline)) void short_lived_child_main(int fd) {
     _exit(0);
 }
 
+int bytes_unread(int read_end) {
+    int bytes = 0;
+    return ioctl(read_end, FIONREAD, &bytes) == 0 ? bytes : -1;
+}
+
 }  // namespace
 
 TEST_CASE("a process that exited before the results are read is still named") {
@@ -40,16 +46,21 @@ TEST_CASE("a process that exited before the results are read is still named") {
         close(fds[1]);
         short_lived_child_main(fds[0]);
     }
-    close(fds[0]);
 
     wt::Config config;
     config.pids = {uint32_t(child)};
     wt::detail::ProfilerEngine profiler(config);
     profiler.start();
+    // The second wait, known to have begun: the child took "a" and sleeps
+    // again (a slow child, under ASan on a busy machine, would otherwise
+    // find both bytes there and never block while profiled).
     REQUIRE(write(fds[1], "a", 1) == 1);
+    for (int polls = 0; polls < 5000 && (bytes_unread(fds[0]) > 0 || !wt::test::is_sleeping(child)); ++polls)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     REQUIRE(write(fds[1], "b", 1) == 1);
     REQUIRE(waitpid(child, nullptr, 0) == child);
+    close(fds[0]);
     close(fds[1]);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     profiler.stop();
@@ -61,6 +72,9 @@ TEST_CASE("a process that exited before the results are read is still named") {
     for (const wt::WakeChain* chain : wt::test::chains_of_target(profile, uint32_t(child)))
         if (chain->wakers[0].task.tid == uint32_t(wt::test::current_tid()))
             woken_by_parent = chain;
+    INFO("the child's periods:\n"
+         << wt::test::describe_chains(profile, uint32_t(child))
+         << "losses: " << wt::test::describe(profile.losses));
     REQUIRE(woken_by_parent != nullptr);
     CHECK(woken_by_parent->blocked_ns >= 40'000'000);
     CHECK(wt::test::has_frame(woken_by_parent->kernel_stack, "pipe_read"));

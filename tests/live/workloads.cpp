@@ -22,7 +22,7 @@ namespace waketrace::test {
 pid_t current_tid() { return pid_t(syscall(SYS_gettid)); }
 
 bool is_sleeping(pid_t tid) {
-    std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+    std::ifstream stat("/proc/" + std::to_string(tid) + "/stat");  // any thread, not only listed ones
     std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
     const size_t name_end = content.rfind(')');
     return name_end != std::string::npos && content.size() > name_end + 2 && content[name_end + 2] == 'S';

@@ -17,8 +17,8 @@ namespace waketrace::test {
 
 pid_t current_tid();
 
-// Sleeping in a wait ('S'), as /proc/self/task/TID/stat says (a thread of
-// this process).
+// Sleeping in a wait ('S'), as /proc/TID/stat says (a thread of any
+// process).
 bool is_sleeping(pid_t tid);
 
 // Threads created up front that wait for run(); run() releases them and
