@@ -255,34 +255,49 @@ private:
 // A waker that waited, but was woken before its target began to wait: X
 // sleeps and passes to W; W, once woken, spins (never blocking) until the
 // target T has said it is about to take, and a millisecond more, then
-// passes to T, and waits for X again (X's sleep is long enough for W to be
-// back in its wait first, even on a busy machine). T's wait always begins after W's waking, so T's chain ends
-// at W, complete; W's own chain, in the same run, goes on to X and the timer.
+// passes on, and waits for X again (X's sleep is long enough for W to be
+// back in its wait first, even on a busy machine). T's wait always begins
+// after W's waking. W passes either to T, whose chain then ends at W,
+// complete; or (`with_middle`) to a middle thread M, which X waits to see
+// waiting first, and M passes to T: M was woken during T's wait, so T's
+// chain is M, then W, complete, as W's wait did not overlap T's. W's and
+// M's own chains, the same run, go on to X and the timer.
 class WokenBeforeTargetWaits : public wtt::Workload {
 public:
-    WokenBeforeTargetWaits(int rounds, std::chrono::microseconds sleep) {
+    WokenBeforeTargetWaits(int rounds, std::chrono::microseconds sleep, bool with_middle = false) {
         target_ = spawn([this, rounds] {
             name_thread("late-target");
             for (int round = 1; round <= rounds; ++round) {
                 spin_until(waker_woken_, round);
                 target_waiting_ = round;
-                w_to_target_.take();
+                to_target_.take();
             }
         });
-        waker_ = spawn([this, rounds] {
+        if (with_middle)
+            middle_ = spawn([this, rounds] {
+                name_thread("middle");
+                for (int round = 1; round <= rounds; ++round) {
+                    middle_waiting_ = round;
+                    w_to_middle_.take();
+                    to_target_.pass();
+                }
+            });
+        waker_ = spawn([this, rounds, with_middle] {
             name_thread("early-waker");
             for (int round = 1; round <= rounds; ++round) {
                 x_to_w_.take();
                 waker_woken_ = round;
                 spin_until(target_waiting_, round);
                 spin_for(1ms);  // the target is in its take() by then
-                w_to_target_.pass();
+                (with_middle ? w_to_middle_ : to_target_).pass();
             }
         });
-        first_ = spawn([this, rounds, sleep] {
+        first_ = spawn([this, rounds, sleep, with_middle] {
             name_thread("sleeper");
-            for (int round = 0; round < rounds; ++round) {
+            for (int round = 1; round <= rounds; ++round) {
                 std::this_thread::sleep_for(sleep);
+                while (with_middle && (middle_waiting_.load() < round || !wtt::is_sleeping(middle_)))
+                    std::this_thread::sleep_for(100us);
                 x_to_w_.pass();
             }
         });
@@ -291,81 +306,19 @@ public:
     pid_t target() const { return target_; }
     pid_t waker() const { return waker_; }
     pid_t first() const { return first_; }
+    pid_t middle() const { return middle_; }
 
 private:
     wtt::Baton x_to_w_{wtt::BatonChannel::pipe};
-    wtt::Baton w_to_target_{wtt::BatonChannel::pipe};
+    wtt::Baton w_to_middle_{wtt::BatonChannel::pipe};
+    wtt::Baton to_target_{wtt::BatonChannel::pipe};
     std::atomic<int> waker_woken_{0};
-    std::atomic<int> target_waiting_{0};
-    pid_t target_ = 0;
-    pid_t waker_ = 0;
-    pid_t first_ = 0;
-};
-
-// A level below the first that ran through the target's whole wait: the
-// sleeper X passes to E, once M is waiting for E; E, once woken, spins
-// (never blocking) until the target T is about to take, and a millisecond
-// more, then passes to M; M passes to T. So M was woken during T's wait
-// and extends T's chain, but E's last wait (for X) ended before T's began:
-// T's chain is M, then E, complete. M's own chain, the same run, goes on
-// through E's wait to X and the timer: the hops are there, and only T's
-// chain, which E's wait did not overlap, leaves them out.
-class RunningThroughout : public wtt::Workload {
-public:
-    RunningThroughout(int rounds, std::chrono::microseconds sleep) {
-        target_ = spawn([this, rounds] {
-            name_thread("cut-target");
-            for (int round = 1; round <= rounds; ++round) {
-                spin_until(early_woken_, round);
-                target_waiting_ = round;
-                m_to_target_.take();
-            }
-        });
-        middle_ = spawn([this, rounds] {
-            name_thread("middle");
-            for (int round = 1; round <= rounds; ++round) {
-                middle_waiting_ = round;
-                e_to_m_.take();
-                m_to_target_.pass();
-            }
-        });
-        early_ = spawn([this, rounds] {
-            name_thread("early");
-            for (int round = 1; round <= rounds; ++round) {
-                x_to_e_.take();
-                early_woken_ = round;
-                spin_until(target_waiting_, round);
-                spin_for(1ms);  // the target is in its take() by then
-                e_to_m_.pass();
-            }
-        });
-        sleeper_ = spawn([this, rounds, sleep] {
-            name_thread("sleeper");
-            for (int round = 1; round <= rounds; ++round) {
-                std::this_thread::sleep_for(sleep);
-                while (middle_waiting_.load() < round || !wtt::is_sleeping(middle_))
-                    std::this_thread::sleep_for(100us);
-                x_to_e_.pass();
-            }
-        });
-    }
-    ~RunningThroughout() override { run(); }
-    pid_t target() const { return target_; }
-    pid_t middle() const { return middle_; }
-    pid_t early() const { return early_; }
-    pid_t sleeper() const { return sleeper_; }
-
-private:
-    wtt::Baton x_to_e_{wtt::BatonChannel::pipe};
-    wtt::Baton e_to_m_{wtt::BatonChannel::pipe};
-    wtt::Baton m_to_target_{wtt::BatonChannel::pipe};
-    std::atomic<int> early_woken_{0};
     std::atomic<int> target_waiting_{0};
     std::atomic<int> middle_waiting_{0};
     pid_t target_ = 0;
     pid_t middle_ = 0;
-    pid_t early_ = 0;
-    pid_t sleeper_ = 0;
+    pid_t waker_ = 0;
+    pid_t first_ = 0;
 };
 
 // A traced thread that runs in user mode most of the time, pinned to `cpu`,
@@ -564,10 +517,10 @@ TEST_CASE("a waker woken before the target began to wait does not extend the cha
 
 TEST_CASE("a level that ran through the target's whole wait ends the chain there, complete") {
     constexpr int kRounds = 20;
-    RunningThroughout work(kRounds, 5ms);
+    WokenBeforeTargetWaits work(kRounds, 5ms, true);
     wt::Config config;
-    config.tids = {uint32_t(work.target()), uint32_t(work.middle()), uint32_t(work.early()),
-                   uint32_t(work.sleeper())};
+    config.tids = {uint32_t(work.target()), uint32_t(work.middle()), uint32_t(work.waker()),
+                   uint32_t(work.first())};
     config.chain_depth = 4;
     const wt::Profile profile = wtt::profile_while(config, work);
     INFO(wtt::describe(profile.losses));
@@ -582,7 +535,7 @@ TEST_CASE("a level that ran through the target's whole wait ends the chain there
         INFO(wtt::describe_hops(*chain));
         CHECK(chain->wakers[0].task.tid == uint32_t(work.middle()));
         REQUIRE(chain->wakers.size() == 2);
-        CHECK(chain->wakers[1].task.tid == uint32_t(work.early()));
+        CHECK(chain->wakers[1].task.tid == uint32_t(work.waker()));
         CHECK(chain->wakers[1].overlap_ns > 0);
         CHECK(chain->wakers[1].blocked_kernel_stack.status == wt::StackStatus::not_captured);
         CHECK(chain->end == wt::ChainEnd::complete);
@@ -595,8 +548,8 @@ TEST_CASE("a level that ran through the target's whole wait ends the chain there
     const wt::WakeChain& middle_chain = heaviest(blocked_chains(profile, work.middle(), "pipe_read"));
     INFO(wtt::describe_hops(middle_chain));
     REQUIRE(middle_chain.wakers.size() == 3);
-    CHECK(middle_chain.wakers[0].task.tid == uint32_t(work.early()));
-    CHECK(middle_chain.wakers[1].task.tid == uint32_t(work.sleeper()));
+    CHECK(middle_chain.wakers[0].task.tid == uint32_t(work.waker()));
+    CHECK(middle_chain.wakers[1].task.tid == uint32_t(work.first()));
     CHECK(middle_chain.wakers[2].context == wt::WakerContext::hardirq);
     CHECK(middle_chain.end == wt::ChainEnd::complete);
 }
