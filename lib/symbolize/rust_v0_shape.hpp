@@ -15,8 +15,9 @@ namespace waketrace::detail {
 // Reads `mangled` ("_R" and what follows, up to a '.' suffix) by the v0
 // grammar as libiberty reads it, without following back-references, and
 // says whether it is well formed and declares no binder longer than the name
-// itself. libiberty rejects every name this rejects, except the absurd
-// binders; those are left mangled.
+// itself. It follows the grammar of Debian's libiberty (2023), so what it
+// rejects libiberty rejects too, but for the absurd binders; a newer v0
+// construct libiberty learns later would be left mangled here until added.
 bool rust_v0_well_formed(std::string_view mangled);
 
 }  // namespace waketrace::detail
