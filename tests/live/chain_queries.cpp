@@ -37,6 +37,13 @@ uint64_t count_blocked_in(const Profile& profile, uint32_t tid, std::string_view
 
 uint64_t losses_on_our_side(const Losses& losses) { return losses.total() - losses.missed_switch_ins; }
 
+std::string unaccounted_rounds(uint64_t seen, uint64_t rounds, const Losses& losses) {
+    if (seen <= rounds && seen + losses.missed_switch_ins >= rounds)
+        return "";
+    return std::to_string(seen) + " of " + std::to_string(rounds) + " rounds seen, " +
+           std::to_string(losses.missed_switch_ins) + " switch-ins missed";
+}
+
 std::string describe_chains(const Profile& profile, uint32_t tid) {
     std::string text;
     for (const WakeChain* chain : chains_of_target(profile, tid)) {

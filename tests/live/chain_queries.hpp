@@ -22,6 +22,10 @@ std::string describe(const Losses& losses);
 // Every loss but missed_switch_ins: switches the host's kernel did not
 // report (README, "What is counted") can end any period, whatever the test.
 uint64_t losses_on_our_side(const Losses& losses);
+// "" when `seen` periods account for a workload's `rounds` waits: every one,
+// but for periods whose end the host did not report (missed_switch_ins), and
+// never more; otherwise what is off, for CHECK(... == "") to print.
+std::string unaccounted_rounds(uint64_t seen, uint64_t rounds, const Losses& losses);
 // `tid`'s chains a line each (count, waker context and tid, kernel stack
 // top), for failure messages.
 std::string describe_chains(const Profile& profile, uint32_t tid);

@@ -60,7 +60,9 @@ TEST_CASE("C API: a pipe token pass, profiled, packed, formatted, drained") {
         CHECK(chain.user_stack.status == WT_STACK_OK);
         pipe_waits += chain.count;
     }
-    CHECK(pipe_waits == kRounds);
+    // Every round, but for one whose end the host did not report (counted).
+    CHECK(pipe_waits <= uint64_t(kRounds));
+    CHECK(pipe_waits + profile->losses.missed_switch_ins >= uint64_t(kRounds));
     REQUIRE(profile->nr_threads == 1);
     CHECK(profile->threads[0].task.tid == uint32_t(work.reader_tid()));
     CHECK(profile->threads[0].count >= uint64_t(kRounds));
@@ -126,7 +128,8 @@ TEST_CASE("C API: a chain map of two grows, and the profile says how often") {
                                   << " periods lost to a full map");
     CHECK(profile->chain_map_moves > 0);
     // Three new chains within one look would still fill it: counted, if so.
-    CHECK(pipe_waits + profile->losses.chain_map_full >= uint64_t(kRounds));
+    CHECK(pipe_waits + profile->losses.chain_map_full + profile->losses.missed_switch_ins >=
+          uint64_t(kRounds));
     CHECK(pipe_waits <= uint64_t(kRounds));
     wt_profile_free(profile);
     wt_profiler_free(profiler);

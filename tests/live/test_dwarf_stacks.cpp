@@ -134,7 +134,7 @@ void check_deep_reads(const wt::Profile& profile, pid_t pid, std::string_view pr
         CHECK(waker.task.tid != uint32_t(pid));
         CHECK(wt::test::has_frame(waker.user_stack, "writer_loop"));
     }
-    CHECK(reads == kRounds);
+    CHECK(wt::test::unaccounted_rounds(reads, kRounds, profile.losses) == "");
 }
 
 struct Run {
@@ -222,7 +222,7 @@ TEST_CASE("--dwarf: a C++ function inlined on the blocking path is a frame of it
         CHECK(user.frames[take].line > 0);
         CHECK(index_of(user, "main") > take);
     }
-    CHECK(reads == kRounds);
+    CHECK(wt::test::unaccounted_rounds(reads, kRounds, profile.losses) == "");
 }
 
 TEST_CASE("--dwarf: a process that execs is named with the right program before and after") {
