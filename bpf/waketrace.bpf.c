@@ -65,6 +65,12 @@ const volatile bool no_waker_user_stacks = false;
 /* Config::chain_depth: waker levels per chain; above 1 the program keeps
  * each thread's last wait (chain_states) and interns hop records (hops). */
 const volatile __u32 chain_depth = 1;
+/* Config::offcpu (offcputime): targets' stacks only. The sched_waking
+ * programs are not loaded, so chains have no waker and no time split.
+ * Config::wakeup (wakeuptime): wakers' stacks only; a target is named, not
+ * walked, and its preemptions are left out (nobody wakes a runnable task). */
+const volatile bool offcpu = false;
+const volatile bool wakeup = false;
 /* Config::histograms: each chain's periods also go into a log2 histogram
  * (chain_histograms). Off, the map keeps its one placeholder entry's room. */
 const volatile bool histograms = false;
@@ -930,17 +936,20 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 			forget_last_wait(tid);
 		return;
 	}
+	if (wakeup && state == TASK_RUNNING)
+		return;
 
 	entry.switch_out_ns = now;
 	entry.sampled = stack_sample_percent >= 100 || bpf_get_prandom_u32() % 100 < stack_sample_percent;
-	if (entry.sampled) {
+	if (entry.sampled && !wakeup) {
 		capture_current(ctx, &entry.target, has_user_memory(prev, kthread), SCRATCH_SWITCH);
 	} else {
 		identify_current(&entry.target);
-		entry.target.kernel_stack_id = WT_STACK_ID_NOT_SAMPLED;
-		entry.target.user_stack_id = WT_STACK_ID_NOT_SAMPLED;
+		entry.target.kernel_stack_id = wakeup ? WT_STACK_ID_NOT_CAPTURED : WT_STACK_ID_NOT_SAMPLED;
+		entry.target.user_stack_id = entry.target.kernel_stack_id;
 	}
-	entry.waker.context = state == TASK_RUNNING ? WT_CTX_PREEMPTED : WT_CTX_NONE;
+	/* offcpu: one key per target stack, blocked or preempted, as offcputime. */
+	entry.waker.context = state == TASK_RUNNING && !offcpu ? WT_CTX_PREEMPTED : WT_CTX_NONE;
 	entry.waker.task.kernel_stack_id = WT_STACK_ID_NOT_CAPTURED;
 	entry.waker.task.user_stack_id = WT_STACK_ID_NOT_CAPTURED;
 	remember_off_cpu(tid, &entry);
@@ -970,8 +979,10 @@ static __always_inline bool add_times(void *map, void *key, __u64 total, __u64 b
 			return false;
 	}
 	__sync_fetch_and_add(&value->total_ns, total);
-	__sync_fetch_and_add(&value->blocked_ns, blocked);
-	__sync_fetch_and_add(&value->runqueue_ns, total - blocked);
+	if (!offcpu) { /* offcpu sees no waking: the time is not split */
+		__sync_fetch_and_add(&value->blocked_ns, blocked);
+		__sync_fetch_and_add(&value->runqueue_ns, total - blocked);
+	}
 	__sync_fetch_and_add(&value->count, 1);
 	if (overlaps) {
 		for (__u32 i = 0; i < WT_MAX_HOPS; i++) {
@@ -1036,7 +1047,8 @@ static __always_inline void add_to_histogram(const struct wt_chain_key *key, __u
 			return;
 	}
 	__sync_fetch_and_add(&histogram->off_cpu[histogram_bucket(total)], 1);
-	__sync_fetch_and_add(&histogram->runqueue[histogram_bucket(runqueue)], 1);
+	if (!offcpu)
+		__sync_fetch_and_add(&histogram->runqueue[histogram_bucket(runqueue)], 1);
 }
 
 /* --dwarf: the period goes to user space, which sums it once its user
@@ -1101,7 +1113,7 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 		key.generation = generation;
 		key.target = entry->target;
 		key.wakers[0] = entry->waker;
-		if (key.wakers[0].context == WT_CTX_NONE)
+		if (key.wakers[0].context == WT_CTX_NONE && !offcpu)
 			key.wakers[0].context = WT_CTX_UNSEEN;
 		if (dwarf_stack_bytes)
 			send_period(&key, total, blocked, overlaps);

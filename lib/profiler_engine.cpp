@@ -60,6 +60,15 @@ void validate(const Config& config) {
     for (uint32_t tid : config.tids)
         if (tid == 0)
             invalid("tid 0 is the idle task and cannot be profiled");
+    if (config.offcpu && config.wakeup)
+        invalid(
+            "offcpu and wakeup exclude each other: offcpu keeps only the targets' stacks, wakeup "
+            "only the wakers'");
+    if ((config.offcpu || config.wakeup) && config.chain_depth > 1)
+        invalid(fmt::format("chain_depth {} needs both stacks of every wait: not with {}", config.chain_depth,
+                            config.offcpu ? "offcpu" : "wakeup"));
+    if (config.offcpu && config.no_waker_user_stacks)
+        invalid("no_waker_user_stacks has no wakers to leave out with offcpu");
     if (config.cgroups.size() > kMaxCgroups)
         invalid(fmt::format("cgroups lists {} cgroups; at most {} can be traced at once",
                             config.cgroups.size(), kMaxCgroups));
@@ -164,6 +173,8 @@ void ProfilerEngine::start() {
         event_chains = unwinding_event_chains(impl.symbolizer.processes());
         if (impl.config.histograms)
             event_chains->keep_histograms();
+        if (impl.config.offcpu)
+            event_chains->leave_times_unsplit();
         stack_event_reader = std::make_unique<RingReader>(
             capture->stack_events_fd(),
             [chains = event_chains.get()](const void* data, size_t size) { chains->on_record(data, size); },
@@ -218,8 +229,9 @@ Profile ProfilerEngine::results() {
     if (impl.stack_event_reader)  // --dwarf, running: records waiting for a batch count too
         impl.stack_event_reader->catch_up();
     DecodedProfile decoded = decode_profile(*impl.capture, *impl.growth, impl.event_chains.get());
-    Profile profile = build_profile(std::move(decoded), to_losses(impl.capture->drops()),
-                                    impl.config.stack_sample_percent, impl.symbolizer);
+    Profile profile =
+        build_profile(std::move(decoded), to_losses(impl.capture->drops()), impl.config.stack_sample_percent,
+                      capture_mode(impl.config), impl.symbolizer);
     profile.duration_ns = impl.now_or_stop_ns() - impl.start_ns;
     profile.chain_map_moves = impl.growth->moves();
     return profile;
@@ -241,8 +253,9 @@ Profile ProfilerEngine::drain() {
     DropCounts new_drops{};
     for (size_t i = 0; i < drops.size(); ++i)
         new_drops[i] = drops[i] - impl.drained_drops[i];
-    Profile profile = build_profile(std::move(decoded), to_losses(new_drops),
-                                    impl.config.stack_sample_percent, impl.symbolizer);
+    Profile profile =
+        build_profile(std::move(decoded), to_losses(new_drops), impl.config.stack_sample_percent,
+                      capture_mode(impl.config), impl.symbolizer);
     profile.duration_ns = now_ns - impl.drained_at_ns;
     profile.chain_map_moves = moves - impl.drained_moves;
     impl.drained_at_ns = now_ns;

@@ -23,6 +23,7 @@ packages=(
   libprotobuf-dev protobuf-compiler                     # --pprof: profile.proto, compiled by protoc at build time
   golang-go golang-github-google-pprof-dev              # Go's pprof, built below: what the --pprof tests decode with
   golang-github-ianlancetaylor-demangle-dev golang-github-chzyer-readline-dev
+  libbpf-tools                                          # offcputime, wakeuptime: what --offcpu/--wakeup are compared with
 )
 
 as_root() {

@@ -245,6 +245,17 @@ int wt_profile_extra_losses(const wt_profile* profile, wt_extra_losses* out) {
     });
 }
 
+static_assert(int(wt::CaptureMode::offwake) == WT_MODE_OFFWAKE &&
+              int(wt::CaptureMode::offcpu) == WT_MODE_OFFCPU &&
+              int(wt::CaptureMode::wakeup) == WT_MODE_WAKEUP);
+
+int wt_profile_mode(const wt_profile* profile) {
+    return guarded([&] {
+        require(profile, "profile");
+        return int(wt::c_api::capture_mode(*profile));
+    });
+}
+
 int wt_chain_histogram(const wt_profile* profile, const wt_chain* chain, wt_latency_histogram* out) {
     return guarded([&] {
         require(profile, "profile");

@@ -26,6 +26,7 @@ struct BlockHeader {
     // Parallel to wt_profile.chains; null when no chain has a histogram
     // (profiled without histograms), which saves their room.
     const LatencyHistogram* histograms;
+    CaptureMode mode;  // wt_profile_mode()
 };
 // Keeps the wt_profile behind it aligned like malloc's result.
 constexpr size_t kHeaderSize = (sizeof(BlockHeader) + alignof(std::max_align_t) - 1) /
@@ -245,10 +246,13 @@ wt_profile* pack_profile(const Profile& profile) {
     auto* frames = reinterpret_cast<wt_frame*>(block + frames_at);
     auto* details = reinterpret_cast<FrameDetails*>(block + details_at);
     const Losses& losses = profile.losses;
-    new (block) BlockHeader{frames, details, nr_frames,
+    new (block) BlockHeader{frames,
+                            details,
+                            nr_frames,
                             ExtraLosses{losses.chain_states_full, losses.hop_map_full, losses.hop_collisions,
                                         losses.untraced_children, losses.histogram_map_full},
-                            nullptr};
+                            nullptr,
+                            profile.mode};
     Packer packer{Arena(block + kHeaderSize), FrameSlots(frames, details)};
     wt_profile* packed = pack_into(packer, profile);
     reinterpret_cast<BlockHeader*>(block)->histograms = packer.histograms;
@@ -321,6 +325,8 @@ bool chain_histogram(const wt_profile& profile, const wt_chain& chain, LatencyHi
     out = histograms ? histograms[&chain - profile.chains] : LatencyHistogram{};
     return true;
 }
+
+CaptureMode capture_mode(const wt_profile& profile) noexcept { return header_of(profile).mode; }
 
 const ExtraLosses& extra_losses(const wt_profile& profile) noexcept {
     return header_of(profile).extra_losses;

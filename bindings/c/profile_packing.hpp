@@ -50,5 +50,7 @@ Profile unpack_profile(const wt_profile& profile);
 bool chain_histogram(const wt_profile& profile, const wt_chain& chain, LatencyHistogram& out) noexcept;
 // The chain losses of a profile made by pack_profile().
 const ExtraLosses& extra_losses(const wt_profile& profile) noexcept;
+// Profile::mode of a profile made by pack_profile().
+CaptureMode capture_mode(const wt_profile& profile) noexcept;
 
 }  // namespace waketrace::c_api

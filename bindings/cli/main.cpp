@@ -179,7 +179,8 @@ int run(const waketrace::cli::Options& options) {
     const int64_t started_ns = wall_clock_ns();  // pprof's time_nanos
     if (!options.folded) {
         const std::string header = waketrace::format_text_header(
-            options.config.stacks, options.duration_s, options.command.empty() ? "" : options.command[0]);
+            options.config.stacks, waketrace::capture_mode(options.config), options.duration_s,
+            options.command.empty() ? "" : options.command[0]);
         out.write(header);
     }
     if (command)

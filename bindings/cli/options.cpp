@@ -257,6 +257,16 @@ private:
             throw UsageError(fmt::format("{} ({}) is larger than {} ({})", option_for("min_block_us"),
                                          config.min_block_us, option_for("max_block_us"),
                                          config.max_block_us));
+        if (config.offcpu && config.wakeup)
+            throw UsageError(fmt::format("{} and {} cannot be combined: each is one half of a chain",
+                                         option_for("offcpu"), option_for("wakeup")));
+        if ((config.offcpu || config.wakeup) && config.chain_depth > 1)
+            throw UsageError(fmt::format("{} needs both halves of every chain: not with {}",
+                                         option_for("chain_depth"),
+                                         option_for(config.offcpu ? "offcpu" : "wakeup")));
+        if (config.offcpu && config.no_waker_user_stacks)
+            throw UsageError(fmt::format("{} has no wakers to leave out with {}",
+                                         option_for("no_waker_user_stacks"), option_for("offcpu")));
         if (options_.thread_totals && options_.folded)
             throw UsageError("--thread-totals cannot be combined with --folded (folded lines only)");
         if (!options_.diff_before.empty())

@@ -82,6 +82,11 @@ void bind_profile(py::module_& module) {
             "stack_sample_percent", [](const CapturedProfile& c) { return c.profile.stack_sample_percent; },
             "100, or the share of events whose stacks were taken (chains are then "
             "scaled-up estimates).")
+        .def_property_readonly(
+            "mode", [](const CapturedProfile& c) { return std::string(to_string(c.profile.mode)); },
+            "What each period recorded: 'offwake' (target and waker stacks, the default), "
+            "'offcpu' (offcpu=True: target stacks only, no wakers, blocked_ns and runqueue_ns 0) "
+            "or 'wakeup' (wakeup=True: waker stacks only, targets named, not walked).")
         .def_property_readonly("losses",
                                [](const CapturedProfile& c) -> const Losses& { return c.profile.losses; })
         .def_property_readonly(

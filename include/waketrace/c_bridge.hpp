@@ -268,6 +268,7 @@ inline Profile profile_from(const wt_profile& profile) {
                                           thread.runqueue_ns, thread.max_ns, thread.count});
     }
     out.stack_sample_percent = profile.stack_sample_percent;
+    out.mode = CaptureMode(wt_profile_mode(&profile));
     out.losses = losses_from(profile);
     out.duration_ns = profile.duration_ns;
     out.chain_map_moves = profile.chain_map_moves;

@@ -95,6 +95,18 @@ struct Config {
     // wakers' user stacks (with dwarf_stack_bytes, without copying and
     // unwinding them: up to half the copies).
     bool no_waker_user_stacks = false;
+    // What each off-CPU period records: the three tools of the BPF
+    // Performance Tools' off-CPU chapter. Neither (the default) is
+    // offwaketime: the target's stacks and its waker's. `offcpu` is
+    // offcputime: the target's stacks only; wakings are not traced at all,
+    // so WakeChain::wakers is empty and blocked_ns and runqueue_ns are 0
+    // (total_ns is still switch-out to switch-in). `wakeup` is wakeuptime:
+    // the waker's stacks only, per woken thread (the target is named, its
+    // stacks not taken), and preemptions are left out, since nobody wakes
+    // a runnable thread. Each skips the work it does not need. At most one
+    // of the two; neither with chain_depth > 1.
+    bool offcpu = false;
+    bool wakeup = false;
     // Keeps a log2 histogram of each chain's off-CPU periods and one of its
     // runqueue waits (WakeChain::histogram), like runqlat per chain. Costs a
     // second map entry per chain (sized like max_chains) and one more map
@@ -105,5 +117,19 @@ struct Config {
     // safe to call from any thread.
     std::function<void(LogLevel, std::string_view)> log;
 };
+
+// What a profile's periods record (Config::offcpu, Config::wakeup;
+// Profile::mode); the values are the C API's WT_MODE_*.
+enum class CaptureMode : uint8_t {
+    offwake,  // offwaketime: the target's stacks and its wakers'
+    offcpu,   // offcputime: the target's stacks; no wakers, no blocked/runqueue split
+    wakeup,   // wakeuptime: the wakers' stacks; the target named, its stacks not captured
+};
+
+inline CaptureMode capture_mode(const Config& config) noexcept {
+    if (config.offcpu)
+        return CaptureMode::offcpu;
+    return config.wakeup ? CaptureMode::wakeup : CaptureMode::offwake;
+}
 
 }  // namespace waketrace

@@ -326,6 +326,16 @@ inline constexpr Option table[] = {
         .described("take only the kernel stacks of the wakers: who woke each thread and through "
                    "which kernel path, without walking their user stacks (in DWARF mode, without "
                    "copying and unwinding them: up to half the copies)"),
+    WAKETRACE_FLAG_OPTION_(offcpu, WT_OPT_OFFCPU)
+        .on_command_line("offcpu", '\0', "")
+        .read_by_bpf()
+        .described("offcputime: the off-CPU stacks of each thread, without wakers; wakings are not "
+                   "traced, so there is no blocked/runqueue split, and each switch costs less"),
+    WAKETRACE_FLAG_OPTION_(wakeup, WT_OPT_WAKEUP)
+        .on_command_line("wakeup", '\0', "")
+        .read_by_bpf()
+        .described("wakeuptime: the stacks of the wakers, summed per woken thread with the time it "
+                   "was blocked (switch-out to waking); the woken threads' stacks are not taken"),
     WAKETRACE_FLAG_OPTION_(histograms, WT_OPT_HISTOGRAMS)
         .on_command_line("histograms", 'H', "")
         .read_by_bpf()

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "waketrace/config.hpp"
+
 namespace waketrace {
 
 struct Frame {
@@ -227,6 +229,7 @@ struct Profile {
     // Exact per-thread totals, sampling or not; sorted by total_ns, ascending.
     std::vector<ThreadTotal> threads;
     uint32_t stack_sample_percent = 100;
+    CaptureMode mode = CaptureMode::offwake;
     Losses losses;
     uint64_t duration_ns = 0;  // start() -> stop(), or since the last drain()
     // Times the kernel's chain map (or, sampling, its per-thread totals
@@ -243,6 +246,15 @@ inline std::string_view to_string(WakerContext context) noexcept {
     case WakerContext::nmi: return "nmi";
     case WakerContext::preempted: return "preempted";
     case WakerContext::unseen: return "unseen";
+    }
+    return "unknown";
+}
+
+inline std::string_view to_string(CaptureMode mode) noexcept {
+    switch (mode) {
+    case CaptureMode::offwake: return "offwake";
+    case CaptureMode::offcpu: return "offcpu";
+    case CaptureMode::wakeup: return "wakeup";
     }
     return "unknown";
 }

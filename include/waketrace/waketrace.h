@@ -55,6 +55,8 @@ extern "C" {
 #define WT_OPT_NO_WAKER_USER_STACKS (1u << 1) /* wakers keep their kernel stacks only */
 #define WT_OPT_FOLLOW_CHILDREN (1u << 2) /* trace processes the traced pids fork (0.3) */
 #define WT_OPT_HISTOGRAMS (1u << 3) /* latency histograms per chain (wt_chain_histogram, 0.4) */
+#define WT_OPT_OFFCPU (1u << 4) /* offcputime: targets' stacks only, no wakers (0.4) */
+#define WT_OPT_WAKEUP (1u << 5) /* wakeuptime: wakers' stacks only, per woken thread (0.4) */
 
 /* Log levels passed to wt_log_fn */
 #define WT_LOG_DEBUG 0
@@ -364,6 +366,15 @@ struct wt_latency_histogram {
  * when profiled without WT_OPT_HISTOGRAMS. Returns 0, or -EINVAL for a NULL
  * argument, a too small out->sz, or a chain that is not part of `profile`.
  * Since 0.4. */
+/* What a profile's periods recorded (wt_profile_mode()): offwaketime's target
+ * and waker stacks, or the WT_OPT_OFFCPU or WT_OPT_WAKEUP subset. */
+#define WT_MODE_OFFWAKE 0 /* targets' and wakers' stacks */
+#define WT_MODE_OFFCPU 1  /* targets' stacks; no wakers, blocked_ns and runqueue_ns 0 */
+#define WT_MODE_WAKEUP 2  /* wakers' stacks; targets named, their stacks not captured */
+
+/* The WT_MODE_* `profile` was captured in, or -EINVAL for NULL. Since 0.4. */
+int wt_profile_mode(const struct wt_profile *profile);
+
 int wt_chain_histogram(const struct wt_profile *profile, const struct wt_chain *chain,
 		       struct wt_latency_histogram *out);
 

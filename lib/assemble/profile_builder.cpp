@@ -171,8 +171,9 @@ void strip_tracing_frames(std::vector<Frame>& kernel_frames) {
 }
 
 Profile build_profile(DecodedProfile decoded_profile, const Losses& losses, uint32_t stack_sample_percent,
-                      Symbolizer& symbolizer) {
+                      CaptureMode mode, Symbolizer& symbolizer) {
     Profile profile;
+    profile.mode = mode;
     profile.losses = losses;
     profile.losses.stack_collisions += decoded_profile.stack_collisions;
     profile.losses.stack_errors += decoded_profile.stacks_missing;

@@ -17,7 +17,7 @@ namespace waketrace::detail {
 // estimate all events; thread totals come from the exact per-thread map.
 // Otherwise thread totals are summed from the (exact) chains.
 Profile build_profile(DecodedProfile decoded, const Losses& losses, uint32_t stack_sample_percent,
-                      Symbolizer& symbolizer);
+                      CaptureMode mode, Symbolizer& symbolizer);
 
 // Drops the innermost frames up to and including the last one that belongs to
 // the tracing machinery (bpf_prog_*, bpf_trace_run*, __traceiter_*,

@@ -126,9 +126,10 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     tp_btf_ =
         config.attach == AttachMode::tp_btf || (config.attach == AttachMode::automatic && features.tp_btf);
     bpf_program__set_autoload(skel_->progs.sched_switch_btf, tp_btf_);
-    bpf_program__set_autoload(skel_->progs.sched_waking_btf, tp_btf_);
+    // offcpu keeps no waker: the wakings need no program at all.
+    bpf_program__set_autoload(skel_->progs.sched_waking_btf, tp_btf_ && !config.offcpu);
     bpf_program__set_autoload(skel_->progs.sched_switch_raw, !tp_btf_);
-    bpf_program__set_autoload(skel_->progs.sched_waking_raw, !tp_btf_);
+    bpf_program__set_autoload(skel_->progs.sched_waking_raw, !tp_btf_ && !config.offcpu);
     bpf_program__set_autoload(skel_->progs.sched_process_exec_btf, tp_btf_);
     bpf_program__set_autoload(skel_->progs.sched_process_exec_raw, !tp_btf_);
     // Forks and exits matter only to a pid filter that follows children.

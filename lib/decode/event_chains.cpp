@@ -94,8 +94,10 @@ void EventChains::add_period(const wt_period_event& period) {
         waker.task.user_stack_id = claim_snapshot(waker.task.user_stack_id);
     wt_chain_value& value = chains_[key];
     value.total_ns += period.total_ns;
-    value.blocked_ns += period.blocked_ns;
-    value.runqueue_ns += period.total_ns - period.blocked_ns;
+    if (times_split_) {
+        value.blocked_ns += period.blocked_ns;
+        value.runqueue_ns += period.total_ns - period.blocked_ns;
+    }
     value.count += 1;
     if (period.total_ns > value.max_ns)
         value.max_ns = period.total_ns;
@@ -104,7 +106,8 @@ void EventChains::add_period(const wt_period_event& period) {
     if (histograms_on_) {
         LatencyHistogram& histogram = histograms_[key];
         ++histogram.off_cpu[LatencyHistogram::bucket_of(period.total_ns)];
-        ++histogram.runqueue[LatencyHistogram::bucket_of(period.total_ns - period.blocked_ns)];
+        if (times_split_)
+            ++histogram.runqueue[LatencyHistogram::bucket_of(period.total_ns - period.blocked_ns)];
     }
 }
 

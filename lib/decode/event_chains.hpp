@@ -48,6 +48,10 @@ public:
     // Config::histograms: also sum each chain's periods into its
     // histograms. Called before the first record.
     void keep_histograms() { histograms_on_ = true; }
+    // Config::offcpu: no waking is traced, so a period's time is not split
+    // into blocked and runqueue (both stay 0, as in the kernel's map).
+    // Called before the first record.
+    void leave_times_unsplit() { times_split_ = false; }
     // Chains summed so far. In the keys, user_stack_id >= 0 names a stack
     // of user_stack(); negative values keep their WT_STACK_* / -errno meaning.
     // With keep_histograms(), `histograms` visits the chains' histograms
@@ -116,6 +120,7 @@ private:
     int32_t next_stack_id_ = 0;
     std::unordered_map<wt_chain_key, wt_chain_value, KeyHash, KeyEqual> chains_;
     bool histograms_on_ = false;
+    bool times_split_ = true;
     std::unordered_map<wt_chain_key, LatencyHistogram, KeyHash, KeyEqual> histograms_;
 };
 

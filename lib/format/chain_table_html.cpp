@@ -51,8 +51,11 @@ std::string task_text(const Task& task) {
 }
 
 // The waker levels, nearest first ("ping-41 <- [hardirq]"); an unseen
-// waker for a chain that carries none, as the other layouts show it.
-std::string wakers_text(const WakeChain& chain) {
+// waker for a chain that carries none, as the other layouts show it, except
+// in an offcpu profile, which traces no wakers at all.
+std::string wakers_text(const WakeChain& chain, CaptureMode mode) {
+    if (mode == CaptureMode::offcpu)
+        return "(not traced)";
     return chain.wakers.empty() ? waker_name(format_internal::first_waker(chain)) : waker_path(chain);
 }
 
@@ -60,9 +63,10 @@ std::string micros_cell(uint64_t ns) {
     return fmt::format("<td data-value=\"{}\">{:.1f}</td>", ns, double(ns) / 1000.0);
 }
 
-std::string row(const WakeChain& chain, size_t rank, uint64_t all_ns) {
-    std::string out = fmt::format("<tr><td data-value=\"{0}\">{0}</td><td>{1}</td><td>{2}</td>", rank,
-                                  xml_escaped(task_text(chain.target)), xml_escaped(wakers_text(chain)));
+std::string row(const WakeChain& chain, CaptureMode mode, size_t rank, uint64_t all_ns) {
+    std::string out =
+        fmt::format("<tr><td data-value=\"{0}\">{0}</td><td>{1}</td><td>{2}</td>", rank,
+                    xml_escaped(task_text(chain.target)), xml_escaped(wakers_text(chain, mode)));
     out += micros_cell(chain.total_ns) + micros_cell(chain.blocked_ns) + micros_cell(chain.runqueue_ns) +
            micros_cell(chain.max_ns);
     out += fmt::format("<td data-value=\"{0}\">{0}</td>", chain.count);
@@ -93,7 +97,7 @@ std::string format_chain_table_html(const Profile& profile, size_t max_rows) {
         out += fmt::format("<th data-numeric=\"\">{}</th>", heading);
     out += "</tr></thead>\n<tbody>\n";
     for (size_t i = 0; i < order.size(); ++i)
-        out += row(profile.chains[order[i]], i + 1, all_ns);
+        out += row(profile.chains[order[i]], profile.mode, i + 1, all_ns);
     out += "</tbody>\n</table>\n";
     out += kSortScript;
     return out;

@@ -92,6 +92,8 @@ std::vector<FlameStep> flame_path(const WakeChain& chain, const FormatOptions& o
     path.add(task_label(chain.target, options), FlameRole::target);
     path.add_stacks(chain.user_stack, chain.kernel_stack, PartOrder::user_then_kernel, FrameOrder::root_first,
                     FlameRole::target);
+    if (chain.wakers.empty())  // an offcpu profile: the target is all there is
+        return path.take();
     path.open_level(false);
     add_waker(path, first_waker(chain), options);
     for (size_t level = 1; level < chain.wakers.size(); ++level) {

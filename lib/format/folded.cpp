@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "format/classic_layouts.hpp"
 #include "format/stack_walk.hpp"
 #include "format/format.hpp"
 
@@ -19,19 +20,9 @@ namespace {
 using format_internal::FrameOrder;
 using format_internal::PartOrder;
 
-// ';' splits frames and a newline splits lines: neither may survive inside
-// a name, or the line would read back as different frames.
-void append_field(std::string& line, std::string_view name) {
-    if (!line.empty())
-        line += ';';
-    std::string field = format_internal::one_line(name);
-    std::replace(field.begin(), field.end(), ';', ':');
-    line += field;
-}
-
 std::string folded_line(const WakeChain& chain, const FormatOptions& options) {
     std::string line;
-    auto append = [&](std::string_view item) { append_field(line, item); };
+    auto append = [&](std::string_view item) { format_internal::append_folded_field(line, item); };
     const Waker& waker = format_internal::first_waker(chain);
 
     append(format_internal::task_label(chain.target, options));
@@ -63,6 +54,11 @@ std::string folded_line(const WakeChain& chain, const FormatOptions& options) {
 }  // namespace
 
 std::string format_folded(const Profile& profile, const FormatOptions& options) {
+    switch (profile.mode) {
+    case CaptureMode::offcpu: return format_internal::offcputime_folded(profile, options);
+    case CaptureMode::wakeup: return format_internal::wakeuptime_folded(profile, options);
+    case CaptureMode::offwake: break;
+    }
     std::string out;
     for (const WakeChain& chain : profile.chains)
         out += folded_line(chain, options);

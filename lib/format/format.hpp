@@ -124,7 +124,7 @@ std::string format_thread_totals(const Profile& profile);
 // and until when. duration_s: the tracing time, or nullopt for "until
 // Ctrl-C"; command: the command being run, if any (without a duration,
 // tracing stops when it exits). Ends in '\n'.
-std::string format_text_header(StackKinds stacks, std::optional<double> duration_s,
+std::string format_text_header(StackKinds stacks, CaptureMode mode, std::optional<double> duration_s,
                                std::string_view command = {});
 
 // A thread name (comm) as text. The kernel keeps whatever 15 bytes a thread

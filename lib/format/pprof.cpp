@@ -112,9 +112,12 @@ void add_sample(PprofTables& tables, const FormatOptions& shown, const WakeChain
     const std::string_view separator = format_internal::chain_separator;
 
     append.stacks(chain.user_stack, chain.kernel_stack);
-    append.name(separator);
-    append.stacks(waker.user_stack, waker.kernel_stack);
-    append.name(waker_name(waker));
+    // An offcpu profile has no wakers: its samples are the target's frames.
+    if (!chain.wakers.empty()) {
+        append.name(separator);
+        append.stacks(waker.user_stack, waker.kernel_stack);
+        append.name(waker_name(waker));
+    }
     for (size_t level = 1; level < chain.wakers.size(); ++level) {
         const Waker& woken = chain.wakers[level - 1];
         const Waker& deeper = chain.wakers[level];
@@ -135,8 +138,6 @@ void add_sample(PprofTables& tables, const FormatOptions& shown, const WakeChain
     add_label(tables, sample, "target_comm", format_internal::task_name(chain.target));
     add_label(tables, sample, "target_tid", chain.target.tid);
     add_label(tables, sample, "pid", chain.target.tgid);
-    if (chain.wakers.empty())
-        add_waker_labels(tables, sample, waker, 0);
     for (size_t level = 0; level < chain.wakers.size(); ++level)
         add_waker_labels(tables, sample, chain.wakers[level], level);
     if (chain.end != ChainEnd::complete)

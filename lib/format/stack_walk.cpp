@@ -113,4 +113,12 @@ std::string one_line(std::string_view name) {
     return line;
 }
 
+void append_folded_field(std::string& line, std::string_view name) {
+    if (!line.empty())
+        line += ';';
+    std::string field = one_line(name);
+    std::replace(field.begin(), field.end(), ';', ':');
+    line += field;
+}
+
 }  // namespace waketrace::format_internal

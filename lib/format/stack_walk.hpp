@@ -56,4 +56,9 @@ uint64_t total_us(const WakeChain& chain);
 // The name with newlines turned into spaces: each entry stays one line.
 std::string one_line(std::string_view name);
 
+// Appends `name` to a folded line as one more ';'-separated field. ';'
+// splits frames and a newline splits lines: neither survives inside a name
+// (';' becomes ':'), or the line would read back as different frames.
+void append_folded_field(std::string& line, std::string_view name);
+
 }  // namespace waketrace::format_internal

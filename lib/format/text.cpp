@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "format/classic_layouts.hpp"
 #include "format/stack_walk.hpp"
 #include "format/format.hpp"
 
@@ -96,6 +97,11 @@ std::string until_words(std::optional<double> duration_s, std::string_view comma
 }  // namespace
 
 std::string format_text(const Profile& profile, const FormatOptions& options) {
+    switch (profile.mode) {
+    case CaptureMode::offcpu: return format_internal::offcputime_text(profile, options);
+    case CaptureMode::wakeup: return format_internal::wakeuptime_text(profile, options);
+    case CaptureMode::offwake: break;
+    }
     std::string out;
     for (const WakeChain& chain : profile.chains) {
         append_deeper_levels(out, options, chain);
@@ -110,8 +116,17 @@ std::string format_text(const Profile& profile, const FormatOptions& options) {
     return out;
 }
 
-std::string format_text_header(StackKinds stacks, std::optional<double> duration_s,
+std::string format_text_header(StackKinds stacks, CaptureMode mode, std::optional<double> duration_s,
                                std::string_view command) {
+    switch (mode) {
+    case CaptureMode::offcpu:
+        return fmt::format("Tracing off-CPU time (us) of all threads by {} stack{}\n",
+                           stack_kinds_words(stacks), until_words(duration_s, command));
+    case CaptureMode::wakeup:
+        return fmt::format("Tracing blocked time (us) by {} waker stack{}\n", stack_kinds_words(stacks),
+                           until_words(duration_s, command));
+    case CaptureMode::offwake: break;
+    }
     return fmt::format("Tracing blocked time (us) by {} off-CPU and waker stack{}\n",
                        stack_kinds_words(stacks), until_words(duration_s, command));
 }

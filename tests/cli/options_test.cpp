@@ -261,6 +261,18 @@ TEST_CASE("--thread-totals: with the text report, not with folded lines") {
           "--thread-totals cannot be combined with --folded (folded lines only)");
 }
 
+TEST_CASE("--offcpu and --wakeup: one half of a chain each, so one of them, at depth 1") {
+    CHECK(parse({"--offcpu"}).config.offcpu);
+    CHECK(parse({"--wakeup", "-f", "5"}).config.wakeup);
+    CHECK(parse({"--wakeup", "--no-waker-user-stacks"}).config.no_waker_user_stacks);
+    CHECK(error_of({"--offcpu", "--wakeup"}) ==
+          "--offcpu and --wakeup cannot be combined: each is one half of a chain");
+    CHECK(error_of({"--wakeup", "--depth", "2"}) ==
+          "--depth needs both halves of every chain: not with --wakeup");
+    CHECK(error_of({"--offcpu", "--no-waker-user-stacks"}) ==
+          "--no-waker-user-stacks has no wakers to leave out with --offcpu");
+}
+
 TEST_CASE("--diff takes two files and needs --svg, and traces nothing") {
     const auto diff = parse({"--diff", "a.folded", "b.folded", "--svg", "d.svg"});
     CHECK(diff.diff_before == "a.folded");

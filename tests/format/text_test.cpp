@@ -212,12 +212,20 @@ TEST_CASE("text: unresolved frames, newlines in names, an empty profile") {
 }
 
 TEST_CASE("text header: offwaketime's words for stack kinds and how long tracing runs") {
-    CHECK(format_text_header(StackKinds::both, std::nullopt) ==
+    const CaptureMode offwake = CaptureMode::offwake;
+    CHECK(format_text_header(StackKinds::both, offwake, std::nullopt) ==
           "Tracing blocked time (us) by user + kernel off-CPU and waker stack... Hit Ctrl-C to end.\n");
-    CHECK(format_text_header(StackKinds::kernel_only, 5.0) ==
+    CHECK(format_text_header(StackKinds::kernel_only, offwake, 5.0) ==
           "Tracing blocked time (us) by kernel off-CPU and waker stack for 5 secs.\n");
-    CHECK(format_text_header(StackKinds::user_only, 2.5, "make") ==
+    CHECK(format_text_header(StackKinds::user_only, offwake, 2.5, "make") ==
           "Tracing blocked time (us) by user off-CPU and waker stack for 2.5 secs.\n");
-    CHECK(format_text_header(StackKinds::both, std::nullopt, "make") ==
+    CHECK(format_text_header(StackKinds::both, offwake, std::nullopt, "make") ==
           "Tracing blocked time (us) by user + kernel off-CPU and waker stack until make exits.\n");
+}
+
+TEST_CASE("text header: the offcpu and wakeup modes say what they trace") {
+    CHECK(format_text_header(StackKinds::both, CaptureMode::offcpu, std::nullopt) ==
+          "Tracing off-CPU time (us) of all threads by user + kernel stack... Hit Ctrl-C to end.\n");
+    CHECK(format_text_header(StackKinds::kernel_only, CaptureMode::wakeup, 5.0) ==
+          "Tracing blocked time (us) by kernel waker stack for 5 secs.\n");
 }

@@ -93,6 +93,8 @@ TEST_CASE("C API: a pipe token pass, profiled, packed, formatted, drained") {
     REQUIRE(folded);
     CHECK(std::string(folded).find("pipe_read;schedule;__schedule;--;try_to_wake_up") != std::string::npos);
     wt_string_free(folded);
+    CHECK(wt_profile_mode(profile) == WT_MODE_OFFWAKE);
+    CHECK(wt_profile_mode(nullptr) == -EINVAL);
     wt_profile_free(profile);
 
     wt_profile* drained = wt_profiler_drain(profiler);
@@ -104,6 +106,42 @@ TEST_CASE("C API: a pipe token pass, profiled, packed, formatted, drained") {
     CHECK(empty->nr_chains == 0);
     wt_profile_free(empty);
     wt_profiler_free(profiler);
+}
+
+TEST_CASE("C API: WT_OPT_OFFCPU keeps the target's stacks only, and formats as offcputime") {
+    constexpr int kRounds = 4;
+    waketrace::test::PipeTokenPass work(kRounds, 10ms);
+    wt_profiler_opts opts{};
+    opts.flags = WT_OPT_OFFCPU;
+    wt_profiler* profiler = started_on(opts, work.reader_tid());
+    work.run();
+    REQUIRE(wt_profiler_stop(profiler) == 0);
+    wt_profile* profile = wt_profiler_results(profiler);
+    REQUIRE(profile);
+    CHECK(wt_profile_mode(profile) == WT_MODE_OFFCPU);
+    uint64_t pipe_waits = 0;
+    for (size_t i = 0; i < profile->nr_chains; ++i) {
+        const wt_chain& chain = profile->chains[i];
+        CHECK(chain.nr_wakers == 0);
+        CHECK(chain.blocked_ns + chain.runqueue_ns == 0);
+        if (stack_has(chain.kernel_stack, "pipe_read"))
+            pipe_waits += chain.count;
+    }
+    CHECK(pipe_waits + profile->losses.missed_switch_ins >= uint64_t(kRounds));
+    char* text = wt_profile_format(profile, WT_FORMAT_TEXT, WT_STACKS_BOTH);
+    REQUIRE(text);
+    const std::string target_line = "    -                " + std::string(profile->chains[0].target.comm) +
+                                    " (" + std::to_string(work.reader_tid()) + ")\n";
+    CHECK(std::string(text).find(target_line) != std::string::npos);
+    CHECK(std::string(text).find("waker:") == std::string::npos);
+    wt_string_free(text);
+    wt_profile_free(profile);
+    wt_profiler_free(profiler);
+
+    opts.flags = WT_OPT_OFFCPU | WT_OPT_WAKEUP;
+    opts.sz = sizeof(opts);
+    CHECK(wt_profiler_new(&opts) == nullptr);
+    CHECK(std::string(wt_last_error()).find("offcpu and wakeup exclude each other") != std::string::npos);
 }
 
 TEST_CASE("C API: a chain map of two grows, and the profile says how often") {

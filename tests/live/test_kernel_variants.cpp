@@ -36,7 +36,7 @@ wt::Profile capture_with(const wt::Config& config, const detail::KernelFeatures&
     capture.detach();
     detail::Symbolizer symbolizer;
     return detail::build_profile(detail::decode_profile(capture), detail::to_losses(capture.drops()),
-                                 config.stack_sample_percent, symbolizer);
+                                 config.stack_sample_percent, wt::capture_mode(config), symbolizer);
 }
 
 // The user stack addresses (inlined frames left out: they repeat their
