@@ -83,6 +83,12 @@ def profilers_available(notes: list) -> list:
         notes.append("`waketrace --help` does not mention --sample: the sampled mode was not measured")
     if "--dwarf" in help_text:
         found.append(Profiler("waketrace-dwarf", [str(WAKETRACE), "--dwarf"], ready_line="Tracing"))
+    # offcputime's and wakeuptime's jobs, each against its tool.
+    for mode in ("offcpu", "wakeup"):
+        if f"--{mode}" in help_text:
+            found.append(Profiler(f"waketrace-{mode}", [str(WAKETRACE), f"--{mode}"], ready_line="Tracing"))
+        else:
+            notes.append(f"`waketrace --help` does not mention --{mode}: that mode was not measured")
     else:
         notes.append("`waketrace --help` does not mention --dwarf: the DWARF mode was not measured")
     return found
@@ -446,7 +452,8 @@ def losses(profilers, heavy_argv, workdir, results):
     ping-pong beside it): what each profiler says it lost, per cause."""
     lost = {}
     for p in profilers:
-        if p.name not in ("waketrace", "waketrace-sample10", "waketrace-dwarf", "bpftrace"):
+        if p.name not in ("waketrace", "waketrace-sample10", "waketrace-dwarf", "waketrace-offcpu",
+                          "waketrace-wakeup", "bpftrace"):
             continue
         s = Session(p, workdir, f"losses-{p.name}")
         try:
@@ -718,6 +725,16 @@ def write_results(results, path: Path):
                 f"{verdict(r3, 0.25)} |")
         else:
             add(f"| {w}: --sample 10 <= 0.25x offcputime | no --sample option | not measured |")
+    # Each mode against the tool whose job it does (issue 14's targets).
+    for w in ("pipe-same", "perf-pipe", "futex-same"):
+        for mode, tool, target in (("offcpu", "offcputime", 0.8), ("wakeup", "wakeuptime", 1.0)):
+            ours, theirs = s.get((w, f"waketrace-{mode}"), {}).get("added_ns"), s.get((w, tool), {}).get("added_ns")
+            if ours is None or theirs is None:
+                add(f"| {w}: --{mode} <= {target}x {tool} | not measured | - |")
+                continue
+            r = ratio(ours, theirs)
+            add(f"| {w}: --{mode} <= {target}x {tool} | {fmt(ours)} vs {fmt(theirs)} ns = {fmt(r, '.2f', 'x')} | "
+                f"{verdict(r, target)} |")
     for w in ("pipe-same", "perf-pipe"):
         dw, oc = s.get((w, "waketrace-dwarf"), {}).get("added_ns"), s.get((w, "offcputime"), {}).get("added_ns")
         if dw is None:
