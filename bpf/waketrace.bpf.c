@@ -1072,6 +1072,12 @@ static __always_inline void send_period(const struct wt_chain_key *key, __u64 to
 	bpf_ringbuf_submit(event, stack_event_flags());
 }
 
+/* Config::min_block_us and max_block_us, inclusive. */
+static __always_inline bool within_bounds(__u64 ns)
+{
+	return ns >= min_block_ns && ns <= max_block_ns;
+}
+
 static __always_inline void account_switch_in(struct task_struct *next, __u64 now)
 {
 	__u32 tid = BPF_CORE_READ(next, pid);
@@ -1096,7 +1102,9 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 	/* Before the time bounds: a short wait still links a chain. */
 	if (chain_depth > 1)
 		key.deeper = finish_wait(entry, tid, entry->switch_out_ns + blocked, overlaps);
-	if (total < min_block_ns || total > max_block_ns)
+	/* offwaketime and offcputime bound the time off CPU; wakeuptime the
+	 * blocked time (switch-out to waking). */
+	if (!within_bounds(wakeup ? blocked : total))
 		goto done;
 	if (stack_sample_percent < 100) {
 		struct wt_thread_key thread = {
@@ -1146,6 +1154,12 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 	 * belong to the target's runqueue wait, not to its blocked time. */
 	entry->waking_ns = bpf_ktime_get_ns();
 	waker = &entry->waker;
+	if (wakeup && !within_bounds(entry->waking_ns - entry->switch_out_ns)) {
+		/* wakeuptime bounds the blocked time, known here: the period
+		 * will be dropped at switch-in, so its stacks are not taken. */
+		waker->context = WT_CTX_TASK;
+		return;
+	}
 	if (chain_depth > 1)
 		follow_waker(entry, tid, on_task_stack(ctx));
 	if (!entry->sampled) {

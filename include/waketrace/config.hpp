@@ -44,6 +44,7 @@ struct Config {
     // N keeps blocking switches whose state has any bit of N (2: uninterruptible).
     std::optional<uint32_t> state_mask;
     // Off-CPU time bounds per event, microseconds, inclusive (offwaketime -m / -M).
+    // With `wakeup`, they bound the blocked time instead, as wakeuptime's do.
     uint64_t min_block_us = 1;
     uint64_t max_block_us = UINT64_MAX;
     StackKinds stacks = StackKinds::both;

@@ -121,3 +121,23 @@ TEST_CASE("the modes exclude each other, and deeper chains") {
     config.no_waker_user_stacks = true;
     CHECK_THROWS_WITH(wt::detail::ProfilerEngine(config), Catch::Contains("no_waker_user_stacks"));
 }
+
+TEST_CASE("wakeup: -m and -M bound the blocked time, as wakeuptime's do") {
+    // Rounds alternate 2 ms and 12 ms sleeps; only the long waits pass 6 ms.
+    wt::test::PipeTokenPass work(kRounds, std::vector<std::chrono::microseconds>{2ms, 12ms});
+    wt::Config config;
+    config.tids = {uint32_t(work.reader_tid())};
+    config.wakeup = true;
+    config.min_block_us = 6000;
+    const wt::Profile profile = wt::test::profile_while(config, work);
+    INFO(wt::test::describe(profile.losses));
+    INFO(wt::test::describe_chains(profile, uint32_t(work.reader_tid())));
+
+    uint64_t writes = 0;
+    for (const wt::WakeChain* chain : wt::test::chains_of_target(profile, work.reader_tid())) {
+        CHECK(chain->blocked_ns >= chain->count * 6'000'000);
+        if (wt::test::has_frame(chain->wakers[0].kernel_stack, "pipe_write"))
+            writes += chain->count;
+    }
+    CHECK(wt::test::unaccounted_rounds(writes, kRounds / 2, profile.losses) == "");
+}
