@@ -5,7 +5,6 @@
 // the wake-up back out to its root, so the two meet in the middle. Each
 // deeper waker level follows after "--": the wait the level below had blocked
 // in, "--", and the stacks that ended it.
-#include <algorithm>
 #include <iterator>
 
 #include <fmt/format.h>

@@ -108,6 +108,28 @@ std::string format_text(const Profile& profile, const FormatOptions& options);
 // above the one it caused, every frame after the first "--" as a waker's.
 std::string format_folded(const Profile& profile, const FormatOptions& options);
 
+// A profile of the offcpu or wakeup mode (Profile::mode) has half a chain,
+// and format_text() and format_folded() print it as the tool of that job
+// does. offcpu, offcputime's layouts (no waker; the time off CPU):
+//
+//     <target kernel frames, leaf first>
+//     <target user frames, leaf first>      ("--" before them with delimiter)
+//     -                <target> (<tid>)
+//         <total us>
+//
+//     target comm;target user (root first);target kernel (root first) <total us>
+//
+// wakeup, wakeuptime's layouts (no target stacks; the blocked time, and the
+// chains in ascending order of it):
+//
+//     target:          <target> <tid>
+//     <waker kernel frames, leaf first>
+//     <waker user frames, leaf first>
+//     waker:           <waker> [<tid>]
+//         <blocked us>
+//
+//     waker name;waker user (root first);waker kernel (root first);target <blocked us>
+
 // Profile::threads as a table, largest total first (ties by tid), after a
 // heading line: one row per thread with its tid, pid, off-CPU, blocked and
 // runqueue microseconds (rounded down), its count of periods, and last its
