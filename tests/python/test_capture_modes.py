@@ -48,7 +48,10 @@ def test_wakeup_keeps_the_writers_stacks_per_woken_reader():
               and has_frame(chain.wakers[0].kernel_stack, "pipe_write")]
     assert writes, describe(profile)
     assert counted_rounds(sum(chain.count for chain in writes), profile, ROUNDS)
-    assert sum(chain.blocked_ns for chain in writes) == pytest.approx(work.slept_ns, rel=0.1)
+    # The reader's reads hold its blocked periods plus the wake-up latency:
+    # an upper bound that holds however slow the writer's loop is (ASan).
+    blocked_ns = sum(chain.blocked_ns for chain in writes)
+    assert 0.85 * work.waited_ns <= blocked_ns <= work.waited_ns, (blocked_ns, work.waited_ns)
     folded = profile.folded()
     assert any(line.startswith("wt-py-writer;") and ";wt-py-reader " in line for line in folded.splitlines())
 

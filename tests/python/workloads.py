@@ -87,6 +87,7 @@ class PipeTokenPass:
         self.rounds = rounds
         self._sleep_s = sleep_s
         self._sleeps = _TimedSleeps()
+        self.waited_ns = 0  # the reader's time inside read(): its blocked periods and more
         self._read_fd, self._write_fd = os.pipe()
         go = self._go = threading.Event()
         self.reader = WorkerThread("wt-py-reader", self._read_tokens, go)
@@ -98,7 +99,10 @@ class PipeTokenPass:
 
     def _read_tokens(self):
         for _ in range(self.rounds):
-            assert os.read(self._read_fd, 1) == b"t"
+            before = time.monotonic_ns()
+            token = os.read(self._read_fd, 1)
+            self.waited_ns += time.monotonic_ns() - before
+            assert token == b"t"
 
     def _write_tokens(self):
         lengths = self._sleep_s if isinstance(self._sleep_s, (list, tuple)) else [self._sleep_s]
