@@ -60,7 +60,8 @@ def test_every_round_is_counted_and_timed(pipe_run):
     chains = pipe_chains(profile, work)
     assert counted_rounds(sum(chain.count for chain in chains), profile, ROUNDS), describe(profile)
     blocked_ns = sum(chain.blocked_ns for chain in chains)
-    assert blocked_ns == pytest.approx(work.slept_ns, rel=0.15)
+    # Inside the reader's read() calls: the blocked periods and their wake-up latency.
+    assert 0.85 * work.waited_ns <= blocked_ns <= work.waited_ns, (blocked_ns, work.waited_ns)
     # missed_switch_ins: switches the host did not report (README, "What is counted").
     assert profile.losses.total - profile.losses.missed_switch_ins == 0, repr(profile.losses)
 
