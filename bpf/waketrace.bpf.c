@@ -146,8 +146,12 @@ struct {
 	__uint(max_entries, 64);
 } own_threads SEC(".maps");
 
-/* Threads off CPU right now (struct wt_off_cpu, which user space reads too:
- * the stacks their open periods name must outlive a drain). */
+/* Each traced thread's latest period (struct wt_off_cpu), open from its
+ * switch-out (switch_out_ns set) to its switch-in (switch_out_ns back to 0).
+ * An entry stays from the thread's first traced switch-out to its exit and
+ * is rewritten in place: an insert and a delete per period (a bucket lock
+ * and a free-list trip each) cost more than the two writes. User space
+ * reads the open ones too: the stacks they name must outlive a drain. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32); /* tid */
@@ -635,25 +639,52 @@ static __always_inline bool state_wanted(unsigned int state)
 	return state_mask == 0 ? state == TASK_RUNNING : (state & state_mask) != 0;
 }
 
+/* The thread's period, if one is open (see off_cpu_threads). */
+static __always_inline struct wt_off_cpu *open_period(__u32 tid)
+{
+	struct wt_off_cpu *entry = bpf_map_lookup_elem(&off_cpu_threads, &tid);
+
+	return entry && entry->switch_out_ns ? entry : NULL;
+}
+
 /*
- * Keeps `entry` until the thread's switch-in. An entry already there means
+ * Keeps `entry` until the thread's switch-in. A period still open means
  * the thread was switched in and out again without a switch-in this
  * program saw: the period it began never ended for us. That happens when
  * the kernel does not report a switch (seen on a virtualised host whose
  * kernel hides its agent's threads: the switch from such a thread to ours
- * never fires sched_switch), so it is counted, never dropped silently. The
- * BPF_NOEXIST try costs nothing more than BPF_ANY when all is well.
+ * never fires sched_switch), so it is counted, never dropped silently.
+ *
+ * A waking on another CPU may read the entry while it is rewritten (a wake
+ * racing the switch-out): it takes a period as open only once
+ * switch_out_ns is set, which is written last; x86 keeps stores in order.
  */
 static __always_inline void remember_off_cpu(__u32 tid, const struct wt_off_cpu *entry)
 {
-	long err = bpf_map_update_elem(&off_cpu_threads, &tid, entry, BPF_NOEXIST);
+	struct wt_off_cpu *slot = bpf_map_lookup_elem(&off_cpu_threads, &tid);
+	long err;
 
-	if (err == -EEXIST) {
-		count_drop(WT_DROP_MISSED_SWITCH_IN);
-		err = bpf_map_update_elem(&off_cpu_threads, &tid, entry, BPF_ANY);
+	if (!slot) {
+		err = bpf_map_update_elem(&off_cpu_threads, &tid, entry, BPF_NOEXIST);
+		if (!err)
+			return;
+		slot = bpf_map_lookup_elem(&off_cpu_threads, &tid); /* -EEXIST: cannot happen, but */
+		if (!slot) {
+			count_drop(WT_DROP_MISSED_SWITCH_OUT);
+			return;
+		}
 	}
-	if (err)
-		count_drop(WT_DROP_MISSED_SWITCH_OUT);
+	if (slot->switch_out_ns)
+		count_drop(WT_DROP_MISSED_SWITCH_IN);
+	slot->switch_out_ns = 0;
+	barrier();
+	slot->waking_ns = 0;
+	slot->target = entry->target;
+	slot->waker = entry->waker;
+	slot->sampled = entry->sampled;
+	slot->reserved = 0;
+	barrier();
+	slot->switch_out_ns = entry->switch_out_ns;
 }
 
 /*
@@ -766,7 +797,7 @@ static __always_inline void follow_waker(const struct wt_off_cpu *entry, __u32 w
 		return; /* an interrupt: the chain ends in that context */
 	pid_tgid = bpf_get_current_pid_tgid();
 	waker_tid = (__u32)pid_tgid;
-	if (bpf_map_lookup_elem(&off_cpu_threads, &waker_tid)) {
+	if (open_period(waker_tid)) {
 		/* Running, yet a period of its is open: its switch back in was
 		 * not reported, so its last wait is not the one known. */
 		wakee->pending_deeper = WT_HOP_WAKER_LOST;
@@ -922,8 +953,9 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 	if (state & TASK_DEAD) {
 		/* Running now, so a period still open had its switch-in missed:
 		 * count it, or it would be lost without a trace. */
-		if (!bpf_map_delete_elem(&off_cpu_threads, &tid))
+		if (open_period(tid))
 			count_drop(WT_DROP_MISSED_SWITCH_IN);
+		bpf_map_delete_elem(&off_cpu_threads, &tid);
 		if (chain_depth > 1)
 			bpf_map_delete_elem(&chain_states, &tid);
 		return;
@@ -1089,7 +1121,7 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 
 	if (tid == 0)
 		return;
-	entry = bpf_map_lookup_elem(&off_cpu_threads, &tid);
+	entry = open_period(tid);
 	if (!entry)
 		return;
 	/* Read only for a period that ends here: most switch-ins end none. */
@@ -1131,13 +1163,13 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 			add_to_histogram(&key, total, total - blocked);
 	}
 done:
-	bpf_map_delete_elem(&off_cpu_threads, &tid);
+	entry->switch_out_ns = 0;
 }
 
 static __always_inline void record_waking(void *ctx, struct task_struct *task)
 {
 	__u32 tid = BPF_CORE_READ(task, pid);
-	struct wt_off_cpu *entry = bpf_map_lookup_elem(&off_cpu_threads, &tid);
+	struct wt_off_cpu *entry = open_period(tid);
 	struct wt_waker_key *waker;
 	__u32 context;
 

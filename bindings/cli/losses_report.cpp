@@ -54,7 +54,7 @@ void report_losses(std::FILE* out, const Losses& losses, const Config& config) {
     report(out, losses.chain_map_full, "off-CPU periods lost to a full chain map",
            rerun_with("max_chains", config.max_chains) +
                ": more new chains began within 50 ms than half the kernel map holds");
-    report(out, losses.missed_switch_outs, "off-CPU periods lost: too many threads off CPU at once",
+    report(out, losses.missed_switch_outs, "off-CPU periods lost: too many traced threads at once",
            rerun_with("max_off_cpu_threads", config.max_off_cpu_threads) + ", or profile fewer threads");
     report(out, losses.process_events, "new processes announced too late",
            "their user frames may be [unknown] if they exited");

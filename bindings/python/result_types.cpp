@@ -275,7 +275,7 @@ void bind_losses(py::module_& module) {
             "Off-CPU periods lost to a full chain map (raise max_chains).")
         .def_property_readonly(
             "missed_switch_outs", [](const Losses& l) { return l.missed_switch_outs; },
-            "Off-CPU periods lost: too many threads off CPU at once "
+            "Off-CPU periods lost: too many traced threads at once "
             "(raise max_off_cpu_threads).")
         .def_property_readonly(
             "process_events", [](const Losses& l) { return l.process_events; },

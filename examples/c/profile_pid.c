@@ -84,7 +84,7 @@ static void report_losses(const struct wt_losses *losses)
 	report_loss(losses->stack_map_full, "stacks to a full stack map");
 	report_loss(losses->stack_errors, "stacks that could not be read");
 	report_loss(losses->chain_map_full, "off-CPU periods to a full chain map");
-	report_loss(losses->missed_switch_outs, "off-CPU periods: too many threads off CPU at once");
+	report_loss(losses->missed_switch_outs, "off-CPU periods: too many traced threads at once");
 	report_loss(losses->process_events, "process announcements (user frames may be [unknown])");
 }
 

@@ -81,7 +81,7 @@ void report_losses(const waketrace::Losses& losses) {
         {losses.stack_map_full, "stacks to a full stack map"},
         {losses.stack_errors, "stacks that could not be read"},
         {losses.chain_map_full, "off-CPU periods to a full chain map"},
-        {losses.missed_switch_outs, "off-CPU periods: too many threads off CPU at once"},
+        {losses.missed_switch_outs, "off-CPU periods: too many traced threads at once"},
         {losses.missed_switch_ins, "off-CPU periods: switches the kernel did not report"},
         {losses.process_events, "process announcements (user frames may be [unknown])"},
         {losses.skipped_runs, "runs of the BPF programs the kernel skipped"},

@@ -57,7 +57,9 @@ struct Config {
     // to user space (checked every 50 ms), so only a burst of more than
     // max_chains / 2 new chains within one check can find it full.
     uint32_t max_chains = 16384;
-    uint32_t max_off_cpu_threads = 16384;  // threads off CPU at the same moment
+    // Traced threads alive at once: each has one entry from its first
+    // switch-out to its exit.
+    uint32_t max_off_cpu_threads = 16384;
     // Waker levels per chain (1-8). 1 is offwaketime: the target and who woke
     // it. N > 1 follows the wakers back: when the waker had itself been
     // woken during the target's wait, the chain goes on with where the waker

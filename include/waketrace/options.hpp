@@ -269,7 +269,7 @@ inline constexpr Option table[] = {
     WAKETRACE_OPTION_(max_off_cpu_threads)
         .on_command_line("max-off-cpu-threads", '\0', "N")
         .at_least(1)
-        .described("threads that can be off CPU at the same moment"),
+        .described("traced threads that can be alive at the same moment"),
     WAKETRACE_OPTION_(chain_depth)
         .on_command_line("depth", '\0', "N")
         .within(1, 8)

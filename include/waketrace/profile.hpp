@@ -177,7 +177,7 @@ struct Losses {
     // forgets only what no record names, so none is expected).
     uint64_t stack_errors = 0;
     uint64_t chain_map_full = 0;      // off-CPU periods lost to a full chain map
-    uint64_t missed_switch_outs = 0;  // off-CPU periods lost: too many threads off CPU at once
+    uint64_t missed_switch_outs = 0;  // off-CPU periods lost: too many traced threads at once
     uint64_t process_events = 0;      // new processes not announced in time (may lose symbols)
     uint64_t thread_map_full = 0;     // off-CPU periods missing from Profile::threads (sampling)
     // --dwarf mode: the ring buffer to user space was full.

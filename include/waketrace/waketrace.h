@@ -89,7 +89,7 @@ struct wt_profiler_opts {
 	uint64_t max_block_us;        /* longest off-CPU period kept; 0: no limit */
 	uint32_t max_chains;          /* the kernel chain map's size, moved to user space
 	                               * when half full (not a cap on the profile); 0: 16384 */
-	uint32_t max_off_cpu_threads; /* threads off CPU at once; 0: 16384 */
+	uint32_t max_off_cpu_threads; /* traced threads alive at once; 0: 16384 */
 	wt_log_fn log;                /* optional: messages, libbpf's during wt_profiler_start
 	                               * among them (dropped when NULL); may come from
 	                               * library threads */

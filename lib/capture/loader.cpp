@@ -386,6 +386,8 @@ bool BpfCapture::for_each_off_cpu_task(const std::function<void(const wt_task_ke
         if (error && error != ENOENT)
             return false;
         for (uint32_t i = 0; i < count; ++i) {
+            if (!entries[i].switch_out_ns)
+                continue;  // a closed period: its chain holds what it named
             visit(entries[i].target);
             visit(entries[i].waker.task);
         }
