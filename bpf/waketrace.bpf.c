@@ -77,6 +77,9 @@ const volatile bool histograms = false;
 /* Frame-pointer walks done here rather than by bpf_get_stack (needs
  * bpf_task_pt_regs, 5.15+); see walk_user_frames(). */
 const volatile bool walk_user_frames_here = true;
+/* bpf_get_current_task_btf() (5.11+) can be called; set with
+ * walk_user_frames_here, whose helper came later (5.15). */
+const volatile bool current_task_btf = false;
 
 /*
  * Periods are summed under the generation current when they end. A drain
@@ -273,6 +276,22 @@ static __always_inline __u64 stack_event_flags(void)
 		       : BPF_RB_NO_WAKEUP;
 }
 
+/*
+ * A field of a task. Pointers the verifier knows as BTF ones (a tp_btf
+ * program's task arguments, bpf_get_current_task_btf()) are loaded from
+ * directly; a raw_tp program's arguments are plain numbers, read with a
+ * bpf_probe_read_kernel() call each, about ten of them per switch.
+ * `direct` is a constant of the entry point or a const volatile.
+ */
+#define TASK_READ(direct, task, field) ((direct) ? (task)->field : BPF_CORE_READ(task, field))
+
+static __always_inline struct task_struct *current_task(void)
+{
+	if (current_task_btf)
+		return bpf_get_current_task_btf();
+	return (struct task_struct *)bpf_get_current_task();
+}
+
 static __always_inline void count_drop(__u32 cause)
 {
 	__sync_fetch_and_add(&drops[cause], 1);
@@ -296,8 +315,8 @@ static __always_inline void count_drop(__u32 cause)
  */
 static __always_inline bool on_task_stack(void *ctx)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u64 stack_base = (__u64)BPF_CORE_READ(task, stack);
+	struct task_struct *task = current_task();
+	__u64 stack_base = (__u64)TASK_READ(current_task_btf, task, stack);
 	void *volatile ctx_pointer = ctx;
 	__u64 here = 0;
 
@@ -344,21 +363,23 @@ static __always_inline void announce_process(__u32 tgid, __u32 map_count)
 /* How many mappings the current task's process has. */
 static __always_inline __u32 mapping_count(void)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = current_task();
 
+	if (current_task_btf)
+		return task->mm->map_count;
 	return BPF_CORE_READ(task, mm, map_count);
 }
 
-static __always_inline bool is_kthread(struct task_struct *task)
+static __always_inline bool is_kthread(struct task_struct *task, bool direct)
 {
-	return BPF_CORE_READ(task, flags) & PF_KTHREAD;
+	return TASK_READ(direct, task, flags) & PF_KTHREAD;
 }
 
 /* A kernel thread, or a thread past exit_mm() on its way out, has no user
  * stack to take. */
-static __always_inline bool has_user_memory(struct task_struct *task, bool kthread)
+static __always_inline bool has_user_memory(struct task_struct *task, bool kthread, bool direct)
 {
-	return !kthread && BPF_CORE_READ(task, mm);
+	return !kthread && TASK_READ(direct, task, mm);
 }
 
 static __always_inline void identify_current(struct wt_task_key *key)
@@ -805,10 +826,10 @@ static __always_inline void follow_waker(const struct wt_off_cpu *entry, __u32 w
 	}
 	waker = chain_state_of(waker_tid, false);
 	if (!waker) {
-		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
+		struct task_struct *current = current_task();
 
 		/* No wait of the waker's seen: running since the start, or not traced. */
-		if (!thread_wanted(pid_tgid >> 32, (__u32)pid_tgid, is_kthread(current), true))
+		if (!thread_wanted(pid_tgid >> 32, (__u32)pid_tgid, is_kthread(current, current_task_btf), true))
 			wakee->pending_deeper = WT_HOP_WAKER_UNTRACED;
 		return;
 	}
@@ -828,14 +849,14 @@ static __always_inline void follow_waker(const struct wt_off_cpu *entry, __u32 w
  * levels are unknown, but not when it ended: now. A chain that began
  * waiting after now is not extended by it.
  */
-static __always_inline void note_unseen_wait(struct task_struct *task, __u32 tid)
+static __always_inline void note_unseen_wait(struct task_struct *task, __u32 tid, bool btf)
 {
 	struct chain_state *state = chain_state_of(tid, false);
 	__u32 tgid;
 
 	if (!state) {
-		tgid = BPF_CORE_READ(task, tgid);
-		if (!tid || !thread_wanted(tgid, tid, is_kthread(task), false))
+		tgid = TASK_READ(btf, task, tgid);
+		if (!tid || !thread_wanted(tgid, tid, is_kthread(task, btf), false))
 			return;
 		state = chain_state_of(tid, true);
 		if (!state)
@@ -939,11 +960,11 @@ static __always_inline __u32 finish_wait(const struct wt_off_cpu *entry, __u32 t
 }
 
 static __always_inline void record_switch_out(void *ctx, struct task_struct *prev,
-					      unsigned int state, __u64 now)
+					      unsigned int state, __u64 now, bool btf)
 {
 	struct wt_off_cpu entry = {};
-	__u32 tid = BPF_CORE_READ(prev, pid);
-	__u32 tgid = BPF_CORE_READ(prev, tgid);
+	__u32 tid = TASK_READ(btf, prev, pid);
+	__u32 tgid = TASK_READ(btf, prev, tgid);
 	bool kthread;
 
 	/* pid 0 is every CPU's idle task: one tid shared by many CPUs. A dying
@@ -960,7 +981,7 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 			bpf_map_delete_elem(&chain_states, &tid);
 		return;
 	}
-	kthread = is_kthread(prev);
+	kthread = is_kthread(prev, btf);
 	if (!thread_wanted(tgid, tid, kthread, true))
 		return;
 	if (!state_wanted(state)) {
@@ -974,7 +995,7 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 	entry.switch_out_ns = now;
 	entry.sampled = stack_sample_percent >= 100 || bpf_get_prandom_u32() % 100 < stack_sample_percent;
 	if (entry.sampled && !wakeup) {
-		capture_current(ctx, &entry.target, has_user_memory(prev, kthread), SCRATCH_SWITCH);
+		capture_current(ctx, &entry.target, has_user_memory(prev, kthread, btf), SCRATCH_SWITCH);
 	} else {
 		identify_current(&entry.target);
 		entry.target.kernel_stack_id = wakeup ? WT_STACK_ID_NOT_CAPTURED : WT_STACK_ID_NOT_SAMPLED;
@@ -1110,9 +1131,9 @@ static __always_inline bool within_bounds(__u64 ns)
 	return ns >= min_block_ns && ns <= max_block_ns;
 }
 
-static __always_inline void account_switch_in(struct task_struct *next, __u64 now)
+static __always_inline void account_switch_in(struct task_struct *next, __u64 now, bool btf)
 {
-	__u32 tid = BPF_CORE_READ(next, pid);
+	__u32 tid = TASK_READ(btf, next, pid);
 	struct wt_chain_key key = {};
 	__u64 overlaps[WT_MAX_HOPS] = {};
 	struct wt_off_cpu *entry;
@@ -1166,16 +1187,16 @@ done:
 	entry->switch_out_ns = 0;
 }
 
-static __always_inline void record_waking(void *ctx, struct task_struct *task)
+static __always_inline void record_waking(void *ctx, struct task_struct *task, bool btf)
 {
-	__u32 tid = BPF_CORE_READ(task, pid);
+	__u32 tid = TASK_READ(btf, task, pid);
 	struct wt_off_cpu *entry = open_period(tid);
 	struct wt_waker_key *waker;
 	__u32 context;
 
 	if (!entry) {
 		if (chain_depth > 1)
-			note_unseen_wait(task, tid);
+			note_unseen_wait(task, tid, btf);
 		return;
 	}
 	/* Only the first waking after a blocking switch-out counts: a preempted
@@ -1202,10 +1223,11 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 	context = on_task_stack(ctx) ? WT_CTX_TASK : WT_CTX_INTERRUPT;
 	waker->flags = 0;
 	if (context == WT_CTX_TASK) {
-		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
-		bool kthread = is_kthread(current);
+		struct task_struct *current = current_task();
+		bool kthread = is_kthread(current, current_task_btf);
 
-		capture_current(ctx, &waker->task, !no_waker_user_stacks && has_user_memory(current, kthread),
+		capture_current(ctx, &waker->task,
+				!no_waker_user_stacks && has_user_memory(current, kthread, current_task_btf),
 				SCRATCH_WAKING);
 		/* Only when some filter is on: without one, every task passes. */
 		if ((filters_on || cgroup_count) &&
@@ -1223,7 +1245,7 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task)
 	waker->context = context;
 }
 
-static __always_inline void on_switch(void *ctx, unsigned long long *args)
+static __always_inline void on_switch(void *ctx, unsigned long long *args, bool btf)
 {
 	bool preempt = args[0];
 	struct task_struct *prev = (struct task_struct *)args[1];
@@ -1241,8 +1263,8 @@ static __always_inline void on_switch(void *ctx, unsigned long long *args)
 	else
 		state = read_task_state(prev);
 
-	account_switch_in(next, now);
-	record_switch_out(ctx, prev, state, now);
+	account_switch_in(next, now, btf);
+	record_switch_out(ctx, prev, state, now, btf);
 }
 
 /*
@@ -1344,27 +1366,27 @@ int sched_process_exec_raw(unsigned long long *ctx)
 SEC("tp_btf/sched_switch")
 int sched_switch_btf(unsigned long long *ctx)
 {
-	on_switch(ctx, ctx);
+	on_switch(ctx, ctx, true);
 	return 0;
 }
 
 SEC("raw_tp/sched_switch")
 int sched_switch_raw(unsigned long long *ctx)
 {
-	on_switch(ctx, ctx);
+	on_switch(ctx, ctx, false);
 	return 0;
 }
 
 SEC("tp_btf/sched_waking")
 int sched_waking_btf(unsigned long long *ctx)
 {
-	record_waking(ctx, (struct task_struct *)ctx[0]);
+	record_waking(ctx, (struct task_struct *)ctx[0], true);
 	return 0;
 }
 
 SEC("raw_tp/sched_waking")
 int sched_waking_raw(unsigned long long *ctx)
 {
-	record_waking(ctx, (struct task_struct *)ctx[0]);
+	record_waking(ctx, (struct task_struct *)ctx[0], false);
 	return 0;
 }

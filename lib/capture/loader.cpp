@@ -121,6 +121,7 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     const uint32_t ring_bytes = dwarf_ring_bytes(config);
     rodata->ring_wakeup_bytes = dwarf_ring_wakeup_bytes(ring_bytes);
     rodata->walk_user_frames_here = features.task_pt_regs;
+    rodata->current_task_btf = features.task_pt_regs;  // its helper came with 5.11, before 5.15's
     set_rodata_options(skel_->obj, rodata, sizeof(*rodata), config);
 
     tp_btf_ =
