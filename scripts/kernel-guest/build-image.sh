@@ -18,6 +18,8 @@ fi
 packages=(
   linux-image-amd64 initramfs-tools kmod udev   # Debian 12's kernel (6.1) and its modules
   libbpf1 libelf1 libdw1 libfmt9 libstdc++6     # the library
+  libprotobuf-lite32                            # the library's --pprof writer
+  libbpf-tools                                  # offcputime, wakeuptime beside --offcpu, --wakeup
   libbenchmark1debian                           # the Google Benchmark example
   python3 python3-pytest meson ninja-build      # meson test, the pytest suites
   python3-pandas                                # Profile.to_dataframe() in the Python tests

@@ -23,8 +23,9 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 export CI=true
 export TMPDIR=/tmp
 cd "$repo" || exit 1
-# Tests tagged [precise-timing] bound time splits to under 1%: TCG
-# emulation's timer and scheduling jitter is larger than that. Tests tagged
+# Tests tagged [precise-timing] bound times finer than TCG emulation's timer
+# and scheduling jitter (time splits to under 1%, a 1 ms sleep's wake-up to
+# 2 ms). Tests tagged
 # [speed] require the library's threads to keep up with a workload at full
 # speed (the --dwarf unwinder with a ping-pong, the map mover with a burst of
 # new stacks), which emulation, many times slower, cannot. Both run on the host only (tests/live/live_main.cpp reads

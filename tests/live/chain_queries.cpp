@@ -2,6 +2,7 @@
 #include "chain_queries.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace waketrace::test {
 
@@ -44,6 +45,29 @@ std::string unaccounted_rounds(uint64_t seen, uint64_t rounds, const Losses& los
            std::to_string(losses.missed_switch_ins) + " switch-ins missed";
 }
 
+namespace {
+
+// The first `frames` frames; an unnamed one as its address and module, so
+// a failure shows whether the walk or the naming fell short.
+std::string stack_top(const Stack& stack, size_t frames) {
+    if (stack.status != StackStatus::ok)
+        return " (" + std::string(to_string(stack.status)) + ")";
+    std::string text;
+    for (size_t i = 0; i < stack.frames.size() && i < frames; ++i) {
+        const Frame& frame = stack.frames[i];
+        if (!frame.symbol.empty()) {
+            text += " " + frame.symbol;
+            continue;
+        }
+        char address[32];
+        std::snprintf(address, sizeof(address), "%#llx", static_cast<unsigned long long>(frame.address));
+        text += " [" + std::string(address) + " in " + (frame.module.empty() ? "?" : frame.module) + "]";
+    }
+    return text;
+}
+
+}  // namespace
+
 std::string describe_chains(const Profile& profile, uint32_t tid) {
     std::string text;
     for (const WakeChain* chain : chains_of_target(profile, tid)) {
@@ -54,10 +78,8 @@ std::string describe_chains(const Profile& profile, uint32_t tid) {
             text += std::string(to_string(chain->wakers[0].context)) + "/" +
                     std::to_string(chain->wakers[0].task.tid);
         }
-        text += " kernel:";
-        for (size_t i = 0; i < chain->kernel_stack.frames.size() && i < 6; ++i)
-            text += " " + chain->kernel_stack.frames[i].symbol;
-        text += "\n";
+        text += " kernel:" + stack_top(chain->kernel_stack, 6) +
+                "\n  user:" + stack_top(chain->user_stack, 8) + "\n";
     }
     return text;
 }
@@ -65,19 +87,6 @@ std::string describe_chains(const Profile& profile, uint32_t tid) {
 uint64_t chain_level_losses(const Losses& losses) {
     return losses.chain_states_full + losses.hop_map_full + losses.hop_collisions;
 }
-
-namespace {
-
-std::string stack_top(const Stack& stack, size_t frames) {
-    if (stack.status != StackStatus::ok)
-        return "(" + std::string(to_string(stack.status)) + ")";
-    std::string text;
-    for (size_t i = 0; i < stack.frames.size() && i < frames; ++i)
-        text += " " + stack.frames[i].symbol;
-    return text;
-}
-
-}  // namespace
 
 std::string describe_hops(const WakeChain& chain) {
     std::string text = "target " + std::to_string(chain.target.tid) + "/" + chain.target.comm +

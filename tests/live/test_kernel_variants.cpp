@@ -66,6 +66,7 @@ PipeStacks pipe_stacks_with(const detail::KernelFeatures& features) {
     CHECK(wt::test::losses_on_our_side(profile.losses) == 0);
     PipeStacks stacks;
     stacks.chains = wt::test::describe_chains(profile, uint32_t(work.reader_tid()));
+    INFO(stacks.chains);
     for (const wt::WakeChain* chain : wt::test::chains_of_target(profile, work.reader_tid())) {
         if (!wt::test::has_frame(chain->kernel_stack, "pipe_read") ||
             chain->wakers[0].context != wt::WakerContext::task)
