@@ -1008,8 +1008,13 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 	remember_off_cpu(tid, &entry);
 }
 
-/* Adds one off-CPU period to `key`'s times in `map` (chains or thread_totals);
- * false when it did not fit. */
+/*
+ * Adds one off-CPU period to `key`'s times in `map` (chains or thread_totals);
+ * false when it did not fit. Plain additions, not atomic ones: both keys
+ * hold the target's tid, and only that thread's switch-in adds to them,
+ * which one CPU at a time does (under its runqueue's lock). User space
+ * takes a generation's entries only once no program can be adding to them.
+ */
 static const struct wt_chain_value zero_times;
 
 static __always_inline bool add_times(void *map, void *key, __u64 total, __u64 blocked,
@@ -1031,22 +1036,20 @@ static __always_inline bool add_times(void *map, void *key, __u64 total, __u64 b
 		if (!value)
 			return false;
 	}
-	__sync_fetch_and_add(&value->total_ns, total);
+	value->total_ns += total;
 	if (!offcpu) { /* offcpu sees no waking: the time is not split */
-		__sync_fetch_and_add(&value->blocked_ns, blocked);
-		__sync_fetch_and_add(&value->runqueue_ns, total - blocked);
+		value->blocked_ns += blocked;
+		value->runqueue_ns += total - blocked;
 	}
-	__sync_fetch_and_add(&value->count, 1);
+	value->count += 1;
 	if (overlaps) {
 		for (__u32 i = 0; i < WT_MAX_HOPS; i++) {
 			if (i + 2 > chain_depth)
 				break;
 			if (overlaps[i])
-				__sync_fetch_and_add(&value->overlap_ns[i], overlaps[i]);
+				value->overlap_ns[i] += overlaps[i];
 		}
 	}
-	/* Two CPUs finishing the same chain at once may race here; the loser's
-	 * max is lost only if it was also the larger. */
 	if (total > value->max_ns)
 		value->max_ns = total;
 	return true;
@@ -1099,9 +1102,10 @@ static __always_inline void add_to_histogram(const struct wt_chain_key *key, __u
 		if (!histogram)
 			return;
 	}
-	__sync_fetch_and_add(&histogram->off_cpu[histogram_bucket(total)], 1);
+	/* One writer per key, as in add_times(). */
+	histogram->off_cpu[histogram_bucket(total)] += 1;
 	if (!offcpu)
-		__sync_fetch_and_add(&histogram->runqueue[histogram_bucket(runqueue)], 1);
+		histogram->runqueue[histogram_bucket(runqueue)] += 1;
 }
 
 /* --dwarf: the period goes to user space, which sums it once its user
