@@ -83,6 +83,8 @@ def profilers_available(notes: list) -> list:
         notes.append("`waketrace --help` does not mention --sample: the sampled mode was not measured")
     if "--dwarf" in help_text:
         found.append(Profiler("waketrace-dwarf", [str(WAKETRACE), "--dwarf"], ready_line="Tracing"))
+    else:
+        notes.append("`waketrace --help` does not mention --dwarf: the DWARF mode was not measured")
     # offcputime's and wakeuptime's jobs, each against its tool, taking the
     # stacks that tool takes: offcputime both, wakeuptime the kernel's (-K).
     for mode, stacks in (("offcpu", []), ("wakeup", ["-K"])):
@@ -90,8 +92,6 @@ def profilers_available(notes: list) -> list:
             found.append(Profiler(f"waketrace-{mode}", [str(WAKETRACE), f"--{mode}", *stacks], ready_line="Tracing"))
         else:
             notes.append(f"`waketrace --help` does not mention --{mode}: that mode was not measured")
-    else:
-        notes.append("`waketrace --help` does not mention --dwarf: the DWARF mode was not measured")
     return found
 
 

@@ -9,6 +9,8 @@
 
 #include <cerrno>
 #include <ctime>
+#include <memory>
+#include <unordered_set>
 
 #include "assemble/profile_builder.hpp"
 #include "capture/chain_growth.hpp"
@@ -160,13 +162,24 @@ void ProfilerEngine::start() {
     const uint64_t run = impl.symbolizer.begin_run();
     for (uint32_t pid : impl.config.pids)
         impl.symbolizer.processes().remember(pid);
+    // A process is announced again whenever it has more mappings than ever
+    // before, and each new thread's stack is a mapping: one starting 10,000
+    // threads sends 10,000 announcements, and reading its 20,000-line maps
+    // for each took seconds. The maps are read once per batch read from the
+    // ring instead (the set lives on the reader thread).
+    auto announced = std::make_shared<std::unordered_set<uint32_t>>();
     auto process_reader = std::make_unique<RingReader>(
         capture->process_events_fd(),
-        [processes = &impl.symbolizer.processes()](const void* data, size_t size) {
+        [announced](const void* data, size_t size) {
             if (size >= sizeof(wt_process_event))
-                processes->remember(static_cast<const wt_process_event*>(data)->tgid);
+                announced->insert(static_cast<const wt_process_event*>(data)->tgid);
         },
-        on_library_thread);
+        on_library_thread,
+        [announced, processes = &impl.symbolizer.processes()] {
+            for (uint32_t tgid : *announced)
+                processes->remember(tgid);
+            announced->clear();
+        });
     std::unique_ptr<EventChains> event_chains;
     std::unique_ptr<RingReader> stack_event_reader;
     if (impl.config.dwarf_stack_bytes) {

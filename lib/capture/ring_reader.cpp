@@ -18,8 +18,8 @@ constexpr int kPollTimeoutMs = 50;
 
 void RingReader::RingBufferDeleter::operator()(ring_buffer* rb) const noexcept { ring_buffer__free(rb); }
 
-RingReader::RingReader(int ring_buffer_fd, OnRecord on_record, OnStart on_start)
-    : ring_fd_(ring_buffer_fd), on_record_(std::move(on_record)) {
+RingReader::RingReader(int ring_buffer_fd, OnRecord on_record, OnStart on_start, OnBatchEnd on_batch_end)
+    : ring_fd_(ring_buffer_fd), on_record_(std::move(on_record)), on_batch_end_(std::move(on_batch_end)) {
     ring_.reset(ring_buffer__new(ring_buffer_fd, &RingReader::handle_record, this, nullptr));
     if (!ring_) {
         const int err = errno;  // before anything else can change it
@@ -38,6 +38,7 @@ RingReader::~RingReader() {
     wake();
     thread_.join();
     ring_buffer__consume(ring_.get());  // whatever arrived after the last read
+    end_batch();
 }
 
 void RingReader::catch_up() {
@@ -51,6 +52,16 @@ void RingReader::wake() noexcept {
     const uint64_t one = 1;
     // Fails only when the counter is about to overflow: it is readable then.
     (void)!write(wake_fd_.get(), &one, sizeof(one));
+}
+
+void RingReader::end_batch() noexcept {
+    if (!on_batch_end_)
+        return;
+    try {
+        on_batch_end_();
+    } catch (...) {
+        // As for a record: the handler counts what that costs.
+    }
 }
 
 // Called by libbpf (C): nothing may be thrown through it.
@@ -81,6 +92,7 @@ void RingReader::run() {
         }
         if (ring_buffer__consume(ring_.get()) < 0)
             break;
+        end_batch();
         finish(request);
     }
     std::lock_guard<std::mutex> lock(mutex_);

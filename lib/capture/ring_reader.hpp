@@ -31,8 +31,13 @@ public:
     // own threads out of the targets); the constructor returns after it.
     using OnStart = std::function<void(uint32_t tid)>;
 
+    // Called on the reader thread after each read of the ring, once the
+    // records it found have been handled: work that a batch of records
+    // needs once, not once per record. What it throws is swallowed.
+    using OnBatchEnd = std::function<void()>;
+
     // Starts the thread. Throws Error if the ring buffer cannot be opened.
-    RingReader(int ring_buffer_fd, OnRecord on_record, OnStart on_start = {});
+    RingReader(int ring_buffer_fd, OnRecord on_record, OnStart on_start = {}, OnBatchEnd on_batch_end = {});
     // Handles what is still pending, then joins.
     ~RingReader();
     RingReader(const RingReader&) = delete;
@@ -49,6 +54,7 @@ private:
     void run();
     void wake() noexcept;
     void finish(uint64_t request) noexcept;
+    void end_batch() noexcept;
 
     struct RingBufferDeleter {
         void operator()(ring_buffer* rb) const noexcept;
@@ -57,6 +63,7 @@ private:
     int ring_fd_;       // the map's, borrowed
     UniqueFd wake_fd_;  // an eventfd: stop, or catch up, now
     OnRecord on_record_;
+    OnBatchEnd on_batch_end_;
     std::atomic<bool> stopping_{false};
 
     std::mutex mutex_;  // guards the three below
