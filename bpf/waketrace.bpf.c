@@ -683,17 +683,13 @@ static __always_inline struct wt_off_cpu *open_period(__u32 tid)
 static __always_inline void remember_off_cpu(__u32 tid, const struct wt_off_cpu *entry)
 {
 	struct wt_off_cpu *slot = bpf_map_lookup_elem(&off_cpu_threads, &tid);
-	long err;
 
 	if (!slot) {
-		err = bpf_map_update_elem(&off_cpu_threads, &tid, entry, BPF_NOEXIST);
-		if (!err)
-			return;
-		slot = bpf_map_lookup_elem(&off_cpu_threads, &tid); /* -EEXIST: cannot happen, but */
-		if (!slot) {
+		/* The thread's first traced switch-out; only it inserts its tid,
+		 * so the insert fails only when the map is full. */
+		if (bpf_map_update_elem(&off_cpu_threads, &tid, entry, BPF_NOEXIST))
 			count_drop(WT_DROP_MISSED_SWITCH_OUT);
-			return;
-		}
+		return;
 	}
 	if (slot->switch_out_ns)
 		count_drop(WT_DROP_MISSED_SWITCH_IN);
