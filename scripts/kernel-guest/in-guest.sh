@@ -30,11 +30,15 @@ cd "$repo" || exit 1
 # speed (the --dwarf unwinder with a ping-pong, the map mover with a burst of
 # new stacks), which emulation, many times slower, cannot. Both run on the host only (tests/live/live_main.cpp reads
 # this).
+# The Python suites leave out their tests marked precise_timing when this
+# says so (tests/pyshared/ci_rule.py).
 export WAKETRACE_LIVE_TESTS='~[precise-timing]~[speed]'
 echo "in-guest: leaving out the live tests tagged [precise-timing] and [speed] (they run on the host)"
 # The exact accounting check at a tenth of its CI size: the same cases and
 # modes, each exact, in minutes of emulation rather than most of an hour.
 export WAKETRACE_ACCOUNTING_ROUNDS=2000
+# Go's pprof for the --pprof tests, copied in by the host script.
+[ -x "$results/pprof" ] && export PPROF="$results/pprof"
 # The suites that load the BPF program; the rest is pure logic and gives
 # the same answer on any kernel. TCG emulation is slow, hence the longer
 # timeouts.

@@ -3,7 +3,15 @@
 build tree through PYTHONPATH, set by meson (tests/python/meson.build)."""
 import pytest
 
-from ci_rule import require_root
+from ci_rule import leave_out_precise_timing, require_root
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "precise_timing: bounds times finer than emulation's timer jitter")
+
+
+def pytest_collection_modifyitems(config, items):
+    leave_out_precise_timing(config, items)
 
 
 @pytest.fixture
