@@ -147,7 +147,7 @@ def test_wakeup_reports_the_writer_as_wakeuptime_does(waketrace, privileged):
         idle CPU (sched_ttwu_pending) happens, for sched_wakeup, on that CPU
         in its idle task, which wakeuptime then names as the waker;
         waketrace sees the waker itself at sched_waking."""
-        total, in_pipe_write = 0, False
+        total, in_pipe_write, in_own_context = 0, False, False
         for block in blocks(text):
             if block[0].split()[:2] != ["target:", "deep_blocker"]:
                 continue  # another target, or the heading
@@ -155,10 +155,16 @@ def test_wakeup_reports_the_writer_as_wakeuptime_does(waketrace, privileged):
             if block[-2].split()[1] == "deep_blocker" or "sched_ttwu_pending" in names:
                 total += int(block[-1])
                 in_pipe_write |= any(name in PIPE_WRITE for name in names)
-        return total, in_pipe_write
+                in_own_context |= "sched_ttwu_pending" not in names
+        return total, in_pipe_write, in_own_context
 
-    (their_us, their_frames), (our_us, our_frames) = woken_by_the_writer(theirs), woken_by_the_writer(ours)
-    assert their_frames and our_frames, (theirs, ours)
+    their_us, their_frames, their_own = woken_by_the_writer(theirs)
+    our_us, our_frames, _ = woken_by_the_writer(ours)
+    assert our_frames, ours
+    # wakeuptime shows the pipe write only for wakings it saw in the
+    # writer's context: on a machine whose other CPU idles (the 6.1 guest),
+    # every waking may be queued to it and named as its idle task's.
+    assert their_frames or not their_own, theirs
     # wakeuptime times up to sched_wakeup, waketrace to sched_waking, a few
     # microseconds earlier per waking: within 1% over 20 waits of 20 ms.
     assert our_us == pytest.approx(their_us, rel=0.01), (theirs, ours)
