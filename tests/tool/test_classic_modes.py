@@ -165,7 +165,9 @@ def test_wakeup_reports_the_writer_as_wakeuptime_does(waketrace, privileged):
     # writer's context: on a machine whose other CPU idles (the 6.1 guest),
     # every waking may be queued to it and named as its idle task's.
     assert their_frames or not their_own, theirs
-    # wakeuptime times up to sched_wakeup, waketrace to sched_waking, a few
-    # microseconds earlier per waking: within 1% over 20 waits of 20 ms.
-    assert our_us == pytest.approx(their_us, rel=0.01), (theirs, ours)
+    # wakeuptime times up to sched_wakeup, waketrace to sched_waking, which
+    # comes first: the same waits, ours shorter by that gap per waking (a few
+    # microseconds here; 300 us in the 6.1 guest's emulation, where a waking
+    # queued for the idle CPU waits for its interrupt: 1.45% of 20 x 20 ms).
+    assert their_us * 0.97 <= our_us <= their_us * 1.001, (theirs, ours)
     assert our_us >= ROUNDS * SLEEP_MS * 1000 * 0.9
