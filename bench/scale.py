@@ -31,6 +31,7 @@ import run as bench  # noqa: E402  (bench/run.py: profilers, sessions, fdinfo)
 
 IDLERS = bench.BUILD / "bench/wt-idlers"
 MESSAGING = ["perf", "bench", "sched", "messaging", "-t", "-g", "10", "-l", "200"]
+SCENARIOS = ("ping-pong", "ping-pong + idle threads", "messaging")
 
 
 def context_switches() -> int:
@@ -41,10 +42,9 @@ def context_switches() -> int:
 
 
 def pingpong(round_trips: int):
-    """(elapsed ns, switches) as the ping-pong counts them."""
-    elapsed = bench.run_workload(bench.Workload("pipe-same", "", [str(bench.PINGPONG), "-m", "pipe", "-c", "same",
-                                                                  "-n", str(round_trips)], 2 * round_trips))
-    return elapsed, 2 * round_trips
+    """(elapsed ns, switches) of run.py's pipe-same, as it counts them."""
+    workload = next(w for w in bench.workloads(round_trips) if w.name == "pipe-same")
+    return bench.run_workload(workload), workload.switches
 
 
 def messaging():
@@ -77,12 +77,10 @@ class Idlers:
         self.proc.wait(timeout=120)
 
 
-def bpf_run_time(pid: int):
-    """(runs, ns) summed over the profiler's programs."""
+def bpf_run_time_ns(pid: int) -> int:
+    """Run time summed over the profiler's programs."""
     _, programs = bench.bpf_fdinfo(pid)
-    runs = sum(int(p.get("run_cnt", 0)) for p in programs.values())
-    ns = sum(int(p.get("run_time_ns", 0)) for p in programs.values())
-    return runs, ns
+    return sum(int(p.get("run_time_ns", 0)) for p in programs.values())
 
 
 def one_run(profiler, scenario: str, args, workdir: Path, tag: str) -> dict:
@@ -96,13 +94,13 @@ def one_run(profiler, scenario: str, args, workdir: Path, tag: str) -> dict:
             time.sleep(bench.SETTLE_S)
         if scenario == "ping-pong + idle threads":
             idlers = Idlers(args.idle_threads)
-        first = bpf_run_time(session.proc.pid) if session else (0, 0)
+        first = bpf_run_time_ns(session.proc.pid) if session else 0
         if scenario == "messaging":
             elapsed, switches = messaging()
         else:
             elapsed, switches = pingpong(args.round_trips)
-        second = bpf_run_time(session.proc.pid) if session else (0, 0)
-        result.update(elapsed_ns=elapsed, switches=switches, bpf_ns=second[1] - first[1])
+        second = bpf_run_time_ns(session.proc.pid) if session else 0
+        result.update(elapsed_ns=elapsed, switches=switches, bpf_ns=second - first)
         if session:
             session.measure_maps()
             result["map_bytes"] = session.map_bytes
@@ -119,29 +117,24 @@ def one_run(profiler, scenario: str, args, workdir: Path, tag: str) -> dict:
     return result
 
 
-def median(values):
-    values = sorted(values)
-    return values[len(values) // 2] if values else float("nan")
-
-
 def report(runs: list, args) -> str:
-    scenarios = ["ping-pong", "ping-pong + idle threads", "messaging"]
     names = [name for name in ("waketrace", "offcputime") if any(r["profiler"] == name for r in runs)]
     out = [f"Medians of {args.rounds} interleaved rounds; ping-pong {args.round_trips} round trips; "
            f"{args.idle_threads} idle threads; `{' '.join(MESSAGING)}`.", "",
            "| workload | profiler | ns/switch | added ns/switch | BPF ns/switch | x offcputime |",
            "| --- | --- | ---: | ---: | ---: | ---: |"]
-    for scenario in scenarios:
+    for scenario in SCENARIOS:
         # As bench/run.py: (time with - time without) / the switches without
         # (a slowed workload may switch less: messaging batches more).
         none = [r for r in runs if r["scenario"] == scenario and r["profiler"] == "none"]
-        base_ns, base_switches = median([r["elapsed_ns"] for r in none]), median([r["switches"] for r in none])
+        base_ns = bench.median([r["elapsed_ns"] for r in none])
+        base_switches = bench.median([r["switches"] for r in none])
         rows = {}
         for name in names:
             mine = [r for r in runs if r["scenario"] == scenario and r["profiler"] == name]
-            elapsed = median([r["elapsed_ns"] for r in mine])
+            elapsed = bench.median([r["elapsed_ns"] for r in mine])
             rows[name] = (elapsed / base_switches, (elapsed - base_ns) / base_switches,
-                          median([r["bpf_ns"] / r["switches"] for r in mine]))
+                          bench.median([r["bpf_ns"] / r["switches"] for r in mine]))
         theirs = rows.get("offcputime", (0, 0, 0))[1]
         for name, (per_switch, added, bpf) in rows.items():
             ratio = f"{added / theirs:.2f}x" if theirs > 0 else ""
@@ -151,9 +144,9 @@ def report(runs: list, args) -> str:
             "| profiler | BPF map memory | peak RSS | report after SIGINT |", "| --- | ---: | ---: | ---: |"]
     for name in names:
         mine = [r for r in runs if r["scenario"] == "ping-pong + idle threads" and r["profiler"] == name]
-        out.append(f"| {name} | {median([r['map_bytes'] for r in mine]) / 2**20:.1f} MiB | "
-                   f"{median([r['peak_rss_kb'] for r in mine]) / 1024:.1f} MiB | "
-                   f"{median([r['report_s'] for r in mine]) * 1000:.0f} ms |")
+        out.append(f"| {name} | {bench.median([r['map_bytes'] for r in mine]) / 2**20:.1f} MiB | "
+                   f"{bench.median([r['peak_rss_kb'] for r in mine]) / 1024:.1f} MiB | "
+                   f"{bench.median([r['report_s'] for r in mine]) * 1000:.0f} ms |")
     return "\n".join(out)
 
 
@@ -174,7 +167,7 @@ def main() -> int:
             bench.calibrate(profilers, workdir, {})
             sysctl.write_text("1\n")
             for round_no in range(args.rounds):
-                for scenario in ("ping-pong", "ping-pong + idle threads", "messaging"):
+                for scenario in SCENARIOS:
                     for p in profilers:
                         r = one_run(p, scenario, args, workdir, f"{p.name}-{round_no}")
                         bench.log(f"round {round_no + 1} {scenario} {p.name}: "

@@ -1193,6 +1193,7 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task, b
 	struct wt_off_cpu *entry = open_period(tid);
 	struct wt_waker_key *waker;
 	__u32 context;
+	bool in_task;
 
 	if (!entry) {
 		if (chain_depth > 1)
@@ -1213,14 +1214,17 @@ static __always_inline void record_waking(void *ctx, struct task_struct *task, b
 		waker->context = WT_CTX_TASK;
 		return;
 	}
+	/* Asked once: deeper chains and the waker's stacks both need it, an
+	 * unsampled waking at depth 1 neither. */
+	in_task = (chain_depth > 1 || entry->sampled) && on_task_stack(ctx);
 	if (chain_depth > 1)
-		follow_waker(entry, tid, on_task_stack(ctx));
+		follow_waker(entry, tid, in_task);
 	if (!entry->sampled) {
 		/* Only the time split is needed: no stacks, no identity. */
 		waker->context = WT_CTX_TASK;
 		return;
 	}
-	context = on_task_stack(ctx) ? WT_CTX_TASK : WT_CTX_INTERRUPT;
+	context = in_task ? WT_CTX_TASK : WT_CTX_INTERRUPT;
 	waker->flags = 0;
 	if (context == WT_CTX_TASK) {
 		struct task_struct *current = current_task();

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
         if (err)
             die("pthread_create", err);
     }
+    pthread_attr_destroy(&attr);
     printf("ready threads=%ld\n", threads);
     fflush(stdout);
     char line[16];
