@@ -94,8 +94,10 @@ TEST_CASE("histograms: two sleep lengths land in their buckets of one chain", "[
     // Every period once, in both histograms.
     CHECK(histogram.count() == chain.count);
     CHECK(sum(histogram.runqueue, 0, histogram.runqueue.size()) == chain.count);
-    // A round the kernel did not report the end of is counted as lost.
-    const uint64_t missed = profile.losses.missed_switch_ins;
+    // A round the kernel did not report the end of is counted as lost; so is
+    // one that found the 2-chain map full between two looks of the mover (a
+    // loaded machine can delay a look).
+    const uint64_t missed = profile.losses.missed_switch_ins + profile.losses.chain_map_full;
     CHECK(chain.count + missed >= kRounds);
     CHECK(chain.count <= kRounds);
 

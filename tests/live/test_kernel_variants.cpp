@@ -127,7 +127,12 @@ TEST_CASE("without sched_switch's prev_state the task state is read through CO-R
     // Interruptible pipe waits are filtered out (the reader may still have a
     // genuinely uninterruptible wait, e.g. a page fault under ASan).
     CHECK(wt::test::count_blocked_in(profile, pipe_work.reader_tid(), "pipe_read") == 0);
-    CHECK(wt::test::count_blocked_in(profile, vfork_work.parent_tid(), "vfork") == 3);
+    // Every vfork wait, bar one whose switch-in the kernel did not report
+    // (counted as lost; seen under ASan on a virtualised host).
+    INFO(wt::test::describe_chains(profile, uint32_t(vfork_work.parent_tid())));
+    INFO(wt::test::describe(profile.losses));
+    const uint64_t vfork_waits = wt::test::count_blocked_in(profile, vfork_work.parent_tid(), "vfork");
+    CHECK(wt::test::unaccounted_rounds(vfork_waits, 3, profile.losses) == "");
 }
 
 TEST_CASE("the streamed BTF scan answers what libbpf's whole parse answers") {

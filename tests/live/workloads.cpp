@@ -153,9 +153,13 @@ PipeTokenPass::PipeTokenPass(int rounds, std::vector<std::chrono::microseconds> 
     });
     writer_tid_ = spawn([this] {
         for (int i = 0; i < rounds_; ++i) {
-            sleep_for(sleeps_[size_t(i) % sleeps_.size()]);
-            // The reader has stamped this round's read_called_ by now.
+            // The sleep starts once the reader is blocked (and has stamped
+            // this round's read_called_), so each of its waits lasts at least
+            // the sleep: started before, a reader late back to its read (a
+            // wake-up left 0.5 ms in the runqueue, seen on a virtualised host)
+            // would wait that much less.
             wait_until_in_pipe_read(reader_tid_);
+            sleep_for(sleeps_[size_t(i) % sleeps_.size()]);
             written_[size_t(i)] = std::chrono::steady_clock::now();
             write_one_byte(fds_[1]);
         }

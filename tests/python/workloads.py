@@ -79,8 +79,8 @@ class _TimedSleeps:
 
 
 class PipeTokenPass:
-    """The writer sleeps, then writes one byte to a pipe, `rounds` times; the
-    reader blocks in read() for each byte: pipe_read woken by pipe_write.
+    """The writer waits for the reader to block, sleeps, then writes one byte
+    to a pipe, `rounds` times; the reader blocks in read() for each byte: pipe_read woken by pipe_write.
     sleep_s may be a list: round i sleeps sleep_s[i % len(sleep_s)]."""
 
     def __init__(self, rounds, sleep_s):
@@ -107,10 +107,12 @@ class PipeTokenPass:
     def _write_tokens(self):
         lengths = self._sleep_s if isinstance(self._sleep_s, (list, tuple)) else [self._sleep_s]
         for i in range(self.rounds):
-            self._sleeps.sleep(lengths[i % len(lengths)])
             # Written before the reader blocks, a byte would be read without
-            # a wait, or its waking would race the reader's switch-out.
+            # a wait, or its waking would race the reader's switch-out. And
+            # the sleep starts once it is blocked, so that each wait lasts at
+            # least the sleep, however late the reader came back to read().
             _wait_until_blocked_in(self.reader.tid, "pipe_read")
+            self._sleeps.sleep(lengths[i % len(lengths)])
             os.write(self._write_fd, b"t")
 
     def run(self):
