@@ -195,7 +195,8 @@ void ProfilerEngine::start() {
     }
     auto growth = std::make_unique<ChainGrowth>(
         *capture, impl.config.max_chains,
-        impl.config.stack_sample_percent < 100 ? impl.config.max_off_cpu_threads : 1, impl.config.log);
+        impl.config.stack_sample_percent < 100 ? impl.config.max_off_cpu_threads : 1,
+        impl.config.stack_storage_size, impl.config.log);
     // Every library thread is started, and has left itself out, before the
     // program attaches. The previous run's preparation goes first: two would
     // only contend for the symbolizer.
