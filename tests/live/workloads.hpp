@@ -49,13 +49,12 @@ private:
     std::vector<std::thread> threads_;
 };
 
-// A writer sleeps `sleep` before each of `rounds` one-byte writes to a pipe,
-// and then waits until the reader is blocked in the read, so a reader that
-// got going late still blocks `rounds` times; a reader blocks reading each
-// byte. The reader's blocked time is about the
-// writer's time from each sleep's start to its write (rounds * sleep, plus
-// what a busy machine adds), and its waker is the writer, in the pipe write
-// path.
+// A writer waits until the reader is blocked in its read, then sleeps
+// `sleep` and writes one byte to a pipe, `rounds` times: a reader that got
+// going late still blocks `rounds` times, each time for at least `sleep`.
+// The reader's blocked time is about the writer's time from each sleep's
+// start to its write (rounds * sleep, plus what a busy machine adds), and
+// its waker is the writer, in the pipe write path.
 class PipeTokenPass : public Workload {
 public:
     PipeTokenPass(int rounds, std::chrono::milliseconds sleep);

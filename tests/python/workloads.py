@@ -80,8 +80,9 @@ class _TimedSleeps:
 
 class PipeTokenPass:
     """The writer waits for the reader to block, sleeps, then writes one byte
-    to a pipe, `rounds` times; the reader blocks in read() for each byte: pipe_read woken by pipe_write.
-    sleep_s may be a list: round i sleeps sleep_s[i % len(sleep_s)]."""
+    to a pipe, `rounds` times; the reader blocks in read() for each byte:
+    pipe_read woken by pipe_write. sleep_s may be a list: round i sleeps
+    sleep_s[i % len(sleep_s)]."""
 
     def __init__(self, rounds, sleep_s):
         self.rounds = rounds
