@@ -101,7 +101,11 @@ def test_dataframe_percentiles_agree_with_the_histogram(histogram_run):
     def within_bucket_or_next(us, bucket):
         return histogram.bounds_us[bucket][0] <= us <= histogram.bounds_us[bucket + 1][1]
 
-    assert within_bucket_or_next(row.p50_us, bucket_of(SHORT_S * 1e6)), (row.p50_us, histogram.off_cpu)
+    short = bucket_of(SHORT_S * 1e6)
+    # Exactly half the rounds are short: a short one counted as lost (a
+    # switch-in the kernel did not report) makes the median a long one.
+    if (histogram.off_cpu[short] + histogram.off_cpu[short + 1]) * 2 >= chain.count:
+        assert within_bucket_or_next(row.p50_us, short), (row.p50_us, histogram.off_cpu)
     assert within_bucket_or_next(row.p90_us, bucket_of(LONG_S * 1e6)), (row.p90_us, histogram.off_cpu)
     assert row.p90_us <= row.p99_us <= row.max_us
     for column, percent in (("p50_us", 50), ("p90_us", 90), ("p99_us", 99)):

@@ -2,6 +2,7 @@
 """Shared fixtures for the waketrace command's tests: paths of the built
 tool and demo come from meson through the environment."""
 import os
+import re
 import subprocess
 
 import pytest
@@ -52,3 +53,12 @@ def parse_folded(line):
     stack, value = line.rsplit(" ", 1)
     target_part, waker_part = stack.split(";--;", 1) if ";--;" in stack else (stack, "")
     return target_part.split(";"), waker_part.split(";"), int(value)
+
+
+def missed_switch_ins(stderr):
+    """Periods the host's kernel did not report the end of (README, "What is
+    counted"), from waketrace's warning: each also loses that period (and with
+    --depth may stop a round's chain early, at the stage not seen back in)."""
+    found = re.search(r"WARNING: (\d+) off-CPU periods lost: the kernel did not report the switch back in",
+                      stderr)
+    return int(found.group(1)) if found else 0

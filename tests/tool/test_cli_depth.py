@@ -6,7 +6,7 @@ by relay-2, relay-2's by relay-1, relay-1's by the timer interrupt."""
 import re
 import time
 
-from conftest import folded_lines, parse_folded, run
+from conftest import folded_lines, missed_switch_ins, parse_folded, run
 
 ROUNDS = 20
 SLEEP_US = 10_000
@@ -24,15 +24,6 @@ def relay_run(waketrace, relay, *options, stderr=None, elapsed_us=None):
     if stderr is not None:
         stderr.append(result.stderr)
     return result.stdout
-
-
-def missed_switch_ins(stderr):
-    """Periods the host's kernel did not report the end of (README, "What is
-    counted"): each may also stop one round's chain early, at a stage whose
-    switch back in was not seen."""
-    found = re.search(r"WARNING: (\d+) off-CPU periods lost: the kernel did not report the switch back in",
-                      stderr)
-    return int(found.group(1)) if found else 0
 
 
 def relay3_lines(stdout):

@@ -4,7 +4,7 @@ layout, on a command whose thread sleeps 1.4 ms and 24 ms in turn."""
 import re
 import sys
 
-from conftest import run
+from conftest import missed_switch_ins, run
 
 ROUNDS = 20  # half of each length
 SLEEPER = f"""
@@ -48,11 +48,16 @@ def test_histograms_are_printed_under_each_chain(waketrace, privileged):
             for low, count in histograms["off-CPU"].items():
                 sleeps[low] = sleeps.get(low, 0) + count
     # The timer's wake-ups: half in the 1.4 ms bucket, half in the 24 ms one
-    # (a late one in the next bucket up).
-    assert sum(sleeps.values()) == ROUNDS, sleeps
-    assert sleeps.get(1024, 0) + sleeps.get(2048, 0) == ROUNDS // 2, sleeps
-    assert sleeps.get(16384, 0) + sleeps.get(32768, 0) == ROUNDS // 2, sleeps
-    assert sleeps.get(1024, 0) >= ROUNDS // 2 * 4 // 5, sleeps
+    # (a late one in the next bucket up); a sleep whose end the kernel did
+    # not report is counted as lost instead.
+    missed = missed_switch_ins(result.stderr)
+    assert ROUNDS - missed <= sum(sleeps.values()) <= ROUNDS, (sleeps, result.stderr)
+    short = sleeps.get(1024, 0) + sleeps.get(2048, 0)
+    long = sleeps.get(16384, 0) + sleeps.get(32768, 0)
+    assert ROUNDS // 2 - missed <= short <= ROUNDS // 2, sleeps
+    assert ROUNDS // 2 - missed <= long <= ROUNDS // 2, sleeps
+    assert short + long == sum(sleeps.values()), sleeps
+    assert sleeps.get(1024, 0) >= ROUNDS // 2 * 4 // 5 - missed, sleeps
 
 
 def test_without_histograms_the_layout_is_unchanged(waketrace, privileged):
