@@ -74,6 +74,12 @@ const volatile bool wakeup = false;
 /* Config::histograms: each chain's periods also go into a log2 histogram
  * (chain_histograms). Off, the map keeps its one placeholder entry's room. */
 const volatile bool histograms = false;
+/* Config::events: every period that ends (within the time bounds) also goes
+ * to user space on its own, through off_cpu_events. */
+const volatile bool events = false;
+/* The events' reader is woken only once this many bytes wait (see
+ * off_cpu_event_flags()). */
+const volatile __u64 events_wakeup_bytes = 0;
 /* Frame-pointer walks done here rather than by bpf_get_stack (needs
  * bpf_task_pt_regs, 5.15+); see walk_user_frames(). */
 const volatile bool walk_user_frames_here = true;
@@ -258,6 +264,11 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 } stack_events SEC(".maps");
 
+/* Config::events only: one wt_off_cpu_event per period. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+} off_cpu_events SEC(".maps");
+
 __u32 next_snapshot_id = 0;
 
 /*
@@ -272,6 +283,15 @@ __u32 next_snapshot_id = 0;
 static __always_inline __u64 stack_event_flags(void)
 {
 	return bpf_ringbuf_query(&stack_events, BPF_RB_AVAIL_DATA) >= ring_wakeup_bytes
+		       ? BPF_RB_FORCE_WAKEUP
+		       : BPF_RB_NO_WAKEUP;
+}
+
+/* As stack_event_flags(), for the events' ring: the caller's thread reads it
+ * in batches (lib/capture/off_cpu_event_reader.cpp). */
+static __always_inline __u64 off_cpu_event_flags(void)
+{
+	return bpf_ringbuf_query(&off_cpu_events, BPF_RB_AVAIL_DATA) >= events_wakeup_bytes
 		       ? BPF_RB_FORCE_WAKEUP
 		       : BPF_RB_NO_WAKEUP;
 }
@@ -699,7 +719,7 @@ static __always_inline void remember_off_cpu(__u32 tid, const struct wt_off_cpu 
 	slot->target = entry->target;
 	slot->waker = entry->waker;
 	slot->sampled = entry->sampled;
-	slot->reserved = 0;
+	slot->state = entry->state;
 	barrier();
 	slot->switch_out_ns = entry->switch_out_ns;
 }
@@ -989,6 +1009,7 @@ static __always_inline void record_switch_out(void *ctx, struct task_struct *pre
 		return;
 
 	entry.switch_out_ns = now;
+	entry.state = state;
 	entry.sampled = stack_sample_percent >= 100 || bpf_get_prandom_u32() % 100 < stack_sample_percent;
 	if (entry.sampled && !wakeup) {
 		capture_current(ctx, &entry.target, has_user_memory(prev, kthread, btf), SCRATCH_SWITCH);
@@ -1125,6 +1146,28 @@ static __always_inline void send_period(const struct wt_chain_key *key, __u64 to
 	bpf_ringbuf_submit(event, stack_event_flags());
 }
 
+/* Config::events: the period as it happened, to the caller's reader. A
+ * full ring loses the event (counted), never waits. */
+static __always_inline void send_off_cpu_event(const struct wt_off_cpu *entry, __u64 now)
+{
+	struct wt_off_cpu_event *event = bpf_ringbuf_reserve(&off_cpu_events, sizeof(*event), 0);
+
+	if (!event) {
+		count_drop(WT_DROP_OFF_CPU_EVENT);
+		return;
+	}
+	event->switch_out_ns = entry->switch_out_ns;
+	event->waking_ns = entry->waking_ns;
+	event->switch_in_ns = now;
+	event->target = entry->target;
+	event->waker = entry->waker;
+	if (event->waker.context == WT_CTX_NONE && !offcpu)
+		event->waker.context = WT_CTX_UNSEEN;
+	event->state = entry->state;
+	event->reserved = 0;
+	bpf_ringbuf_submit(event, off_cpu_event_flags());
+}
+
 /* Config::min_block_us and max_block_us, inclusive. */
 static __always_inline bool within_bounds(__u64 ns)
 {
@@ -1159,6 +1202,8 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 	 * blocked time (switch-out to waking). */
 	if (!within_bounds(wakeup ? blocked : total))
 		goto done;
+	if (events)
+		send_off_cpu_event(entry, now);
 	if (stack_sample_percent < 100) {
 		struct wt_thread_key thread = {
 			.tgid = entry->target.tgid,

@@ -104,7 +104,7 @@ struct wt_off_cpu {
 	struct wt_task_key target;
 	struct wt_waker_key waker;
 	__u32 sampled;   /* stacks taken: the event goes into the chains */
-	__u32 reserved;
+	__u32 state;     /* the task state at switch-out (TASK_RUNNING: preempted) */
 };
 
 struct wt_chain_key {
@@ -179,7 +179,8 @@ struct wt_thread_key {
 #define WT_DROP_HOP_COLLISION 12    /* chain_depth > 1: another level holds the level's id */
 #define WT_DROP_CHILD_FILTER_FULL 13 /* follow_children: a new child process did not fit the pid filter */
 #define WT_DROP_HISTOGRAM_MAP_FULL 14 /* histograms: a period found the histogram map full */
-#define WT_DROP_NR 15
+#define WT_DROP_OFF_CPU_EVENT 15  /* events: the off_cpu_events ring was full, an event was lost */
+#define WT_DROP_NR 16
 
 /* Sent to user space the first time a process shows up in a captured user stack. */
 struct wt_process_event {
@@ -228,6 +229,23 @@ struct wt_period_event {
 struct wt_exec_event {
 	__u32 type;        /* WT_EVENT_EXEC */
 	__u32 tgid;
+};
+
+/*
+ * Config::events: every off-CPU period of a traced thread, as it ends, in
+ * the `off_cpu_events` ring buffer (a ring of its own, read by the caller's
+ * thread: one that stops reading loses events, counted, and slows nothing).
+ * The stacks are ids into the `stacks` map, as in the chain keys; user
+ * space copies each id's frames the first time it meets it.
+ */
+struct wt_off_cpu_event {
+	__u64 switch_out_ns;
+	__u64 waking_ns;   /* 0: no waking seen */
+	__u64 switch_in_ns;
+	struct wt_task_key target;
+	struct wt_waker_key waker;
+	__u32 state;       /* the target's task state at switch-out */
+	__u32 reserved;
 };
 
 #endif /* WAKETRACE_ABI_H */

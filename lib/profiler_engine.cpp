@@ -12,6 +12,7 @@
 #include <memory>
 #include <unordered_set>
 
+#include "assemble/event_stream.hpp"
 #include "assemble/profile_builder.hpp"
 #include "capture/chain_growth.hpp"
 #include "capture/descriptors.hpp"
@@ -71,6 +72,10 @@ void validate(const Config& config) {
                             config.offcpu ? "offcpu" : "wakeup"));
     if (config.offcpu && config.no_waker_user_stacks)
         invalid("no_waker_user_stacks has no wakers to leave out with offcpu");
+    if (config.events && config.dwarf_stack_bytes)
+        invalid(
+            "events and dwarf_stack_bytes cannot be combined yet: --dwarf user stacks are named "
+            "only once unwound, after the period's event");
     if (config.cgroups.size() > kMaxCgroups)
         invalid(fmt::format("cgroups lists {} cgroups; at most {} can be traced at once",
                             config.cgroups.size(), kMaxCgroups));
@@ -101,6 +106,7 @@ struct ProfilerEngine::Impl {
     std::unique_ptr<ChainGrowth> growth;
     std::unique_ptr<RingReader> process_reader;
     std::unique_ptr<RingReader> stack_event_reader;  // --dwarf mode only
+    std::unique_ptr<EventStream> events;             // Config::events only
     // Symbol tables loading while tracing; cancelled when a new start() or
     // the profiler's end comes first.
     std::unique_ptr<BackgroundPreparation> preparation;
@@ -197,6 +203,9 @@ void ProfilerEngine::start() {
         *capture, impl.config.max_chains,
         impl.config.stack_sample_percent < 100 ? impl.config.max_off_cpu_threads : 1,
         impl.config.stack_storage_size, impl.config.log);
+    std::unique_ptr<EventStream> events;
+    if (impl.config.events)
+        events = std::make_unique<EventStream>(capture->off_cpu_events_fd(), *growth, impl.symbolizer);
     // Every library thread is started, and has left itself out, before the
     // program attaches. The previous run's preparation goes first: two would
     // only contend for the symbolizer.
@@ -205,7 +214,9 @@ void ProfilerEngine::start() {
         std::make_unique<BackgroundPreparation>(impl.symbolizer, impl.config.pids, on_library_thread);
     capture->attach();
     impl.symbolizer.forget_runs_before(run);
-    // Replaced before the capture: the old growth reads the old capture.
+    // Replaced before the capture: the old growth reads the old capture,
+    // and the old events the old growth.
+    impl.events = std::move(events);
     impl.growth = std::move(growth);
     impl.process_reader = std::move(process_reader);
     impl.stack_event_reader = std::move(stack_event_reader);
@@ -281,6 +292,10 @@ Profile ProfilerEngine::drain() {
 // The stacks moved out of the kernel map, --dwarf's snapshots and unwound
 // stacks that no record still to be read names (decode/record_references.hpp).
 ForgetOutcome ProfilerEngine::forget_unreferenced_records(Impl& impl) noexcept {
+    // Events still in their ring name stacks and processes that no record
+    // scan can see without taking the events from their reader.
+    if (impl.events)
+        return {};
     try {
         ForgetOutcome forgot =
             forget_unreferenced(*impl.capture, *impl.growth, impl.event_chains.get(),
@@ -298,6 +313,8 @@ ForgetOutcome ProfilerEngine::forget_unreferenced_records(Impl& impl) noexcept {
 // Once the drained frames are named: the exited processes the scan found no
 // record naming, and the files nothing used for kKeptDrains drains.
 void ProfilerEngine::forget_after_naming(Impl& impl, const ForgetOutcome& forgot) noexcept {
+    if (impl.events)  // as above: the events not yet read may need them
+        return;
     try {
         impl.symbolizer.forget_processes(forgot.exited_processes);
         for (const ProcessRegistry::Exited& process : forgot.exited_processes)
@@ -314,6 +331,19 @@ void ProfilerEngine::forget_after_naming(Impl& impl, const ForgetOutcome& forgot
     } catch (...) {
         // Out of memory: kept for now, the next drain tries again.
     }
+}
+
+size_t ProfilerEngine::read_events(std::vector<OffCpuEvent>& out, size_t max, int timeout_ms) {
+    if (!impl_->events)
+        throw Error(EINVAL, impl_->config.events ? "no events: the profiler was never started"
+                                                 : "no events: the profiler was not configured with events");
+    return impl_->events->read(out, max, timeout_ms);
+}
+
+int ProfilerEngine::events_fd() const { return impl_->events ? impl_->events->poll_fd() : -1; }
+
+std::vector<Frame> ProfilerEngine::event_frames(StackId id, uint32_t tgid, bool kernel) {
+    return impl_->events ? impl_->events->frames(id, tgid, kernel) : std::vector<Frame>{};
 }
 
 ProfilerEngine::Retained ProfilerEngine::retained() const {

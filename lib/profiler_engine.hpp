@@ -20,10 +20,13 @@
 // engines are independent (they share no state and may run at once).
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "waketrace/config.hpp"
 #include "waketrace/error.hpp"
+#include "waketrace/events.hpp"
 #include "waketrace/profile.hpp"
 
 namespace waketrace::detail {
@@ -80,6 +83,26 @@ public:
         size_t perf_maps = 0;          // processes whose JIT symbols were read
     };
     Retained retained() const;
+
+    // Config::events: the off-CPU periods that ended since the last call,
+    // oldest first: appends up to `max` to `out` and returns how many. When
+    // none waits, waits up to `timeout_ms` (0: returns at once; -1: until
+    // one comes) -- an event may wait up to 50 ms in the kernel's ring
+    // before a reader is woken for it. Events that find the ring full are
+    // lost, counted in Losses::off_cpu_events. After stop() the events
+    // still in the ring can be read. Throws Error (EINVAL) unless started
+    // with Config::events.
+    // Thread safety: read_events(), events_fd() and event_frames() may be
+    // called from one other thread while this one uses the engine, but
+    // not during start() or the engine's destruction.
+    size_t read_events(std::vector<OffCpuEvent>& out, size_t max, int timeout_ms);
+    // Readable (poll's POLLIN) when a batch of events waits; an event loop
+    // should still call read_events() every 50 ms or so. -1 without events.
+    int events_fd() const;
+    // The named frames of a stack of an event read so far (innermost
+    // first): `tgid` is the event's target's or waker's process for a user
+    // stack (ignored for kernel stacks). Empty for an id < 0.
+    std::vector<Frame> event_frames(StackId id, uint32_t tgid, bool kernel);
     // A parsed file or file copy unused for this many drains is forgotten,
     // unless a remembered process maps it.
     static constexpr uint64_t kKeptDrains = 2;

@@ -241,6 +241,8 @@ int wt_profile_extra_losses(const wt_profile* profile, wt_extra_losses* out) {
         out->untraced_children = losses.untraced_children;
         if (sz >= offsetof(wt_extra_losses, histogram_map_full) + sizeof(out->histogram_map_full))
             out->histogram_map_full = losses.histogram_map_full;  // since 0.4
+        if (sz >= offsetof(wt_extra_losses, off_cpu_events) + sizeof(out->off_cpu_events))
+            out->off_cpu_events = losses.off_cpu_events;  // since 0.5
         return 0;
     });
 }

@@ -246,13 +246,14 @@ wt_profile* pack_profile(const Profile& profile) {
     auto* frames = reinterpret_cast<wt_frame*>(block + frames_at);
     auto* details = reinterpret_cast<FrameDetails*>(block + details_at);
     const Losses& losses = profile.losses;
-    new (block) BlockHeader{frames,
-                            details,
-                            nr_frames,
-                            ExtraLosses{losses.chain_states_full, losses.hop_map_full, losses.hop_collisions,
-                                        losses.untraced_children, losses.histogram_map_full},
-                            nullptr,
-                            profile.mode};
+    new (block)
+        BlockHeader{frames,
+                    details,
+                    nr_frames,
+                    ExtraLosses{losses.chain_states_full, losses.hop_map_full, losses.hop_collisions,
+                                losses.untraced_children, losses.histogram_map_full, losses.off_cpu_events},
+                    nullptr,
+                    profile.mode};
     Packer packer{Arena(block + kHeaderSize), FrameSlots(frames, details)};
     wt_profile* packed = pack_into(packer, profile);
     reinterpret_cast<BlockHeader*>(block)->histograms = packer.histograms;

@@ -33,6 +33,7 @@ struct ExtraLosses {
     uint64_t hop_collisions;
     uint64_t untraced_children;
     uint64_t histogram_map_full;
+    uint64_t off_cpu_events;
 };
 
 // Throws std::bad_alloc. Release with free_profile().

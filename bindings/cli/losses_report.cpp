@@ -80,6 +80,9 @@ void report_losses(std::FILE* out, const Losses& losses, const Config& config) {
            "another waker level hashed to the same id; those chains end in [waker's wait lost]");
     report(out, losses.untraced_children, "child processes not traced: the pid filter was full",
            "trace fewer processes at once, or trace system-wide and filter the report");
+    report(out, losses.off_cpu_events, "off-CPU events lost: their ring buffer was full",
+           fmt::format("rerun with a larger {}; the periods are still in the chains",
+                       option_for("events_ring_bytes")));
     report(out, losses.histogram_map_full, "periods missing from their chain's histogram: its map was full",
            rerun_with("max_chains", config.max_chains) + "; the periods are still in the chains' times");
 }

@@ -316,6 +316,10 @@ void bind_losses(py::module_& module) {
             "histogram_map_full", [](const Losses& l) { return l.histogram_map_full; },
             "histograms: periods missing from their chain's histogram (its map was\n"
             "full; raise max_chains). They are still in the chain's times.")
+        .def_property_readonly(
+            "off_cpu_events", [](const Losses& l) { return l.off_cpu_events; },
+            "events: events lost because their ring buffer was full (the reader fell\n"
+            "behind; raise events_ring_bytes). The periods are still in the chains.")
         .def_property_readonly("total", &Losses::total)
         .def("__repr__", [](const Losses& l) {
             return fmt::format(
@@ -323,11 +327,11 @@ void bind_losses(py::module_& module) {
                 "chain_map_full={} missed_switch_outs={} process_events={} thread_map_full={} "
                 "user_stack_events={} period_events={} missed_switch_ins={} skipped_runs={} "
                 "chain_states_full={} hop_map_full={} hop_collisions={} untraced_children={} "
-                "histogram_map_full={}>",
+                "histogram_map_full={} off_cpu_events={}>",
                 l.total(), l.stack_collisions, l.stack_map_full, l.stack_errors, l.chain_map_full,
                 l.missed_switch_outs, l.process_events, l.thread_map_full, l.user_stack_events,
                 l.period_events, l.missed_switch_ins, l.skipped_runs, l.chain_states_full, l.hop_map_full,
-                l.hop_collisions, l.untraced_children, l.histogram_map_full);
+                l.hop_collisions, l.untraced_children, l.histogram_map_full, l.off_cpu_events);
         });
 }
 

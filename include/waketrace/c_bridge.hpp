@@ -252,6 +252,7 @@ inline Losses losses_from(const wt_profile& profile) {
     out.hop_collisions = extra_losses.hop_collisions;
     out.untraced_children = extra_losses.untraced_children;
     out.histogram_map_full = extra_losses.histogram_map_full;
+    out.off_cpu_events = extra_losses.off_cpu_events;
     return out;
 }
 

@@ -115,6 +115,21 @@ struct Config {
     // second map entry per chain (sized like max_chains) and one more map
     // update per period; off, the program skips it in one branch.
     bool histograms = false;
+    // Also delivers every off-CPU period of a traced thread on its own, as it
+    // ends, with its timestamps and stacks (OffCpuEvent, read with
+    // read_events(); waketrace/events.hpp): for timelines, flight recorders
+    // and other tracers. The chains are summed all the same. Events go
+    // through a ring buffer that the caller's thread reads: while nobody
+    // reads, events that find it full are counted in Losses::off_cpu_events
+    // and the traced threads never wait. Costs a ring record per period.
+    // While events are on, drains forget nothing (no stack, process or
+    // file): events not yet read may still name them. Not with
+    // dwarf_stack_bytes (yet).
+    bool events = false;
+    // The events' ring buffer, bytes: a power of two number of pages, at
+    // most 1 GiB. 0 (the default): room for 32,768 events per CPU, at most
+    // 64 MiB.
+    uint32_t events_ring_bytes = 0;
     // Messages from the profiler and the BPF verifier; nullptr: dropped.
     // Also called from the profiler's own threads while it runs: it must be
     // safe to call from any thread.

@@ -341,6 +341,18 @@ inline constexpr Option table[] = {
         .read_by_bpf()
         .described("keep a log2 histogram of each chain's off-CPU periods and of its runqueue "
                    "waits (microseconds), printed under each chain in the text layout"),
+    WAKETRACE_FLAG_OPTION_(events, WT_OPT_EVENTS)
+        .on_command_line("events", '\0', "")
+        .read_by_bpf()
+        .described("deliver every off-CPU period on its own as it ends: its thread, timestamps, "
+                   "state, waker and stacks (the command prints a line per event as it comes)"),
+    WAKETRACE_OPTION_(events_ring_bytes)
+        .on_command_line("events-ring-size", '\0', "BYTES")
+        .within(1, kMaxDwarfRingBytes)
+        .only(detail::power_of_two_pages)
+        .or_zero("room for 32768 events per CPU, at most 64 MiB")
+        .described("the ring buffer that carries each off-CPU period to the reader of events; "
+                   "events that find it full are counted as lost"),
 };
 
 #undef WAKETRACE_OPTION_

@@ -204,11 +204,14 @@ struct Losses {
     // Config::histograms: periods missing from their chain's histogram (it
     // did not fit the histogram map); they are still in the chain's times.
     uint64_t histogram_map_full = 0;
+    // Config::events: events lost because their ring buffer was full (the
+    // reader fell behind). The periods are still in the chains.
+    uint64_t off_cpu_events = 0;
     uint64_t total() const noexcept {
         return stack_collisions + stack_map_full + stack_errors + chain_map_full + missed_switch_outs +
                process_events + thread_map_full + user_stack_events + period_events + missed_switch_ins +
                skipped_runs + chain_states_full + hop_map_full + hop_collisions + untraced_children +
-               histogram_map_full;
+               histogram_map_full + off_cpu_events;
     }
 };
 

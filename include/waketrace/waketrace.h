@@ -57,6 +57,7 @@ extern "C" {
 #define WT_OPT_HISTOGRAMS (1u << 3) /* latency histograms per chain (wt_chain_histogram, 0.4) */
 #define WT_OPT_OFFCPU (1u << 4) /* offcputime: targets' stacks only, no wakers (0.4) */
 #define WT_OPT_WAKEUP (1u << 5) /* wakeuptime: wakers' stacks only, per woken thread (0.4) */
+#define WT_OPT_EVENTS (1u << 6) /* every off-CPU period also as an event (wt_profiler_read_events, 0.5) */
 
 /* Log levels passed to wt_log_fn */
 #define WT_LOG_DEBUG 0
@@ -113,7 +114,11 @@ struct wt_profiler_opts {
 	                               * wt_waker overlap_ns and blocked_stacks), up to N wakers (0.3) */
 	uint32_t max_hops;            /* distinct waker levels kept for chain_depth > 1; 0: 16384
 	                               * (0.3) */
-	uint8_t reserved[44];         /* zero */
+	uint32_t events_ring_bytes;   /* with WT_OPT_EVENTS: the events' ring buffer, a power of
+	                               * two number of pages up to 1 GiB (events that find it
+	                               * full are counted in wt_extra_losses); 0: 32768 events
+	                               * per CPU, at most 64 MiB (0.5) */
+	uint8_t reserved[40];         /* zero */
 };
 
 /* Why a stack has no frames (wt_stack.status) */
@@ -341,6 +346,9 @@ struct wt_extra_losses {
 	 * map was full); still in the chain's times. Since 0.4: an older
 	 * library leaves it 0. */
 	uint64_t histogram_map_full;
+	/* WT_OPT_EVENTS: events lost to a full ring buffer (the reader fell
+	 * behind); the periods are still in the chains. Since 0.5. */
+	uint64_t off_cpu_events;
 };
 
 /* Fills `out` (out->sz set by the caller) with `profile`'s extra losses.

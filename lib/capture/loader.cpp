@@ -3,6 +3,7 @@
 
 #include "capture/cgroup_filter.hpp"
 #include "capture/dwarf_ring.hpp"
+#include "capture/off_cpu_event_ring.hpp"
 #include "capture/rodata_options.hpp"
 
 #include <bpf/bpf.h>
@@ -120,6 +121,8 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     rodata->task_stack_size = features.task_stack_size;
     const uint32_t ring_bytes = dwarf_ring_bytes(config);
     rodata->ring_wakeup_bytes = dwarf_ring_wakeup_bytes(ring_bytes);
+    const uint32_t event_ring_bytes = off_cpu_event_ring_bytes(config);
+    rodata->events_wakeup_bytes = off_cpu_event_wakeup_bytes(event_ring_bytes);
     rodata->walk_user_frames_here = features.task_pt_regs;
     rodata->current_task_btf = features.task_pt_regs;  // its helper came with 5.11, before 5.15's
     set_rodata_options(skel_->obj, rodata, sizeof(*rodata), config);
@@ -172,6 +175,8 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
           "sizing the histogram map");
     check(bpf_map__set_max_entries(maps->process_events, 256 * 1024), "sizing the ring buffer");
     check(bpf_map__set_max_entries(maps->stack_events, ring_bytes), "sizing the stack event ring buffer");
+    check(bpf_map__set_max_entries(maps->off_cpu_events, event_ring_bytes),
+          "sizing the off-CPU event ring buffer");
 }
 
 void BpfCapture::load(const Config& config) {
@@ -490,5 +495,6 @@ uint64_t BpfCapture::skipped_runs() const {
 int BpfCapture::process_events_fd() const { return bpf_map__fd(skel_->maps.process_events); }
 
 int BpfCapture::stack_events_fd() const { return bpf_map__fd(skel_->maps.stack_events); }
+int BpfCapture::off_cpu_events_fd() const { return bpf_map__fd(skel_->maps.off_cpu_events); }
 
 }  // namespace waketrace::detail

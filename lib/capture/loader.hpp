@@ -105,6 +105,8 @@ public:
     int process_events_fd() const;
     // --dwarf mode's user stack snapshots and periods (wt_*_event records).
     int stack_events_fd() const;
+    // Config::events: every off-CPU period (wt_off_cpu_event records).
+    int off_cpu_events_fd() const;
     bool uses_tp_btf() const noexcept { return tp_btf_; }
     // Config::chain_depth > 1: the program keeps hop records.
     bool deep_chains() const noexcept { return deep_chains_; }

@@ -9,6 +9,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "waketrace/events.hpp"
+
 namespace waketrace::detail {
 namespace {
 
@@ -181,18 +183,11 @@ DecodedChain decode_chain(const wt_chain_key& key, const wt_chain_value& value, 
 
 }  // namespace
 
-StackStatus stack_status(int32_t stack_id) noexcept {
-    if (stack_id >= 0)
-        return StackStatus::ok;
-    switch (stack_id) {
-    case WT_STACK_ID_NOT_CAPTURED: return StackStatus::not_captured;
-    case WT_STACK_ID_IRQ_DROPPED: return StackStatus::irq_dropped;
-    case WT_STACK_ID_NOT_SAMPLED: return StackStatus::not_captured;
-    case -EEXIST: return StackStatus::collision;
-    case -ENOMEM: return StackStatus::map_full;
-    default: return StackStatus::error;
-    }
-}
+// The public header spells the program's values out; they must agree.
+static_assert(WT_STACK_ID_NOT_CAPTURED == -1000 && WT_STACK_ID_IRQ_DROPPED == -1001 &&
+              WT_STACK_ID_NOT_SAMPLED == -1002);
+
+StackStatus stack_status(int32_t stack_id) noexcept { return waketrace::stack_status(stack_id); }
 
 WakerContext waker_context(uint32_t context) noexcept {
     switch (context) {
@@ -222,6 +217,7 @@ Losses to_losses(const DropCounts& drops) noexcept {
     losses.hop_collisions = drops[WT_DROP_HOP_COLLISION];
     losses.untraced_children = drops[WT_DROP_CHILD_FILTER_FULL];
     losses.histogram_map_full = drops[WT_DROP_HISTOGRAM_MAP_FULL];
+    losses.off_cpu_events = drops[WT_DROP_OFF_CPU_EVENT];
     return losses;
 }
 
