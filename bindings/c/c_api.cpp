@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The exported C functions: thin, each body guarded so that no exception
-// crosses into C. The struct behind the opaque handle holds the C++ objects.
+// crosses into C. The struct behind the opaque handle holds the C++ objects
+// (profiler_handle.hpp); the event stream's functions are in events.cpp.
 #include <algorithm>
 #include <cstddef>
 #include <cstdlib>
@@ -13,20 +14,14 @@
 #include "last_error.hpp"
 #include "options.hpp"
 #include "profile_packing.hpp"
-#include "profiler_engine.hpp"
+#include "profiler_handle.hpp"
 #include "waketrace/c_bridge.hpp"
 #include "waketrace/waketrace.h"
 
 namespace wt = waketrace;
 using wt::c_api::guarded;
 using wt::c_api::guarded_pointer;
-
-struct wt_profiler {
-    wt::Config config;
-    // Made at start, from the config as it is then; kept after stop so its
-    // results stay readable.
-    std::unique_ptr<wt::detail::ProfilerEngine> engine;
-};
+using wt::c_api::started;
 
 namespace {
 
@@ -46,13 +41,6 @@ int add_target(wt_profiler* handle, uint32_t id, std::vector<uint32_t> wt::Confi
         (handle->config.*list).push_back(id);
         return 0;
     });
-}
-
-wt::detail::ProfilerEngine& started(wt_profiler* handle) {
-    require(handle, "profiler");
-    if (!handle->engine)
-        throw wt::Error(EINVAL, "the profiler was never started");
-    return *handle->engine;
 }
 
 // WT_FORMAT_SVG: the widths it opens on come from the format's flags.

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "child_command.hpp"
+#include "event_reader.hpp"
 #include "format/format.hpp"
 #include "losses_report.hpp"
 #include "options.hpp"
@@ -150,8 +151,14 @@ int run(const waketrace::cli::Options& options) {
     std::optional<waketrace::cli::ReportOutput> pprof;
     if (!options.pprof_path.empty())
         pprof.emplace(options.pprof_path);
+    std::optional<waketrace::cli::ReportOutput> perfetto;
+    if (!options.perfetto_path.empty())
+        perfetto.emplace(options.perfetto_path);
 
     waketrace::Config config = options.config;
+    // --events prints them; --perfetto needs them too.
+    const bool print_events = config.events;
+    config.events = print_events || perfetto;
     std::unique_ptr<waketrace::cli::ChildCommand> command;
     if (!options.command.empty()) {
         command = std::make_unique<waketrace::cli::ChildCommand>(options.command);
@@ -183,10 +190,15 @@ int run(const waketrace::cli::Options& options) {
             options.command.empty() ? "" : options.command[0]);
         out.write(header);
     }
+    std::optional<waketrace::cli::EventReader> events;
+    if (config.events)
+        events.emplace(profiler, print_events ? &out : nullptr, perfetto.has_value());
     if (command)
         command->release();
     wait_for_end(signals, options.duration_s, command.get());
     profiler.stop();
+    if (events)
+        events->finish();  // what is left in the ring, after the stop
 
     const waketrace::Profile profile = profiler.results();
     const waketrace::FormatOptions format{options.config.stacks, options.delimiter, options.task_names,
@@ -200,6 +212,10 @@ int run(const waketrace::cli::Options& options) {
         svg->write(waketrace::format_flamegraph_svg(profile, flame_graph_options(options)));
         svg->commit();
     }
+    if (perfetto) {
+        perfetto->write(events->perfetto_trace());
+        perfetto->commit();
+    }
     if (pprof) {
         waketrace::PprofOptions pprof_options;
         pprof_options.stacks = options.config.stacks;
@@ -209,6 +225,10 @@ int run(const waketrace::cli::Options& options) {
     }
     out.commit();
     waketrace::cli::report_losses(stderr, profile.losses, config);
+    if (events && events->events_not_kept())
+        fmt::print(stderr,
+                   "WARNING: {} off-CPU events left out of the Perfetto trace: it holds the first {}\n",
+                   events->events_not_kept(), waketrace::cli::EventReader::kMaxKeptEvents);
     // Like time and strace: the command's status (127 when it could not be
     // run). A command still running when tracing ended was stopped by us.
     return command && command->reap_if_exited() ? command->exit_status() : 0;

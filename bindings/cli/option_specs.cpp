@@ -75,6 +75,10 @@ std::vector<OptionSpec> make_specs() {
         own('\0', "pprof", "FILE", Group::none, Action::pprof,
             "also write the chains to FILE as a pprof profile (gzipped profile.proto), for go tool "
             "pprof, Pyroscope or Parca"));
+    specs.push_back(own('\0', "perfetto", "FILE", Group::none, Action::perfetto,
+                        "also write every off-CPU period to FILE as a Perfetto trace (implies --events, "
+                        "without printing them): a timeline per thread with its blocked and runnable "
+                        "slices, an arrow from each waker, for ui.perfetto.dev"));
     specs.push_back(
         own('v', "verbose", "", Group::none, Action::verbose, "log what the profiler and the BPF loader do"));
     return specs;

@@ -38,6 +38,7 @@ enum class Action {
     svg,
     diff,
     pprof,
+    perfetto,
     verbose,
 };
 

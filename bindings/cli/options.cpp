@@ -222,6 +222,11 @@ private:
                 throw UsageError(fmt::format("option {} needs a file name", spelling));
             options_.pprof_path = std::string(value);
             break;
+        case Action::perfetto:
+            if (value.empty())
+                throw UsageError(fmt::format("option {} needs a file name", spelling));
+            options_.perfetto_path = std::string(value);
+            break;
         }
     }
 
@@ -277,6 +282,13 @@ private:
             throw UsageError("--pprof and --output cannot name the same file");
         if (!options_.pprof_path.empty() && options_.pprof_path == options_.svg_path)
             throw UsageError("--pprof and --svg cannot name the same file");
+        if (!options_.perfetto_path.empty() &&
+            (options_.perfetto_path == options_.output_path || options_.perfetto_path == options_.svg_path ||
+             options_.perfetto_path == options_.pprof_path))
+            throw UsageError("--perfetto names the same file as --output, --svg or --pprof");
+        if ((config.events || !options_.perfetto_path.empty()) && config.dwarf_stack_bytes)
+            throw UsageError(
+                fmt::format("{} and --perfetto cannot be combined with --dwarf yet", option_for("events")));
         // The command's threads are the targets; other filters would hide them.
         if (!options_.command.empty() && (!config.pids.empty() || !config.tids.empty()))
             throw UsageError("--pid and --tid cannot be combined with a command to run");
@@ -288,8 +300,9 @@ private:
             throw UsageError("--diff needs --svg FILE, the differential flame graph to write");
         if (!options_.command.empty() || options_.duration_s)
             throw UsageError("--diff traces nothing: it takes no duration and no command to run");
-        if (!options_.pprof_path.empty())
-            throw UsageError("--diff draws a flame graph only: it writes no --pprof profile");
+        if (!options_.pprof_path.empty() || !options_.perfetto_path.empty())
+            throw UsageError(
+                "--diff draws a flame graph only: it writes no --pprof profile or --perfetto trace");
     }
 
     static void append(std::vector<uint32_t>& to, const std::vector<uint32_t>& ids) {

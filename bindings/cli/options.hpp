@@ -5,7 +5,8 @@
 //     waketrace [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [-U | -K] [-d] [-f]
 //               [OPTIONS of include/waketrace/options.hpp, and --dwarf]
 //               [--per-process | --per-thread] [--thread-totals]
-//               [-o FILE] [--svg FILE] [--pprof FILE] [-v] [duration] [-- COMMAND [ARGS...]]
+//               [-o FILE] [--svg FILE] [--pprof FILE] [--perfetto FILE] [-v] [duration] [-- COMMAND
+//               [ARGS...]]
 //     waketrace --diff BEFORE AFTER --svg FILE
 //
 // (usage_text() has them all.)
@@ -35,6 +36,7 @@ struct Options {
     std::string output_path;                 // -o; empty: standard output
     std::string svg_path;                    // --svg: a flame graph too; empty: none
     std::string pprof_path;                  // --pprof: a pprof profile too; empty: none
+    std::string perfetto_path;               // --perfetto: a Perfetto trace of the events; empty: none
     std::vector<std::string> command;        // after "--"; empty: trace without running anything
     // --diff BEFORE AFTER: compare two folded files into --svg's file, trace nothing.
     std::string diff_before;

@@ -17,9 +17,11 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include <waketrace/config.hpp>
 #include <waketrace/error.hpp>
+#include <waketrace/events.hpp>
 #include <waketrace/options.hpp>
 #include <waketrace/profile.hpp>
 #include <waketrace/waketrace.h>
@@ -102,6 +104,9 @@ struct FreeProfile {
 };
 struct FreeString {
     void operator()(char* string) const noexcept { wt_string_free(string); }
+};
+struct FreeStack {
+    void operator()(wt_stack* stack) const noexcept { wt_stack_free(stack); }
 };
 
 using LogFunction = std::function<void(LogLevel, std::string_view)>;
@@ -253,6 +258,41 @@ inline Losses losses_from(const wt_profile& profile) {
     out.untraced_children = extra_losses.untraced_children;
     out.histogram_map_full = extra_losses.histogram_map_full;
     out.off_cpu_events = extra_losses.off_cpu_events;
+    return out;
+}
+
+// An event of wt_profiler_read_events() (0.5) as C++ values.
+inline OffCpuEvent event_from(const wt_event& event) {
+    auto comm = [](const char(&text)[16]) { return std::string(text, strnlen(text, sizeof(text))); };
+    OffCpuEvent out;
+    out.target = Task{event.target_tid, event.target_tgid, comm(event.target_comm)};
+    out.switch_out_ns = event.switch_out_ns;
+    out.waking_ns = event.waking_ns;
+    out.switch_in_ns = event.switch_in_ns;
+    out.state = event.state;
+    out.waker_context = WakerContext(event.waker_context);
+    out.waker = Task{event.waker_tid, event.waker_tgid, comm(event.waker_comm)};
+    out.waker_outside_filters = (event.waker_flags & WT_WAKER_F_OUTSIDE_FILTERS) != 0;
+    out.target_kernel_stack = event.target_kernel_stack;
+    out.target_user_stack = event.target_user_stack;
+    out.waker_kernel_stack = event.waker_kernel_stack;
+    out.waker_user_stack = event.waker_user_stack;
+    return out;
+}
+
+// A stack of wt_profiler_event_stack(): its frames without source lines
+// (wt_frame_source() reads those from a wt_profile only).
+inline Stack event_stack_from(const wt_stack& stack) {
+    Stack out;
+    out.status = StackStatus(stack.status);
+    out.error = stack.error;
+    for (size_t i = 0; i < stack.nr_frames; ++i) {
+        Frame& copy = out.frames.emplace_back();
+        copy.address = stack.frames[i].address;
+        copy.offset = stack.frames[i].offset;
+        copy.symbol = stack.frames[i].symbol ? stack.frames[i].symbol : "";
+        copy.module = stack.frames[i].module ? stack.frames[i].module : "";
+    }
     return out;
 }
 

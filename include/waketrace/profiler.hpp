@@ -28,10 +28,12 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <waketrace/c_bridge.hpp>
 #include <waketrace/config.hpp>
 #include <waketrace/error.hpp>
+#include <waketrace/events.hpp>
 #include <waketrace/profile.hpp>
 #include <waketrace/waketrace.h>
 
@@ -152,6 +154,41 @@ public:
     CapturedProfile drain() {
         State& state = live_state();
         return CapturedProfile(c_bridge::checked(wt_profiler_drain(state.handle.get())), state.config.stacks);
+    }
+
+    // Config::events (libwaketrace.so 0.5 or later): the off-CPU periods
+    // that ended since the last call, oldest first, at most `max`; when none
+    // waits, waits up to `timeout_ms` (0: not at all, -1: until one comes).
+    // May be called from one other thread while this one runs the profiler,
+    // and after stop() for what is left. Events the kernel's ring had no
+    // room for are counted in Losses::off_cpu_events. Throws Error (EINVAL
+    // without Config::events or before start()).
+    std::vector<OffCpuEvent> read_events(size_t max = 1024, int timeout_ms = 0) {
+        State& state = live_state();
+        std::vector<wt_event> read(max);
+        const int count = c_bridge::checked(
+            wt_profiler_read_events(state.handle.get(), read.data(), sizeof(wt_event), max, timeout_ms));
+        std::vector<OffCpuEvent> events;
+        events.reserve(size_t(count));
+        for (int i = 0; i < count; ++i)
+            events.push_back(c_bridge::event_from(read[size_t(i)]));
+        return events;
+    }
+    // For poll()/epoll: readable when a batch of events waits (read every
+    // 50 ms or so all the same). Throws Error (EINVAL) without events.
+    int events_fd() const {
+        if (!state_)
+            throw Error(EINVAL, "this Profiler was moved from");
+        return c_bridge::checked(wt_profiler_events_fd(state_->handle.get()));
+    }
+    // The frames of an event's stack: the event's target's tgid for
+    // target_user_stack, its waker's for waker_user_stack, kernel for the
+    // kernel stacks. A negative id gives its status and no frames.
+    Stack event_stack(StackId id, uint32_t tgid, bool kernel) {
+        State& state = live_state();
+        const std::unique_ptr<wt_stack, c_bridge::FreeStack> stack(
+            c_bridge::checked(wt_profiler_event_stack(state.handle.get(), id, tgid, kernel ? 1 : 0)));
+        return c_bridge::event_stack_from(*stack);
     }
 
 private:

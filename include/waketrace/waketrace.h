@@ -330,6 +330,62 @@ void wt_profile_free(struct wt_profile *profile);
 int wt_frame_source(const struct wt_profile *profile, const struct wt_frame *frame,
 		    struct wt_source_location *out);
 
+/*
+ * Events (WT_OPT_EVENTS, since 0.5): every off-CPU period of a traced thread
+ * on its own, as it ends. Read them with wt_profiler_read_events() from any
+ * one thread while the profiler runs (and after wt_profiler_stop(), for what
+ * is left); events that find the kernel's ring full are lost, counted in
+ * wt_extra_losses.off_cpu_events, and the traced threads never wait.
+ */
+struct wt_event {
+	uint64_t switch_out_ns;       /* CLOCK_MONOTONIC; + wt_realtime_offset_ns() = CLOCK_REALTIME */
+	uint64_t waking_ns;           /* 0: no waking seen (preempted, or unseen) */
+	uint64_t switch_in_ns;
+	uint32_t target_tid;
+	uint32_t target_tgid;
+	char target_comm[16];         /* NUL-terminated */
+	uint32_t state;               /* task state at switch-out: 0 preempted, 1 S, 2 D, ... */
+	uint32_t waker_context;       /* WT_WAKER_* */
+	uint32_t waker_tid;           /* 0 unless waker_context is WT_WAKER_TASK */
+	uint32_t waker_tgid;
+	char waker_comm[16];          /* "" unless waker_context is WT_WAKER_TASK */
+	uint32_t waker_flags;         /* WT_WAKER_F_* */
+	/* Stacks, by id: >= 0 names a stack for wt_profiler_event_stack() (user
+	 * stacks with the target's or the waker's tgid); < 0 has no frames, and
+	 * wt_stack_id_status() says why. */
+	int32_t target_kernel_stack;
+	int32_t target_user_stack;
+	int32_t waker_kernel_stack;
+	int32_t waker_user_stack;
+	uint8_t reserved[20];
+};
+
+/* Appends up to `capacity` events, oldest first, to `events` (an array of
+ * structs of `event_sz` bytes: sizeof(struct wt_event)); when none waits,
+ * waits up to `timeout_ms` (0: not at all, -1: until one comes; an event may
+ * wait up to 50 ms before a waiting reader sees it). Returns how many, or
+ * -EINVAL (no WT_OPT_EVENTS, never started, a NULL or too small argument),
+ * -EINTR never (a signal ends the wait with what there is). */
+int wt_profiler_read_events(struct wt_profiler *profiler, struct wt_event *events, size_t event_sz,
+			    size_t capacity, int timeout_ms);
+/* A file descriptor for poll()/epoll: readable when a batch of events
+ * waits. Read with a timeout of 50 ms or so all the same: small batches do
+ * not wake it. -EINVAL without events. Valid until the next start or free. */
+int wt_profiler_events_fd(const struct wt_profiler *profiler);
+/* The named frames of stack `stack_id` of an event already read, innermost
+ * first: `tgid` is the process of the event's target (for target_user_stack)
+ * or waker (waker_user_stack), ignored for kernel stacks (`kernel` non-zero).
+ * One malloc'd block: free with wt_stack_free(). A negative id gives its
+ * status and no frames; an id no event named, WT_STACK_ERROR with -ENOENT.
+ * NULL (errno, wt_last_error()) when out of memory or not started. */
+struct wt_stack *wt_profiler_event_stack(struct wt_profiler *profiler, int32_t stack_id, uint32_t tgid,
+					 int kernel);
+void wt_stack_free(struct wt_stack *stack);
+/* Why a stack id has no frames: WT_STACK_* (WT_STACK_OK for ids >= 0). */
+uint32_t wt_stack_id_status(int32_t stack_id);
+/* CLOCK_REALTIME minus CLOCK_MONOTONIC now, nanoseconds. */
+int64_t wt_realtime_offset_ns(void);
+
 /* Loss causes added after 0.2, which struct wt_losses has no room for.
  * Versioned by sz: later causes are added at the end. */
 struct wt_extra_losses {

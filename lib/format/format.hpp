@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "waketrace/config.hpp"
+#include "waketrace/events.hpp"
 #include "waketrace/profile.hpp"
 
 namespace waketrace {
@@ -155,6 +156,14 @@ std::string format_text_header(StackKinds stacks, CaptureMode mode, std::optiona
 // ill-formed sequence as one U+FFFD, following Unicode's "maximal subpart"
 // practice (as Python's bytes.decode("utf-8", "replace") does).
 std::string thread_name(std::string_view comm);
+
+// One off-CPU event (waketrace --events) as a line: its switch-out time in
+// seconds of CLOCK_MONOTONIC, the thread (comm-tid) and its pid, its state
+// at switch-out (R preempted, S, D, else the number), its off-CPU, blocked
+// and runqueue time in microseconds, `blocked_in` (the function it blocked
+// in; "-" when empty) and its waker (comm-tid, "[hardirq]", "[softirq]",
+// "[nmi]", "[preempted]" or "[unseen]"), as key=value fields.
+std::string format_event_line(const OffCpuEvent& event, std::string_view blocked_in);
 
 // The symbol, or "[unknown]" when the frame could not be resolved. An
 // inlined frame ends in "_[i]", the mark flamegraph.pl colours as inlined.

@@ -97,8 +97,12 @@ TEST_CASE("events: every blocking read of a pipe token pass, in order, timed, wi
         CHECK(read->waker.tgid == uint32_t(getpid()));
         CHECK_FALSE(read->waker.comm.empty());
         CHECK(names(engine.event_frames(read->waker_kernel_stack, 0, true), "pipe_write"));
+        // Named as a Profile's stacks are: without the tracing machinery.
+        CHECK_FALSE(names(engine.event_frames(read->target_kernel_stack, 0, true), "bpf_prog_"));
+        CHECK_FALSE(names(engine.event_frames(read->waker_kernel_stack, 0, true), "bpf_prog_"));
         // Frame pointers lose libc's caller, but the leaf is libc's read.
-        const std::vector<wt::Frame> user = engine.event_frames(read->target_user_stack, read->target.tgid, false);
+        const std::vector<wt::Frame> user =
+            engine.event_frames(read->target_user_stack, read->target.tgid, false);
         REQUIRE(!user.empty());
         CHECK(user.front().module.find("libc") != std::string::npos);
         // The writer wrote only after sleeping once the reader was blocked.
