@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "assemble/profile_builder.hpp"
 #include "decode/records.hpp"
 
 namespace waketrace::detail {
@@ -89,7 +90,8 @@ StackId EventStream::keep(int32_t id, uint32_t tgid, bool kernel) {
         return -EEXIST;
     if (!found.found)
         return -ENOENT;
-    KeptStack stack{found.frames, kernel ? ProcessImage{} : symbolizer_.processes().image(tgid), std::nullopt};
+    KeptStack stack{found.frames, kernel ? ProcessImage{} : symbolizer_.processes().image(tgid),
+                    std::nullopt};
     const std::lock_guard<std::mutex> lock(stacks_mutex_);
     if (kernel)
         kernel_stacks_.try_emplace(id, std::move(stack));
@@ -112,7 +114,9 @@ std::optional<InterruptEntry> EventStream::interrupt_in(StackId kernel_stack) {
         addresses = it->second.addresses;
     }
     // Named outside the lock: the first call loads kallsyms.
-    const std::optional<InterruptEntry> entry = innermost_interrupt(symbolizer_.kernel_frames(addresses));
+    std::vector<Frame> frames = symbolizer_.kernel_frames(addresses);
+    strip_tracing_frames(frames);  // as frames() names it: the entry's index is in those
+    const std::optional<InterruptEntry> entry = innermost_interrupt(frames);
     const std::lock_guard<std::mutex> lock(stacks_mutex_);
     kernel_stacks_.at(kernel_stack).interrupt = entry;
     interrupt_named_[kernel_stack] = true;
@@ -141,6 +145,7 @@ std::vector<Frame> EventStream::frames(StackId id, uint32_t tgid, bool kernel) {
         return stack.image ? symbolizer_.user_frames(stack.image, stack.addresses)
                            : symbolizer_.user_frames(tgid, stack.addresses);
     std::vector<Frame> frames = symbolizer_.kernel_frames(stack.addresses);
+    strip_tracing_frames(frames);  // where we looked, not what the task did
     if (stack.interrupt && stack.interrupt->frame_index + 1 < frames.size())
         frames.erase(frames.begin() + std::ptrdiff_t(stack.interrupt->frame_index) + 1, frames.end());
     return frames;

@@ -73,7 +73,7 @@ private:
     mutable std::mutex stacks_mutex_;  // guards the tables below
     std::unordered_map<int32_t, KeptStack> kernel_stacks_;
     std::map<std::pair<uint32_t, int32_t>, KeptStack> user_stacks_;  // by (tgid, id)
-    std::unordered_map<int32_t, bool> interrupt_named_;             // kernel stack ids looked at
+    std::unordered_map<int32_t, bool> interrupt_named_;              // kernel stack ids looked at
 };
 
 }  // namespace waketrace::detail
