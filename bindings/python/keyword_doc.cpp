@@ -116,6 +116,10 @@ What does not fit in a kernel map is counted in Profile.losses
 user_stack_events, period_events for dwarf_ring_bytes): raise the keyword
 that sized it, e.g. max_chains=65536.
 
+With events=True each off-CPU period is also an OffCpuEvent of its own, read
+while the profiler runs (read_events(), events(), events_fd()) and after it
+stops; stack_frames() and event_stacks() name their stacks.
+
 Bad options raise ValueError here (TypeError for a value of the wrong type or
 an unknown keyword); nothing touches the kernel until start(). As a context
 manager it starts on entry and stops on exit; results stay readable

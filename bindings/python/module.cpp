@@ -16,6 +16,12 @@ PYBIND11_MODULE(waketrace, module) {
     for chain in profiler.results().chains:
         print(chain.target.comm, chain.wakers[0].name, chain.blocked_ns, chain.count)
 
+Or each off-CPU period as it ends (events=True), while another thread runs the
+workload and stops the profiler:
+
+    for event in profiler.events():
+        print(event.target.comm, event.waker, event.blocked_ns)
+
 Tracing needs root (or CAP_BPF and CAP_PERFMON). Failures raise ValueError
 (bad options), PermissionError (not privileged), ProcessLookupError (no such
 pid or tid) or OSError with the errno; the message says what to do.)";
@@ -26,6 +32,7 @@ pid or tid) or OSError with the errno; the message says what to do.)";
     waketrace::python::bind_profile(module);
     waketrace::python::bind_profile_pictures(module);
     waketrace::python::bind_profile_pprof(module);
+    waketrace::python::bind_events(module);
     waketrace::python::bind_profiler(module);
     waketrace::python::bind_option_table(module);
 }

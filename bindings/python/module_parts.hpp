@@ -9,12 +9,17 @@
 
 namespace waketrace::python {
 
+class PythonProfiler;  // python_profiler.hpp
+
 void register_error_translator();                       // errors.cpp
 void bind_result_types(pybind11::module_& module);      // result_types.cpp: Frame .. Losses
 void bind_profile(pybind11::module_& module);           // profile.cpp
 void bind_profile_pictures(pybind11::module_& module);  // profile_pictures.cpp: flamegraph(), notebooks
 void bind_profile_pprof(pybind11::module_& module);     // profile_pprof.cpp: pprof()
+void bind_events(pybind11::module_& module);            // events.cpp: OffCpuEvent, stack_status()
 void bind_profiler(pybind11::module_& module);          // profiler.cpp
-void bind_option_table(pybind11::module_& module);      // keyword_doc.cpp: _option_table()
+// events.cpp: Profiler.read_events(), events() ..., called by bind_profiler().
+void bind_profiler_events(pybind11::class_<PythonProfiler>& profiler);
+void bind_option_table(pybind11::module_& module);  // keyword_doc.cpp: _option_table()
 
 }  // namespace waketrace::python

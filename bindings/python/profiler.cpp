@@ -2,67 +2,46 @@
 //
 // waketrace.Profiler: keyword options (config_from_python.hpp), start/stop/results/drain with the GIL
 // released (they load BPF and symbolize: other Python threads, the workload
-// among them, must keep running), and the context manager protocol.
+// among them, must keep running), and the context manager protocol. The
+// event methods are events.cpp's.
 #include <pybind11/stl.h>
 
 #include <memory>
 #include <mutex>
 #include <string>
 
-#include "captured_profile.hpp"
 #include "config_from_python.hpp"
 #include "keyword_doc.hpp"
 #include "module_parts.hpp"
-#include "profiler_engine.hpp"
+#include "python_profiler.hpp"
 
 namespace py = pybind11;
 
 namespace waketrace::python {
-namespace {
 
-// The C++ Profiler wants one caller at a time; with the GIL released, two
-// Python threads could otherwise be inside it at once.
-class PythonProfiler {
-public:
-    explicit PythonProfiler(Config config)
-        : stacks_(config.stacks), profiler_(std::make_unique<detail::ProfilerEngine>(std::move(config))) {}
-    // Python frees this with the GIL held, but the Profiler's end joins its
-    // threads, and one of them may be waiting for the GIL to log: let go of
-    // it first.
-    ~PythonProfiler() {
-        py::gil_scoped_release gil_released;
-        std::lock_guard<std::mutex> one_caller(mutex_);
-        profiler_.reset();
-    }
-    PythonProfiler(const PythonProfiler&) = delete;
-    PythonProfiler& operator=(const PythonProfiler&) = delete;
+PythonProfiler::PythonProfiler(Config config)
+    : stacks_(config.stacks), profiler_(std::make_unique<detail::ProfilerEngine>(std::move(config))) {}
 
-    void start();
-    void stop();
-    bool running();
-    CapturedProfile results();
-    CapturedProfile drain();
-
-private:
-    // Drop the GIL before waiting for the mutex: the log callback takes the
-    // GIL while the mutex is held, so a waiter holding it would deadlock.
-    template <typename Call>
-    auto without_gil(Call call) {
-        py::gil_scoped_release gil_released;
-        std::lock_guard<std::mutex> one_caller(mutex_);
-        return call(*profiler_);
-    }
-
-    const StackKinds stacks_;
-    std::mutex mutex_;
-    std::unique_ptr<detail::ProfilerEngine> profiler_;
-};
+PythonProfiler::~PythonProfiler() {
+    py::gil_scoped_release gil_released;
+    std::lock_guard<std::mutex> one_caller(mutex_);
+    std::lock_guard<std::mutex> no_reader(events_mutex_);
+    profiler_.reset();
+}
 
 void PythonProfiler::start() {
-    without_gil([](detail::ProfilerEngine& p) { p.start(); });
+    py::gil_scoped_release gil_released;
+    std::lock_guard<std::mutex> one_caller(mutex_);
+    // start() replaces the engine's event stream: no reader meanwhile.
+    std::lock_guard<std::mutex> no_reader(events_mutex_);
+    profiler_->start();
+    attached_ = true;
 }
 void PythonProfiler::stop() {
-    without_gil([](detail::ProfilerEngine& p) { p.stop(); });
+    without_gil([this](detail::ProfilerEngine& p) {
+        p.stop();
+        attached_ = false;
+    });
 }
 bool PythonProfiler::running() {
     return without_gil([](detail::ProfilerEngine& p) { return p.running(); });
@@ -76,6 +55,20 @@ CapturedProfile PythonProfiler::drain() {
     return without_gil([this](detail::ProfilerEngine& p) { return CapturedProfile{p.drain(), stacks_}; });
 }
 
+size_t PythonProfiler::read_events(std::vector<OffCpuEvent>& out, size_t max, int timeout_ms) {
+    return events_without_gil([&](detail::ProfilerEngine& p) { return p.read_events(out, max, timeout_ms); });
+}
+
+int PythonProfiler::events_fd() {
+    return events_without_gil([](detail::ProfilerEngine& p) { return p.events_fd(); });
+}
+
+std::vector<Frame> PythonProfiler::event_frames(StackId id, uint32_t tgid, bool kernel) {
+    return events_without_gil([&](detail::ProfilerEngine& p) { return p.event_frames(id, tgid, kernel); });
+}
+
+namespace {
+
 std::unique_ptr<PythonProfiler> make_profiler(const py::kwargs& keywords) {
     return std::make_unique<PythonProfiler>(config_from_python(keywords));
 }
@@ -85,8 +78,8 @@ std::unique_ptr<PythonProfiler> make_profiler(const py::kwargs& keywords) {
 void bind_profiler(py::module_& module) {
     // pybind11 keeps the pointer: the text must outlive the module.
     static const std::string doc = profiler_doc();
-    py::class_<PythonProfiler>(module, "Profiler", doc.c_str())
-        .def(py::init(&make_profiler))
+    py::class_<PythonProfiler> profiler(module, "Profiler", doc.c_str());
+    profiler.def(py::init(&make_profiler))
         .def("start", &PythonProfiler::start,
              "Loads and attaches the BPF program. PermissionError without CAP_BPF and CAP_PERFMON,\n"
              "ProcessLookupError for a pid or tid that does not exist, OSError otherwise.")
@@ -110,6 +103,7 @@ void bind_profiler(py::module_& module) {
         .def("__repr__", [](PythonProfiler& profiler) {
             return profiler.running() ? "<Profiler running>" : "<Profiler stopped>";
         });
+    bind_profiler_events(profiler);
 }
 
 }  // namespace waketrace::python

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Latency histograms per chain (histograms=True) from Python: a writer
-sleeps 1.4 ms and 24 ms in turn before each byte it writes to a pipe, so the
+sleeps 1.2 ms and 24 ms in turn before each byte it writes to a pipe, so the
 reader's one chain has half its periods in the bucket of each length; the
 DataFrame's percentile columns must say the same as the chain's histogram."""
 import math
@@ -14,7 +14,7 @@ from ci_rule import require_root
 from workloads import PipeTokenPass, counted_rounds, describe, has_frame
 
 ROUNDS = 30
-SHORT_S, LONG_S = 0.0014, 0.024
+SHORT_S, LONG_S = 0.0012, 0.024
 
 
 def bucket_of(us):
@@ -63,7 +63,10 @@ def histogram_run():
     return profile, chains[0]
 
 
-@pytest.mark.precise_timing  # a 1.4 ms sleep must end inside its log2 bucket (under 2 ms)
+# A 1.2 ms sleep must end inside its log2 bucket (under 2.048 ms), after the
+# writer's polls of the reader's wchan (up to 0.2 ms here) and the wake-up:
+# 1.4 ms left too little room on a host whose sleeps overshoot (2026-12-03).
+@pytest.mark.precise_timing
 def test_the_periods_land_in_the_buckets_of_their_lengths(histogram_run):
     profile, chain = histogram_run
     histogram = chain.histogram
