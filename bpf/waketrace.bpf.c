@@ -80,6 +80,9 @@ const volatile bool events = false;
 /* The events' reader is woken only once this many bytes wait (see
  * off_cpu_event_flags()). */
 const volatile __u64 events_wakeup_bytes = 0;
+/* Config::trigger_blocked_ms in ns (0: none): an event off CPU this long is
+ * marked, and its reader woken at once (a flight recorder's trigger). */
+const volatile __u64 trigger_blocked_ns = 0;
 /* Frame-pointer walks done here rather than by bpf_get_stack (needs
  * bpf_task_pt_regs, 5.15+); see walk_user_frames(). */
 const volatile bool walk_user_frames_here = true;
@@ -1151,6 +1154,7 @@ static __always_inline void send_period(const struct wt_chain_key *key, __u64 to
 static __always_inline void send_off_cpu_event(const struct wt_off_cpu *entry, __u64 now)
 {
 	struct wt_off_cpu_event *event = bpf_ringbuf_reserve(&off_cpu_events, sizeof(*event), 0);
+	bool trigger = trigger_blocked_ns && now - entry->switch_out_ns >= trigger_blocked_ns;
 
 	if (!event) {
 		count_drop(WT_DROP_OFF_CPU_EVENT);
@@ -1164,8 +1168,8 @@ static __always_inline void send_off_cpu_event(const struct wt_off_cpu *entry, _
 	if (event->waker.context == WT_CTX_NONE && !offcpu)
 		event->waker.context = WT_CTX_UNSEEN;
 	event->state = entry->state;
-	event->reserved = 0;
-	bpf_ringbuf_submit(event, off_cpu_event_flags());
+	event->flags = trigger ? WT_OFF_CPU_EVENT_TRIGGER : 0;
+	bpf_ringbuf_submit(event, trigger ? BPF_RB_FORCE_WAKEUP : off_cpu_event_flags());
 }
 
 /* Config::min_block_us and max_block_us, inclusive. */

@@ -245,7 +245,10 @@ struct wt_off_cpu_event {
 	struct wt_task_key target;
 	struct wt_waker_key waker;
 	__u32 state;       /* the target's task state at switch-out */
-	__u32 reserved;
+	__u32 flags;       /* WT_OFF_CPU_EVENT_* */
 };
+
+/* wt_off_cpu_event.flags */
+#define WT_OFF_CPU_EVENT_TRIGGER 1 /* off CPU for at least Config::trigger_blocked_ms */
 
 #endif /* WAKETRACE_ABI_H */

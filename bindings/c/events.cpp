@@ -56,6 +56,7 @@ wt_event to_c(const wt::OffCpuEvent& event) {
     out.waker_tgid = event.waker.tgid;
     copy_comm(out.waker_comm, event.waker.comm);
     out.waker_flags = event.waker_outside_filters ? WT_WAKER_F_OUTSIDE_FILTERS : 0;
+    out.flags = event.triggered ? WT_EVENT_F_TRIGGERED : 0;
     out.target_kernel_stack = event.target_kernel_stack;
     out.target_user_stack = event.target_user_stack;
     out.waker_kernel_stack = event.waker_kernel_stack;

@@ -12,8 +12,9 @@ constexpr int kWaitMs = 100;
 
 }  // namespace
 
-EventReader::EventReader(detail::ProfilerEngine& profiler, ReportOutput* lines, bool keep)
-    : profiler_(profiler), lines_(lines), keep_(keep), thread_([this] { run(); }) {}
+EventReader::EventReader(detail::ProfilerEngine& profiler, ReportOutput* lines, bool keep,
+                         FlightRecorder* recorder)
+    : profiler_(profiler), lines_(lines), keep_(keep), recorder_(recorder), thread_([this] { run(); }) {}
 
 EventReader::~EventReader() {
     stopping_ = true;
@@ -35,6 +36,8 @@ void EventReader::run() noexcept {
 
 void EventReader::take(std::vector<OffCpuEvent>& batch) {
     for (OffCpuEvent& event : batch) {
+        if (recorder_)
+            recorder_->add(event);
         if (lines_) {
             const std::vector<Frame> kernel = profiler_.event_frames(event.target_kernel_stack, 0, true);
             const std::vector<Frame> user =
@@ -49,6 +52,8 @@ void EventReader::take(std::vector<OffCpuEvent>& batch) {
             ++not_kept_;
     }
     batch.clear();
+    if (recorder_)
+        recorder_->settle(false);
 }
 
 void EventReader::finish() {
@@ -60,6 +65,8 @@ void EventReader::finish() {
     std::vector<OffCpuEvent> batch;
     while (profiler_.read_events(batch, kBatch, 0) != 0)
         take(batch);
+    if (recorder_)
+        recorder_->settle(true);
 }
 
 std::string EventReader::perfetto_trace() {

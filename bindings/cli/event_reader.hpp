@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "flight_recorder.hpp"
 #include "profiler_engine.hpp"
 #include "report_output.hpp"
 #include "waketrace/events.hpp"
@@ -25,8 +26,9 @@ public:
 
     // Starts reading `profiler`'s events (it was started with
     // Config::events). `lines`: where to print each as it comes, or null;
-    // `keep`: keep them for perfetto_trace().
-    EventReader(detail::ProfilerEngine& profiler, ReportOutput* lines, bool keep);
+    // `keep`: keep them for perfetto_trace(); `recorder`: give each to it
+    // (--trigger-blocked), or null.
+    EventReader(detail::ProfilerEngine& profiler, ReportOutput* lines, bool keep, FlightRecorder* recorder);
     ~EventReader();
     EventReader(const EventReader&) = delete;
     EventReader& operator=(const EventReader&) = delete;
@@ -45,6 +47,7 @@ private:
     detail::ProfilerEngine& profiler_;
     ReportOutput* lines_;
     bool keep_;
+    FlightRecorder* recorder_;
     std::vector<OffCpuEvent> kept_;
     uint64_t not_kept_ = 0;
     std::atomic<bool> stopping_{false};

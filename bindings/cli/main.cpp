@@ -156,9 +156,9 @@ int run(const waketrace::cli::Options& options) {
         perfetto.emplace(options.perfetto_path);
 
     waketrace::Config config = options.config;
-    // --events prints them; --perfetto needs them too.
+    // --events prints them; --perfetto and --trigger-blocked need them too.
     const bool print_events = config.events;
-    config.events = print_events || perfetto;
+    config.events = print_events || perfetto || config.trigger_blocked_ms;
     std::unique_ptr<waketrace::cli::ChildCommand> command;
     if (!options.command.empty()) {
         command = std::make_unique<waketrace::cli::ChildCommand>(options.command);
@@ -190,9 +190,13 @@ int run(const waketrace::cli::Options& options) {
             options.command.empty() ? "" : options.command[0]);
         out.write(header);
     }
+    std::optional<waketrace::cli::FlightRecorder> recorder;
+    if (config.trigger_blocked_ms)
+        recorder.emplace(profiler, options.trigger_dir, options.trigger_window_s);
     std::optional<waketrace::cli::EventReader> events;
     if (config.events)
-        events.emplace(profiler, print_events ? &out : nullptr, perfetto.has_value());
+        events.emplace(profiler, print_events ? &out : nullptr, perfetto.has_value(),
+                       recorder ? &*recorder : nullptr);
     if (command)
         command->release();
     wait_for_end(signals, options.duration_s, command.get());
@@ -225,6 +229,9 @@ int run(const waketrace::cli::Options& options) {
     }
     out.commit();
     waketrace::cli::report_losses(stderr, profile.losses, config);
+    if (recorder && recorder->incidents_skipped())
+        fmt::print(stderr, "WARNING: {} stalls not written: at most {} a minute are\n",
+                   recorder->incidents_skipped(), waketrace::cli::FlightRecorder::kMaxDumpsPerMinute);
     if (events && events->events_not_kept())
         fmt::print(stderr,
                    "WARNING: {} off-CPU events left out of the Perfetto trace: it holds the first {}\n",

@@ -79,6 +79,12 @@ std::vector<OptionSpec> make_specs() {
                         "also write every off-CPU period to FILE as a Perfetto trace (implies --events, "
                         "without printing them): a timeline per thread with its blocked and runnable "
                         "slices, an arrow from each waker, for ui.perfetto.dev"));
+    specs.push_back(own('\0', "trigger-window", "SECONDS", Group::none, Action::trigger_window,
+                        "with --trigger-blocked: the seconds of events kept and written with each stall "
+                        "(default 5)"));
+    specs.push_back(own('\0', "trigger-dir", "DIR", Group::none, Action::trigger_dir,
+                        "with --trigger-blocked: where each stall's waketrace-stall-N.txt and .pftrace "
+                        "go (default: the current directory)"));
     specs.push_back(
         own('v', "verbose", "", Group::none, Action::verbose, "log what the profiler and the BPF loader do"));
     return specs;

@@ -39,6 +39,8 @@ enum class Action {
     diff,
     pprof,
     perfetto,
+    trigger_dir,
+    trigger_window,
     verbose,
 };
 

@@ -222,6 +222,12 @@ private:
                 throw UsageError(fmt::format("option {} needs a file name", spelling));
             options_.pprof_path = std::string(value);
             break;
+        case Action::trigger_dir:
+            if (value.empty())
+                throw UsageError(fmt::format("option {} needs a directory", spelling));
+            options_.trigger_dir = std::string(value);
+            break;
+        case Action::trigger_window: options_.trigger_window_s = parse_duration(value); break;
         case Action::perfetto:
             if (value.empty())
                 throw UsageError(fmt::format("option {} needs a file name", spelling));
@@ -286,9 +292,10 @@ private:
             (options_.perfetto_path == options_.output_path || options_.perfetto_path == options_.svg_path ||
              options_.perfetto_path == options_.pprof_path))
             throw UsageError("--perfetto names the same file as --output, --svg or --pprof");
-        if ((config.events || !options_.perfetto_path.empty()) && config.dwarf_stack_bytes)
-            throw UsageError(
-                fmt::format("{} and --perfetto cannot be combined with --dwarf yet", option_for("events")));
+        if ((config.events || !options_.perfetto_path.empty() || config.trigger_blocked_ms) &&
+            config.dwarf_stack_bytes)
+            throw UsageError(fmt::format("{}, --perfetto and {} cannot be combined with --dwarf yet",
+                                         option_for("events"), option_for("trigger_blocked_ms")));
         // The command's threads are the targets; other filters would hide them.
         if (!options_.command.empty() && (!config.pids.empty() || !config.tids.empty()))
             throw UsageError("--pid and --tid cannot be combined with a command to run");

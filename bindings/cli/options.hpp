@@ -5,8 +5,8 @@
 //     waketrace [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [-U | -K] [-d] [-f]
 //               [OPTIONS of include/waketrace/options.hpp, and --dwarf]
 //               [--per-process | --per-thread] [--thread-totals]
-//               [-o FILE] [--svg FILE] [--pprof FILE] [--perfetto FILE] [-v] [duration] [-- COMMAND
-//               [ARGS...]]
+//               [-o FILE] [--svg FILE] [--pprof FILE] [--perfetto FILE] [--trigger-window SECONDS]
+//               [--trigger-dir DIR] [-v] [duration] [-- COMMAND [ARGS...]]
 //     waketrace --diff BEFORE AFTER --svg FILE
 //
 // (usage_text() has them all.)
@@ -37,6 +37,8 @@ struct Options {
     std::string svg_path;                    // --svg: a flame graph too; empty: none
     std::string pprof_path;                  // --pprof: a pprof profile too; empty: none
     std::string perfetto_path;               // --perfetto: a Perfetto trace of the events; empty: none
+    std::string trigger_dir = ".";           // --trigger-dir: where --trigger-blocked writes
+    double trigger_window_s = 5;             // --trigger-window: the seconds of events it keeps
     std::vector<std::string> command;        // after "--"; empty: trace without running anything
     // --diff BEFORE AFTER: compare two folded files into --svg's file, trace nothing.
     std::string diff_before;

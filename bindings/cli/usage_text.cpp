@@ -131,8 +131,8 @@ std::string usage_text(std::string_view program) {
         fmt::format("usage: {} [-h] [-p PID[,PID..] | -t TID[,TID..] | -u | -k] [--cgroup PATH]\n", program);
     text += indent + "[-U | -K] [-d] [-f]\n";
     text += indent + synopsis_middle(indent.size()) + '\n';
-    text += indent + "[-o FILE] [--svg FILE] [--pprof FILE] [--perfetto FILE] [-v]\n";
-    text += indent + "[duration]\n";
+    text += indent + "[-o FILE] [--svg FILE] [--pprof FILE] [--perfetto FILE]\n";
+    text += indent + "[--trigger-window SECONDS] [--trigger-dir DIR] [-v] [duration]\n";
     text += indent + "[-- COMMAND [ARGS...]]\n";
     text += fmt::format("       {} --diff BEFORE AFTER --svg FILE\n", program);
     text += R"(

@@ -273,6 +273,7 @@ inline OffCpuEvent event_from(const wt_event& event) {
     out.waker_context = WakerContext(event.waker_context);
     out.waker = Task{event.waker_tid, event.waker_tgid, comm(event.waker_comm)};
     out.waker_outside_filters = (event.waker_flags & WT_WAKER_F_OUTSIDE_FILTERS) != 0;
+    out.triggered = (event.flags & WT_EVENT_F_TRIGGERED) != 0;
     out.target_kernel_stack = event.target_kernel_stack;
     out.target_user_stack = event.target_user_stack;
     out.waker_kernel_stack = event.waker_kernel_stack;

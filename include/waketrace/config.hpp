@@ -130,6 +130,11 @@ struct Config {
     // most 1 GiB. 0 (the default): room for 32,768 events per CPU, at most
     // 64 MiB.
     uint32_t events_ring_bytes = 0;
+    // With events: an event off CPU for at least this many milliseconds is
+    // marked OffCpuEvent::triggered, decided in the kernel, and its reader
+    // is woken for it at once (waketrace --trigger-blocked, a flight
+    // recorder). 0: none. Without events it has nothing to mark.
+    uint32_t trigger_blocked_ms = 0;
     // Messages from the profiler and the BPF verifier; nullptr: dropped.
     // Also called from the profiler's own threads while it runs: it must be
     // safe to call from any thread.

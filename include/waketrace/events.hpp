@@ -58,6 +58,10 @@ struct OffCpuEvent {
     // A task the filters (pids, tids, cgroups, thread kind) do not trace:
     // still who woke the target.
     bool waker_outside_filters = false;
+    // Off CPU for at least Config::trigger_blocked_ms: decided in the
+    // kernel at switch-in, which also wakes the reader at once for it (a
+    // flight recorder's trigger).
+    bool triggered = false;
     StackId target_kernel_stack = -1;
     StackId target_user_stack = -1;
     StackId waker_kernel_stack = -1;

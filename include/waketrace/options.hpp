@@ -353,6 +353,11 @@ inline constexpr Option table[] = {
         .or_zero("room for 32768 events per CPU, at most 64 MiB")
         .described("the ring buffer that carries each off-CPU period to the reader of events; "
                    "events that find it full are counted as lost"),
+    WAKETRACE_OPTION_(trigger_blocked_ms)
+        .on_command_line("trigger-blocked", '\0', "MS")
+        .described("with events, mark every period off CPU for at least this many milliseconds, "
+                   "decided in the kernel (the command keeps the last seconds of events and writes "
+                   "them, with that wait's wake chain, whenever one ends); 0: none"),
 };
 
 #undef WAKETRACE_OPTION_

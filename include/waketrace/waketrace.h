@@ -118,7 +118,9 @@ struct wt_profiler_opts {
 	                               * two number of pages up to 1 GiB (events that find it
 	                               * full are counted in wt_extra_losses); 0: 32768 events
 	                               * per CPU, at most 64 MiB (0.5) */
-	uint8_t reserved[40];         /* zero */
+	uint32_t trigger_blocked_ms;  /* with WT_OPT_EVENTS: wt_event.flags has WT_EVENT_F_TRIGGERED
+	                               * for a period off CPU this long or longer; 0: never (0.5) */
+	uint8_t reserved[36];         /* zero */
 };
 
 /* Why a stack has no frames (wt_stack.status) */
@@ -350,6 +352,7 @@ struct wt_event {
 	uint32_t waker_tgid;
 	char waker_comm[16];          /* "" unless waker_context is WT_WAKER_TASK */
 	uint32_t waker_flags;         /* WT_WAKER_F_* */
+	uint32_t flags;               /* WT_EVENT_F_* */
 	/* Stacks, by id: >= 0 names a stack for wt_profiler_event_stack() (user
 	 * stacks with the target's or the waker's tgid); < 0 has no frames, and
 	 * wt_stack_id_status() says why. */
@@ -357,8 +360,11 @@ struct wt_event {
 	int32_t target_user_stack;
 	int32_t waker_kernel_stack;
 	int32_t waker_user_stack;
-	uint8_t reserved[20];
+	uint8_t reserved[16];
 };
+
+/* wt_event.flags */
+#define WT_EVENT_F_TRIGGERED (1u << 0) /* off CPU for at least trigger_blocked_ms */
 
 /* Appends up to `capacity` events, oldest first, to `events` (an array of
  * structs of `event_sz` bytes: sizeof(struct wt_event)); when none waits,

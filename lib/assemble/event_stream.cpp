@@ -37,6 +37,7 @@ OffCpuEvent EventStream::convert(const wt_off_cpu_event& record) {
     event.waking_ns = record.waking_ns;
     event.switch_in_ns = record.switch_in_ns;
     event.state = record.state;
+    event.triggered = (record.flags & WT_OFF_CPU_EVENT_TRIGGER) != 0;
     const uint32_t tgid = record.target.tgid;
     event.target_kernel_stack = keep(record.target.kernel_stack_id, tgid, true);
     event.target_user_stack = keep(record.target.user_stack_id, tgid, false);

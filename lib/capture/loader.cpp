@@ -123,6 +123,7 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     rodata->ring_wakeup_bytes = dwarf_ring_wakeup_bytes(ring_bytes);
     const uint32_t event_ring_bytes = off_cpu_event_ring_bytes(config);
     rodata->events_wakeup_bytes = off_cpu_event_wakeup_bytes(event_ring_bytes);
+    rodata->trigger_blocked_ns = uint64_t(config.trigger_blocked_ms) * 1'000'000;
     rodata->walk_user_frames_here = features.task_pt_regs;
     rodata->current_task_btf = features.task_pt_regs;  // its helper came with 5.11, before 5.15's
     set_rodata_options(skel_->obj, rodata, sizeof(*rodata), config);

@@ -225,7 +225,7 @@ private:
 // wakers), one per interrupt kind that woke someone.
 class Tracks {
 public:
-    // `events` in time order, so that "first seen" means first in time.
+    // `events` in time order, so that "last seen" means last in time.
     explicit Tracks(const std::vector<const OffCpuEvent*>& events) {
         for (const OffCpuEvent* event : events) {
             meet(event->target);
@@ -293,13 +293,18 @@ private:
     };
     struct Thread {
         uint32_t tgid = 0;
-        std::string comm;  // the first seen
+        std::string comm;  // the last seen
         uint64_t uuid = 0;
     };
 
+    // A thread is named as last seen: threads name themselves once started
+    // (pthread_setname_np), and a process's main thread after its exec, so
+    // the first name seen is often its parent's.
     void meet(const Task& task) {
-        if (threads_.try_emplace(task.tid, Thread{task.tgid, task.comm, 0}).second)
-            processes_.try_emplace(task.tgid, Process{task.comm, 0});
+        Thread& thread = threads_.try_emplace(task.tid, Thread{task.tgid, task.comm, 0}).first->second;
+        thread.tgid = task.tgid;
+        thread.comm = task.comm;
+        processes_.try_emplace(task.tgid, Process{task.comm, 0});
     }
 
     std::string process_name(uint32_t tgid, const Process& process) const {

@@ -43,9 +43,9 @@ struct EventTrace {
 
 // The events as one serialized perfetto.protos.Trace (bytes, not text):
 //
-// - a track per thread, under its process's, named by its comm (a process
-//   by the comm of its thread whose tid is the pid, else by the first comm
-//   seen); wakers outside the filters get tracks too;
+// - a track per thread, under its process's, named by its last comm seen (a
+//   process by that of its thread whose tid is the pid, else by the first
+//   comm seen); wakers outside the filters get tracks too;
 // - on it, per event, a "blocked" slice from switch-out to waking, named by
 //   blocked_slice_name() and carrying the thread's stacks (kernel below
 //   user) and its state ("S (sleeping)", "D (uninterruptible)" or the
