@@ -39,6 +39,7 @@ public:
     // The kept events as a Perfetto trace (after finish()).
     std::string perfetto_trace();
     uint64_t events_not_kept() const { return not_kept_; }
+    size_t events_kept() const { return kept_.size(); }
 
 private:
     void take(std::vector<OffCpuEvent>& batch);

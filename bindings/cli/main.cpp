@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -217,7 +218,17 @@ int run(const waketrace::cli::Options& options) {
         svg->commit();
     }
     if (perfetto) {
-        perfetto->write(events->perfetto_trace());
+        const size_t kept = events->events_kept();
+        const auto began = std::chrono::steady_clock::now();
+        const std::string trace = events->perfetto_trace();
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+        if (options.verbose && kept)
+            fmt::print(stderr,
+                       "waketrace: Perfetto trace of {} events: {} bytes ({:.1f} an event), made in {:.1f} ms "
+                       "({:.0f} events/s, naming stacks included)\n",
+                       kept, trace.size(), double(trace.size()) / double(kept), seconds * 1e3,
+                       double(kept) / seconds);
+        perfetto->write(trace);
         perfetto->commit();
     }
     if (pprof) {
