@@ -291,7 +291,7 @@ static __always_inline __u64 stack_event_flags(void)
 }
 
 /* As stack_event_flags(), for the events' ring: the caller's thread reads it
- * in batches (lib/capture/off_cpu_event_reader.cpp). */
+ * in batches (lib/capture/off_cpu_event_ring.cpp). */
 static __always_inline __u64 off_cpu_event_flags(void)
 {
 	return bpf_ringbuf_query(&off_cpu_events, BPF_RB_AVAIL_DATA) >= events_wakeup_bytes

@@ -117,6 +117,17 @@ struct ProfilerEngine::Impl {
     uint64_t drained_at_ns = 0;
     DropCounts drained_drops{};
     uint64_t drained_moves = 0;
+    EventStream::StackLosses drained_event_losses{};
+
+    // The stacks events could not keep (EventStream::stack_losses) since
+    // `since`, into the profile's losses.
+    void add_event_losses(Losses& losses, const EventStream::StackLosses& since) const {
+        if (!events)
+            return;
+        const EventStream::StackLosses now = events->stack_losses();
+        losses.stack_collisions += now.collisions - since.collisions;
+        losses.stack_errors += now.missing - since.missing;
+    }
 
     uint64_t now_or_stop_ns() const { return running ? monotonic_ns() : stop_ns; }
 };
@@ -226,6 +237,7 @@ void ProfilerEngine::start() {
     impl.start_ns = impl.drained_at_ns = monotonic_ns();
     impl.drained_drops = {};
     impl.drained_moves = 0;
+    impl.drained_event_losses = {};
     impl.preparation = std::move(preparation);
     if (impl.config.log)
         impl.config.log(LogLevel::info, fmt::format("attached to sched_switch and sched_waking ({})",
@@ -258,6 +270,7 @@ Profile ProfilerEngine::results() {
                       capture_mode(impl.config), impl.symbolizer);
     profile.duration_ns = impl.now_or_stop_ns() - impl.start_ns;
     profile.chain_map_moves = impl.growth->moves();
+    impl.add_event_losses(profile.losses, {});
     return profile;
 }
 
@@ -282,6 +295,9 @@ Profile ProfilerEngine::drain() {
                       capture_mode(impl.config), impl.symbolizer);
     profile.duration_ns = now_ns - impl.drained_at_ns;
     profile.chain_map_moves = moves - impl.drained_moves;
+    impl.add_event_losses(profile.losses, impl.drained_event_losses);
+    if (impl.events)
+        impl.drained_event_losses = impl.events->stack_losses();
     impl.drained_at_ns = now_ns;
     impl.drained_moves = moves;
     impl.drained_drops = drops;
@@ -334,9 +350,12 @@ void ProfilerEngine::forget_after_naming(Impl& impl, const ForgetOutcome& forgot
 }
 
 size_t ProfilerEngine::read_events(std::vector<OffCpuEvent>& out, size_t max, int timeout_ms) {
-    if (!impl_->events)
-        throw Error(EINVAL, impl_->config.events ? "no events: the profiler was never started"
-                                                 : "no events: the profiler was not configured with events");
+    if (!impl_->events) {
+        if (impl_->config.events)
+            throw Error(EINVAL, "no events: the profiler was never started");
+        throw Error(EINVAL, "no events: the profiler was not configured with events",
+                    Hint{"events", "to read events"});
+    }
     return impl_->events->read(out, max, timeout_ms);
 }
 

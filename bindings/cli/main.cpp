@@ -221,13 +221,15 @@ int run(const waketrace::cli::Options& options) {
         const size_t kept = events->events_kept();
         const auto began = std::chrono::steady_clock::now();
         const std::string trace = events->perfetto_trace();
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
         if (options.verbose && kept)
-            fmt::print(stderr,
-                       "waketrace: Perfetto trace of {} events: {} bytes ({:.1f} an event), made in {:.1f} ms "
-                       "({:.0f} events/s, naming stacks included)\n",
-                       kept, trace.size(), double(trace.size()) / double(kept), seconds * 1e3,
-                       double(kept) / seconds);
+            fmt::print(
+                stderr,
+                "waketrace: Perfetto trace of {} events: {} bytes ({:.1f} an event), made in {:.1f} ms "
+                "({:.0f} events/s, naming stacks included)\n",
+                kept, trace.size(), double(trace.size()) / double(kept), seconds * 1e3,
+                double(kept) / seconds);
         perfetto->write(trace);
         perfetto->commit();
     }

@@ -87,10 +87,11 @@ StackId EventStream::keep(int32_t id, uint32_t tgid, bool kernel) {
             return id;
     }
     const StackArchive::Lookup found = growth_.stack(id);
-    if (found.collision)
-        return -EEXIST;
-    if (!found.found)
-        return -ENOENT;
+    if (found.collision || !found.found) {
+        const std::lock_guard<std::mutex> lock(stacks_mutex_);
+        ++(found.collision ? stack_losses_.collisions : stack_losses_.missing);
+        return found.collision ? -EEXIST : -ENOENT;
+    }
     KeptStack stack{found.frames, kernel ? ProcessImage{} : symbolizer_.processes().image(tgid),
                     std::nullopt};
     const std::lock_guard<std::mutex> lock(stacks_mutex_);
@@ -110,7 +111,7 @@ std::optional<InterruptEntry> EventStream::interrupt_in(StackId kernel_stack) {
         const auto it = kernel_stacks_.find(kernel_stack);
         if (it == kernel_stacks_.end())
             return std::nullopt;
-        if (interrupt_named_.count(kernel_stack))
+        if (it->second.interrupt_looked_for)
             return it->second.interrupt;
         addresses = it->second.addresses;
     }
@@ -119,8 +120,9 @@ std::optional<InterruptEntry> EventStream::interrupt_in(StackId kernel_stack) {
     strip_tracing_frames(frames);  // as frames() names it: the entry's index is in those
     const std::optional<InterruptEntry> entry = innermost_interrupt(frames);
     const std::lock_guard<std::mutex> lock(stacks_mutex_);
-    kernel_stacks_.at(kernel_stack).interrupt = entry;
-    interrupt_named_[kernel_stack] = true;
+    KeptStack& kept = kernel_stacks_.at(kernel_stack);
+    kept.interrupt = entry;
+    kept.interrupt_looked_for = true;
     return entry;
 }
 
@@ -150,6 +152,11 @@ std::vector<Frame> EventStream::frames(StackId id, uint32_t tgid, bool kernel) {
     if (stack.interrupt && stack.interrupt->frame_index + 1 < frames.size())
         frames.erase(frames.begin() + std::ptrdiff_t(stack.interrupt->frame_index) + 1, frames.end());
     return frames;
+}
+
+EventStream::StackLosses EventStream::stack_losses() const {
+    const std::lock_guard<std::mutex> lock(stacks_mutex_);
+    return stack_losses_;
 }
 
 size_t EventStream::kept_stacks() const {

@@ -46,14 +46,25 @@ public:
     // Distinct stacks kept so far (for tests and stats).
     size_t kept_stacks() const;
 
+    // Stacks events named that could not be kept, since the start: an id
+    // found to have held two stacks (-EEXIST), or found nowhere (-ENOENT;
+    // not expected, since drains forget nothing while events are on).
+    // Counted in Losses::stack_collisions and stack_errors.
+    struct StackLosses {
+        uint64_t collisions = 0;
+        uint64_t missing = 0;
+    };
+    StackLosses stack_losses() const;
+
 private:
     struct KeptStack {
         std::vector<uint64_t> addresses;
         ProcessImage image;  // user stacks: the process as the event found it
         // Waker kernel stacks: where an interrupt entered, if one did
-        // (named once, when first kept); frames() ends the stack there, as
-        // a Profile's waker stacks end.
+        // (named once, when first met as a waker's); frames() ends the
+        // stack there, as a Profile's waker stacks end.
         std::optional<InterruptEntry> interrupt;
+        bool interrupt_looked_for = false;
     };
 
     OffCpuEvent convert(const wt_off_cpu_event& record);
@@ -73,7 +84,7 @@ private:
     mutable std::mutex stacks_mutex_;  // guards the tables below
     std::unordered_map<int32_t, KeptStack> kernel_stacks_;
     std::map<std::pair<uint32_t, int32_t>, KeptStack> user_stacks_;  // by (tgid, id)
-    std::unordered_map<int32_t, bool> interrupt_named_;              // kernel stack ids looked at
+    StackLosses stack_losses_;
 };
 
 }  // namespace waketrace::detail

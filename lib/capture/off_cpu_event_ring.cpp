@@ -23,6 +23,10 @@ constexpr uint64_t kRecordHeaderBytes = 8;  // BPF_RINGBUF_HDR_SZ
 // take_record() returns this to stop libbpf once a batch is full; the
 // record it was given has been taken (libbpf moves past it first).
 constexpr int kBatchFull = -1;
+// The most one read takes: the batch's room is reserved up front (the
+// callback may not allocate), so a caller's huge `max` must not reserve
+// gigabytes.
+constexpr size_t kMostPerRead = size_t(1) << 16;
 
 }  // namespace
 
@@ -71,6 +75,7 @@ int OffCpuEventRing::take_record(void* self, void* data, size_t size) noexcept {
 }
 
 size_t OffCpuEventRing::consume(std::vector<wt_off_cpu_event>& out, size_t max) {
+    max = std::min(max, kMostPerRead);
     const size_t before = out.size();
     out.reserve(before + max);
     batch_ = &out;

@@ -32,7 +32,7 @@ public:
     OffCpuEventRing(const OffCpuEventRing&) = delete;
     OffCpuEventRing& operator=(const OffCpuEventRing&) = delete;
 
-    // Appends up to `max` events to `out`, oldest first. When none waits,
+    // Appends up to `max` events (at most 65,536) to `out`, oldest first. When none waits,
     // waits up to `timeout_ms` (0: not at all, -1: for ever) for the first
     // ones. The program wakes readers only per batch, so a wait looks at
     // the ring every kPollSliceMs too: an event waits at most that long.
