@@ -25,6 +25,7 @@
 #include "decode/record_references.hpp"
 #include "decode/records.hpp"
 #include "decode/snapshot_unwinding.hpp"
+#include "format/perfetto_trace.hpp"
 #include "symbolize/background_preparation.hpp"
 #include "symbolize/symbolizer.hpp"
 #include "waketrace/options.hpp"
@@ -363,6 +364,14 @@ int ProfilerEngine::events_fd() const { return impl_->events ? impl_->events->po
 
 std::vector<Frame> ProfilerEngine::event_frames(StackId id, uint32_t tgid, bool kernel) {
     return impl_->events ? impl_->events->frames(id, tgid, kernel) : std::vector<Frame>{};
+}
+
+std::string ProfilerEngine::perfetto_trace(std::vector<OffCpuEvent> events) {
+    EventTrace trace;
+    trace.events = std::move(events);
+    trace.frames = [this](StackId id, uint32_t tgid, bool kernel) { return event_frames(id, tgid, kernel); };
+    trace.realtime_offset_ns = realtime_offset_ns();
+    return format_perfetto_trace(trace);
 }
 
 ProfilerEngine::Retained ProfilerEngine::retained() const {

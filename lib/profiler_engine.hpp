@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "waketrace/config.hpp"
@@ -103,6 +104,10 @@ public:
     // first): `tgid` is the event's target's or waker's process for a user
     // stack (ignored for kernel stacks). Empty for an id < 0.
     std::vector<Frame> event_frames(StackId id, uint32_t tgid, bool kernel);
+    // Events read from this profiler as a Perfetto trace (bytes; see
+    // format/perfetto_trace.hpp for what it shows), their stacks named
+    // through event_frames(). Thread safety as event_frames().
+    std::string perfetto_trace(std::vector<OffCpuEvent> events);
     // A parsed file or file copy unused for this many drains is forgotten,
     // unless a remembered process maps it.
     static constexpr uint64_t kKeptDrains = 2;

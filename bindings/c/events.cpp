@@ -12,6 +12,7 @@
 
 #include "last_error.hpp"
 #include "profiler_handle.hpp"
+#include "waketrace/c_bridge.hpp"
 #include "waketrace/events.hpp"
 #include "waketrace/waketrace.h"
 
@@ -35,34 +36,6 @@ static_assert(int(wt::StackStatus::ok) == WT_STACK_OK &&
               int(wt::StackStatus::collision) == WT_STACK_COLLISION &&
               int(wt::StackStatus::map_full) == WT_STACK_MAP_FULL &&
               int(wt::StackStatus::error) == WT_STACK_ERROR);
-
-void copy_comm(char (&out)[16], const std::string& comm) {
-    const size_t length = std::min(comm.size(), sizeof(out) - 1);
-    std::memcpy(out, comm.data(), length);
-    std::memset(out + length, 0, sizeof(out) - length);
-}
-
-wt_event to_c(const wt::OffCpuEvent& event) {
-    wt_event out{};
-    out.switch_out_ns = event.switch_out_ns;
-    out.waking_ns = event.waking_ns;
-    out.switch_in_ns = event.switch_in_ns;
-    out.target_tid = event.target.tid;
-    out.target_tgid = event.target.tgid;
-    copy_comm(out.target_comm, event.target.comm);
-    out.state = event.state;
-    out.waker_context = uint32_t(event.waker_context);
-    out.waker_tid = event.waker.tid;
-    out.waker_tgid = event.waker.tgid;
-    copy_comm(out.waker_comm, event.waker.comm);
-    out.waker_flags = event.waker_outside_filters ? WT_WAKER_F_OUTSIDE_FILTERS : 0;
-    out.flags = event.triggered ? WT_EVENT_F_TRIGGERED : 0;
-    out.target_kernel_stack = event.target_kernel_stack;
-    out.target_user_stack = event.target_user_stack;
-    out.waker_kernel_stack = event.waker_kernel_stack;
-    out.waker_user_stack = event.waker_user_stack;
-    return out;
-}
 
 // One malloc'd block: the wt_stack, its frames, then their strings.
 wt_stack* pack_stack(wt::StackStatus status, int error, const std::vector<wt::Frame>& frames) {
@@ -117,7 +90,7 @@ int wt_profiler_read_events(wt_profiler* handle, wt_event* events, size_t event_
         char* slot = reinterpret_cast<char*>(events);
         for (const wt::OffCpuEvent& event : read) {
             std::memset(slot, 0, event_sz);
-            const wt_event converted = to_c(event);
+            const wt_event converted = wt::c_bridge::event_to_c(event);
             std::memcpy(slot, &converted, sizeof(converted));
             slot += event_sz;
         }
@@ -145,6 +118,38 @@ wt_stack* wt_profiler_event_stack(wt_profiler* handle, int32_t stack_id, uint32_
         if (frames.empty())
             return pack_stack(wt::StackStatus::error, -ENOENT, {});
         return pack_stack(wt::StackStatus::ok, 0, frames);
+    });
+}
+
+char* wt_profiler_perfetto_trace(wt_profiler* handle, const wt_event* events, size_t event_sz, size_t count,
+                                 size_t* size) {
+    return guarded_pointer([&]() -> char* {
+        wt::detail::ProfilerEngine& engine = started(handle);
+        if (!size)
+            throw wt::Error(EINVAL, "size is NULL");
+        if (count && !events)
+            throw wt::Error(EINVAL, "events is NULL");
+        if (event_sz < sizeof(wt_event))
+            throw wt::Error(EINVAL,
+                            "event_sz (" + std::to_string(event_sz) + ") is smaller than struct wt_event");
+        if (engine.events_fd() < 0)
+            throw wt::Error(EINVAL, "the profiler was not created with WT_OPT_EVENTS");
+        std::vector<wt::OffCpuEvent> unpacked;
+        unpacked.reserve(count);
+        const char* slot = reinterpret_cast<const char*>(events);
+        for (size_t i = 0; i < count; ++i, slot += event_sz) {
+            wt_event event;
+            std::memcpy(&event, slot, sizeof(event));
+            unpacked.push_back(wt::c_bridge::event_from(event));
+        }
+        const std::string trace = engine.perfetto_trace(std::move(unpacked));
+        char* bytes = static_cast<char*>(std::malloc(trace.size() + 1));
+        if (!bytes)
+            throw std::bad_alloc();
+        std::memcpy(bytes, trace.data(), trace.size());
+        bytes[trace.size()] = '\0';
+        *size = trace.size();
+        return bytes;
     });
 }
 

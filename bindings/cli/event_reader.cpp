@@ -2,7 +2,7 @@
 #include "event_reader.hpp"
 
 #include "format/format.hpp"
-#include "format/perfetto_trace.hpp"
+#include "format/perfetto_trace.hpp"  // blocked_slice_name
 
 namespace waketrace::cli {
 namespace {
@@ -69,14 +69,6 @@ void EventReader::finish() {
         recorder_->settle(true);
 }
 
-std::string EventReader::perfetto_trace() {
-    detail::EventTrace trace;
-    trace.events = std::move(kept_);
-    trace.frames = [this](StackId id, uint32_t tgid, bool kernel) {
-        return profiler_.event_frames(id, tgid, kernel);
-    };
-    trace.realtime_offset_ns = realtime_offset_ns();
-    return detail::format_perfetto_trace(trace);
-}
+std::string EventReader::perfetto_trace() { return profiler_.perfetto_trace(std::move(kept_)); }
 
 }  // namespace waketrace::cli

@@ -126,14 +126,8 @@ void FlightRecorder::write_incident() {
     for (const OffCpuEvent& event : events)
         text += format_event_line(event, blocked_in(event));
 
-    detail::EventTrace trace;
-    trace.events = events;
-    trace.frames = [this](StackId id, uint32_t tgid, bool kernel) {
-        return profiler_.event_frames(id, tgid, kernel);
-    };
-    trace.realtime_offset_ns = realtime_offset_ns();
     ReportOutput perfetto(base + ".pftrace");
-    perfetto.write(detail::format_perfetto_trace(trace));
+    perfetto.write(profiler_.perfetto_trace(events));
     perfetto.commit();
     // Last, so that a reader of the text finds the trace already there.
     text += fmt::format("written_ns={}\n", monotonic_ns());

@@ -284,6 +284,31 @@ void bind_profiler_events(py::class_<PythonProfiler>& profiler) {
             "read so far: tgid is the pid of the event's target (or waker) for a user\n"
             "stack, ignored for a kernel stack. [] for an id < 0 or one no event named.\n"
             "Symbolizes with the GIL released.")
+        .def(
+            "perfetto_trace",
+            [](PythonProfiler& p, std::vector<OffCpuEvent> events, const py::object& path) -> py::object {
+                require_events(p);
+                py::bytes bytes(p.perfetto_trace(std::move(events)));
+                if (path.is_none())
+                    return std::move(bytes);
+                // Python's own open(), as Profile.pprof() does: any path
+                // type, and its OSError.
+                py::object file = py::module_::import("builtins").attr("open")(path, "wb");
+                try {
+                    file.attr("write")(bytes);
+                } catch (...) {
+                    file.attr("close")();
+                    throw;
+                }
+                file.attr("close")();
+                return py::none();
+            },
+            py::arg("events"), py::arg("path") = py::none(),
+            "Events read from this profiler as a Perfetto trace, for ui.perfetto.dev\n"
+            "and trace processor (what waketrace --perfetto writes): a track per thread\n"
+            "with its blocked, runnable and running slices, an arrow from each waker,\n"
+            "the stacks named. Returns the bytes, or writes them to path and returns\n"
+            "None. ValueError unless started with events=True.")
         .def("event_stacks", &event_stacks, py::arg("event"),
              "The four stacks of an event, named: a dict from \"target_kernel_stack\",\n"
              "\"target_user_stack\", \"waker_kernel_stack\" and \"waker_user_stack\" to a list\n"

@@ -67,6 +67,10 @@ std::vector<Frame> PythonProfiler::event_frames(StackId id, uint32_t tgid, bool 
     return events_without_gil([&](detail::ProfilerEngine& p) { return p.event_frames(id, tgid, kernel); });
 }
 
+std::string PythonProfiler::perfetto_trace(std::vector<OffCpuEvent> events) {
+    return events_without_gil([&](detail::ProfilerEngine& p) { return p.perfetto_trace(std::move(events)); });
+}
+
 namespace {
 
 std::unique_ptr<PythonProfiler> make_profiler(const py::kwargs& keywords) {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "captured_profile.hpp"
@@ -41,6 +42,7 @@ public:
     size_t read_events(std::vector<OffCpuEvent>& out, size_t max, int timeout_ms);
     int events_fd();
     std::vector<Frame> event_frames(StackId id, uint32_t tgid, bool kernel);
+    std::string perfetto_trace(std::vector<OffCpuEvent> events);
     // running, without waiting for mutex_ (results() may hold it
     // for long): for the event readers' "stopped and empty" test. Turns
     // false only once the engine has detached, so no event can follow.

@@ -281,6 +281,35 @@ inline OffCpuEvent event_from(const wt_event& event) {
     return out;
 }
 
+// The other way, for wt_profiler_perfetto_trace() (and the library's own
+// wt_profiler_read_events()).
+inline wt_event event_to_c(const OffCpuEvent& event) {
+    auto comm = [](char(&out)[16], const std::string& text) {
+        const size_t length = std::min(text.size(), sizeof(out) - 1);
+        std::memcpy(out, text.data(), length);
+        std::memset(out + length, 0, sizeof(out) - length);
+    };
+    wt_event out{};
+    out.switch_out_ns = event.switch_out_ns;
+    out.waking_ns = event.waking_ns;
+    out.switch_in_ns = event.switch_in_ns;
+    out.target_tid = event.target.tid;
+    out.target_tgid = event.target.tgid;
+    comm(out.target_comm, event.target.comm);
+    out.state = event.state;
+    out.waker_context = uint32_t(event.waker_context);
+    out.waker_tid = event.waker.tid;
+    out.waker_tgid = event.waker.tgid;
+    comm(out.waker_comm, event.waker.comm);
+    out.waker_flags = event.waker_outside_filters ? WT_WAKER_F_OUTSIDE_FILTERS : 0;
+    out.flags = event.triggered ? WT_EVENT_F_TRIGGERED : 0;
+    out.target_kernel_stack = event.target_kernel_stack;
+    out.target_user_stack = event.target_user_stack;
+    out.waker_kernel_stack = event.waker_kernel_stack;
+    out.waker_user_stack = event.waker_user_stack;
+    return out;
+}
+
 // A stack of wt_profiler_event_stack(): its frames without source lines
 // (wt_frame_source() reads those from a wt_profile only).
 inline Stack event_stack_from(const wt_stack& stack) {

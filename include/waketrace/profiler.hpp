@@ -191,6 +191,21 @@ public:
         return c_bridge::event_stack_from(*stack);
     }
 
+    // Events read from this Profiler as a Perfetto trace (bytes, to write to
+    // a .pftrace file for ui.perfetto.dev), as waketrace --perfetto writes
+    // it. Throws Error (EINVAL without events, ENOMEM).
+    std::string perfetto_trace(const std::vector<OffCpuEvent>& events) {
+        State& state = live_state();
+        std::vector<wt_event> packed;
+        packed.reserve(events.size());
+        for (const OffCpuEvent& event : events)
+            packed.push_back(c_bridge::event_to_c(event));
+        size_t size = 0;
+        const std::unique_ptr<char, c_bridge::FreeString> bytes(c_bridge::checked(wt_profiler_perfetto_trace(
+            state.handle.get(), packed.data(), sizeof(wt_event), packed.size(), &size)));
+        return std::string(bytes.get(), size);
+    }
+
 private:
     struct State {
         Config config;

@@ -387,6 +387,14 @@ int wt_profiler_events_fd(const struct wt_profiler *profiler);
 struct wt_stack *wt_profiler_event_stack(struct wt_profiler *profiler, int32_t stack_id, uint32_t tgid,
 					 int kernel);
 void wt_stack_free(struct wt_stack *stack);
+/* `count` events read from this profiler (an array of structs of `event_sz`
+ * bytes) as a Perfetto trace, for ui.perfetto.dev and trace processor: a
+ * track per thread with its blocked, runnable and running slices, a flow
+ * from each waker, the stacks named (what waketrace --perfetto writes).
+ * Bytes, not text: *size says how many. Free with wt_string_free(). NULL
+ * (errno, wt_last_error()) without events, or out of memory. */
+char *wt_profiler_perfetto_trace(struct wt_profiler *profiler, const struct wt_event *events, size_t event_sz,
+				 size_t count, size_t *size);
 /* Why a stack id has no frames: WT_STACK_* (WT_STACK_OK for ids >= 0). */
 uint32_t wt_stack_id_status(int32_t stack_id);
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC now, nanoseconds. */

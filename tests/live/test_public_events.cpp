@@ -93,6 +93,12 @@ TEST_CASE("public API events: read_events() from a thread of its own gets every 
     for (std::vector<wt::OffCpuEvent> rest; !(rest = profiler.read_events(64, 0)).empty();)
         events.insert(events.end(), rest.begin(), rest.end());
     check_pipe_reads(events, work, profiler.results().profile().losses, profiler);
+    // As a Perfetto trace (tests/tool reads one with Perfetto's schema):
+    // protobuf keeps strings as they are, so the names are in the bytes.
+    const std::string trace = profiler.perfetto_trace(events);
+    CHECK(trace.size() > events.size() * 20);
+    CHECK(trace.find("pipe_read") != std::string::npos);
+    CHECK(trace.find("wakes ") != std::string::npos);
 }
 
 TEST_CASE("public API events: an event loop polls events_fd() and reads what is ready") {

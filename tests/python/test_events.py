@@ -7,6 +7,7 @@ chains count it. A reader that does not read loses events, counted; and a
 wait for events lets the other Python threads run, and Ctrl-C end it."""
 import errno
 import os
+import re
 import selectors
 import signal
 import sys
@@ -17,6 +18,7 @@ import pytest
 
 import waketrace
 from ci_rule import require_root
+from perfetto_schema import decode_trace, unknown_fields
 from workloads import PipeTokenPass, WorkerThread, counted_rounds, describe, has_frame
 
 ROUNDS = 20
@@ -138,6 +140,30 @@ def test_the_chains_count_the_same_reads(pipe_events):
               and chain.wakers[0].context != "preempted"]
     assert sum(chain.count for chain in chains) == len(reads), describe(profile)
     assert sum(chain.blocked_ns for chain in chains) == sum(read.blocked_ns for read in reads)
+
+
+def test_the_events_as_a_perfetto_trace_read_with_perfettos_schema(pipe_events, tmp_path):
+    profiler, events, _, _ = pipe_events
+    decoded = decode_trace_bytes(profiler.perfetto_trace(events), tmp_path)
+    assert unknown_fields(decoded) == []
+    for name in ("wt-py-reader", "wt-py-writer"):
+        assert f'thread_name: "{name}"' in decoded
+    functions = set(re.findall(r'function_names \{\s*iid: \d+\s*str: "([^"]*)"', decoded))
+    assert any(name.endswith("pipe_read") for name in functions), functions
+    # One flow per waking: each read's waker, and nothing else woke the reader.
+    starts = re.findall(r"^\s*flow_ids: (\d+)$", decoded, re.MULTILINE)
+    wakings = [event for event in events if event.waker_context not in ("preempted", "unseen")]
+    assert len(starts) == len(wakings)
+    path = tmp_path / "written.pftrace"
+    assert profiler.perfetto_trace(events, path) is None
+    # The same trace but for its clock snapshot (the wall clock's offset, read anew).
+    assert decode_trace(path).count("packet {") == decoded.count("packet {")
+
+
+def decode_trace_bytes(trace, directory):
+    path = directory / "events.pftrace"
+    path.write_bytes(trace)
+    return decode_trace(path)
 
 
 def test_events_are_read_only_and_print_usefully(pipe_events):
