@@ -202,8 +202,10 @@ def test_clicking_a_frame_zooms_it_to_the_full_width_and_reset_undoes_it(page):
         now = after[frame["index"]]
         if frame["path"] == read["path"][:len(frame["path"])] and frame["index"] != read["index"]:
             assert now["parent"] and now["width"] == pytest.approx(inner), frame["path"]
-        elif frame["path"][:len(read["path"])] == read["path"] and not frame["hidden"]:
-            # Its own frames, scaled by the same factor.
+        elif frame["path"][:len(read["path"])] == read["path"]:
+            # Its own frames, scaled by the same factor: shown, unless still
+            # under a tenth of a pixel (one too narrow to show before the
+            # zoom may show now; CI's demo once had one).
             share = frame["total"][1] / read["total"][1]
             assert now["width"] == pytest.approx(share * inner, abs=0.01) or now["hidden"]
         else:

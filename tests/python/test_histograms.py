@@ -51,7 +51,9 @@ def histogram_run():
     interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0001)
     try:
-        with waketrace.Profiler(tids=[work.reader.tid], histograms=True) as profiler:
+        # With the events too: each period's own length, to check the
+        # kernel's buckets against whatever lengths the host made.
+        with waketrace.Profiler(tids=[work.reader.tid], histograms=True, events=True) as profiler:
             work.run()
     finally:
         sys.setswitchinterval(interval)
@@ -60,7 +62,41 @@ def histogram_run():
               if has_frame(chain.kernel_stack, "pipe_read") and chain.wakers[0].context == "task"
               and chain.wakers[0].task.tid == work.writer.tid]
     assert len(chains) == 1, describe(profile)  # woken the same way each round: one chain
-    return profile, chains[0]
+    events = []
+    while batch := profiler.read_events(timeout=0):
+        events += batch
+    reads = [event for event in events
+             if event.waker_context == "task" and event.waker.tid == work.writer.tid
+             and has_frame_named(profiler.stack_frames(event.target_kernel_stack, event.target.pid, True),
+                                 "pipe_read")]
+    assert profile.losses.off_cpu_events == 0, repr(profile.losses)
+    return profile, chains[0], reads
+
+
+def has_frame_named(frames, part):
+    return any(part in frame.name for frame in frames)
+
+
+def bucket_of_ns(ns):
+    """The bucket of a period of `ns` nanoseconds, as the kernel counts it."""
+    return min((ns // 1000).bit_length(), 27)
+
+
+def test_each_period_is_counted_in_the_bucket_of_its_length(histogram_run):
+    profile, chain, reads = histogram_run
+    histogram = chain.histogram
+    assert counted_rounds(chain.count, profile, ROUNDS)
+    assert histogram.count == chain.count == sum(histogram.off_cpu) == sum(histogram.runqueue)
+    assert profile.losses.histogram_map_full == 0
+    # The same periods, one event each: their lengths, bucketed here, are
+    # the kernel's counts, however long the host made them.
+    assert len(reads) == chain.count
+    off_cpu, runqueue = [0] * len(histogram.off_cpu), [0] * len(histogram.runqueue)
+    for read in reads:
+        off_cpu[bucket_of_ns(read.total_ns)] += 1
+        runqueue[bucket_of_ns(read.runqueue_ns)] += 1
+    assert list(histogram.off_cpu) == off_cpu
+    assert list(histogram.runqueue) == runqueue
 
 
 # A 1.2 ms sleep must end inside its log2 bucket (under 2.048 ms), after the
@@ -68,26 +104,25 @@ def histogram_run():
 # 1.4 ms left too little room on a host whose sleeps overshoot (2026-12-03).
 @pytest.mark.precise_timing
 def test_the_periods_land_in_the_buckets_of_their_lengths(histogram_run):
-    profile, chain = histogram_run
+    profile, chain, _ = histogram_run
     histogram = chain.histogram
-    assert counted_rounds(chain.count, profile, ROUNDS)
-    assert histogram.count == chain.count == sum(histogram.off_cpu) == sum(histogram.runqueue)
-    assert profile.losses.histogram_map_full == 0
     short, long = bucket_of(SHORT_S * 1e6), bucket_of(LONG_S * 1e6)
     low, high = histogram.bounds_us[short]
     assert low <= SHORT_S * 1e6 < high
-    # Most in the bucket of their length, the rest (a late wake-up) in the next.
+    # Most rounds in the bucket of their length, or (a late wake-up) the
+    # next. A busy host can hold a thread back for milliseconds now and
+    # then (CI once saw 2 of 30 further off): the test above checks each
+    # period's bucket against its own length.
     short_periods = histogram.off_cpu[short] + histogram.off_cpu[short + 1]
     long_periods = histogram.off_cpu[long] + histogram.off_cpu[long + 1]
-    assert short_periods + long_periods == chain.count, histogram.off_cpu
-    assert counted_rounds(short_periods, profile, ROUNDS // 2), histogram.off_cpu
+    assert (short_periods + long_periods) * 10 >= chain.count * 8, histogram.off_cpu
     assert histogram.off_cpu[short] * 5 >= short_periods * 4, histogram.off_cpu
     assert histogram.off_cpu[long] * 5 >= long_periods * 4, histogram.off_cpu
 
 
 @pytest.mark.precise_timing  # as above: the median must be a short period
 def test_dataframe_percentiles_agree_with_the_histogram(histogram_run):
-    profile, chain = histogram_run
+    profile, chain, _ = histogram_run
     frame = profile.to_dataframe()
     row = frame[(frame.target_tid == chain.target.tid) & (frame.waker_tid == chain.wakers[0].task.tid)
                 & (frame["count"] == chain.count)].iloc[0]
@@ -109,7 +144,9 @@ def test_dataframe_percentiles_agree_with_the_histogram(histogram_run):
     # switch-in the kernel did not report) makes the median a long one.
     if (histogram.off_cpu[short] + histogram.off_cpu[short + 1]) * 2 >= chain.count:
         assert within_bucket_or_next(row.p50_us, short), (row.p50_us, histogram.off_cpu)
-    assert within_bucket_or_next(row.p90_us, bucket_of(LONG_S * 1e6)), (row.p90_us, histogram.off_cpu)
+    long = bucket_of(LONG_S * 1e6)
+    if (histogram.off_cpu[long] + histogram.off_cpu[long + 1]) * 10 >= chain.count * 9:
+        assert within_bucket_or_next(row.p90_us, long), (row.p90_us, histogram.off_cpu)
     assert row.p90_us <= row.p99_us <= row.max_us
     for column, percent in (("p50_us", 50), ("p90_us", 90), ("p99_us", 99)):
         assert row[column] == pytest.approx(chain.percentile_us(percent))
@@ -123,7 +160,7 @@ def test_dataframe_percentiles_agree_with_the_histogram(histogram_run):
 
 
 def test_text_shows_the_histograms_under_the_chain(histogram_run):
-    profile, chain = histogram_run
+    profile, chain, _ = histogram_run
     text = profile.text()
     assert "off-CPU usecs : count    distribution" in text
     assert "runqueue usecs : count    distribution" in text
