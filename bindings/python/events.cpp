@@ -18,6 +18,7 @@
 
 #include "format/format.hpp"
 
+#include "bytes_output.hpp"
 #include "module_parts.hpp"
 #include "option_names.hpp"
 #include "python_profiler.hpp"
@@ -288,20 +289,7 @@ void bind_profiler_events(py::class_<PythonProfiler>& profiler) {
             "perfetto_trace",
             [](PythonProfiler& p, std::vector<OffCpuEvent> events, const py::object& path) -> py::object {
                 require_events(p);
-                py::bytes bytes(p.perfetto_trace(std::move(events)));
-                if (path.is_none())
-                    return std::move(bytes);
-                // Python's own open(), as Profile.pprof() does: any path
-                // type, and its OSError.
-                py::object file = py::module_::import("builtins").attr("open")(path, "wb");
-                try {
-                    file.attr("write")(bytes);
-                } catch (...) {
-                    file.attr("close")();
-                    throw;
-                }
-                file.attr("close")();
-                return py::none();
+                return bytes_or_written(py::bytes(p.perfetto_trace(std::move(events))), path);
             },
             py::arg("events"), py::arg("path") = py::none(),
             "Events read from this profiler as a Perfetto trace, for ui.perfetto.dev\n"

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "bytes_output.hpp"
 #include "format/format.hpp"
 
 #include "captured_profile.hpp"
@@ -54,23 +55,8 @@ void bind_profile_pprof(py::module_& module) {
     auto profile = py::reinterpret_borrow<py::class_<CapturedProfile>>(module.attr("Profile"));
     profile.def(
         "pprof",
-        [](const CapturedProfile& c, const py::object& path,
-           const std::optional<std::string>& stacks) -> py::object {
-            py::bytes bytes = pprof_bytes(c, stacks);
-            if (path.is_none())
-                return std::move(bytes);
-            // Python's own open(): str, bytes and os.PathLike paths, and
-            // its OSError on failure.
-            py::object file = py::module_::import("builtins").attr("open")(path, "wb");
-            try {
-                file.attr("write")(bytes);
-            } catch (...) {
-                file.attr("close")();
-                throw;
-            }
-            file.attr("close")();
-            return py::none();
-        },
+        [](const CapturedProfile& c, const py::object& path, const std::optional<std::string>& stacks)
+            -> py::object { return bytes_or_written(pprof_bytes(c, stacks), path); },
         py::arg("path") = py::none(), py::kw_only(), py::arg("stacks") = py::none(), kPprofDoc);
 }
 
