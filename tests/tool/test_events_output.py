@@ -17,7 +17,7 @@ from perfetto_schema import decode_trace, perfetto_schema, unknown_fields
 ROUNDS = 20
 SLEEP_MS = 10
 EVENT = re.compile(r"^(\d+)\.(\d{6}) (.+)-(\d+) pid=(\d+) state=(\S+) off_us=(\d+) blocked_us=(\d+) "
-                   r"runqueue_us=(\d+) in=(\S+) waker=(.+)$")
+                   r"runqueue_us=(\d+) in=(.+?) waker=(.+)$")
 
 
 @pytest.fixture(scope="module")
