@@ -629,6 +629,7 @@ TEST_CASE("deeper levels keep their stacks across drains that forget what nothin
     drained.push_back(engine.drain());
 
     uint64_t full_levels = 0;
+    uint64_t full_levels_with_lost_stacks = 0;
     uint64_t stack_errors = 0;
     for (const wt::Profile& profile : drained) {
         stack_errors += profile.losses.stack_errors;
@@ -641,8 +642,10 @@ TEST_CASE("deeper levels keep their stacks across drains that forget what nothin
             INFO(wtt::describe_hops(chain));
             // A slow host (emulation) can fill 8 slots between two moves:
             // such stacks are lost to the full map, counted, not forgotten.
-            if (profile.losses.stack_map_full > 0 && has_stack_lost_to_full_map(chain))
+            if (profile.losses.stack_map_full > 0 && has_stack_lost_to_full_map(chain)) {
+                full_levels_with_lost_stacks += chain.count;
                 continue;
+            }
             for (size_t level = 0; level + 1 < chain.wakers.size(); ++level) {
                 CHECK(chain.wakers[level].blocked_kernel_stack.status == wt::StackStatus::ok);
                 CHECK_FALSE(chain.wakers[level].blocked_kernel_stack.frames.empty());
@@ -653,6 +656,13 @@ TEST_CASE("deeper levels keep their stacks across drains that forget what nothin
     }
     // Found nowhere (forgotten while a hop still named it) would be here.
     CHECK(stack_errors == 0);
-    CHECK(full_levels >= uint64_t(plan.rounds) / 2);
+    // Most rounds must come out as full chains. A chain with a stack lost
+    // to the full map (counted; not what this test is about) counts as
+    // seen: under ASan, whose runtime's deep stacks fill 8 slots sooner and
+    // whose mover is slower, CI once saw only 7 of 20 keep every stack.
+    INFO(full_levels << " full chains with every stack, " << full_levels_with_lost_stacks
+                     << " with a stack lost to the full map");
+    CHECK(full_levels + full_levels_with_lost_stacks >= uint64_t(plan.rounds) / 2);
+    CHECK(full_levels >= uint64_t(plan.rounds) / 5);
     CHECK(drained.size() >= 5);
 }
