@@ -39,8 +39,9 @@ TEST_CASE("event line: a function name with spaces still splits into its fields"
     event.waker_context = WakerContext::preempted;
     std::string line = format_event_line(event, "internal_syscall<int, long unsigned int>");
     std::smatch fields;
-    REQUIRE(std::regex_match(line, fields, std::regex(R"(^(\S+) (.+)-(\d+) pid=(\d+) state=(\S+) off_us=(\d+) )"
-                                                      R"(blocked_us=(\d+) runqueue_us=(\d+) in=(.+?) waker=(.+)\n$)")));
+    REQUIRE(std::regex_match(line, fields,
+                             std::regex(R"(^(\S+) (.+)-(\d+) pid=(\d+) state=(\S+) off_us=(\d+) )"
+                                        R"(blocked_us=(\d+) runqueue_us=(\d+) in=(.+?) waker=(.+)\n$)")));
     CHECK(fields[2] == "pong");
     CHECK(fields[5] == "0x2001");
     CHECK(fields[7] == "0");

@@ -142,13 +142,18 @@ PipeTokenPass::PipeTokenPass(int rounds, std::chrono::milliseconds sleep)
     : PipeTokenPass(rounds, std::vector<std::chrono::microseconds>{sleep}) {}
 
 PipeTokenPass::PipeTokenPass(int rounds, std::vector<std::chrono::microseconds> sleeps)
-    : rounds_(rounds), sleeps_(std::move(sleeps)), read_called_(size_t(rounds)), written_(size_t(rounds)) {
+    : rounds_(rounds),
+      sleeps_(std::move(sleeps)),
+      read_called_(size_t(rounds)),
+      read_returned_(size_t(rounds)),
+      written_(size_t(rounds)) {
     if (pipe(fds_) != 0)
         throw std::runtime_error("pipe failed");
     reader_tid_ = spawn([this] {
         for (int i = 0; i < rounds_; ++i) {
             read_called_[size_t(i)] = std::chrono::steady_clock::now();
             read_one_byte(fds_[0]);
+            read_returned_[size_t(i)] = std::chrono::steady_clock::now();
         }
     });
     writer_tid_ = spawn([this] {
@@ -168,9 +173,23 @@ PipeTokenPass::PipeTokenPass(int rounds, std::vector<std::chrono::microseconds> 
 
 uint64_t PipeTokenPass::reader_waited_ns() const {
     std::chrono::nanoseconds waited{0};
-    for (size_t i = 0; i < written_.size(); ++i)
-        waited += written_[i] - read_called_[i];
+    for (std::chrono::nanoseconds wait : reader_waits())
+        waited += wait;
     return uint64_t(waited.count());
+}
+
+std::vector<std::chrono::nanoseconds> PipeTokenPass::reader_waits() const {
+    std::vector<std::chrono::nanoseconds> waits;
+    for (size_t i = 0; i < written_.size(); ++i)
+        waits.push_back(written_[i] - read_called_[i]);
+    return waits;
+}
+
+std::vector<std::chrono::nanoseconds> PipeTokenPass::reader_read_times() const {
+    std::vector<std::chrono::nanoseconds> times;
+    for (size_t i = 0; i < read_called_.size(); ++i)
+        times.push_back(read_returned_[i] - read_called_[i]);
+    return times;
 }
 
 PipeTokenPass::~PipeTokenPass() {

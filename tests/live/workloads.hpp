@@ -70,12 +70,19 @@ public:
     // reader late back to its read) shortens the reference as it shortens
     // the blocked time.
     uint64_t reader_waited_ns() const;
+    // The same per round: from the reader's call of read() to the writer's write.
+    std::vector<std::chrono::nanoseconds> reader_waits() const;
+    // Each round's time in read(), read after run(): from the reader's call
+    // to its return, stamped by the reader. The round's off-CPU period lies
+    // within it.
+    std::vector<std::chrono::nanoseconds> reader_read_times() const;
 
 private:
     int rounds_;
     std::vector<std::chrono::microseconds> sleeps_;
-    std::vector<std::chrono::steady_clock::time_point> read_called_;  // by the reader
-    std::vector<std::chrono::steady_clock::time_point> written_;      // by the writer
+    std::vector<std::chrono::steady_clock::time_point> read_called_;    // by the reader
+    std::vector<std::chrono::steady_clock::time_point> read_returned_;  // by the reader
+    std::vector<std::chrono::steady_clock::time_point> written_;        // by the writer
     int fds_[2] = {-1, -1};
     pid_t reader_tid_ = 0;
     pid_t writer_tid_ = 0;

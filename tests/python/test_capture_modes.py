@@ -47,11 +47,13 @@ def test_wakeup_keeps_the_writers_stacks_per_woken_reader():
               if chain.wakers[0].context == "task" and chain.wakers[0].task.tid == work.writer.tid
               and has_frame(chain.wakers[0].kernel_stack, "pipe_write")]
     assert writes, describe(profile)
-    assert counted_rounds(sum(chain.count for chain in writes), profile, ROUNDS)
+    seen = sum(chain.count for chain in writes)
+    assert counted_rounds(seen, profile, ROUNDS)
     # The reader's reads hold its blocked periods plus the wake-up latency:
-    # an upper bound that holds however slow the writer's loop is (ASan).
+    # an upper bound that holds however slow the writer's loop is (ASan);
+    # a round counted as lost takes its share out of the lower one.
     blocked_ns = sum(chain.blocked_ns for chain in writes)
-    assert 0.85 * work.waited_ns <= blocked_ns <= work.waited_ns, (blocked_ns, work.waited_ns)
+    assert 0.85 * work.waited_ns * seen / ROUNDS <= blocked_ns <= work.waited_ns, (blocked_ns, work.waited_ns, seen)
     folded = profile.folded()
     assert any(line.startswith("wt-py-writer;") and ";wt-py-reader " in line for line in folded.splitlines())
 

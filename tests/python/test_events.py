@@ -112,8 +112,9 @@ def test_reads_are_woken_by_the_writer_and_timed(pipe_events):
         # The writer sleeps once the reader is blocked, then writes.
         assert read.blocked_ns >= 0.9 * SLEEP_S * 1e9, read
     # The workload's own clocks: each read() call, from before to after.
+    # A round counted as lost takes its share out of the lower bound.
     blocked_ns = sum(read.blocked_ns for read in reads)
-    assert 0.9 * work.waited_ns <= blocked_ns <= work.waited_ns, (blocked_ns, work.waited_ns)
+    assert 0.9 * work.waited_ns * len(reads) / ROUNDS <= blocked_ns <= work.waited_ns, (blocked_ns, work.waited_ns)
 
 
 def test_event_stacks_name_all_four(pipe_events):

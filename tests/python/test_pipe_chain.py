@@ -58,10 +58,13 @@ def test_reader_in_pipe_read_is_woken_by_the_writer_in_pipe_write(pipe_run):
 def test_every_round_is_counted_and_timed(pipe_run):
     profile, work = pipe_run
     chains = pipe_chains(profile, work)
-    assert counted_rounds(sum(chain.count for chain in chains), profile, ROUNDS), describe(profile)
+    seen = sum(chain.count for chain in chains)
+    assert counted_rounds(seen, profile, ROUNDS), describe(profile)
     blocked_ns = sum(chain.blocked_ns for chain in chains)
-    # Inside the reader's read() calls: the blocked periods and their wake-up latency.
-    assert 0.85 * work.waited_ns <= blocked_ns <= work.waited_ns, (blocked_ns, work.waited_ns)
+    # Inside the reader's read() calls: the blocked periods and their
+    # wake-up latency; a round counted as lost takes its share out of the
+    # lower bound.
+    assert 0.85 * work.waited_ns * seen / ROUNDS <= blocked_ns <= work.waited_ns, (blocked_ns, work.waited_ns, seen)
     # missed_switch_ins: switches the host did not report (README, "What is counted").
     assert profile.losses.total - profile.losses.missed_switch_ins == 0, repr(profile.losses)
 
