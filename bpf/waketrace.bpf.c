@@ -108,20 +108,28 @@ __u64 drops[WT_DROP_NR] = {};
  * moves the entries to user space before the map fills (ChainGrowth). */
 __u64 chains_created = 0;
 __u64 thread_totals_created = 0;
-/* Stacks store_stack() added: user space moves them out the same way
- * (ChainGrowth), which is safe because a stack's id is a hash of its
- * frames: the id means the same stack before and after the move. */
-__u64 stacks_created = 0;
+/* Stacks store_stack() added to each map: user space moves them out the
+ * same way (ChainGrowth), which is safe because a stack's id is a hash of
+ * its frames: the id means the same stack before and after the move. */
+__u64 short_stacks_created = 0;
+__u64 long_stacks_created = 0;
 /* Hops intern_hop() added (chain_depth > 1). */
 __u64 hops_created = 0;
 
-/* Kernel and user stacks, keyed by a hash of their frames (see
- * store_stack()); user space sets the entries before load. */
+/* Kernel and user stacks, keyed by their ids (see store_stack()): the
+ * short ones, and those longer than WT_SHORT_STACK_DEPTH. User space sets
+ * the entries before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct wt_short_stack_frames);
+} short_stacks SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);
 	__type(value, struct wt_stack_frames);
-} stacks SEC(".maps");
+} long_stacks SEC(".maps");
 
 /* Where a stack is built before it is stored: too big for the program's own
  * 512-byte stack. One slot per program, so the switch and waking programs
@@ -548,9 +556,10 @@ static __always_inline long get_stack_frames(void *ctx, __u64 *ips, __u64 flags)
 	return 0;
 }
 
-static __always_inline bool same_frames(const __u64 *a, const __u64 *b)
+/* Whether the first `depth` frames (or up to a 0) of two stacks agree. */
+static __always_inline bool same_frames(const __u64 *a, const __u64 *b, __u32 depth)
 {
-	for (__u32 i = 0; i < WT_MAX_STACK_DEPTH; i++) {
+	for (__u32 i = 0; i < depth; i++) {
 		if (a[i] != b[i])
 			return false;
 		if (!a[i])
@@ -560,46 +569,62 @@ static __always_inline bool same_frames(const __u64 *a, const __u64 *b)
 }
 
 /*
- * Stores a stack under a 31-bit hash of its frames and returns that id.
- * Another stack already stored under the id is a collision, counted and
- * returned as -EEXIST: two stacks are never mixed up.
+ * Stores `stack` under `id` in `map`, whose entries hold `depth` frames,
+ * and returns the id. Another stack already stored under the id is a
+ * collision, counted and returned as -EEXIST: two stacks are never mixed up.
  */
-static __always_inline __s32 store_stack(const struct wt_stack_frames *stack)
+static __always_inline __s32 store_in(void *map, __u32 id, const struct wt_stack_frames *stack,
+				      __u32 depth, __u64 *created)
 {
-	__u64 hash = 0xcbf29ce484222325ULL; /* FNV-1a offset basis */
-	struct wt_stack_frames *stored;
-	__u32 id;
+	const __u64 *stored = bpf_map_lookup_elem(map, &id);
 	long err;
 
-	for (__u32 i = 0; i < WT_MAX_STACK_DEPTH; i++) {
-		if (!stack->ips[i])
-			break;
-		hash = (hash ^ stack->ips[i]) * 0x100000001b3ULL; /* FNV prime */
-		hash ^= hash >> 29; /* lets the high bits reach the id's low ones */
-	}
-	id = (__u32)(hash ^ (hash >> 32)) & 0x7fffffff;
-	stored = bpf_map_lookup_elem(&stacks, &id);
 	if (!stored) {
-		err = bpf_map_update_elem(&stacks, &id, stack, BPF_NOEXIST);
+		/* Copies the map's value size: the first `depth` frames. */
+		err = bpf_map_update_elem(map, &id, stack, BPF_NOEXIST);
 		if (!err) {
-			__sync_fetch_and_add(&stacks_created, 1);
+			__sync_fetch_and_add(created, 1);
 			return id;
 		}
 		if (err != -EEXIST /* another CPU stored it first */) {
 			count_drop(WT_DROP_STACK_MAP_FULL);
 			return -ENOMEM;
 		}
-		stored = bpf_map_lookup_elem(&stacks, &id);
+		stored = bpf_map_lookup_elem(map, &id);
 		if (!stored) {
 			count_drop(WT_DROP_STACK_OTHER);
 			return -ENOENT;
 		}
 	}
-	if (!same_frames(stored->ips, stack->ips)) {
+	if (!same_frames(stored, stack->ips, depth)) {
 		count_drop(WT_DROP_STACK_COLLISION);
 		return -EEXIST;
 	}
 	return id;
+}
+
+/*
+ * Stores a stack under a 30-bit hash of its frames, in the map its length
+ * picks (WT_STACK_ID_LONG set for the long one), and returns that id.
+ */
+static __always_inline __s32 store_stack(const struct wt_stack_frames *stack)
+{
+	__u64 hash = 0xcbf29ce484222325ULL; /* FNV-1a offset basis */
+	__u32 depth = 0;
+	__u32 id;
+
+	for (__u32 i = 0; i < WT_MAX_STACK_DEPTH; i++) {
+		if (!stack->ips[i])
+			break;
+		hash = (hash ^ stack->ips[i]) * 0x100000001b3ULL; /* FNV prime */
+		hash ^= hash >> 29; /* lets the high bits reach the id's low ones */
+		depth = i + 1;
+	}
+	id = (__u32)(hash ^ (hash >> 32)) & (WT_STACK_ID_LONG - 1);
+	if (depth <= WT_SHORT_STACK_DEPTH)
+		return store_in(&short_stacks, id, stack, WT_SHORT_STACK_DEPTH, &short_stacks_created);
+	return store_in(&long_stacks, id | WT_STACK_ID_LONG, stack, WT_MAX_STACK_DEPTH,
+			&long_stacks_created);
 }
 
 /* The current task's kernel or user stack, stored; its id or a -errno. */

@@ -58,17 +58,28 @@
 /* Frames kept per stack: the kernel's default kernel.perf_event_max_stack. */
 #define WT_MAX_STACK_DEPTH 127
 
-/* A stack in the `stacks` map: its addresses, innermost first, ended by a 0
- * unless all WT_MAX_STACK_DEPTH are used. */
+/* A stack's addresses, innermost first, ended by a 0 unless all
+ * WT_MAX_STACK_DEPTH are used; so are the entries of `long_stacks`. */
 struct wt_stack_frames {
 	__u64 ips[WT_MAX_STACK_DEPTH];
 };
 
+/* Most stacks are short (a kernel stack at a switch has 10-20 frames, a
+ * frame-pointer user walk often fewer): those of at most this many frames
+ * are kept in `short_stacks`, whose entries take a quarter of the memory. */
+#define WT_SHORT_STACK_DEPTH 32
+struct wt_short_stack_frames {
+	__u64 ips[WT_SHORT_STACK_DEPTH]; /* ended by a 0 unless all are used */
+};
+
 /*
- * A stack id is >= 0 when the stack is in the `stacks` map (the id is a hash
- * of its frames). Negative values say why it is not there; they travel in
- * the key so every missing stack is reported with its cause.
+ * A stack id is >= 0 when the stack is in a stack map: the low 30 bits are
+ * a hash of its frames, and WT_STACK_ID_LONG says which map (set: the stack
+ * is longer than WT_SHORT_STACK_DEPTH, in `long_stacks`). Negative values
+ * say why it is not there; they travel in the key so every missing stack
+ * is reported with its cause.
  */
+#define WT_STACK_ID_LONG 0x40000000
 #define WT_STACK_ID_NOT_CAPTURED (-1000) /* mode excludes it, or a kernel thread's user stack */
 #define WT_STACK_ID_IRQ_DROPPED (-1001)  /* user stack of a task interrupted by the waking IRQ */
 #define WT_STACK_ID_NOT_SAMPLED (-1002)  /* stack sampling skipped this event (never in chains) */

@@ -213,8 +213,7 @@ void ProfilerEngine::start() {
     }
     auto growth = std::make_unique<ChainGrowth>(
         *capture, impl.config.max_chains,
-        impl.config.stack_sample_percent < 100 ? impl.config.max_off_cpu_threads : 1,
-        impl.config.stack_storage_size, impl.config.log);
+        impl.config.stack_sample_percent < 100 ? impl.config.max_off_cpu_threads : 1, impl.config.log);
     std::unique_ptr<EventStream> events;
     if (impl.config.events)
         events = std::make_unique<EventStream>(capture->off_cpu_events_fd(), *growth, impl.symbolizer);

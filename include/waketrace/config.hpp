@@ -49,9 +49,11 @@ struct Config {
     uint64_t max_block_us = UINT64_MAX;
     StackKinds stacks = StackKinds::both;
     // Capacities of the kernel maps. What does not fit is counted in Losses.
-    // Stacks the kernel map holds, kernel and user together. Not a cap on
-    // the profile either: once half full, the stacks are moved to user space.
-    uint32_t stack_storage_size = 16384;
+    // Stacks the kernel maps hold, kernel and user together: this many of
+    // up to 32 frames (most stacks), and an eighth as many longer ones. Not
+    // a cap on the profile either: once either map is half full, the stacks
+    // are moved to user space.
+    uint32_t stack_storage_size = 4096;
     // Distinct (target, waker) chains the kernel map holds. Not a cap on the
     // profile: once the map is half full, a library thread moves its chains
     // to user space (checked every 50 ms), so only a burst of more than

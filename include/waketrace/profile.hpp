@@ -45,7 +45,7 @@ enum class StackStatus : uint8_t {
     ok,
     not_captured,  // excluded by Config::stacks, or a kernel thread's user stack
     irq_dropped,   // user stack of the task an interrupt happened to interrupt
-    collision,     // another stack is stored under the same id (a 31-bit hash of the frames)
+    collision,     // another stack is stored under the same id (a 30-bit hash of the frames)
     map_full,      // stack map full (raise stack_storage_size)
     error,         // any other capture error (e.g. user memory not readable)
 };

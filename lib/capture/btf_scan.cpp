@@ -97,10 +97,10 @@ long trailing_bytes(uint32_t kind, uint32_t vlen) {
 
 // The names asked about, and every string offset each can be read at (a
 // string table may share a name as the tail of a longer string).
-enum Name { kSwitchTypedef, kWakingTypedef, kKasanReport, kFuncIdEnum, kTaskPtRegs, kNames };
-constexpr std::array<std::string_view, kNames> kNameText = {"btf_trace_sched_switch",
-                                                            "btf_trace_sched_waking", "kasan_report",
-                                                            "bpf_func_id", "BPF_FUNC_task_pt_regs"};
+enum Name { kSwitchTypedef, kWakingTypedef, kKasanReport, kFuncIdEnum, kTaskPtRegs, kMemAlloc, kNames };
+constexpr std::array<std::string_view, kNames> kNameText = {
+    "btf_trace_sched_switch", "btf_trace_sched_waking", "kasan_report", "bpf_func_id",
+    "BPF_FUNC_task_pt_regs",  "bpf_mem_alloc"};
 
 class Scan {
 public:
@@ -200,6 +200,8 @@ private:
                 facts_.sched_waking_typedef = true;
             } else if (type.kind == BTF_KIND_FUNC && is(type.name_off, kKasanReport)) {
                 facts_.kasan_report = true;
+            } else if (type.kind == BTF_KIND_STRUCT && is(type.name_off, kMemAlloc)) {
+                facts_.bpf_mem_alloc = true;
             } else if (type.kind == BTF_KIND_ENUM && is(type.name_off, kFuncIdEnum)) {
                 if (!find_helper(type))
                     return false;

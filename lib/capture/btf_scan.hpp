@@ -17,6 +17,7 @@ struct BtfFacts {
     bool sched_waking_typedef = false;  // btf_trace_sched_waking
     bool kasan_report = false;          // a FUNC of that name
     bool task_pt_regs_helper = false;   // BPF_FUNC_task_pt_regs in enum bpf_func_id
+    bool bpf_mem_alloc = false;         // a STRUCT of that name
 };
 
 // nullopt when the file cannot be read or holds something this reader does

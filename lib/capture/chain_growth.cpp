@@ -49,12 +49,10 @@ void ChainSums::add(const wt_chain_key& key, const LatencyHistogram& histogram) 
     histograms[any_generation].add(histogram);
 }
 
-ChainGrowth::ChainGrowth(BpfCapture& capture, uint64_t chain_capacity, uint64_t thread_capacity,
-                         uint64_t stack_capacity, Log log)
+ChainGrowth::ChainGrowth(BpfCapture& capture, uint64_t chain_capacity, uint64_t thread_capacity, Log log)
     : capture_(capture),
       chain_capacity_(chain_capacity),
       thread_capacity_(thread_capacity),
-      stack_capacity_(stack_capacity),
       log_(std::move(log)),
       thread_(start_left_out_thread(
           [this](uint32_t tid) {
@@ -80,7 +78,7 @@ void ChainGrowth::watch() {
     while (!wake_.wait_for(wake_lock, kWatchInterval, [this] { return stopping_; })) {
         wake_lock.unlock();
         try {
-            if (half_full(capture_.stack_entries(), stack_capacity_))
+            if (capture_.stack_maps_half_full())
                 move_stacks();
             const std::lock_guard<std::mutex> lock(mutex_);
             if (wants_move()) {
@@ -111,7 +109,7 @@ void ChainGrowth::move_stacks() {
     const auto took =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
     if (log_)
-        log_(LogLevel::info, fmt::format("moved {} stacks to user space in {} ms (the kernel stack map was "
+        log_(LogLevel::info, fmt::format("moved {} stacks to user space in {} ms (a kernel stack map was "
                                          "half full; {} distinct stacks kept there)",
                                          moved, took.count(), stacks_.size()));
 }

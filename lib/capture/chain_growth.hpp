@@ -57,9 +57,9 @@ class ChainGrowth {
 public:
     using Log = std::function<void(LogLevel, std::string_view)>;
     // Watches `capture`'s maps until stop_watching() or destruction.
-    // The capacities are the kernel maps' sizes.
-    ChainGrowth(BpfCapture& capture, uint64_t chain_capacity, uint64_t thread_capacity,
-                uint64_t stack_capacity, Log log);
+    // The capacities are the kernel maps' sizes (`capture` knows its stack
+    // maps' own).
+    ChainGrowth(BpfCapture& capture, uint64_t chain_capacity, uint64_t thread_capacity, Log log);
     ~ChainGrowth();
     ChainGrowth(const ChainGrowth&) = delete;
     ChainGrowth& operator=(const ChainGrowth&) = delete;
@@ -104,7 +104,6 @@ private:
     BpfCapture& capture_;
     const uint64_t chain_capacity_;
     const uint64_t thread_capacity_;
-    const uint64_t stack_capacity_;
     Log log_;
     mutable std::mutex mutex_;  // guards sums_ and every take from the kernel maps
     ChainSums sums_;

@@ -61,6 +61,7 @@ BtfFacts btf_facts_from(const btf* vmlinux) {
     facts.sched_waking_typedef = has_type(vmlinux, "btf_trace_sched_waking", BTF_KIND_TYPEDEF);
     facts.kasan_report = has_type(vmlinux, "kasan_report", BTF_KIND_FUNC);
     facts.task_pt_regs_helper = has_helper(vmlinux, "BPF_FUNC_task_pt_regs");
+    facts.bpf_mem_alloc = has_type(vmlinux, "bpf_mem_alloc", BTF_KIND_STRUCT);
     return facts;
 }
 
@@ -72,6 +73,9 @@ KernelFeatures features_from(const BtfFacts& facts) {
     // The btf_trace_* typedefs came with tp_btf itself (5.5).
     features.tp_btf = facts.sched_switch_typedef && facts.sched_waking_typedef;
     features.task_pt_regs = facts.task_pt_regs_helper;
+    // Tracing programs may use hash maps that allocate on demand since the
+    // allocator safe in any context (bpf_mem_alloc) came, in 6.1.
+    features.maps_on_demand = facts.bpf_mem_alloc;
     // KASAN doubles THREAD_SIZE; its runtime shows in BTF as functions.
     if (facts.kasan_report)
         features.task_stack_size *= 2;

@@ -15,6 +15,7 @@ struct KernelFeatures {
     bool tp_btf = false;               // tp_btf programs for the sched tracepoints (5.5+)
     bool switch_prev_state = false;    // sched_switch passes prev_state (5.18+)
     bool task_pt_regs = false;         // the bpf_task_pt_regs helper (5.15+)
+    bool maps_on_demand = false;       // BPF_F_NO_PREALLOC hash maps in tracing programs (6.1+)
     uint64_t task_stack_size = 16384;  // THREAD_SIZE: x86-64's, doubled under KASAN
 };
 

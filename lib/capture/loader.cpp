@@ -30,9 +30,19 @@ namespace waketrace::detail {
 namespace {
 
 constexpr size_t kVerifierLogSize = 256 * 1024;
-// Processes the program keeps track of at once (announced, followed).
+// Processes a pid filter that follows children can hold.
 constexpr uint32_t kMaxProcesses = 16384;
+// Processes the program remembers announcing (an LRU map, always
+// preallocated): one it forgot is announced again when it shows up, and
+// user space reads its mappings again.
+constexpr uint32_t kAnnouncedProcesses = 4096;
 static_assert(WT_MAX_CGROUPS == kMaxCgroups, "the program's cgroup slots are Config's");
+
+// Stacks longer than WT_SHORT_STACK_DEPTH frames are the rarer kind: their
+// map has room for one per eight short ones (Config::stack_storage_size).
+uint32_t long_stack_capacity(uint32_t stack_storage_size) {
+    return std::max<uint32_t>(1, stack_storage_size / 8);
+}
 
 uint32_t thread_kind_value(ThreadKind kind) {
     switch (kind) {
@@ -145,7 +155,19 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     bpf_program__set_autoload(skel_->progs.sched_process_exit_raw, follow && !tp_btf_);
 
     auto* maps = &skel_->maps;
-    check(bpf_map__set_max_entries(maps->stacks, config.stack_storage_size), "sizing the stack map");
+    // Maps that fill with the load take memory as they fill, where the
+    // kernel allows it: no room for 16,384 chains held from the start. Not
+    // the stack maps: a switch may store two new stacks, and the allocator
+    // keeps as few as one spare large entry per CPU between its refills.
+    if (features.maps_on_demand)
+        for (bpf_map* map : {maps->chains, maps->chain_histograms, maps->off_cpu_threads, maps->thread_totals,
+                             maps->chain_states, maps->hops})
+            check(bpf_map__set_map_flags(map, bpf_map__map_flags(map) | BPF_F_NO_PREALLOC),
+                  "making a map allocate on demand");
+    short_stack_capacity_ = config.stack_storage_size;
+    long_stack_capacity_ = long_stack_capacity(config.stack_storage_size);
+    check(bpf_map__set_max_entries(maps->short_stacks, short_stack_capacity_), "sizing the short stack map");
+    check(bpf_map__set_max_entries(maps->long_stacks, long_stack_capacity_), "sizing the long stack map");
     check(bpf_map__set_max_entries(maps->chains, config.max_chains), "sizing the chain map");
     check(bpf_map__set_max_entries(maps->off_cpu_threads, config.max_off_cpu_threads),
           "sizing the off-CPU map");
@@ -157,7 +179,7 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
           "sizing the pid filter");
     check(bpf_map__set_max_entries(maps->filter_tids, std::max<size_t>(1, config.tids.size())),
           "sizing the tid filter");
-    check(bpf_map__set_max_entries(maps->announced_processes, kMaxProcesses), "sizing the process map");
+    check(bpf_map__set_max_entries(maps->announced_processes, kAnnouncedProcesses), "sizing the process map");
     // Used only when sampling; one entry per target thread.
     check(bpf_map__set_max_entries(maps->thread_totals,
                                    config.stack_sample_percent < 100 ? config.max_off_cpu_threads : 1),
@@ -334,8 +356,14 @@ uint64_t entries_left(const __u64* created, uint64_t taken) {
 
 }  // namespace
 
-uint64_t BpfCapture::stack_entries() const {
-    return entries_left(&skel_->bss->stacks_created, stacks_taken_);
+bool BpfCapture::stack_maps_half_full() const {
+    const auto half_full = [](uint64_t entries, uint64_t capacity) {
+        return entries > 0 && entries * 2 >= capacity;
+    };
+    return half_full(entries_left(&skel_->bss->short_stacks_created, short_stacks_taken_),
+                     short_stack_capacity_) ||
+           half_full(entries_left(&skel_->bss->long_stacks_created, long_stacks_taken_),
+                     long_stack_capacity_);
 }
 
 uint64_t BpfCapture::chain_entries() const {
@@ -354,12 +382,15 @@ std::optional<wt_hop> BpfCapture::hop(uint32_t hop_id) const {
 }
 
 std::optional<std::vector<uint64_t>> BpfCapture::stack(int32_t stack_id) const {
-    std::vector<uint64_t> frames(WT_MAX_STACK_DEPTH);
-    if (stack_id < 0 || bpf_map__lookup_elem(skel_->maps.stacks, &stack_id, sizeof(stack_id), frames.data(),
-                                             frames.size() * sizeof(uint64_t), 0)) {
+    if (stack_id < 0)
+        return std::nullopt;
+    const bool long_stack = (stack_id & WT_STACK_ID_LONG) != 0;
+    std::vector<uint64_t> frames(long_stack ? WT_MAX_STACK_DEPTH : WT_SHORT_STACK_DEPTH);
+    if (bpf_map__lookup_elem(long_stack ? skel_->maps.long_stacks : skel_->maps.short_stacks, &stack_id,
+                             sizeof(stack_id), frames.data(), frames.size() * sizeof(uint64_t), 0)) {
         return std::nullopt;
     }
-    // A stack shorter than WT_MAX_STACK_DEPTH ends with a zero.
+    // A stack shorter than its map's entries ends with a zero.
     frames.erase(std::find(frames.begin(), frames.end(), 0), frames.end());
     return frames;
 }
@@ -444,7 +475,15 @@ void BpfCapture::forget_announced(uint32_t tgid) noexcept {
 }
 
 uint64_t BpfCapture::take_stacks(const std::function<void(int32_t, std::vector<uint64_t>)>& visit) {
-    const bpf_map* map = skel_->maps.stacks;
+    const uint64_t taken_short = take_stacks_of(skel_->maps.short_stacks, WT_SHORT_STACK_DEPTH, visit);
+    const uint64_t taken_long = take_stacks_of(skel_->maps.long_stacks, WT_MAX_STACK_DEPTH, visit);
+    short_stacks_taken_ += taken_short;
+    long_stacks_taken_ += taken_long;
+    return taken_short + taken_long;
+}
+
+uint64_t BpfCapture::take_stacks_of(const bpf_map* map, size_t depth,
+                                    const std::function<void(int32_t, std::vector<uint64_t>)>& visit) {
     // Keys first: deleting while walking with get_next_key can restart the walk.
     std::vector<int32_t> ids;
     int32_t next = 0;
@@ -456,7 +495,7 @@ uint64_t BpfCapture::take_stacks(const std::function<void(int32_t, std::vector<u
         previous = &current;
     }
     uint64_t taken = 0;
-    std::vector<uint64_t> frames(WT_MAX_STACK_DEPTH);
+    std::vector<uint64_t> frames(depth);
     for (int32_t id : ids) {
         // Visited before it is deleted, so a reader that misses it in the
         // map finds the copy (a stored stack never changes meanwhile).
@@ -467,7 +506,6 @@ uint64_t BpfCapture::take_stacks(const std::function<void(int32_t, std::vector<u
         if (bpf_map__delete_elem(map, &id, sizeof(id), 0) == 0)
             ++taken;
     }
-    stacks_taken_ += taken;
     return taken;
 }
 

@@ -19,6 +19,7 @@
 #include "waketrace_abi.h"
 
 struct waketrace_bpf;
+struct bpf_map;
 
 namespace waketrace::detail {
 
@@ -94,13 +95,14 @@ public:
     // never removed or changed while the program is loaded, and an id is a
     // hash of the contents, so what it names never changes.
     std::optional<wt_hop> hop(uint32_t hop_id) const;
-    // Removes every stack from the stack map, visiting each (its id and
+    // Removes every stack from the stack maps, visiting each (its id and
     // frames) before it is removed. The program never changes a stored stack, and its id is
     // a hash of its frames, so a copy taken here names the same stack as any
     // later entry under that id (bar a hash collision). Returns how many.
     uint64_t take_stacks(const std::function<void(int32_t, std::vector<uint64_t>)>& visit);
-    // Stacks in the stack map now; only the thread that takes may ask.
-    uint64_t stack_entries() const;
+    // Whether either stack map is half full or more; only the thread that
+    // takes may ask.
+    bool stack_maps_half_full() const;
     DropCounts drops() const;
     int process_events_fd() const;
     // --dwarf mode's user stack snapshots and periods (wt_*_event records).
@@ -123,7 +125,12 @@ private:
     bool histograms_ = false;  // the kernel keeps histograms (chain_histograms)
     uint64_t chains_taken_ = 0;
     uint64_t thread_totals_taken_ = 0;
-    uint64_t stacks_taken_ = 0;
+    uint64_t take_stacks_of(const bpf_map* map, size_t depth,
+                            const std::function<void(int32_t, std::vector<uint64_t>)>& visit);
+    uint64_t short_stack_capacity_ = 0;
+    uint64_t long_stack_capacity_ = 0;
+    uint64_t short_stacks_taken_ = 0;
+    uint64_t long_stacks_taken_ = 0;
     // Every library thread of the process is left out, other Profilers' too
     // (support/library_threads.hpp); dropped before the skeleton.
     std::unique_ptr<ExclusionRegistration> library_threads_;

@@ -6,7 +6,7 @@
 // stacks in the map or here. Moving is safe because a stack's id is a hash
 // of its frames: a stack stored again after the move gets the same id, and
 // any chain that names the id means those frames. The one exception, two
-// different stacks with the same 31-bit hash at different times, is found
+// different stacks with the same 30-bit hash at different times, is found
 // when both are seen, and such an id is then reported as a collision rather
 // than named with the wrong frames.
 //

@@ -44,7 +44,7 @@ TEST_CASE("no arguments: offwaketime's defaults") {
     CHECK(options.config.stacks == StackKinds::both);
     CHECK(options.config.min_block_us == 1);
     CHECK(options.config.max_block_us == UINT64_MAX);
-    CHECK(options.config.stack_storage_size == 16384);
+    CHECK(options.config.stack_storage_size == 4096);
     CHECK_FALSE(options.config.state_mask);
     CHECK_FALSE(options.folded);
     CHECK_FALSE(options.delimiter);

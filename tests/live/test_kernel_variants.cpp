@@ -143,6 +143,7 @@ TEST_CASE("the streamed BTF scan answers what libbpf's whole parse answers") {
     CHECK(expected.sched_switch_typedef);
     CHECK(expected.sched_switch_params == 5);
     CHECK(expected.task_pt_regs_helper);
+    CHECK(expected.bpf_mem_alloc);
 
     // A tiny odd-sized read crosses every string and record boundary.
     for (size_t chunk : {size_t(13), size_t(4096), size_t(64 * 1024)}) {
@@ -155,6 +156,7 @@ TEST_CASE("the streamed BTF scan answers what libbpf's whole parse answers") {
         CHECK(scanned->sched_waking_typedef == expected.sched_waking_typedef);
         CHECK(scanned->kasan_report == expected.kasan_report);
         CHECK(scanned->task_pt_regs_helper == expected.task_pt_regs_helper);
+        CHECK(scanned->bpf_mem_alloc == expected.bpf_mem_alloc);
     }
 }
 
