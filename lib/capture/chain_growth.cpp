@@ -78,7 +78,9 @@ void ChainGrowth::watch() {
     while (!wake_.wait_for(wake_lock, kWatchInterval, [this] { return stopping_; })) {
         wake_lock.unlock();
         try {
-            if (capture_.stack_maps_half_full())
+            const std::array<MapFill, 2> stack_maps = capture_.stack_map_fill();
+            if (std::any_of(stack_maps.begin(), stack_maps.end(),
+                            [](const MapFill& map) { return half_full(map.entries, map.capacity); }))
                 move_stacks();
             const std::lock_guard<std::mutex> lock(mutex_);
             if (wants_move()) {

@@ -356,14 +356,10 @@ uint64_t entries_left(const __u64* created, uint64_t taken) {
 
 }  // namespace
 
-bool BpfCapture::stack_maps_half_full() const {
-    const auto half_full = [](uint64_t entries, uint64_t capacity) {
-        return entries > 0 && entries * 2 >= capacity;
-    };
-    return half_full(entries_left(&skel_->bss->short_stacks_created, short_stacks_taken_),
-                     short_stack_capacity_) ||
-           half_full(entries_left(&skel_->bss->long_stacks_created, long_stacks_taken_),
-                     long_stack_capacity_);
+std::array<MapFill, 2> BpfCapture::stack_map_fill() const {
+    return {
+        MapFill{entries_left(&skel_->bss->short_stacks_created, short_stacks_taken_), short_stack_capacity_},
+        MapFill{entries_left(&skel_->bss->long_stacks_created, long_stacks_taken_), long_stack_capacity_}};
 }
 
 uint64_t BpfCapture::chain_entries() const {

@@ -33,6 +33,12 @@ using ChainVisitor = std::function<void(const wt_chain_key&, const wt_chain_valu
 using HistogramVisitor = std::function<void(const wt_chain_key&, const LatencyHistogram&)>;
 using ThreadVisitor = std::function<void(const wt_thread_key&, const wt_chain_value&)>;
 
+// Entries a kernel map holds now, and how many it can hold.
+struct MapFill {
+    uint64_t entries = 0;
+    uint64_t capacity = 0;
+};
+
 class BpfCapture {
 public:
     // Opens, configures and loads; throws Error with the libbpf errno and, on
@@ -100,9 +106,9 @@ public:
     // a hash of its frames, so a copy taken here names the same stack as any
     // later entry under that id (bar a hash collision). Returns how many.
     uint64_t take_stacks(const std::function<void(int32_t, std::vector<uint64_t>)>& visit);
-    // Whether either stack map is half full or more; only the thread that
-    // takes may ask.
-    bool stack_maps_half_full() const;
+    // How full each stack map is (short, long); only the thread that takes
+    // may ask.
+    std::array<MapFill, 2> stack_map_fill() const;
     DropCounts drops() const;
     int process_events_fd() const;
     // --dwarf mode's user stack snapshots and periods (wt_*_event records).
@@ -117,6 +123,8 @@ private:
     uint64_t skipped_runs() const;
     void configure(const Config& config, const KernelFeatures& features);
     void load(const Config& config);
+    uint64_t take_stacks_of(const bpf_map* map, size_t depth,
+                            const std::function<void(int32_t, std::vector<uint64_t>)>& visit);
 
     waketrace_bpf* skel_ = nullptr;
     std::vector<char> verifier_log_;
@@ -125,8 +133,6 @@ private:
     bool histograms_ = false;  // the kernel keeps histograms (chain_histograms)
     uint64_t chains_taken_ = 0;
     uint64_t thread_totals_taken_ = 0;
-    uint64_t take_stacks_of(const bpf_map* map, size_t depth,
-                            const std::function<void(int32_t, std::vector<uint64_t>)>& visit);
     uint64_t short_stack_capacity_ = 0;
     uint64_t long_stack_capacity_ = 0;
     uint64_t short_stacks_taken_ = 0;
