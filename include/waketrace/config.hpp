@@ -50,7 +50,8 @@ struct Config {
     StackKinds stacks = StackKinds::both;
     // Capacities of the kernel maps. What does not fit is counted in Losses.
     // Stacks the kernel maps hold, kernel and user together: this many of
-    // up to 32 frames (most stacks), and an eighth as many longer ones. Not
+    // up to 32 frames (most stacks), and an eighth as many (at least 64, or
+    // this many if fewer) longer ones. Not
     // a cap on the profile either: once either map is half full, the stacks
     // are moved to user space.
     uint32_t stack_storage_size = 4096;

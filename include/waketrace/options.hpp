@@ -260,7 +260,7 @@ inline constexpr Option table[] = {
         .on_command_line("stack-storage-size", '\0', "N")
         .at_least(1)
         .described("distinct stacks of up to 32 frames the kernel maps hold, kernel and user "
-                   "together, and an eighth as many longer ones; not a cap on the profile: the "
+                   "together, and an eighth as many (at least 64) longer ones; not a cap on the profile: the "
                    "stacks are moved to user space whenever a map is half full"),
     WAKETRACE_OPTION_(max_chains)
         .on_command_line("max-chains", '\0', "N")

@@ -85,7 +85,7 @@ struct wt_profiler_opts {
 	uint32_t attach;              /* WT_ATTACH_* */
 	uint32_t state_mask;          /* with WT_OPT_STATE_FILTER: 0 = preempted only, N = any of these bits */
 	uint32_t stack_storage_size;  /* stacks of up to 32 frames the kernel maps hold, and an
-	                               * eighth as many longer ones; moved to user space when
+	                               * eighth as many (at least 64) longer ones; moved when
 	                               * half full (not a cap on the profile); 0: 4096 */
 	uint64_t min_block_us;        /* shortest off-CPU period kept; 0: 1 us */
 	uint64_t max_block_us;        /* longest off-CPU period kept; 0: no limit */

@@ -39,9 +39,12 @@ constexpr uint32_t kAnnouncedProcesses = 4096;
 static_assert(WT_MAX_CGROUPS == kMaxCgroups, "the program's cgroup slots are Config's");
 
 // Stacks longer than WT_SHORT_STACK_DEPTH frames are the rarer kind: their
-// map has room for one per eight short ones (Config::stack_storage_size).
+// map has room for one per eight short ones (Config::stack_storage_size),
+// but for at least 64 (or as many as the short map) so that a small map
+// does not fill between two moves with a few deep stacks (a workload's
+// under ASan, whose runtime adds frames, filled 5 slots).
 uint32_t long_stack_capacity(uint32_t stack_storage_size) {
-    return std::max<uint32_t>(1, stack_storage_size / 8);
+    return std::max(stack_storage_size / 8, std::min<uint32_t>(stack_storage_size, 64));
 }
 
 uint32_t thread_kind_value(ThreadKind kind) {

@@ -2,8 +2,9 @@
 //
 // The kernel keeps stacks of up to WT_SHORT_STACK_DEPTH frames in one map
 // and longer ones in another (bpf/waketrace_abi.h): a reader that blocks 48
-// calls deep must come back with every frame, named, whether its stack
-// stayed in the kernel's map or was moved to user space between rounds.
+// calls deep, and the writer as deep that wakes it, must come back with
+// every frame, named, whether their stacks stayed in the kernel's maps or
+// were moved to user space between rounds.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -36,8 +37,8 @@ __attribute__((noinline, noipa)) void descend(int levels, const std::function<vo
     asm volatile("" ::: "memory");  // work after the call: no tail call
 }
 
-// A reader blocks in read() kDepth calls deep, `rounds` times; a writer
-// waits until it is blocked, sleeps `sleep` and writes a byte.
+// A reader blocks in read() kDepth calls deep, `rounds` times; a writer,
+// as deep, waits until it is blocked, sleeps `sleep` and writes a byte.
 class DeepReader : public wt::test::Workload {
 public:
     DeepReader(int rounds, std::chrono::milliseconds sleep) {
@@ -52,14 +53,16 @@ public:
             });
         });
         spawn([this, rounds, sleep] {
-            for (int i = 0; i < rounds; ++i) {
-                while (!wt::test::is_sleeping(reader_tid_))
-                    std::this_thread::sleep_for(100us);
-                std::this_thread::sleep_for(sleep);
-                const char byte = 't';
-                while (write(fds_[1], &byte, 1) != 1) {
+            descend(kDepth, [this, rounds, sleep] {
+                for (int i = 0; i < rounds; ++i) {
+                    while (!wt::test::is_sleeping(reader_tid_))
+                        std::this_thread::sleep_for(100us);
+                    std::this_thread::sleep_for(sleep);
+                    const char byte = 't';
+                    while (write(fds_[1], &byte, 1) != 1) {
+                    }
                 }
-            }
+            });
         });
     }
     ~DeepReader() override {
@@ -94,9 +97,11 @@ TEST_CASE("a stack deeper than the short map's entries comes back whole and name
     std::mutex log_mutex;
     std::vector<std::string> log;
     if (where == "moved to user space") {
-        // Room for one long stack: half full, so moved, at every 50 ms look,
+        // Each map holds 4 (the long one's floor is the short one's size):
+        // the two long user stacks and the two short kernel stacks of a
+        // round fill each half, so both are moved at every 50 ms look,
         // between the rounds' 60 ms waits.
-        config.stack_storage_size = 8;
+        config.stack_storage_size = 4;
         config.log = [&](wt::LogLevel, std::string_view message) {
             const std::lock_guard<std::mutex> lock(log_mutex);
             log.emplace_back(message);
@@ -115,6 +120,11 @@ TEST_CASE("a stack deeper than the short map's entries comes back whole and name
         // Every call of descend, above the read and below the thread's start.
         CHECK(frames_named(chain->user_stack, "descend") == size_t(kDepth) + 1);
         CHECK(chain->user_stack.frames.size() > size_t(WT_SHORT_STACK_DEPTH));
+        REQUIRE(chain->wakers.size() == 1);
+        const wt::Waker& writer = chain->wakers.front();
+        CHECK(writer.user_stack.status == wt::StackStatus::ok);
+        CHECK(frames_named(writer.user_stack, "descend") == size_t(kDepth) + 1);
+        CHECK(wt::test::has_frame(writer.kernel_stack, "pipe_write"));
         deep_reads += chain->count;
     }
     CHECK(wt::test::unaccounted_rounds(deep_reads, kRounds, profile.losses) == "");
