@@ -51,9 +51,8 @@ struct Config {
     // Capacities of the kernel maps. What does not fit is counted in Losses.
     // Stacks the kernel maps hold, kernel and user together: this many of
     // up to 32 frames (most stacks), and an eighth as many (at least 64, or
-    // this many if fewer) longer ones. Not
-    // a cap on the profile either: once either map is half full, the stacks
-    // are moved to user space.
+    // this many if fewer) longer ones. Not a cap on the profile either: once
+    // either map is half full, the stacks are moved to user space.
     uint32_t stack_storage_size = 4096;
     // Distinct (target, waker) chains the kernel map holds. Not a cap on the
     // profile: once the map is half full, a library thread moves its chains
