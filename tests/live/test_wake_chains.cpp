@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "chain_queries.hpp"
+#include "process_usage.hpp"  // WT_TEST_ASAN
 #include "profile_while.hpp"
 #include "relay.hpp"
 
@@ -202,10 +203,12 @@ void check_full_relay_chain(const wt::Profile& profile, const wtt::Relay& relay)
     // ... and nearly all of their blocked time in the full chain.
     check_nearly_all_in(full, chains, profile);
     // The periods are the target's own waits, as it timed them (less those
-    // lost to missed switch-ins).
+    // lost to missed switch-ins). Under ASan its timing also holds the
+    // interceptors' work around each read (CI: the periods were 0.92 of it).
+    constexpr double kTimedShare = WT_TEST_ASAN ? 0.85 : 0.95;
     CHECK(double(total_of(chains)) <= 1.05 * double(relay.waited_ns(stages)));
     CHECK(double(total_of(chains) + profile.losses.missed_switch_ins * full.max_ns) >=
-          0.95 * double(relay.waited_ns(stages)));
+          kTimedShare * double(relay.waited_ns(stages)));
     CHECK(wtt::losses_on_our_side(profile.losses) == 0);
 }
 
