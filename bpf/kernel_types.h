@@ -34,6 +34,7 @@ struct task_struct {
 	int pid;
 	int tgid;
 	char comm[16];
+	unsigned long long start_time; /* monotonic ns: with pid, names a thread */
 };
 
 /* Before 5.14 the state field was `volatile long state`. */

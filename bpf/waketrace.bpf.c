@@ -282,6 +282,14 @@ struct {
 
 __u32 next_snapshot_id = 0;
 
+/* --dwarf mode only: where each thread's stack ends, as far as user space
+ * has learned it (struct wt_stack_top). Written by user space only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32); /* tid */
+	__type(value, struct wt_stack_top);
+} stack_tops SEC(".maps");
+
 /*
  * Submit flags for a stack_events record. Waking the reader costs an
  * irq_work (an IPI) here and a switch for it; by default the kernel wakes
@@ -454,17 +462,25 @@ static __always_inline long read_user_regs(struct saved_user_regs *regs)
  * the snapshot's id for the chain key, or a negative WT_STACK_* / -errno.
  * The copy goes in chunks and stops at the first one that cannot be read
  * (the end of the stack mapping, or a page that is not present: a tracepoint
- * cannot take page faults).
+ * cannot take page faults), and where the thread's stack ends when user
+ * space has learned that (stack_tops): a thread blocking a few hundred bytes
+ * below its start costs a copy of those, not of dwarf_stack_bytes.
  */
 static __always_inline __s32 user_stack_snapshot(__u32 tgid, __u32 tid)
 {
 	struct saved_user_regs regs;
 	struct wt_user_stack_event *event;
+	struct wt_stack_top *top;
+	__u64 start_ns, wanted = dwarf_stack_bytes;
 	__u32 copied = 0;
 	__s32 id;
 
 	if (read_user_regs(&regs))
 		return -EFAULT;
+	start_ns = TASK_READ(current_task_btf, current_task(), start_time);
+	top = bpf_map_lookup_elem(&stack_tops, &tid);
+	if (top && top->thread_start_ns == start_ns && top->end > regs.sp && top->end - regs.sp < wanted)
+		wanted = top->end - regs.sp;
 	event = bpf_ringbuf_reserve(&stack_events, sizeof(*event) + dwarf_stack_bytes, 0);
 	if (!event) {
 		count_drop(WT_DROP_USER_STACK_EVENT);
@@ -479,15 +495,19 @@ static __always_inline __s32 user_stack_snapshot(__u32 tgid, __u32 tid)
 	for (__u32 i = 0; i < WT_MAX_USER_STACK_BYTES / WT_USER_STACK_CHUNK; i++) {
 		__u32 offset = i * WT_USER_STACK_CHUNK;
 
-		if (offset >= dwarf_stack_bytes)
+		__u32 size = WT_USER_STACK_CHUNK;
+
+		if (offset >= dwarf_stack_bytes || offset >= wanted)
 			break;
-		if (bpf_probe_read_user(event->stack + offset, WT_USER_STACK_CHUNK,
-					(const void *)(regs.sp + offset)))
+		if (wanted - offset < size)
+			size = wanted - offset;
+		if (bpf_probe_read_user(event->stack + offset, size, (const void *)(regs.sp + offset)))
 			break;
-		copied = offset + WT_USER_STACK_CHUNK;
+		copied = offset + size;
 	}
 	event->stack_size = copied;
 	event->reserved = 0;
+	event->thread_start_ns = start_ns;
 	bpf_ringbuf_submit(event, stack_event_flags());
 	return id;
 }

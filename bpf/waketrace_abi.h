@@ -222,10 +222,23 @@ struct wt_user_stack_event {
 	__u32 tgid;
 	__u32 tid;
 	__u64 regs[WT_USER_REGS];
-	__u32 stack_size;  /* bytes of stack[] that were readable */
+	__u32 stack_size;  /* bytes of stack[] copied */
 	__u32 reserved;
+	__u64 thread_start_ns; /* the task's start_time: with tid, names the thread */
 	__u8 stack[];      /* user memory from regs[7] (rsp) up; the record is
 			    * sized for the run's full copy */
+};
+
+/*
+ * --dwarf: where a thread's stack ends (stack_tops map), learned by user
+ * space from an unwind that reached the thread's outermost frame: one byte
+ * past the highest stack word it read. Every later unwind of the thread
+ * reads below it, however deep the stack, so a copy stops there. The
+ * thread's start time tells a reused tid from the thread it was learned on.
+ */
+struct wt_stack_top {
+	__u64 end;             /* user address */
+	__u64 thread_start_ns; /* task start_time of the thread it is for */
 };
 
 struct wt_period_event {

@@ -21,6 +21,7 @@
 #include "capture/loader.hpp"
 #include "capture/privileges.hpp"
 #include "capture/ring_reader.hpp"
+#include "capture/stack_ends.hpp"
 #include "decode/event_chains.hpp"
 #include "decode/record_references.hpp"
 #include "decode/records.hpp"
@@ -201,7 +202,11 @@ void ProfilerEngine::start() {
     std::unique_ptr<EventChains> event_chains;
     std::unique_ptr<RingReader> stack_event_reader;
     if (impl.config.dwarf_stack_bytes) {
-        event_chains = unwinding_event_chains(impl.symbolizer.processes());
+        event_chains = unwinding_event_chains(impl.symbolizer.processes(),
+                                              [ends = std::make_shared<StackEnds>(capture->stack_tops_fd())](
+                                                  uint32_t tid, uint64_t thread_start_ns, uint64_t end) {
+                                                  ends->set(tid, thread_start_ns, end);
+                                              });
         if (impl.config.histograms)
             event_chains->keep_histograms();
         if (impl.config.offcpu)
@@ -391,6 +396,13 @@ ProfilerEngine::Retained ProfilerEngine::retained() const {
     held.named_frames = sizes.named_frames;
     held.perf_maps = sizes.perf_maps;
     return held;
+}
+
+ProfilerEngine::DwarfCopies ProfilerEngine::dwarf_copies() const {
+    if (!impl_ || !impl_->event_chains)
+        return {};
+    const EventChains::Copies copies = impl_->event_chains->copies();
+    return {copies.snapshots, copies.stack_bytes};
 }
 
 }  // namespace waketrace::detail

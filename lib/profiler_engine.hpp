@@ -85,6 +85,16 @@ public:
     };
     Retained retained() const;
 
+    // --dwarf mode: user stack snapshots received since start(), and the
+    // stack bytes the program copied for them (it copies a thread's stack
+    // only down to where the thread's stack ends, once that is learned).
+    // Zero outside --dwarf. For tests and bench.
+    struct DwarfCopies {
+        uint64_t snapshots = 0;
+        uint64_t stack_bytes = 0;
+    };
+    DwarfCopies dwarf_copies() const;
+
     // Config::events: the off-CPU periods that ended since the last call,
     // oldest first: appends up to `max` to `out` and returns how many. When
     // none waits, waits up to `timeout_ms` (0: returns at once; -1: until

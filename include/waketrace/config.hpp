@@ -83,10 +83,11 @@ struct Config {
     // How user stacks are taken. 0 (the default): the kernel walks frame
     // pointers, which is cheap but stops at code built without them (Debian's
     // libc, most distribution binaries). N (waketrace --dwarf): the kernel
-    // copies the user registers and the top N bytes of the user stack, and
-    // the library unwinds them with the binaries' CFI (.eh_frame), which
-    // names those callers too. N is a multiple of 1024 up to 16384; 8192
-    // covers most call chains. Costs a copy per stack and unwinding in a
+    // copies the user registers and the top N bytes of the user stack (only
+    // up to where the thread's stack ends, once the library has learned
+    // that from an unwind), and the library unwinds them with the binaries'
+    // CFI (.eh_frame), which names those callers too. N is a multiple of
+    // 1024 up to 16384; 8192 covers most call chains. Costs a copy per stack and unwinding in a
     // library thread (bench/RESULTS.md); needs x86_64 and Linux 5.15+.
     uint32_t dwarf_stack_bytes = 0;
     // --dwarf mode's ring buffer to the unwinding thread, bytes: a power of

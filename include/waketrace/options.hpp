@@ -306,9 +306,10 @@ inline constexpr Option table[] = {
         .only(detail::whole_chunks)
         .or_zero("user stacks are walked by frame pointers")
         .read_by_bpf()
-        .described("user stack bytes copied per stack, to unwind with the binaries' unwind "
-                   "tables instead of walking frame pointers: names the callers of code built "
-                   "without them (libc), at a higher cost; x86_64 and Linux 5.15+ only"),
+        .described("the most user stack bytes copied per stack (less once a thread's stack "
+                   "end is known), to unwind with the binaries' unwind tables instead of walking "
+                   "frame pointers: names the callers of code built without them (libc), at a "
+                   "higher cost; x86_64 and Linux 5.15+ only"),
     WAKETRACE_OPTION_(dwarf_ring_bytes)
         .on_command_line("dwarf-ring-size", '\0', "BYTES")
         .within(1, kMaxDwarfRingBytes)

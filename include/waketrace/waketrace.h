@@ -99,8 +99,9 @@ struct wt_profiler_opts {
 	uint32_t stack_sample_percent; /* blocking events whose stacks are taken, 1-100; 0: 100.
 	                                * Below 100, chain times are scaled-up estimates and
 	                                * wt_profile.threads stays exact. */
-	uint32_t dwarf_stack_bytes;   /* 0: user stacks by frame pointers. N: copy N bytes
-	                               * (a multiple of 1024, at most 16384) of each user
+	uint32_t dwarf_stack_bytes;   /* 0: user stacks by frame pointers. N: copy up to N
+	                               * bytes (a multiple of 1024, at most 16384; less once
+	                               * a thread's stack end is learned) of each user
 	                               * stack and unwind it with the binaries' CFI, which
 	                               * also names callers of code without frame pointers
 	                               * (libc); costs more. x86_64, Linux 5.15+. */

@@ -15,8 +15,9 @@ namespace waketrace::detail {
 // one ring buffer reader) or briefly needs while libbpf loads: measured on
 // Linux 6.18 with libbpf 1.1 as the fewest a start succeeds with.
 inline constexpr size_t kDescriptorsToStart = 21;  // 20, and the own_threads map
-// --dwarf mode's second ring buffer reader.
-inline constexpr size_t kDescriptorsForDwarf = 1;
+// --dwarf mode's second ring buffer reader, and the unwinding thread's own
+// descriptor of the stack end map (capture/stack_ends.hpp).
+inline constexpr size_t kDescriptorsForDwarf = 2;
 
 // Throws Error(EMFILE) when fewer than `needed` descriptors are left under
 // RLIMIT_NOFILE, naming how many are open and the limit.

@@ -166,8 +166,8 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     // demand, a spinning waker's chain ended "waker's wait lost" in 2 of 20
     // runs of its live test, against 0 of 30 preallocated; why is not known.
     if (features.maps_on_demand)
-        for (bpf_map* map :
-             {maps->chains, maps->chain_histograms, maps->off_cpu_threads, maps->thread_totals, maps->hops})
+        for (bpf_map* map : {maps->chains, maps->chain_histograms, maps->off_cpu_threads, maps->thread_totals,
+                             maps->hops, maps->stack_tops})
             check(bpf_map__set_map_flags(map, bpf_map__map_flags(map) | BPF_F_NO_PREALLOC),
                   "making a map allocate on demand");
     short_stack_capacity_ = config.stack_storage_size;
@@ -202,6 +202,11 @@ void BpfCapture::configure(const Config& config, const KernelFeatures& features)
     histograms_ = config.histograms && config.dwarf_stack_bytes == 0;
     check(bpf_map__set_max_entries(maps->chain_histograms, histograms_ ? config.max_chains : 1),
           "sizing the histogram map");
+    // --dwarf: one stack end per thread; a thread left out copies the whole
+    // dwarf_stack_bytes, as before it was learned.
+    check(
+        bpf_map__set_max_entries(maps->stack_tops, config.dwarf_stack_bytes ? config.max_off_cpu_threads : 1),
+        "sizing the stack end map");
     check(bpf_map__set_max_entries(maps->process_events, 256 * 1024), "sizing the ring buffer");
     check(bpf_map__set_max_entries(maps->stack_events, ring_bytes), "sizing the stack event ring buffer");
     check(bpf_map__set_max_entries(maps->off_cpu_events, event_ring_bytes),
@@ -537,5 +542,6 @@ int BpfCapture::process_events_fd() const { return bpf_map__fd(skel_->maps.proce
 
 int BpfCapture::stack_events_fd() const { return bpf_map__fd(skel_->maps.stack_events); }
 int BpfCapture::off_cpu_events_fd() const { return bpf_map__fd(skel_->maps.off_cpu_events); }
+int BpfCapture::stack_tops_fd() const { return bpf_map__fd(skel_->maps.stack_tops); }
 
 }  // namespace waketrace::detail

@@ -115,6 +115,9 @@ public:
     int stack_events_fd() const;
     // Config::events: every off-CPU period (wt_off_cpu_event records).
     int off_cpu_events_fd() const;
+    // --dwarf mode: where threads' stacks end (tid -> wt_stack_top), written
+    // by user space as it learns them.
+    int stack_tops_fd() const;
     bool uses_tp_btf() const noexcept { return tp_btf_; }
     // Config::chain_depth > 1: the program keeps hop records.
     bool deep_chains() const noexcept { return deep_chains_; }

@@ -32,7 +32,7 @@ void EventChains::on_record(const void* data, size_t size) {
         const auto& snapshot = *static_cast<const wt_user_stack_event*>(data);
         if (sizeof(snapshot) + snapshot.stack_size > size)
             return;  // malformed: never sent by the program
-        add_snapshot(snapshot.snapshot_id, unwind_(snapshot));
+        add_snapshot(snapshot.snapshot_id, unwind_(snapshot), snapshot.stack_size);
     } else if (type == WT_EVENT_PERIOD && size >= sizeof(wt_period_event)) {
         wt_period_event period;
         std::memcpy(&period, data, sizeof(period));
@@ -44,7 +44,7 @@ void EventChains::on_record(const void* data, size_t size) {
     }
 }
 
-void EventChains::add_snapshot(int32_t snapshot_id, UnwoundStack stack) {
+void EventChains::add_snapshot(int32_t snapshot_id, UnwoundStack stack, uint32_t stack_bytes) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto [interned, inserted] = stack_ids_.try_emplace({stack.image.get(), stack.addresses}, 0);
     if (inserted) {
@@ -54,6 +54,7 @@ void EventChains::add_snapshot(int32_t snapshot_id, UnwoundStack stack) {
     if (pending_.insert_or_assign(snapshot_id, Pending{interned->second, snapshots_received_}).second)
         pending_order_.push_back(snapshot_id);
     ++snapshots_received_;
+    stack_bytes_received_ += stack_bytes;
     while (pending_order_.size() > max_pending_) {
         pending_.erase(pending_order_.front());
         pending_order_.pop_front();
@@ -209,6 +210,11 @@ size_t EventChains::unwound_stacks() const {
 size_t EventChains::pending_snapshots() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return pending_.size();
+}
+
+EventChains::Copies EventChains::copies() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return {snapshots_received_, stack_bytes_received_};
 }
 
 }  // namespace waketrace::detail

@@ -79,6 +79,12 @@ public:
     // Unwound stacks kept, and snapshots waiting for their period: for stats.
     size_t unwound_stacks() const;
     size_t pending_snapshots() const;
+    // Snapshots received so far, and the stack bytes they carried.
+    struct Copies {
+        uint64_t snapshots = 0;
+        uint64_t stack_bytes = 0;
+    };
+    Copies copies() const;
 
 private:
     struct KeyHash {
@@ -95,7 +101,7 @@ private:
     };
     using StackKey = std::pair<const ProcessSnapshot*, std::vector<uint64_t>>;
 
-    void add_snapshot(int32_t snapshot_id, UnwoundStack stack);
+    void add_snapshot(int32_t snapshot_id, UnwoundStack stack, uint32_t stack_bytes);
     void add_period(const wt_period_event& period);
     int32_t claim_snapshot(int32_t user_stack_id);
     int32_t new_stack_id();        // holds mutex_
@@ -109,6 +115,7 @@ private:
     std::unordered_map<int32_t, Pending> pending_;  // by snapshot id
     std::deque<int32_t> pending_order_;             // snapshot ids, oldest first
     uint64_t snapshots_received_ = 0;
+    uint64_t stack_bytes_received_ = 0;
     // Equal stacks of one image share an id. The image is held by the
     // stack, so its address is not reused while the entry is here.
     std::map<StackKey, int32_t> stack_ids_;

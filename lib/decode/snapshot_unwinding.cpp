@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <iterator>
+#include <optional>
 #include <utility>
 #include <vector>
 
+#include "decode/stack_end_learner.hpp"
 #include "unwind/user_stack_unwinder.hpp"
 
 namespace waketrace::detail {
@@ -14,10 +16,12 @@ namespace {
 // Turns ring buffer snapshots into addresses.
 class SnapshotUnwinding {
 public:
-    explicit SnapshotUnwinding(ProcessRegistry& processes)
-        : processes_(processes), unwinder_([&processes](uint32_t tgid, const Mapping& mapping) {
+    SnapshotUnwinding(ProcessRegistry& processes, LearnStackEnd learn)
+        : processes_(processes),
+          unwinder_([&processes](uint32_t tgid, const Mapping& mapping) {
               return processes.open_copy(tgid, mapping);
-          }) {}
+          }),
+          learn_(std::move(learn)) {}
 
     EventChains::UnwoundStack unwind(const wt_user_stack_event& event) {
         StackSnapshot snapshot;
@@ -41,10 +45,25 @@ public:
             if (image != refreshed_from_)
                 addresses = unwinder_.unwind(maps_of(image), snapshot);
         }
+        learn_stack_end(event);
         return {std::move(image), std::move(addresses)};
     }
 
 private:
+    void learn_stack_end(const wt_user_stack_event& event) {
+        if (!learn_)
+            return;
+        StackEndLearner::Unwound unwound;
+        unwound.tid = event.tid;
+        unwound.thread_start_ns = event.thread_start_ns;
+        unwound.stack_address = event.regs[dwarf_register::rsp];
+        unwound.stack_size = event.stack_size;
+        unwound.end_found = unwinder_.stack_end_found();
+        unwound.read_past_copy = unwinder_.read_past_copy();
+        if (std::optional<uint64_t> end = ends_.on_unwind(unwound))
+            learn_(event.tid, event.thread_start_ns, *end);
+    }
+
     // The unwinder caches per maps object: one per image, sharing its life.
     static std::shared_ptr<const ProcessMaps> maps_of(const ProcessImage& image) {
         return std::shared_ptr<const ProcessMaps>(image, &image->maps());
@@ -53,12 +72,14 @@ private:
     ProcessRegistry& processes_;
     UserStackUnwinder unwinder_;
     ProcessImage refreshed_from_;
+    LearnStackEnd learn_;
+    StackEndLearner ends_;
 };
 
 }  // namespace
 
-std::unique_ptr<EventChains> unwinding_event_chains(ProcessRegistry& processes) {
-    auto unwinding = std::make_shared<SnapshotUnwinding>(processes);
+std::unique_ptr<EventChains> unwinding_event_chains(ProcessRegistry& processes, LearnStackEnd learn) {
+    auto unwinding = std::make_shared<SnapshotUnwinding>(processes, std::move(learn));
     return std::make_unique<EventChains>(
         [unwinding](const wt_user_stack_event& event) { return unwinding->unwind(event); },
         // In stream order: the snapshots before it keep the old map.

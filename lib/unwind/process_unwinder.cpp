@@ -4,6 +4,7 @@
 #include <dwarf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <type_traits>
 
@@ -148,6 +149,8 @@ Dwfl_Module* ProcessUnwinder::report_module(const Mapping& mapping, uint32_t tgi
 
 std::vector<uint64_t> ProcessUnwinder::unwind(const StackSnapshot& snapshot, size_t max_frames) {
     max_frames = max_frames == 0 ? 1 : max_frames;
+    stack_end_found_ = 0;
+    read_past_copy_ = false;
     std::vector<uint64_t> addresses;
     if (attached_) {
         if (const std::vector<uint64_t>* known = memo_.find(snapshot, max_frames)) {
@@ -163,24 +166,33 @@ std::vector<uint64_t> ProcessUnwinder::unwind(const StackSnapshot& snapshot, siz
 }
 
 // Unwinds with libdwfl and remembers the unwind. The first unwind from a
-// place (rip, rsp, rbp) is remembered by all its inputs; from the second on,
-// a walk with fewer inputs finds what decided it (UnwindMemo).
+// place (rip, rsp) is remembered by all its inputs; from the second on,
+// walks with fewer inputs find what decided it (UnwindMemo).
 std::vector<uint64_t> ProcessUnwinder::unwind_with_libdwfl(const StackSnapshot& snapshot, size_t max_frames) {
     ++full_unwinds_;
     const bool place_known = memo_.knows_place(snapshot);
     Walk walk = walk_frames(snapshot, max_frames, UnwindMemo::Inputs::all_registers);
+    // libdwfl ends an unwind whose return address it cannot read as it ends
+    // one at the outermost frame: only a walk with no failed read reached it.
+    if (walk.status == 0 && !walk.read_failed)
+        stack_end_found_ = walk.reach;
+    read_past_copy_ = walk.read_past_copy;
     if (!walk.remembered)
         return std::move(walk.frames);
     UnwindMemo::Inputs inputs = UnwindMemo::Inputs::all_registers;
     if (place_known) {
         std::vector<UnwindMemo::Read> guessed = walk.reads;
         UnwindMemo::guess_important(guessed, walk.frames);
-        poisoned_ = &guessed;
-        const Walk check = walk_frames(snapshot, max_frames, UnwindMemo::Inputs::frame_registers);
-        poisoned_ = nullptr;
-        if (agree(walk, check)) {
-            inputs = UnwindMemo::Inputs::frame_registers;
-            walk.reads = std::move(guessed);
+        for (UnwindMemo::Inputs fewer :
+             {UnwindMemo::Inputs::stack_pointer, UnwindMemo::Inputs::frame_registers}) {
+            poisoned_ = &guessed;
+            const Walk check = walk_frames(snapshot, max_frames, fewer);
+            poisoned_ = nullptr;
+            if (agree(walk, check)) {
+                inputs = fewer;
+                walk.reads = std::move(guessed);
+                break;
+            }
         }
     }
     memo_.remember(snapshot, max_frames, inputs, std::move(walk.reads), walk.frames);
@@ -205,11 +217,15 @@ ProcessUnwinder::Walk ProcessUnwinder::walk_frames(const StackSnapshot& snapshot
     given_registers_ = inputs;
     reads_.clear();
     reads_overflowed_ = false;
+    reach_ = 0;
+    read_failed_ = false;
+    read_past_copy_in_walk_ = false;
     // The status says why the walk ended (the frames found are the answer):
     // compared between the two walks of one snapshot.
     const int status = dwfl_getthread_frames(dwfl_.get(), snapshot_thread, collect_frame, &collector);
     current_snapshot_ = nullptr;
-    return {std::move(collector.addresses), reads_, status, !reads_overflowed_};
+    return {std::move(collector.addresses), reads_, status, !reads_overflowed_, reach_, read_failed_,
+            read_past_copy_in_walk_};
 }
 
 pid_t ProcessUnwinder::next_thread(Dwfl*, void* unwinder, void** thread_argument) {
@@ -232,6 +248,14 @@ bool ProcessUnwinder::read_memory(Dwfl*, Dwarf_Addr address, Dwarf_Word* result,
         return false;
     UnwindMemo::Read read{address, 0, false, true};
     read.ok = UnwindMemo::read(*self->current_snapshot_, address, &read.value);
+    if (read.ok)
+        self->reach_ = std::max<uint64_t>(self->reach_, address + sizeof(Dwarf_Word));
+    else
+        self->read_failed_ = true;
+    const StackSnapshot& snapshot = *self->current_snapshot_;
+    if (!read.ok && address >= snapshot.stack_address &&
+        address - snapshot.stack_address >= snapshot.stack_size)
+        self->read_past_copy_in_walk_ = true;
     // The checking walk: an unimportant read of the first walk answers poison.
     const size_t index = self->reads_.size();
     const std::vector<UnwindMemo::Read>* guessed = self->poisoned_;
@@ -253,10 +277,9 @@ bool ProcessUnwinder::set_initial_registers(Dwfl_Thread* thread, void* unwinder)
         return false;
     // The registers not given are undefined to libdwfl: a step that needs
     // one fails.
-    const bool all = self->given_registers_ == UnwindMemo::Inputs::all_registers;
-    const size_t first = all ? 0 : UnwindMemo::kFirstFrameRegister;
-    const size_t count = all ? dwarf_register::count : UnwindMemo::kFrameRegisterCount;
-    if (!dwfl_thread_state_registers(thread, int(first), unsigned(count), snapshot->registers.data() + first))
+    const UnwindMemo::GivenRegisters given = UnwindMemo::given_registers(self->given_registers_);
+    if (!dwfl_thread_state_registers(thread, int(given.first), unsigned(given.count),
+                                     snapshot->registers.data() + given.first))
         return false;
     dwfl_thread_state_register_pc(thread, snapshot->ip());
     return true;

@@ -44,6 +44,15 @@ public:
     // an earlier unwind would repeat exactly (UnwindMemo) gets its answer
     // without unwinding.
     std::vector<uint64_t> unwind(const StackSnapshot& snapshot, size_t max_frames);
+    // One past the highest stack word the last unwind() read, when libdwfl
+    // unwound it and reached the thread's outermost frame (its start, whose
+    // CFI ends the chain) with every read inside the copy; 0 otherwise.
+    // Every unwind of that thread reads below it, however deep its stack,
+    // so copies can stop there.
+    uint64_t stack_end_found() const noexcept { return stack_end_found_; }
+    // Whether the last unwind() by libdwfl tried to read past the end of
+    // the copy: a longer copy might have given more frames.
+    bool read_past_copy() const noexcept { return read_past_copy_; }
 
     // Unwinds answered from the memo, and done, so far.
     uint64_t remembered_unwinds() const noexcept { return remembered_unwinds_; }
@@ -59,8 +68,11 @@ private:
     struct Walk {
         std::vector<uint64_t> frames;
         std::vector<UnwindMemo::Read> reads;
-        int status;       // dwfl_getthread_frames's
-        bool remembered;  // every read was recorded
+        int status;          // dwfl_getthread_frames's: 0 when the outermost frame was reached
+        bool remembered;     // every read was recorded
+        uint64_t reach = 0;  // one past the highest word read successfully
+        bool read_failed = false;
+        bool read_past_copy = false;  // a failed read above the copy's last byte
     };
     std::vector<uint64_t> unwind_with_libdwfl(const StackSnapshot& snapshot, size_t max_frames);
     Walk walk_frames(const StackSnapshot& snapshot, size_t max_frames, UnwindMemo::Inputs inputs);
@@ -84,6 +96,11 @@ private:
     const StackSnapshot* current_snapshot_ = nullptr;
     std::vector<UnwindMemo::Read> reads_;  // the current unwind's, in order
     bool reads_overflowed_ = false;        // more than reads_ has room for
+    uint64_t reach_ = 0;                   // the current walk's Walk::reach
+    bool read_failed_ = false;             // and Walk::read_failed
+    bool read_past_copy_in_walk_ = false;  // and Walk::read_past_copy
+    bool read_past_copy_ = false;
+    uint64_t stack_end_found_ = 0;
     UnwindMemo::Inputs given_registers_ = UnwindMemo::Inputs::all_registers;
     // In a checking walk: the first walk's reads, the unimportant answered
     // with poison.

@@ -17,15 +17,16 @@ bool UnwindMemo::read(const StackSnapshot& snapshot, uint64_t address, uint64_t*
     return true;
 }
 
+// A place is rip and rsp, what every unwind depends on.
 size_t UnwindMemo::place_hash(const StackSnapshot& snapshot) noexcept {
-    uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a over rip, rsp, rbp
-    for (size_t reg : {dwarf_register::rip, dwarf_register::rsp, dwarf_register::rbp})
+    uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a over rip, rsp
+    for (size_t reg : {dwarf_register::rip, dwarf_register::rsp})
         hash = (hash ^ snapshot.registers[reg]) * 0x100000001b3ULL;
     return size_t(hash ^ (hash >> 32));
 }
 
 bool UnwindMemo::same_place(const Entry& entry, const StackSnapshot& snapshot) noexcept {
-    for (size_t reg : {dwarf_register::rip, dwarf_register::rsp, dwarf_register::rbp})
+    for (size_t reg : {dwarf_register::rip, dwarf_register::rsp})
         if (entry.registers[reg] != snapshot.registers[reg])
             return false;
     return true;
@@ -34,7 +35,10 @@ bool UnwindMemo::same_place(const Entry& entry, const StackSnapshot& snapshot) n
 bool UnwindMemo::repeats(const Entry& entry, const StackSnapshot& snapshot, size_t max_frames) noexcept {
     if (entry.max_frames != max_frames || !same_place(entry, snapshot))
         return false;
-    if (entry.inputs == Inputs::all_registers && entry.registers != snapshot.registers)
+    const GivenRegisters given = given_registers(entry.inputs);
+    if (!std::equal(entry.registers.begin() + given.first,
+                    entry.registers.begin() + given.first + given.count,
+                    snapshot.registers.begin() + given.first))
         return false;
     for (const Read& remembered : entry.reads) {
         uint64_t value = 0;

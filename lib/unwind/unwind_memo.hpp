@@ -9,16 +9,19 @@
 // Most inputs differ at every blocking, though, without mattering: libdwfl
 // restores every register a frame saved (loop counters, pointers), and is
 // given every register. ProcessUnwinder finds what mattered by walking the
-// stack a second time with only rip, rsp and rbp given (the others are
-// undefined to libdwfl, which ends any step that needs one) and with the
-// reads that look unimportant (a value neither a frame nor near a later
-// read's address) answered with poison: non-canonical addresses, unique per
-// read, that would change the frames or the reads that follow if anything
-// used them. When both walks agree (frames, outcome, every read's address and
-// success) the unwind is remembered by rip, rsp, rbp and the values of the
+// stack again with only rip and rsp given, then if that differs with rip,
+// rsp and rbp (the others are undefined to libdwfl, which ends any step that
+// needs one), and with the reads that look unimportant (a value neither a
+// frame nor near a later read's address) answered with poison:
+// non-canonical addresses, unique per read, that would change the frames or
+// the reads that follow if anything used them. When a checking walk agrees
+// with the first (frames, outcome, every read's address and success) the
+// unwind is remembered by the registers it was given and the values of the
 // important reads; a snapshot that matches those, and whose other reads
-// succeed or fail as they did, is answered from here. An unwind whose
-// second walk differs is remembered by all registers and every read value.
+// succeed or fail as they did, is answered from here. Code built without
+// frame pointers often keeps a loop counter in rbp, which is why rbp is left
+// out first. An unwind no checking walk agrees with is remembered by all
+// registers and every read value.
 #pragma once
 
 #include <array>
@@ -39,12 +42,24 @@ public:
         bool ok = false;
         bool important = true;  // its value is compared at a lookup
     };
-    // What an unwind was found to depend on, besides the important reads.
-    enum class Inputs { all_registers, frame_registers };
-    // The registers given in the second walk, contiguous in DWARF numbering
-    // (rbp = 6, rsp = 7); rip is given as the pc.
-    static constexpr size_t kFirstFrameRegister = dwarf_register::rbp;
-    static constexpr size_t kFrameRegisterCount = 2;
+    // What an unwind was found to depend on, besides the important reads:
+    // every register; rip, rsp and rbp; or rip and rsp.
+    enum class Inputs { all_registers, frame_registers, stack_pointer };
+    // The registers a walk with `inputs` is given, contiguous in DWARF
+    // numbering (rbp = 6, rsp = 7): the first and how many. rip is given as
+    // the pc.
+    struct GivenRegisters {
+        size_t first;
+        size_t count;
+    };
+    static constexpr GivenRegisters given_registers(Inputs inputs) noexcept {
+        switch (inputs) {
+        case Inputs::frame_registers: return {dwarf_register::rbp, 2};
+        case Inputs::stack_pointer: return {dwarf_register::rsp, 1};
+        case Inputs::all_registers: break;
+        }
+        return {0, dwarf_register::count};
+    }
 
     // Past `capacity` unwinds the memo starts again (memory stays bounded
     // whatever the workload).
@@ -53,7 +68,7 @@ public:
     // The frames of a remembered unwind `snapshot` would repeat, or null.
     // Valid until the next remember().
     const std::vector<uint64_t>* find(const StackSnapshot& snapshot, size_t max_frames) const;
-    // Whether an unwind from the same rip, rsp and rbp is remembered.
+    // Whether an unwind from the same rip and rsp is remembered.
     bool knows_place(const StackSnapshot& snapshot) const;
     void remember(const StackSnapshot& snapshot, size_t max_frames, Inputs inputs, std::vector<Read> reads,
                   std::vector<uint64_t> frames);

@@ -42,12 +42,18 @@ UserStackUnwinder& UserStackUnwinder::operator=(UserStackUnwinder&&) noexcept = 
 
 std::vector<uint64_t> UserStackUnwinder::unwind(const std::shared_ptr<const ProcessMaps>& maps,
                                                 const StackSnapshot& snapshot) {
+    stack_end_found_ = 0;
+    read_past_copy_ = false;
     if (!maps) {
         if (snapshot.ip() == 0)
             return {};
         return {snapshot.ip()};
     }
-    return unwinder_for(maps, snapshot.tgid).unwind(snapshot, max_frames_);
+    ProcessUnwinder& unwinder = unwinder_for(maps, snapshot.tgid);
+    std::vector<uint64_t> addresses = unwinder.unwind(snapshot, max_frames_);
+    stack_end_found_ = unwinder.stack_end_found();
+    read_past_copy_ = unwinder.read_past_copy();
+    return addresses;
 }
 
 ProcessUnwinder& UserStackUnwinder::unwinder_for(const std::shared_ptr<const ProcessMaps>& maps,

@@ -45,6 +45,12 @@ public:
     std::vector<uint64_t> unwind(const std::shared_ptr<const ProcessMaps>& maps,
                                  const StackSnapshot& snapshot);
 
+    // ProcessUnwinder::stack_end_found() of the last unwind(): where the
+    // snapshot's thread's stack ends, or 0 when that unwind did not find out.
+    uint64_t stack_end_found() const noexcept { return stack_end_found_; }
+    // ProcessUnwinder::read_past_copy() of the last unwind().
+    bool read_past_copy() const noexcept { return read_past_copy_; }
+
     // Maps objects cached (each with a set-up, possibly shared).
     size_t cached_processes() const noexcept { return processes_.size(); }
 
@@ -65,6 +71,8 @@ private:
     size_t max_frames_;
     size_t max_processes_;
     std::vector<CachedProcess> processes_;  // least recently used first
+    uint64_t stack_end_found_ = 0;
+    bool read_past_copy_ = false;
 };
 
 }  // namespace waketrace::detail

@@ -395,3 +395,68 @@ TEST_CASE("a snapshot whose return address differs is not answered from the memo
     CHECK(frames == fresh_unwind(maps, view_of(*moved)));
     CHECK(frames != first);
 }
+
+TEST_CASE("an unwind whose frame rules never use rbp is remembered without it", "[unwind]") {
+    // Four frames, all in the fixture (built without frame pointers): its
+    // rules find each frame from rsp, so rbp is data to them, as a loop
+    // counter kept in rbp is at every blocking.
+    constexpr size_t kFrames = 4;
+    auto capture = capture_with(unwind_test_call_outer);
+    auto maps = own_maps();
+    ProcessUnwinder unwinder(*maps, static_cast<uint32_t>(getpid()), open_mapped_file);
+    const std::vector<uint64_t> first = unwinder.unwind(view_of(*capture), kFrames);
+    REQUIRE(first.size() == kFrames);
+    for (uint64_t round = 1; round <= 3; ++round) {
+        auto later = std::make_unique<unwfixture_snapshot>(*capture);
+        later->registers[waketrace::detail::dwarf_register::rbp] += round;
+        CHECK(unwinder.unwind(view_of(*later), kFrames) == first);
+        ProcessUnwinder fresh(*maps, static_cast<uint32_t>(getpid()), open_mapped_file);
+        CHECK(fresh.unwind(view_of(*later), kFrames) == first);
+    }
+    // The second snapshot was unwound (with the checks that left rbp out),
+    // the third and fourth answered from the memo.
+    CHECK(unwinder.full_unwinds() == 2);
+    CHECK(unwinder.remembered_unwinds() == 2);
+}
+
+TEST_CASE("an unwind that reaches the thread's start says where its stack ends", "[unwind]") {
+    auto capture = capture_with(unwind_test_call_outer);
+    auto maps = own_maps();
+    ProcessUnwinder unwinder(*maps, static_cast<uint32_t>(getpid()), open_mapped_file);
+    const std::vector<uint64_t> frames = unwinder.unwind(view_of(*capture), 127);
+    const uint64_t end = unwinder.stack_end_found();
+    INFO("stack at " << capture->stack_address << ", " << capture->stack_size << " bytes copied, end "
+                     << end);
+    CHECK_FALSE(unwinder.read_past_copy());
+    REQUIRE(end > capture->stack_address);
+    REQUIRE(end <= capture->stack_address + capture->stack_size);
+    const size_t needed = end - capture->stack_address;
+
+    // A copy that stops at the end unwinds the same, to the same end.
+    ProcessUnwinder cut_at_end(*maps, static_cast<uint32_t>(getpid()), open_mapped_file);
+    CHECK(cut_at_end.unwind(view_of(*capture, needed), 127) == frames);
+    CHECK(cut_at_end.stack_end_found() == end);
+    CHECK_FALSE(cut_at_end.read_past_copy());
+
+    // One word less and the unwind stops short of the start: no end found.
+    // (libdwfl ends such an unwind as it ends one at the start, with the
+    // return address undefined: what tells them apart is the failed read.)
+    ProcessUnwinder cut_short(*maps, static_cast<uint32_t>(getpid()), open_mapped_file);
+    const std::vector<uint64_t> fewer = cut_short.unwind(view_of(*capture, needed - 8), 127);
+    CHECK(fewer.size() < frames.size());
+    CHECK(cut_short.stack_end_found() == 0);
+    CHECK(cut_short.read_past_copy());
+
+    // Stopped by max_frames, or answered from the memo: no end found.
+    ProcessUnwinder limited(*maps, static_cast<uint32_t>(getpid()), open_mapped_file);
+    limited.unwind(view_of(*capture), 3);
+    CHECK(limited.stack_end_found() == 0);
+    CHECK(unwinder.unwind(view_of(*capture), 127) == frames);
+    CHECK(unwinder.remembered_unwinds() == 1);
+    CHECK(unwinder.stack_end_found() == 0);
+
+    // The user stack unwinder passes it on.
+    UserStackUnwinder user_stacks(open_mapped_file);
+    CHECK(user_stacks.unwind(maps, view_of(*capture)) == frames);
+    CHECK(user_stacks.stack_end_found() == end);
+}
