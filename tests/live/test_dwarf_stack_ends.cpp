@@ -165,7 +165,10 @@ TEST_CASE("--dwarf: copies stop where a thread's stack ends, and a deeper stack 
     // before their ends were learned (the first round), whole copies. When
     // the deep blocking comes the reader's end is known: it is copied up to
     // there, not whole, and still named to the start.
+    // Half the whole copy on average leaves room for a sanitizer's larger
+    // frames; the plain build copies about 500 bytes a snapshot here, and
+    // 6 KiB without the learned ends (copies stop at the stack's mapping).
     REQUIRE(copies.snapshots >= 2 * kShallowRounds);
     INFO("snapshots " << copies.snapshots << ", stack bytes " << copies.stack_bytes);
-    CHECK(copies.stack_bytes < copies.snapshots * (kStackBytes / 4));
+    CHECK(copies.stack_bytes < copies.snapshots * (kStackBytes / 2));
 }
