@@ -203,9 +203,11 @@ void check_full_relay_chain(const wt::Profile& profile, const wtt::Relay& relay)
     // ... and nearly all of their blocked time in the full chain.
     check_nearly_all_in(full, chains, profile);
     // The periods are the target's own waits, as it timed them (less those
-    // lost to missed switch-ins). Under ASan its timing also holds the
-    // interceptors' work around each read (CI: the periods were 0.92 of it).
-    constexpr double kTimedShare = WT_TEST_ASAN ? 0.85 : 0.95;
+    // lost to missed switch-ins). Its timing also holds the way into and out
+    // of each read, which this noisy host stretches now and then (CI,
+    // plain build, eventfd: the periods were 0.93 of it), and under ASan
+    // the interceptors' work around each read (CI: 0.92).
+    constexpr double kTimedShare = WT_TEST_ASAN ? 0.85 : 0.90;
     CHECK(double(total_of(chains)) <= 1.05 * double(relay.waited_ns(stages)));
     CHECK(double(total_of(chains) + profile.losses.missed_switch_ins * full.max_ns) >=
           kTimedShare * double(relay.waited_ns(stages)));
